@@ -1,0 +1,79 @@
+"""The ``bioplan`` command line.
+
+Each area registers its commands from its own module (``yields_cmds``, ``plan_cmds``,
+``runs_cmds``, ``dashboard_cmds``); this module only assembles them and turns errors into one
+clear line on stderr plus a documented exit code (:class:`bioplan.errors.ExitCode`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+
+import typer
+
+from bioplan.cli import dashboard_cmds, plan_cmds, runs_cmds, yields_cmds
+from bioplan.errors import BioplanError, ExitCode
+
+app = typer.Typer(
+    name="bioplan",
+    help="Plan in vitro manufacture of red blood cells and platelets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks that print tables of sizes, times and ratios.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+) -> None:
+    if debug:
+        os.environ["BIOPLAN_DEBUG"] = "1"
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+for _module in (yields_cmds, plan_cmds, runs_cmds, dashboard_cmds):
+    _module.register(app, bench_app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bioplan`` script; returns (and exits with) an :class:`ExitCode`."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("BIOPLAN_DEBUG") == "1"
+    try:
+        code = app(args=args, prog_name="bioplan", standalone_mode=False)
+    except BioplanError as err:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {err.describe()}", err=True)
+        code = int(err.exit_code)
+    except (typer.Exit, SystemExit) as err:
+        code = getattr(err, "exit_code", None)
+        code = err.code if code is None else code  # type: ignore[union-attr]
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        code = int(ExitCode.INTERNAL)
+    except Exception as err:  # click usage errors and genuine bugs
+        show = getattr(err, "show", None)
+        if callable(show):  # a click usage error: it prints its own message
+            show()
+            code = int(getattr(err, "exit_code", ExitCode.BAD_INPUT))
+        else:
+            traceback.print_exc() if debug else typer.echo(
+                f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)",
+                err=True,
+            )
+            code = int(ExitCode.INTERNAL)
+    code = 0 if code is None else int(code)
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,1 @@
+"""Suite-wide pytest configuration: tiers are markers (``slow``, ``browser``, ``postgres``)."""
