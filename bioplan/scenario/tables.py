@@ -1,0 +1,108 @@
+"""Tables derived from a validated scenario: daily demand and the combined recipe table."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bioplan.errors import InputError
+
+if TYPE_CHECKING:
+    from bioplan.scenario.schema import RecipeSource, Scenario
+
+RECIPE_REQUIRED_COLUMNS = (
+    "card",
+    "product",
+    "days",
+    "n_phases",
+    "product_cells_per_seed_cell",
+    "medium_L_per_seed_cell",
+    "peak_volume_L_per_seed_cell",
+)
+"""Columns a hand-made recipe CSV must have (besides ``recipe`` and the per-phase columns)."""
+
+
+def demand_table(scenario: Scenario) -> pd.DataFrame:
+    """Daily demand [units], indexed by (``day``, ``product``), zero-filled over the horizon."""
+    days = range(scenario.horizon.days)
+    index = pd.MultiIndex.from_product([days, list(scenario.products)], names=["day", "product"])
+    units = pd.Series(0.0, index=index, name="units")
+    spread = 7 if scenario.demand.granularity == "week" else 1
+    for rec in scenario.demand.records:
+        first = scenario.horizon.day_of(rec.date)
+        for day in range(first, first + spread):
+            if 0 <= day < scenario.horizon.days:
+                units[(day, rec.product)] += rec.units * scenario.demand.scale / spread
+    return units.to_frame()
+
+
+def recipe_table(scenario: Scenario) -> pd.DataFrame:
+    """All candidate recipes, indexed by ``recipe``, with a ``source`` column naming the starting
+    material that feeds each recipe's card. Raises :class:`InputError` for a recipe no source feeds.
+    """
+    frames = [_source_table(src, scenario) for src in scenario.recipes]
+    table = pd.concat(frames)
+    table.index.name = "recipe"
+    if table.index.duplicated().any():
+        dup = sorted(set(table.index[table.index.duplicated()]))
+        raise InputError(
+            f"recipe ids {dup[:5]} appear twice",
+            field="recipes",
+            fix="list each yield card once, or give hand-made recipes unique 'recipe' ids",
+        )
+    feeds = {card: name for name, src in scenario.sources.items() for card in src.cards}
+    table["source"] = table["card"].map(feeds)
+    orphans = sorted(set(table.loc[table["source"].isna(), "card"]))
+    if orphans:
+        raise InputError(
+            f"no starting material feeds the yield card(s) {orphans}",
+            field="sources",
+            fix=f"add {orphans[0]!r} to the 'cards' list of a source (cord blood, donor, cell bank)",
+        )
+    unknown = sorted(set(table["product"]) - set(scenario.products))
+    if unknown:
+        raise InputError(
+            f"recipes make product(s) {unknown} that are not under 'products'",
+            field="products",
+            fix="add the product with its cells per unit and shelf life, or drop those recipes",
+        )
+    return table
+
+
+def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
+    if src.card is not None:
+        variants = json.dumps(src.variants, sort_keys=True)
+        return _card_recipes(src.card, variants).copy()
+    frame = pd.DataFrame(src.rows)
+    missing = [c for c in ("recipe", *RECIPE_REQUIRED_COLUMNS) if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"recipe table lacks column(s) {missing}",
+            file=src.table,
+            field=missing[0],
+            fix="add the column (see bioplan.yields.recipe_table for names and units)",
+        )
+    return frame.set_index("recipe")
+
+
+@lru_cache(maxsize=64)
+def _card_recipes(card: str, variants_json: str) -> pd.DataFrame:
+    """Recipe table of one card, cached because evaluating variants is pure."""
+    from bioplan.yields import load_card
+    from bioplan.yields import recipe_table as card_recipe_table
+
+    variants = json.loads(variants_json)
+    return card_recipe_table(load_card(card), variants or None)
+
+
+def resolve_card_reference(card: str, base_dir: Path | None) -> str:
+    """A card given as a relative file path resolves against the scenario file's folder."""
+    if base_dir is not None and card.endswith((".yaml", ".yml")):
+        candidate = (base_dir / card).resolve()
+        if candidate.exists():
+            return str(candidate)
+    return card
