@@ -1,0 +1,195 @@
+"""Run configuration files: what an unattended ``bioplan run CONFIG`` plans.
+
+Example (``models/scenarios/nightly-run.yaml``)::
+
+    name: nightly                     # plan line; runs of one name roll their horizon over each other
+    scenario: default                 # scenario file (relative to this file) or shipped scenario name
+    demand: nightly-demand.csv        # the demand CSV that upstream systems refresh
+    start_date: today                 # day 0: today (UTC), a YYYY-MM-DD date, or "scenario"
+    rolling: {frozen_days: 7}
+    solver: {time_limit_s: 60, mip_gap: 0.01}
+    out_root: runs                    # relative to the working directory
+    store: sqlite:///runs/bioplan-runs.sqlite
+
+Paths of the scenario and the demand file are relative to the config file; ``out_root`` and a
+relative SQLite store path are relative to the working directory (so a config shipped inside the
+package never writes into it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bioplan.errors import InputError
+
+DEFAULT_OUT_ROOT = "runs"
+"""Output root when neither ``--out-root`` nor the config gives one (relative to the cwd)."""
+
+
+class RollingSettings(BaseModel):
+    """How a run builds on the previous stored plan of the same plan line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Keep the previous plan's started batches (False: plan from scratch every time)."""
+    frozen_days: int = Field(default=7, ge=0, le=365)
+    """Batches of the previous plan that start before ``start_date + frozen_days`` are kept exactly
+    as planned (they have started or are committed); the rest is re-planned [days]."""
+
+
+class RunSolverOptions(BaseModel):
+    """Solver options of the run; None keeps the scenario's ``solver:`` settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit_s: float | None = Field(default=None, gt=0)
+    """HiGHS time limit [s]."""
+    mip_gap: float | None = Field(default=None, ge=0, le=1)
+    """Relative MIP gap at which HiGHS stops; a plan above it at the time limit exits with 5 [-]."""
+    threads: int | None = Field(default=None, ge=1)
+    """HiGHS threads."""
+
+
+class OutputSettings(BaseModel):
+    """Which files each run folder gets besides the CSVs and ``summary.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    html_report: bool = True
+    """A self-contained HTML report (Gantt, inventory and cost charts; works offline, ~5 MB)."""
+
+
+class RunConfig(BaseModel):
+    """A validated run configuration (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", pattern=r"^[A-Za-z0-9_\-.]*$")
+    """Plan line. Runs with the same name roll their horizon over each other; default: the config
+    file's stem."""
+    scenario: str | None = None
+    """Scenario YAML (relative to the config file) or a shipped scenario name; None: the default."""
+    scenario_name: str | None = None
+    """Entry under the scenario file's ``scenarios:`` to apply."""
+    demand: str | None = None
+    """Demand CSV (``date`` or ``week``, ``product``, ``units``) replacing the scenario's demand."""
+    start_date: str = "scenario"
+    """Day 0 of the plan: ``today`` (UTC date at run time), ``YYYY-MM-DD``, or ``scenario`` (keep
+    the scenario's ``horizon.start_date``)."""
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """Extra dotted-path scenario overrides, e.g. ``{"demand.scale": 1.1}``."""
+    rolling: RollingSettings = Field(default_factory=RollingSettings)
+    solver: RunSolverOptions = Field(default_factory=RunSolverOptions)
+    outputs: OutputSettings = Field(default_factory=OutputSettings)
+    out_root: str | None = None
+    """Folder under which each run gets its own folder; default ``runs`` (working directory)."""
+    store: str | None = None
+    """Run store URL; ``--store`` and ``$BIOPLAN_STORE_URL`` take precedence."""
+    log_json: bool = False
+    """Log JSON lines (one object per event) to stderr, for log collectors."""
+
+    path: Path | None = Field(default=None, exclude=True)
+    """The file this config was read from (not part of the file)."""
+
+    @field_validator("start_date")
+    @classmethod
+    def _check_start(cls, value: str) -> str:
+        value = str(value).strip()
+        if value in ("today", "scenario"):
+            return value
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("use 'today', 'scenario' or a date YYYY-MM-DD") from None
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative scenario and demand paths resolve against."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def plan_line(self) -> str:
+        """The plan line name (``name`` or the config file's stem)."""
+        if self.name:
+            return self.name
+        return self.path.stem if self.path is not None else "run"
+
+    def scenario_path(self) -> str | Path | None:
+        """The scenario to load: a path when it exists next to the config, else as written."""
+        if self.scenario is None:
+            return None
+        candidate = self.base_dir / self.scenario
+        return candidate if candidate.exists() else self.scenario
+
+    def demand_path(self) -> Path | None:
+        """Absolute path of the demand file, or None to keep the scenario's demand."""
+        if self.demand is None:
+            return None
+        path = Path(self.demand)
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def resolved_start_date(self, today: dt.date | None = None) -> dt.date | None:
+        """The plan's day 0, or None to keep the scenario's."""
+        if self.start_date == "scenario":
+            return None
+        if self.start_date == "today":
+            return today or dt.datetime.now(dt.UTC).date()
+        return dt.date.fromisoformat(self.start_date)
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read and validate a run configuration file."""
+    file = Path(path)
+    try:
+        with file.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError("no such run config file", file=str(file),
+                         fix="give the path of a run YAML, e.g. models/scenarios/nightly-run.yaml") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML ({getattr(err, 'problem', err)})",
+            file=str(file),
+            field=f"line {mark.line + 1}" if mark else None,
+            fix="fix the YAML syntax at that position",
+        ) from None
+    except OSError as err:
+        raise InputError(f"cannot read run config ({err.strerror})", file=str(file)) from None
+    if not isinstance(data, dict):
+        raise InputError("a run config must be a YAML mapping", file=str(file),
+                         fix="start from models/scenarios/nightly-run.yaml")
+    if "horizon" in data and "products" in data:
+        raise InputError(
+            "this is a scenario file, not a run config",
+            file=str(file),
+            fix="write a run config with `scenario: <this file>` (see models/scenarios/nightly-run.yaml)",
+        )
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for problem in err.errors():
+            loc = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+            msg = str(problem["msg"]).removeprefix("Value error, ")
+            if problem["type"] == "extra_forbidden":
+                msg = "unknown field; remove it or correct the spelling"
+            problems.append((loc, msg))
+        if len(problems) == 1:
+            raise InputError(problems[0][1], file=str(file), field=problems[0][0]) from None
+        listing = "\n  - ".join(f"{loc}: {msg}" for loc, msg in problems)
+        raise InputError(f"{len(problems)} problems:\n  - {listing}", file=str(file)) from None
+    config.path = file.resolve()
+    return config
+
+
+def slug(text: str) -> str:
+    """File-name-safe version of a name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
