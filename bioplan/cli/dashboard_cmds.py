@@ -1,9 +1,78 @@
-"""``bioplan`` commands of this area; ``register`` adds them to the root app."""
+"""``bioplan dashboard``: serve the Streamlit dashboard for process engineers.
+
+The app lives in :func:`bioplan.paths.dashboards_dir` (``dashboards/app.py`` in a checkout,
+``bioplan/dashboards/app.py`` in a wheel) and is served by ``streamlit run`` in a child process, so
+Ctrl-C stops it cleanly and its exit code becomes ours.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import typer
+
+from bioplan.errors import InputError
+from bioplan.paths import dashboards_dir
+
+
+def streamlit_command(app_path: Path, *, host: str, port: int, headless: bool = True) -> list[str]:
+    """The ``streamlit run`` command line that serves ``app_path`` on ``host:port``.
+
+    >>> streamlit_command(Path("app.py"), host="127.0.0.1", port=8501)[:4]  # doctest: +ELLIPSIS
+    ['...', '-m', 'streamlit', 'run']
+    """
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Add this area's commands to ``app`` and its benchmarks to ``bench_app``."""
+    """Add ``bioplan dashboard`` to ``app`` (this area has no benchmarks)."""
+
+    @app.command("dashboard")
+    def dashboard(
+        port: int = typer.Option(8501, "--port", help="TCP port to serve on."),
+        host: str = typer.Option(
+            "127.0.0.1",
+            "--host",
+            help="Address to bind. The default serves this machine only; use 0.0.0.0 to share.",
+        ),
+        open_browser: bool = typer.Option(
+            False, "--open/--no-open", help="Open a browser tab on start."
+        ),
+    ) -> None:
+        """Serve the dashboard (built-in default scenario loaded) until Ctrl-C."""
+        if not 0 < port < 65536:
+            raise InputError(
+                f"port {port} is out of range", field="--port", fix="give a port in 1..65535"
+            )
+        app_path = dashboards_dir() / "app.py"
+        if not app_path.is_file():
+            raise InputError(
+                "the dashboard app is missing from this installation",
+                file=str(app_path),
+                fix="reinstall bioplan (pip install -e .)",
+            )
+        typer.echo(f"bioplan dashboard: http://{host}:{port}  (Ctrl-C to stop)", err=True)
+        cmd = streamlit_command(app_path, host=host, port=port, headless=not open_browser)
+        try:
+            code = subprocess.call(cmd)
+        except KeyboardInterrupt:
+            code = 0
+        raise typer.Exit(code)

@@ -1,0 +1,39 @@
+"""bioplan dashboard: entry script (``bioplan dashboard`` or ``streamlit run dashboards/app.py``).
+
+Pages live in ``views/`` (not ``pages/``, which Streamlit would treat as a legacy multipage folder);
+they stay thin: every computation is in the ``bioplan`` package, Streamlit glue in ``ui.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # so pages can `import ui` (also under AppTest and from a wheel)
+    sys.path.insert(0, str(HERE))
+
+import ui  # noqa: E402
+
+st.set_page_config(page_title="bioplan", page_icon="🩸", layout="wide")
+ui.init_state()
+
+VIEWS = HERE / "views"
+pages = {
+    "Inputs": [
+        st.Page(VIEWS / "scenario.py", title="Scenario", icon="📝", url_path="scenario", default=True),
+        st.Page(VIEWS / "biology.py", title="Biology", icon="🧫", url_path="biology"),
+    ],
+    "Plan": [
+        st.Page(VIEWS / "plan.py", title="Plan", icon="▶️", url_path="plan"),
+        st.Page(VIEWS / "schedule.py", title="Schedule", icon="📅", url_path="schedule"),
+        st.Page(VIEWS / "inventory.py", title="Inventory", icon="📦", url_path="inventory"),
+        st.Page(VIEWS / "costs.py", title="Costs", icon="💲", url_path="costs"),
+        st.Page(VIEWS / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
+    ],
+}
+page = st.navigation(pages)
+ui.sidebar_status()
+page.run()

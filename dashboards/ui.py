@@ -1,0 +1,197 @@
+"""Streamlit glue shared by the pages: session state, the background solve, downloads.
+
+Session state (``st.session_state``):
+- ``scenario``: the last *valid* Scenario (an invalid edit or upload never replaces it);
+- ``scenario_label``: where it came from (``default``, an upload's file name, ``default (edited)``);
+- ``scenario_problems``: field problems of the last rejected edit, shown beside the fields;
+- ``job``: the running :class:`bioplan.solve_job.SolveJob`, or None;
+- ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import streamlit as st
+
+from bioplan import dashboard_support as ds
+from bioplan.errors import BioplanError
+from bioplan.solve_job import JobState, SolveJob
+
+log = logging.getLogger("bioplan.dashboard")
+
+POLL_S = 0.25
+"""How often the solve monitor checks the child process [s]."""
+
+
+# ---- cached pure computations ----------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def bundled_scenarios() -> list[str]:
+    from bioplan.scenario import list_scenarios
+
+    return list_scenarios()
+
+
+@st.cache_data(show_spinner="Loading scenario …")
+def load_bundled(name: str | None) -> Any:
+    from bioplan.scenario import load_scenario
+
+    return load_scenario(name)
+
+
+# ---- state -----------------------------------------------------------------------------------------
+
+
+def init_state() -> None:
+    """Load the built-in default scenario once per session."""
+    ss = st.session_state
+    ss.setdefault("plans", {})
+    ss.setdefault("job", None)
+    ss.setdefault("plan", None)
+    ss.setdefault("plan_label", None)
+    ss.setdefault("scenario_problems", [])
+    ss.setdefault("solve_message", None)
+    ss.setdefault("edit_count", 0)
+    if "scenario" not in ss:
+        try:
+            ss.scenario = load_bundled(None)
+            ss.scenario_label = "default"
+        except BioplanError as err:
+            ss.scenario = None
+            ss.scenario_label = None
+            ss.scenario_problems = ds.field_problems(err)
+
+
+def scenario() -> Any:
+    """The current valid scenario, or stop the page with an explanation."""
+    scn = st.session_state.get("scenario")
+    if scn is None:
+        st.error("No valid scenario is loaded. Load or upload one on the **Scenario** page.")
+        st.stop()
+    return scn
+
+
+def set_scenario(scn: Any, label: str) -> None:
+    st.session_state.scenario = scn
+    st.session_state.scenario_label = label
+    st.session_state.scenario_problems = []
+
+
+def sidebar_status() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        st.caption("Scenario")
+        st.markdown(f"**{ss.get('scenario_label') or '— none —'}**")
+        job = ss.get("job")
+        if job is not None and job.running:
+            st.caption(f"⏳ solving {job.label}")
+        elif ss.get("plan") is not None:
+            st.caption(f"Latest plan: {ss.plan_label}")
+
+
+# ---- background solve ------------------------------------------------------------------------------
+
+
+def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None) -> None:
+    """Start a solve in a child process (cancelling any running one)."""
+    ss = st.session_state
+    if ss.job is not None:
+        ss.job.cancel()
+    n = len(ss.plans) + 1
+    label = f"#{n} {ss.scenario_label}"
+    ss.job = SolveJob.start(ds.solve, scn, time_limit_s, mip_gap, label=label)
+    ss.solve_message = None
+    log.info("started solve %s (pid %s)", label, ss.job.process.pid)
+
+
+def _finish(job: SolveJob) -> None:
+    ss = st.session_state
+    ss.job = None
+    if job.state is JobState.DONE:
+        ss.plan = job.value
+        ss.plan_label = job.label
+        ss.plans[job.label] = job.value
+        ss.solve_message = ("success", f"{job.label}: {job.value.status} in {job.elapsed_s:.1f} s")
+    elif job.state is JobState.CANCELLED:
+        ss.solve_message = ("warning", f"{job.label}: cancelled after {job.elapsed_s:.1f} s")
+    else:
+        err = job.error
+        text = err.describe() if isinstance(err, BioplanError) else str(err)
+        ss.solve_message = ("error", f"{job.label}: {text}")
+
+
+@st.fragment(run_every=POLL_S)
+def _monitor() -> None:
+    job: SolveJob | None = st.session_state.get("job")
+    if job is None:
+        return
+    if job.poll() is JobState.RUNNING:
+        cols = st.columns([4, 1])
+        cols[0].info(f"⏳ Solving **{job.label}** … {job.elapsed_s:.1f} s elapsed", icon="⚙️")
+        if cols[1].button("Cancel", key="cancel_solve", type="secondary", width="stretch"):
+            job.cancel()
+            _finish(job)
+            st.rerun()
+    else:
+        _finish(job)
+        st.rerun()
+
+
+def solve_monitor() -> None:
+    """Show the running solve (elapsed time, Cancel) and the outcome of the last one."""
+    ss = st.session_state
+    if ss.job is not None:
+        _monitor()
+    msg = ss.get("solve_message")
+    if msg:
+        kind, text = msg
+        getattr(st, kind)(text)
+
+
+def poll_until_done(timeout_s: float) -> None:
+    """Block until the running job ends (for tests and scripts, never in a page)."""
+    job = st.session_state.get("job")
+    if job is not None:
+        job.wait(timeout_s)
+
+
+# ---- results ---------------------------------------------------------------------------------------
+
+
+def plan_or_stop() -> Any:
+    """The latest plan, or an explanation and a stop when there is none yet."""
+    plan = st.session_state.get("plan")
+    if plan is None:
+        job = st.session_state.get("job")
+        if job is not None and job.running:
+            st.info("A solve is running: see the **Plan** page.")
+        else:
+            st.info("No plan yet: run the optimiser on the **Plan** page.")
+        st.page_link("views/plan.py", label="Go to Plan", icon="▶️")
+        st.stop()
+    return plan
+
+
+@st.cache_data(show_spinner="Preparing downloads …", max_entries=8, hash_funcs={})
+def _files(_plan: Any, key: str) -> ds.PlanFiles:
+    return ds.plan_files(_plan)
+
+
+def downloads(plan: Any, where: str) -> None:
+    """Excel workbook, CSVs (zip) and summary.json of ``plan`` as three download buttons."""
+    label = st.session_state.get("plan_label") or "plan"
+    key = f"{label}:{id(plan)}"
+    stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
+    with st.container(horizontal=True):
+        st.download_button("Excel workbook", lambda: _files(plan, key).xlsx,
+                           file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon="📥",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        st.download_button("CSV tables (zip)", lambda: _files(plan, key).csv_zip,
+                           file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon="📥",
+                           mime="application/zip")
+        st.download_button("summary.json", lambda: _files(plan, key).summary_json,
+                           file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon="📥",
+                           mime="application/json")

@@ -1,0 +1,31 @@
+"""Costs: breakdown by term (waterfall) and cost per delivered unit by product."""
+
+from __future__ import annotations
+
+import streamlit as st
+import ui
+
+from bioplan import charts
+from bioplan import dashboard_support as ds
+
+st.title("Costs")
+plan = ui.plan_or_stop()
+st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
+
+if not plan.has_solution:
+    st.warning(f"The plan has no solution ({plan.status}): {plan.message}")
+else:
+    st.plotly_chart(charts.cost_figure(plan), key="cost_chart", width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("By term")
+        st.dataframe(ds.cost_table(plan), width="stretch", key="cost_terms")
+    with right:
+        st.subheader("By product")
+        st.dataframe(ds.kpi_frame(plan)[["units_delivered", "cost_usd", "cost_usd_per_delivered_unit"]],
+                     width="stretch", key="cost_products")
+    if not plan.marginal_values.empty:
+        st.subheader("Marginal values")
+        st.caption("Cost saved by one more unit of a resource.")
+        st.dataframe(plan.marginal_values, width="stretch")
+ui.downloads(plan, "costs")

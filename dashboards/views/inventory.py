@@ -1,0 +1,31 @@
+"""Inventory: stock by product and cohort age, with demand, deliveries, shortages and expiries."""
+
+from __future__ import annotations
+
+import streamlit as st
+import ui
+
+from bioplan import charts
+from bioplan import dashboard_support as ds
+
+st.title("Inventory")
+plan = ui.plan_or_stop()
+st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
+
+if not plan.has_solution:
+    st.warning(f"The plan has no solution ({plan.status}): {plan.message}")
+else:
+    st.plotly_chart(charts.inventory_figure(plan), key="inventory_chart", width="stretch")
+    st.caption("Bars: released stock at the end of each day, darker = fresher cohort. Lines: demand "
+               "and deliveries. Red bars below zero: shortages. Crosses: expired units.")
+    st.subheader("Per product")
+    st.dataframe(ds.kpi_frame(plan), width="stretch", key="inventory_kpis")
+    tabs = st.tabs(["Shortages", "Expiries", "Deliveries", "Stock by cohort"])
+    for tab, table in zip(tabs, (plan.shortages, plan.expiries, plan.deliveries, plan.inventory),
+                          strict=True):
+        with tab:
+            if table.empty:
+                st.caption("none")
+            else:
+                st.dataframe(table, width="stretch")
+ui.downloads(plan, "inventory")

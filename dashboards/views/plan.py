@@ -1,0 +1,45 @@
+"""Plan: run the optimiser in a child process (page stays live; elapsed time; Cancel), read KPIs."""
+
+from __future__ import annotations
+
+import streamlit as st
+import ui
+
+from bioplan import charts
+from bioplan import dashboard_support as ds
+
+st.title("Plan")
+scn = ui.scenario()
+st.caption(f"Scenario **{st.session_state.scenario_label}** — {scn.description or scn.name}")
+
+with st.form("solve_form", border=True):
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    time_limit = c1.number_input(
+        "Time limit [s]", min_value=1.0, max_value=3600.0, value=float(scn.solver.time_limit_s),
+        step=5.0, key="solve_time_limit", help="HiGHS time limit; the best plan found so far is kept.",
+    )
+    gap_pct = c2.number_input(
+        "MIP gap [%]", min_value=0.0, max_value=100.0, value=float(scn.solver.mip_gap * 100),
+        step=0.5, key="solve_gap_pct", help="Stop when the plan is proven within this % of optimal.",
+    )
+    run = c3.form_submit_button("Run optimiser", type="primary", icon="▶️", key="run_solve")
+if run:
+    ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100)
+
+ui.solve_monitor()
+
+plan = st.session_state.get("plan")
+if plan is None:
+    st.info("No plan yet. Press **Run optimiser**.")
+    st.stop()
+
+summary = ds.plan_overview(plan)
+st.subheader(f"{st.session_state.plan_label}")
+cols = st.columns(len(summary))
+for col, (name, value, helptext) in zip(cols, summary, strict=True):
+    col.metric(name, value, help=helptext)
+
+st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
+with st.expander("All KPIs"):
+    st.dataframe(ds.kpi_frame(plan), width="stretch")
+ui.downloads(plan, "plan")

@@ -1,0 +1,28 @@
+"""Schedule: Gantt chart of reactor units over days (bars per batch phase, turnaround in grey)."""
+
+from __future__ import annotations
+
+import streamlit as st
+import ui
+
+from bioplan import charts
+
+st.title("Schedule")
+plan = ui.plan_or_stop()
+st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
+
+if plan.batches.empty:
+    st.warning("This plan schedules no batches." if plan.has_solution else
+               f"The plan has no solution ({plan.status}): {plan.message}")
+else:
+    color_by = st.segmented_control("Colour bars by", ["product", "recipe"], default="product",
+                                    key="gantt_color_by") or "product"
+    st.plotly_chart(charts.gantt_figure(plan, color_by=color_by), key="schedule_gantt", width="stretch")
+    st.caption("Bars are batch phases on one reactor unit (labelled with the phase); grey hatched "
+               "bars are turnaround (cleaning and set-up). Hover a bar for the batch details.")
+    with st.expander(f"Batches table ({plan.batches.index.nunique()} batch phases)"):
+        st.dataframe(plan.batches, width="stretch")
+    if not plan.capacity.empty:
+        st.subheader("Fleet")
+        st.dataframe(plan.capacity, width="stretch")
+ui.downloads(plan, "schedule")

@@ -1,0 +1,67 @@
+"""AppTest of the result pages against a hand-made plan (no solver needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bioplan.results import PlanStatus
+from tests.dashboard import fakes
+
+APP = "../../dashboards/app.py"
+
+
+def open_page(page: str, plan: object | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["plan"] = plan
+    at.session_state["plan_label"] = "#1 tiny"
+    at.session_state["plans"] = {"#1 tiny": plan} if plan is not None else {}
+    at.run()
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("page", ["schedule", "inventory", "costs"])
+def test_result_pages_without_a_plan_say_so(page: str) -> None:
+    at = open_page(page, None)
+    assert any("No plan yet" in i.value for i in at.info)
+
+
+def test_schedule_page_draws_gantt_with_batches() -> None:
+    at = open_page("schedule", fakes.plan())
+    (spec,) = plotly_specs(at)
+    names = {t["name"] for t in spec["data"]}
+    assert {"rbc", "platelet", "turnaround"} <= names
+    assert len(at.dataframe) >= 1
+    assert len(at.get("download_button")) == 3
+
+
+def test_inventory_page() -> None:
+    at = open_page("inventory", fakes.plan())
+    (spec,) = plotly_specs(at)
+    assert any(t["name"] == "platelet shortage" for t in spec["data"])
+    kpis = at.dataframe[0].value
+    assert kpis.loc["rbc", "units_delivered"] == 4.0
+
+
+def test_costs_page() -> None:
+    at = open_page("costs", fakes.plan())
+    (spec,) = plotly_specs(at)
+    assert spec["data"][0]["type"] == "waterfall"
+    terms = at.dataframe[0].value
+    assert terms.loc["total", "usd"] == pytest.approx(fakes.plan().objective_usd)
+
+
+@pytest.mark.parametrize("page", ["schedule", "inventory", "costs"])
+def test_result_pages_explain_infeasible_plans(page: str) -> None:
+    plan = fakes.plan(status=PlanStatus.INFEASIBLE)
+    plan.batches = plan.batches.iloc[0:0]
+    at = open_page(page, plan)
+    assert at.warning, "an infeasible plan should be explained"
