@@ -471,3 +471,11 @@ def cost_table(plan: Plan) -> pd.DataFrame:
     frame.loc["total", ["usd", "share"]] = [total, 1.0 if total else float("nan")]
     frame.index.name = "term"
     return frame
+
+
+def validate_raw(raw: Mapping[str, Any]) -> Scenario:
+    """Validate an edited scenario mapping with the CLI's checks (schema, cross-references,
+    recipe tables); raises :class:`InputError` (possibly listing several field problems)."""
+    from bioplan.scenario import scenario_from_dict
+
+    return scenario_from_dict(raw)

@@ -1,3 +1,200 @@
-import streamlit as st
+"""Scenario: load a bundled scenario or upload one, edit it in data editors, validate, download.
 
-st.title('scenario')
+Edits are collected in a form and validated with the CLI's own checks when applied; a rejected edit
+shows its problems beside the fields and keeps both the user's edits (in the editors) and the last
+valid scenario (used by every other page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+import ui
+
+from bioplan import dashboard_support as ds
+from bioplan.errors import BioplanError
+
+ss = st.session_state
+st.title("Scenario")
+
+# ---- load / upload ---------------------------------------------------------------------------------
+with st.container(border=True):
+    left, right = st.columns(2)
+    with left:
+        names = ui.bundled_scenarios()
+        with st.form("load_bundled", border=False):
+            choice = st.selectbox("Bundled scenario", names, key="bundled_choice",
+                                  index=names.index("default") if "default" in names else 0)
+            if st.form_submit_button("Load", icon="📂", key="load_bundled_btn") and choice:
+                try:
+                    ui.set_scenario(ui.load_bundled(choice), choice)
+                    ss.edit_count += 1
+                except BioplanError as err:
+                    ss.scenario_problems = ds.field_problems(err)
+    with right:
+        upload = st.file_uploader("…or upload a scenario (YAML, or zip of YAML + CSVs)",
+                                  type=["yaml", "yml", "zip"], key="scenario_upload")
+        if upload is not None and ss.get("last_upload") != upload.file_id:
+            ss.last_upload = upload.file_id
+            try:
+                ui.set_scenario(ds.load_upload(upload.name, upload.getvalue()), upload.name)
+                ss.edit_count += 1
+                ss.upload_error = None
+            except BioplanError as err:
+                ss.upload_error = err.describe()
+        if ss.get("upload_error"):
+            st.error(f"Upload rejected, the previous scenario is kept.\n\n{ss.upload_error}",
+                     icon="🚫")
+
+scn = ui.scenario()
+raw = ds.scenario_raw(scn)
+problems: list[ds.FieldProblem] = ss.scenario_problems
+head, dl = st.columns([3, 1], vertical_alignment="bottom")
+head.subheader(f"{ss.scenario_label}")
+head.caption(scn.description or scn.name)
+dl.download_button("Download scenario (YAML)", ds.scenario_yaml(scn), key="dl_scenario",
+                   file_name=f"{scn.name}.yaml", mime="application/x-yaml", icon="📥")
+if ss.get("flash"):
+    st.success(ss.pop("flash"), icon="✅")
+if problems:
+    st.error(f"**{len(problems)} problem(s) in the last edit — not applied.** Plans still use the last "
+             "valid scenario. Fix the fields marked below and apply again, or discard the edits.",
+             icon="⚠️")
+
+
+def show_problems(*sections: str) -> None:
+    """Problems of these scenario sections, right beside their editors."""
+    for p in problems:
+        if p.section in sections:
+            st.error(f"**{p.field}**: {p.message}", icon="❌")
+
+
+v = ss.edit_count  # editor keys change after an applied edit so editors restart from the new scenario
+known = {"demand", "reactors", "media", "labour", "sources", "recipes", "products", "horizon", "solver"}
+for p in problems:
+    if p.section not in known:
+        st.error(f"**{p.field or 'scenario'}**: {p.message}", icon="❌")
+
+# ---- editors ---------------------------------------------------------------------------------------
+num = st.column_config.NumberColumn
+with st.form("edit_scenario"):
+    t_dem, t_reac, t_price, t_src, t_rec, t_prod = st.tabs(
+        ["Demand", "Bioreactor fleet", "Prices", "Starting material", "Recipe options",
+         "Products & horizon"])
+    with t_dem:
+        show_problems("demand")
+        c1, c2 = st.columns(2)
+        scale = c1.number_input("Demand scale [×]", min_value=0.0, value=float(scn.demand.scale),
+                                step=0.1, key=f"demand_scale_{v}",
+                                help="Multiplier on every demand record (growth what-ifs).")
+        gran = c2.selectbox("Granularity", ["day", "week"],
+                            index=["day", "week"].index(scn.demand.granularity),
+                            key=f"demand_granularity_{v}",
+                            help="week: each record is spread evenly over 7 days from its date.")
+        demand = st.data_editor(
+            ds.demand_frame(raw), key=f"ed_demand_{v}", num_rows="dynamic", width="stretch",
+            height=320, hide_index=True,
+            column_config={
+                "date": st.column_config.DateColumn("date", required=True, format="YYYY-MM-DD"),
+                "product": st.column_config.SelectboxColumn("product", options=list(scn.products),
+                                                            required=True),
+                "units": num("units", min_value=0.0, format="%.1f", required=True),
+            })
+    with t_reac:
+        show_problems("reactors")
+        reactors = st.data_editor(
+            ds.reactors_frame(raw), key=f"ed_reactors_{v}", num_rows="dynamic", width="stretch",
+            column_config={
+                "working_volume_min_L": num("min volume [L]", min_value=0.0),
+                "working_volume_max_L": num("max volume [L]", min_value=0.0),
+                "units_owned": num("owned", min_value=0, step=1),
+                "max_additional_units": num("max added", min_value=0, step=1),
+                "acquisition": st.column_config.SelectboxColumn("acquisition", options=["buy", "rent"]),
+                "capital_cost_usd_per_unit_day": num("capital [$/unit/day]", min_value=0.0),
+                "operating_cost_usd_per_day": num("operating [$/day]", min_value=0.0),
+                "turnaround_days": num("turnaround [d]", min_value=0, step=1),
+                "vessel_classes": st.column_config.TextColumn("vessel classes",
+                                                              help="comma-separated"),
+            })
+    with t_price:
+        show_problems("media", "labour")
+        c1, c2, c3 = st.columns(3)
+        basal = c1.number_input("Basal medium [$/L]", min_value=0.0,
+                                value=float(scn.media.basal_price_usd_per_L), key=f"basal_{v}")
+        prep = c2.number_input("Medium prep capacity [L/day] (0 = unlimited)", min_value=0.0,
+                               value=float(scn.media.prep_capacity_L_per_day or 0.0), key=f"prep_{v}")
+        labour = c3.number_input("Labour [$/operation]", min_value=0.0,
+                                 value=float(scn.labour.cost_usd_per_operation), key=f"labour_{v}")
+        cytokines = st.data_editor(
+            ds.cytokines_frame(raw), key=f"ed_cytokines_{v}", num_rows="dynamic", hide_index=True,
+            column_config={
+                "unit": st.column_config.SelectboxColumn("unit", options=["mg", "kU"], required=True),
+                "price_usd": num("price [$ per unit]", min_value=0.0, format="%.2f"),
+            })
+    with t_src:
+        show_problems("sources")
+        sources = st.data_editor(
+            ds.sources_frame(raw), key=f"ed_sources_{v}", num_rows="dynamic", width="stretch",
+            column_config={
+                "cells_per_lot": num("cells per lot", min_value=0.0, format="%.3g"),
+                "lots_per_week": num("lots per week (empty = unlimited)", min_value=0.0),
+                "cost_usd_per_lot": num("cost [$/lot]", min_value=0.0),
+                "cards": st.column_config.TextColumn("yield cards", help="comma-separated"),
+            })
+    with t_rec:
+        show_problems("recipes")
+        st.caption("Candidate settings per yield card, as `<phase>.<factor>`, `<phase>.days` or "
+                   "`<phase>.density_setpoint` with comma-separated values; the optimiser picks "
+                   "among the full factorial. An empty setting keeps only the default protocol.")
+        recipe_options = st.data_editor(
+            ds.recipe_options_frame(raw), key=f"ed_recipes_{v}", num_rows="dynamic",
+            width="stretch", hide_index=True,
+            column_config={"values": st.column_config.TextColumn("values", help="comma-separated")})
+    with t_prod:
+        show_problems("products", "horizon", "solver")
+        c1, c2 = st.columns(2)
+        start = c1.date_input("Horizon start", value=scn.horizon.start_date, key=f"h_start_{v}")
+        days = c2.number_input("Horizon [days]", min_value=1, max_value=1096,
+                               value=int(scn.horizon.days), key=f"h_days_{v}")
+        products = st.data_editor(
+            ds.products_frame(raw), key=f"ed_products_{v}", width="stretch",
+            column_config={
+                "cells_per_unit": num("cells per unit", format="%.3g"),
+                "shelf_life_days": num("shelf life [d]", step=1),
+                "release_delay_days": num("release delay [d]", step=1),
+                "shortage_penalty_usd_per_unit": num("shortage penalty [$/unit]"),
+                "expiry_cost_usd_per_unit": num("expiry cost [$/unit]"),
+                "min_service_level": num("min service level", min_value=0.0, max_value=1.0),
+                "storage_capacity_units": num("storage cap [units]"),
+                "initial_inventory_units": num("initial stock [units]"),
+            })
+    b1, b2 = st.columns([1, 4])
+    apply = b1.form_submit_button("Validate & apply", type="primary", icon="✅", key="apply_edits")
+
+if apply:
+    edited = ds.apply_tables(
+        raw, demand=demand, reactors=reactors, products=products, sources=sources,
+        cytokines=cytokines, recipe_options=recipe_options,
+        scalars={"demand.scale": scale, "demand.granularity": gran,
+                 "media.basal_price_usd_per_L": basal,
+                 "media.prep_capacity_L_per_day": prep or None,
+                 "labour.cost_usd_per_operation": labour,
+                 "horizon.start_date": (start.isoformat() if isinstance(start, dt.date) else start),
+                 "horizon.days": int(days)},
+    )
+    try:
+        new = ds.validate_raw(edited)
+    except BioplanError as err:
+        ss.scenario_problems = ds.field_problems(err)
+    else:
+        label = ss.scenario_label if ss.scenario_label.endswith("(edited)") else f"{ss.scenario_label} (edited)"
+        ui.set_scenario(new, label)
+        ss.edit_count += 1
+        ss.flash = "Scenario updated. Run the optimiser on the **Plan** page."
+    st.rerun()
+
+if problems and st.button("Discard edits (back to the last valid scenario)", key="discard_edits"):
+    ss.scenario_problems = []
+    ss.edit_count += 1
+    st.rerun()

@@ -77,3 +77,33 @@ def plan(status: PlanStatus = PlanStatus.OPTIMAL, scale: float = 1.0) -> Plan:
 
 
 START = dt.date(2027, 1, 4)
+
+
+RECIPE_ROWS = [
+    {"recipe": "hand-e/0", "card": "hand-e", "product": "rbc", "days": 18, "n_phases": 1,
+     "product_cells_per_seed_cell": 1e6, "medium_L_per_seed_cell": 1e-6,
+     "peak_volume_L_per_seed_cell": 2e-7, "phase1_name": "all", "phase1_days": 18,
+     "phase1_vessel_class": "rocking", "phase1_peak_volume_L_per_seed_cell": 2e-7,
+     "phase1_medium_L_per_seed_cell": 1e-6},
+    {"recipe": "hand-m/0", "card": "hand-m", "product": "platelet", "days": 12, "n_phases": 1,
+     "product_cells_per_seed_cell": 5e5, "medium_L_per_seed_cell": 2e-6,
+     "peak_volume_L_per_seed_cell": 3e-7, "phase1_name": "all", "phase1_days": 12,
+     "phase1_vessel_class": "turbulent", "phase1_peak_volume_L_per_seed_cell": 3e-7,
+     "phase1_medium_L_per_seed_cell": 2e-6},
+]
+
+
+def standalone_dict() -> dict[str, Any]:
+    """A scenario that needs no yield cards (hand-made recipe rows inline)."""
+    data = scenario_dict()
+    data["name"] = "standalone"
+    data["recipes"] = [{"rows": RECIPE_ROWS}]
+    data["sources"] = {"cord": {"cells_per_lot": 5e6, "cost_usd_per_lot": 2000,
+                                "cards": ["hand-e", "hand-m"]}}
+    return data
+
+
+def standalone_yaml() -> bytes:
+    import yaml
+
+    return yaml.safe_dump(standalone_dict(), sort_keys=False).encode()

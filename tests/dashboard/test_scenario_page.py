@@ -1,0 +1,77 @@
+"""AppTest of the Scenario page: upload, edit through the data editors, invalid input keeps the
+last valid scenario (and the user's edits)."""
+
+from __future__ import annotations
+
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard import fakes
+
+APP = "../../dashboards/app.py"
+
+
+def scenario_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("views/scenario.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> None:
+    at.file_uploader(key="scenario_upload").upload(name, data, "application/x-yaml")
+    at.run()
+    assert not at.exception, at.exception
+
+
+def editor_key(at: AppTest, name: str) -> str:
+    return f"ed_{name}_{at.session_state['edit_count']}"
+
+
+def test_upload_then_invalid_upload_keeps_previous_scenario() -> None:
+    at = scenario_page()
+    upload(at, "standalone.yaml", fakes.standalone_yaml())
+    assert at.session_state["scenario"].name == "standalone"
+    assert at.session_state["scenario_label"] == "standalone.yaml"
+    assert len(at.data_editor) == 6
+
+    bad = fakes.standalone_dict()
+    bad["reactors"]["vrb-10L"]["working_volume_max_L"] = -1
+    upload(at, "bad.yaml", yaml.safe_dump(bad).encode())
+    assert any("Upload rejected" in e.value and "working_volume_max_L" in e.value for e in at.error)
+    assert at.session_state["scenario"].name == "standalone"
+    assert at.session_state["scenario_label"] == "standalone.yaml"
+
+
+def test_edit_demand_and_apply() -> None:
+    at = scenario_page()
+    upload(at, "standalone.yaml", fakes.standalone_yaml())
+    at.session_state[editor_key(at, "demand")] = {
+        "edited_rows": {0: {"units": 11.0}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="apply_edits").click().run()
+    assert not at.exception, at.exception
+    scn = at.session_state["scenario"]
+    assert scn.demand.records[0].units == 11.0
+    assert at.session_state["scenario_label"] == "standalone.yaml (edited)"
+    assert any("Scenario updated" in s.value for s in at.success)
+
+
+def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
+    at = scenario_page()
+    upload(at, "standalone.yaml", fakes.standalone_yaml())
+    before = at.session_state["scenario"].model_dump_json()
+    key = editor_key(at, "reactors")
+    at.session_state[key] = {
+        "edited_rows": {1: {"working_volume_max_L": -5.0}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="apply_edits").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["scenario"].model_dump_json() == before
+    texts = [e.value for e in at.error]
+    assert any("problem(s) in the last edit" in t for t in texts)
+    assert any("reactors.vrb-10L.working_volume_max_L" in t for t in texts)
+    # the edit is still in the editor, so the user can correct it
+    assert key in at.session_state and at.session_state[key]["edited_rows"]
+    at.button(key="discard_edits").click().run()
+    assert not at.error
+    assert at.session_state["scenario"].model_dump_json() == before
