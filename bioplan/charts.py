@@ -270,3 +270,35 @@ def compare_gantt_figures(plans: dict[str, Plan]) -> dict[str, go.Figure]:
         for name, fig in figs.items():
             fig.update_layout(title=f"Schedule: {name}", xaxis={"range": [min(starts), max(ends)]})
     return figs
+
+
+# ---- biology ---------------------------------------------------------------------------------------
+
+
+def stage_time_course_figure(time_course: pd.DataFrame, phases: pd.DataFrame,
+                             title: str = "Cells per stage") -> go.Figure:
+    """Cells per differentiation stage over culture days (log scale), phases shaded.
+
+    ``time_course``: index ``day``, columns ``cells_<stage>`` (and ``cells_total``, ``volume_L``) as
+    from ``bioplan.yields.simulate(..., time_course=True)``; ``phases``: index ``phase`` with
+    ``start_day`` and ``end_day``.
+    """
+    fig = go.Figure()
+    stages = [c for c in time_course.columns if c.startswith("cells_") and c != "cells_total"]
+    for i, col in enumerate(stages):
+        fig.add_trace(go.Scatter(x=time_course.index, y=time_course[col], name=col.removeprefix("cells_"),
+                                 mode="lines", line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                                 hovertemplate="day %{x}: %{y:.3g} cells<extra>%{fullData.name}</extra>"))
+    if "cells_total" in time_course:
+        fig.add_trace(go.Scatter(x=time_course.index, y=time_course["cells_total"], name="all cells",
+                                 mode="lines", line={"color": "#222", "width": 2, "dash": "dash"}))
+    for j, (name, row) in enumerate(phases.iterrows()):
+        fig.add_vrect(x0=row["start_day"], x1=row["end_day"], layer="below", line_width=0,
+                      fillcolor="rgba(0,0,0,0.04)" if j % 2 == 0 else "rgba(0,0,0,0)",
+                      annotation_text=str(name), annotation_position="top left")
+    fig.update_layout(title=title, template="plotly_white", height=440,
+                      xaxis={"title": "culture day"},
+                      yaxis={"title": "cells (per seed amount)", "type": "log", "exponentformat": "power"},
+                      legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
+                      margin={"l": 10, "r": 10, "t": 60, "b": 40})
+    return fig

@@ -17,21 +17,21 @@ if str(HERE) not in sys.path:  # so pages can `import ui` (also under AppTest an
 
 import ui  # noqa: E402
 
-st.set_page_config(page_title="bioplan", page_icon="🩸", layout="wide")
+st.set_page_config(page_title="bioplan", page_icon=":material/bloodtype:", layout="wide")
 ui.init_state()
 
 VIEWS = HERE / "views"
 pages = {
     "Inputs": [
-        st.Page(VIEWS / "scenario.py", title="Scenario", icon="📝", url_path="scenario", default=True),
-        st.Page(VIEWS / "biology.py", title="Biology", icon="🧫", url_path="biology"),
+        st.Page(VIEWS / "scenario.py", title="Scenario", icon=":material/edit_note:", url_path="scenario", default=True),
+        st.Page(VIEWS / "biology.py", title="Biology", icon=":material/biotech:", url_path="biology"),
     ],
     "Plan": [
-        st.Page(VIEWS / "plan.py", title="Plan", icon="▶️", url_path="plan"),
-        st.Page(VIEWS / "schedule.py", title="Schedule", icon="📅", url_path="schedule"),
-        st.Page(VIEWS / "inventory.py", title="Inventory", icon="📦", url_path="inventory"),
-        st.Page(VIEWS / "costs.py", title="Costs", icon="💲", url_path="costs"),
-        st.Page(VIEWS / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
+        st.Page(VIEWS / "plan.py", title="Plan", icon=":material/play_arrow:", url_path="plan"),
+        st.Page(VIEWS / "schedule.py", title="Schedule", icon=":material/calendar_month:", url_path="schedule"),
+        st.Page(VIEWS / "inventory.py", title="Inventory", icon=":material/inventory_2:", url_path="inventory"),
+        st.Page(VIEWS / "costs.py", title="Costs", icon=":material/payments:", url_path="costs"),
+        st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     ],
 }
 page = st.navigation(pages)

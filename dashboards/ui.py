@@ -87,7 +87,7 @@ def sidebar_status() -> None:
         st.markdown(f"**{ss.get('scenario_label') or '— none —'}**")
         job = ss.get("job")
         if job is not None and job.running:
-            st.caption(f"⏳ solving {job.label}")
+            st.caption(f"solving {job.label}")
         elif ss.get("plan") is not None:
             st.caption(f"Latest plan: {ss.plan_label}")
 
@@ -130,7 +130,7 @@ def _monitor() -> None:
         return
     if job.poll() is JobState.RUNNING:
         cols = st.columns([4, 1])
-        cols[0].info(f"⏳ Solving **{job.label}** … {job.elapsed_s:.1f} s elapsed", icon="⚙️")
+        cols[0].info(f"Solving **{job.label}** … {job.elapsed_s:.1f} s elapsed", icon=":material/hourglass_top:")
         if cols[1].button("Cancel", key="cancel_solve", type="secondary", width="stretch"):
             job.cancel()
             _finish(job)
@@ -170,7 +170,7 @@ def plan_or_stop() -> Any:
             st.info("A solve is running: see the **Plan** page.")
         else:
             st.info("No plan yet: run the optimiser on the **Plan** page.")
-        st.page_link("views/plan.py", label="Go to Plan", icon="▶️")
+        st.page_link("views/plan.py", label="Go to Plan", icon=":material/play_arrow:")
         st.stop()
     return plan
 
@@ -187,11 +187,11 @@ def downloads(plan: Any, where: str) -> None:
     stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
     with st.container(horizontal=True):
         st.download_button("Excel workbook", lambda: _files(plan, key).xlsx,
-                           file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon="📥",
+                           file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.download_button("CSV tables (zip)", lambda: _files(plan, key).csv_zip,
-                           file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon="📥",
+                           file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon=":material/download:",
                            mime="application/zip")
         st.download_button("summary.json", lambda: _files(plan, key).summary_json,
-                           file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon="📥",
+                           file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=":material/download:",
                            mime="application/json")

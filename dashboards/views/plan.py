@@ -22,7 +22,7 @@ with st.form("solve_form", border=True):
         "MIP gap [%]", min_value=0.0, max_value=100.0, value=float(scn.solver.mip_gap * 100),
         step=0.5, key="solve_gap_pct", help="Stop when the plan is proven within this % of optimal.",
     )
-    run = c3.form_submit_button("Run optimiser", type="primary", icon="▶️", key="run_solve")
+    run = c3.form_submit_button("Run optimiser", type="primary", icon=":material/play_arrow:", key="run_solve")
 if run:
     ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100)
 

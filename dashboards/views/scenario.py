@@ -26,7 +26,7 @@ with st.container(border=True):
         with st.form("load_bundled", border=False):
             choice = st.selectbox("Bundled scenario", names, key="bundled_choice",
                                   index=names.index("default") if "default" in names else 0)
-            if st.form_submit_button("Load", icon="📂", key="load_bundled_btn") and choice:
+            if st.form_submit_button("Load", icon=":material/folder_open:", key="load_bundled_btn") and choice:
                 try:
                     ui.set_scenario(ui.load_bundled(choice), choice)
                     ss.edit_count += 1
@@ -45,7 +45,7 @@ with st.container(border=True):
                 ss.upload_error = err.describe()
         if ss.get("upload_error"):
             st.error(f"Upload rejected, the previous scenario is kept.\n\n{ss.upload_error}",
-                     icon="🚫")
+                     icon=":material/block:")
 
 scn = ui.scenario()
 raw = ds.scenario_raw(scn)
@@ -54,27 +54,27 @@ head, dl = st.columns([3, 1], vertical_alignment="bottom")
 head.subheader(f"{ss.scenario_label}")
 head.caption(scn.description or scn.name)
 dl.download_button("Download scenario (YAML)", ds.scenario_yaml(scn), key="dl_scenario",
-                   file_name=f"{scn.name}.yaml", mime="application/x-yaml", icon="📥")
+                   file_name=f"{scn.name}.yaml", mime="application/x-yaml", icon=":material/download:")
 if ss.get("flash"):
-    st.success(ss.pop("flash"), icon="✅")
+    st.success(ss.pop("flash"), icon=":material/check_circle:")
 if problems:
     st.error(f"**{len(problems)} problem(s) in the last edit — not applied.** Plans still use the last "
              "valid scenario. Fix the fields marked below and apply again, or discard the edits.",
-             icon="⚠️")
+             icon=":material/warning:")
 
 
 def show_problems(*sections: str) -> None:
     """Problems of these scenario sections, right beside their editors."""
     for p in problems:
         if p.section in sections:
-            st.error(f"**{p.field}**: {p.message}", icon="❌")
+            st.error(f"**{p.field}**: {p.message}", icon=":material/error:")
 
 
 v = ss.edit_count  # editor keys change after an applied edit so editors restart from the new scenario
 known = {"demand", "reactors", "media", "labour", "sources", "recipes", "products", "horizon", "solver"}
 for p in problems:
     if p.section not in known:
-        st.error(f"**{p.field or 'scenario'}**: {p.message}", icon="❌")
+        st.error(f"**{p.field or 'scenario'}**: {p.message}", icon=":material/error:")
 
 # ---- editors ---------------------------------------------------------------------------------------
 num = st.column_config.NumberColumn
@@ -170,7 +170,7 @@ with st.form("edit_scenario"):
                 "initial_inventory_units": num("initial stock [units]"),
             })
     b1, b2 = st.columns([1, 4])
-    apply = b1.form_submit_button("Validate & apply", type="primary", icon="✅", key="apply_edits")
+    apply = b1.form_submit_button("Validate & apply", type="primary", icon=":material/check_circle:", key="apply_edits")
 
 if apply:
     edited = ds.apply_tables(

@@ -1,0 +1,71 @@
+"""The dashboard in a real Chromium: pages render without console errors; run the default plan
+and measure click-Run -> Gantt drawn (printed, not asserted; aim < 5 s)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.dashboard.browser import (
+    ARTIFACTS,
+    browser_page,
+    chromium_path,
+    dashboard_server,
+    wait_app_idle,
+)
+from tests.support import require
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    require(chromium_path() is not None, "Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:  # pragma: no cover
+        require(False, "playwright for Python is not installed")
+
+
+def _nav(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name=title).first.click()
+    wait_app_idle(page)
+
+
+def test_scenario_page_renders_in_chromium() -> None:
+    _require_browser()
+    with dashboard_server() as server, browser_page() as (page, watch):
+        page.goto(server.url)
+        wait_app_idle(page)
+        page.get_by_role("heading", name="Scenario").first.wait_for()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-scenario.png"), full_page=True)
+        assert not watch.errors, watch.errors
+
+
+@pytest.mark.slow
+def test_run_default_plan_and_measure_click_to_gantt() -> None:
+    _require_browser()
+    with dashboard_server() as server, browser_page() as (page, watch):
+        page.goto(f"{server.url}/plan")
+        wait_app_idle(page)
+        run = page.get_by_role("button", name="Run optimiser")
+        run.wait_for()
+        t0 = time.perf_counter()
+        run.click()
+        page.wait_for_function(
+            "() => { const el = document.querySelector('.st-key-plan_gantt .js-plotly-plot');"
+            " return el && el.querySelectorAll('.barlayer .point path').length > 0; }",
+            timeout=180_000,
+        )
+        click_to_gantt = time.perf_counter() - t0
+        print(f"\nclick Run -> Gantt drawn (default scenario): {click_to_gantt:.2f} s")
+        (ARTIFACTS / "click-to-gantt.txt").write_text(f"{click_to_gantt:.2f}\n")
+        wait_app_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-plan.png"), full_page=True)
+        for title, shot in (("Schedule", "schedule"), ("Inventory", "inventory"), ("Costs", "costs"),
+                            ("Compare", "compare")):
+            _nav(page, title)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / f"dashboard-{shot}.png"), full_page=True)
+        assert not watch.errors, watch.errors
