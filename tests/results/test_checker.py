@@ -1,0 +1,249 @@
+"""The independent plan checker on a hand-made plan: it passes, and each violation is caught.
+
+Each test breaks one invariant of ``handmade.plan()`` (whose numbers are worked out in
+``handmade.py``) and asserts the checker names it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from bioplan.results import Plan, PlanStatus, check_plan
+from bioplan.results.checker import CHECKS, recompute_costs
+from tests.results import handmade
+
+
+def _problems(plan: Plan) -> str:
+    return "\n".join(check_plan(plan))
+
+
+def test_hand_made_plan_passes_every_check() -> None:
+    assert check_plan(handmade.plan()) == []
+
+
+def test_recomputed_costs_match_the_hand_arithmetic() -> None:
+    costs = recompute_costs(handmade.plan())
+    for term, usd in handmade.COSTS.items():
+        assert costs[term] == pytest.approx(usd, rel=1e-12), term
+    assert sum(costs[t] for t in handmade.COSTS if ":" not in t) == pytest.approx(handmade.OBJECTIVE)
+
+
+def test_plans_without_a_solution_have_nothing_to_check() -> None:
+    plan = Plan(scenario=handmade.scenario(), status=PlanStatus.INFEASIBLE)
+    assert check_plan(plan) == []
+
+
+def test_checker_does_not_import_the_model_code() -> None:
+    source = Path(__import__("bioplan.results.checker").results.checker.__file__).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    banned = [m for m in imported if m.startswith(("bioplan.optimisation", "bioplan.planning",
+                                                   "pyomo", "highspy"))]
+    assert banned == []
+
+
+# ---- one violation each ---------------------------------------------------------------------
+
+
+def _edit_batches(plan: Plan, batch: str, phase: str, **values: Any) -> Plan:
+    frame = plan.batches.reset_index()
+    rows = (frame["batch_id"] == batch) & (frame["phase"] == phase)
+    for column, value in values.items():
+        frame.loc[rows, column] = value
+    plan.batches = frame.set_index("batch_id")
+    return plan
+
+
+def _set(frame: pd.DataFrame, key: tuple[Any, ...] | int, value: float,
+         column: str = "units") -> pd.DataFrame:
+    frame = frame.sort_index()
+    frame.loc[key, column] = value
+    return frame
+
+
+def _with(**changes: Any) -> Plan:
+    """The hand plan against a scenario with dotted-path changes (``products.rbc...``)."""
+    return handmade.plan(handmade.scenario({k.replace("__", "."): v for k, v in changes.items()}))
+
+
+CASES: dict[str, tuple[Callable[[], Plan], str]] = {
+    "two batches on one unit": (
+        lambda: _edit_batches(handmade.plan(), "P2", "maturation", reactor_unit=1),
+        "turbulent-8L#1 holds P1/maturation (days 0-3 incl. turnaround) and P2/maturation from day 1",
+    ),
+    "runs during maintenance": (
+        lambda: _edit_batches(handmade.plan(), "P2", "maturation", start_day=9, end_day=13),
+        "runs on turbulent-8L#2 on maintenance day(s) [10, 11]",
+    ),
+    "unit beyond the fleet": (
+        lambda: _edit_batches(handmade.plan(), "R1", "maturation", reactor_unit=2),
+        "unit stirred-500L#2 but the fleet has 1 units of stirred-500L",
+    ),
+    "vessel class not hosted": (
+        lambda: _edit_batches(handmade.plan(), "R1", "maturation", reactor_type="rocking-50L"),
+        "phase maturation: needs a 'stirred' vessel but rocking-50L hosts ['rocking']",
+    ),
+    "peak volume above working volume": (
+        lambda: _with(**{"reactors__turbulent-8L__working_volume_max_L": 6}),
+        "batch P1 phase maturation: peak volume 8 L above turbulent-8L's working_volume_max_L 6",
+    ),
+    "peak volume below working volume": (
+        lambda: _with(**{"reactors__stirred-500L__working_volume_min_L": 250}),
+        "peak volume 200 L below stirred-500L's working_volume_min_L 250",
+    ),
+    "phase shorter than the recipe": (
+        lambda: _edit_batches(handmade.plan(), "R1", "maturation", end_day=7),
+        "batch R1 phase maturation: days 3-7 but the recipe phase lasts 5 days",
+    ),
+    "product units do not follow from seed cells": (
+        lambda: _edit_batches(handmade.plan(), "R1", "expansion", product_units=2.0),
+        "batch R1: phase rows disagree",
+    ),
+    "delivered before release": (
+        lambda: _replace_delivery(handmade.plan(), (6, "platelet", 5), (6, "platelet", 7)),
+        "1 platelet delivered on day 6 from cohort 7, before it is released",
+    ),
+    "delivered after expiry": (
+        lambda: _with(products__platelet__shelf_life_days=3),
+        "1 platelet delivered on day 7 from cohort 5, after its last usable day 6",
+    ),
+    "inventory grows from nothing": (
+        lambda: _set_plan(handmade.plan(), "inventory", (10, "rbc", 9), 2.0),
+        "rbc cohort 9 day 10: stock 2 exceeds 1 held + 0 released − 0 delivered",
+    ),
+    "inventory vanishes before expiry": (
+        lambda: _set_plan(handmade.plan(), "inventory", (11, "rbc", 9), 0.0),
+        "rbc cohort 9 day 11: 1 units vanish",
+    ),
+    "expiries table disagrees with the cohorts": (
+        lambda: _set_plan(handmade.plan(), "expiries", (10, "platelet"), 0.0),
+        "expiries day 10 platelet: table says 0 but the cohorts lose 1 units",
+    ),
+    "stock held after expiry": (
+        lambda: _add_stock_after_expiry(handmade.plan()),
+        "platelet cohort 6: 1 units held on day 10, after its last usable day 9",
+    ),
+    "deliveries + shortages != demand": (
+        lambda: _set_plan(handmade.plan(), "shortages", (3, "platelet"), 0.0),
+        "day 3 platelet: delivered 0 + short 0 != demand 1",
+    ),
+    "hard service level": (
+        lambda: _with(products__platelet__min_service_level=0.9),
+        "platelet: service level 0.6667 below the hard minimum 0.9",
+    ),
+    "storage capacity": (
+        lambda: _with(products__platelet__storage_capacity_units=1),
+        "day 5 platelet: 2 units stored, capacity 1",
+    ),
+    "starting material per week": (
+        lambda: _with(sources__cord_blood__lots_per_week=0.3),
+        "cord_blood week 0 (days 0-6): 0.4 lots used, 0.3 available",
+    ),
+    "media preparation capacity": (
+        lambda: _with(media__prep_capacity_L_per_day=30),
+        "day 3: 43 L of medium prepared, capacity 30 L/day",
+    ),
+    "medium on a day nothing runs": (
+        lambda: _set_plan(handmade.plan(), "media_use", 12, 5.0, "medium_L"),
+        "day 12: 5 L of medium but no batch phase runs",
+    ),
+    "labour limit": (
+        lambda: _with(labour__operations_per_day=1),
+        "day 0: 2 operations, limit 1",
+    ),
+    "occupancy table wrong": (
+        lambda: _set_plan(handmade.plan(), "occupancy", (5, "stirred-500L"), 0, "units_busy"),
+        "day 5 stirred-500L: units_busy 0 but the batches keep 1 units busy",
+    ),
+    "more units added than allowed": (
+        lambda: _set_plan(handmade.plan(), "capacity", "stirred-500L", 2, "units_added"),
+        "stirred-500L: units_added 2 is not a whole number in 0..1",
+    ),
+    "terms do not add up to the objective": (
+        lambda: _objective(handmade.plan(), handmade.OBJECTIVE + 1.0),
+        "terms add up to 19336 USD but the objective is 19337",
+    ),
+    "a term differs from its recomputation": (
+        lambda: _shift_term(handmade.plan(), "basal_medium", 30.0),
+        "basal_medium is 6690 USD but recomputing from the tables gives 6660",
+    ),
+    "cytokine rows do not add up": (
+        lambda: _shift_term(handmade.plan(), "cytokine:EPO", 1.0, keep_total=True),
+        "cytokine:<F> rows add up to 2797 but cytokines is 2796",
+    ),
+}
+CASES["turnaround counts as busy"] = (
+    lambda: _edit_batches(_with(**{"reactors__turbulent-8L__turnaround_days": 1}), "P2",
+                          "maturation", reactor_unit=1, start_day=4, end_day=8),
+    "turbulent-8L#1 holds P1/maturation (days 0-4 incl. turnaround) and P2/maturation from day 4",
+)
+
+
+def _set_plan(plan: Plan, table: str, key: Any, value: float, column: str = "units") -> Plan:
+    setattr(plan, table, _set(getattr(plan, table), key, value, column))
+    return plan
+
+
+def _replace_delivery(plan: Plan, old: tuple[Any, ...], new: tuple[Any, ...]) -> Plan:
+    frame = plan.deliveries.reset_index()
+    row = (frame["day"] == old[0]) & (frame["product"] == old[1]) & (frame["cohort_day"] == old[2])
+    frame.loc[row, ["day", "product", "cohort_day"]] = list(new)
+    plan.deliveries = frame.set_index(["day", "product", "cohort_day"])
+    return plan
+
+
+def _add_stock_after_expiry(plan: Plan) -> Plan:
+    extra = pd.DataFrame({"units": [1.0]}, index=pd.MultiIndex.from_tuples(
+        [(10, "platelet", 6)], names=["day", "product", "cohort_day"]))
+    plan.inventory = pd.concat([plan.inventory, extra])
+    plan.expiries = _set(plan.expiries, (10, "platelet"), 0.0)
+    return plan
+
+
+def _objective(plan: Plan, value: float) -> Plan:
+    plan.objective_usd = value
+    return plan
+
+
+def _shift_term(plan: Plan, term: str, usd: float, keep_total: bool = False) -> Plan:
+    breakdown = plan.cost_breakdown.copy()
+    breakdown[term] += usd
+    plan.cost_breakdown = breakdown
+    if not keep_total:
+        plan.objective_usd = (plan.objective_usd or 0.0) + usd
+    return plan
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_checker_catches(case: str) -> None:
+    make, expected = CASES[case]
+    problems = _problems(make())
+    assert expected in problems, f"{case}: expected {expected!r} in\n{problems}"
+
+
+def test_every_check_is_exercised_by_a_case() -> None:
+    """Each check function produces at least one message for some broken plan."""
+    hit = set()
+    for make, _expected in CASES.values():
+        for line in check_plan(make()):
+            hit.add(line.split(":")[0])
+    assert {"batches", "capacity", "occupancy", "deliveries", "inventory", "media_use",
+            "cost_breakdown"} <= hit
+    assert len(CHECKS) == 13
+
+
+def test_messages_are_capped_per_check() -> None:
+    plan = handmade.plan()
+    plan.occupancy = plan.occupancy.assign(units_busy=0)
+    lines = [x for x in check_plan(plan) if x.startswith("occupancy")]
+    assert len(lines) == 6 and lines[-1].endswith("more like these")
