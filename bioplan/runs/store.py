@@ -177,16 +177,22 @@ class RunStore:
                 fix="use sqlite:///path/to/runs.sqlite or postgresql://user@host/db",
             ) from err
         self.backend = parsed.get_backend_name()
-        self.engine = self._make_engine(parsed.render_as_string(hide_password=False))
+        self.engine = self._make_engine(parsed.render_as_string(hide_password=False), create)
         self._init_schema(create)
 
     # -- engine ------------------------------------------------------------------------------
-    def _make_engine(self, url: str) -> Engine:
+    def _make_engine(self, url: str, create: bool) -> Engine:
         parsed = make_url(url)
         try:
             if self.backend == "sqlite":
                 database = parsed.database
                 in_memory = not database or database == ":memory:"
+                if not in_memory and not create and not Path(str(database)).expanduser().exists():
+                    raise InputError(
+                        f"no bioplan run store at {self.display_url} (no such file)",
+                        field="store",
+                        fix="run `bioplan run` once to create it, or give --store / $BIOPLAN_STORE_URL",
+                    )
                 if not in_memory:
                     Path(str(database)).expanduser().resolve().parent.mkdir(
                         parents=True, exist_ok=True

@@ -1,0 +1,295 @@
+"""One unattended planning run: load, hash, (maybe) reuse, plan on a rolling horizon, write
+outputs atomically, record in the store.
+
+Order of events, chosen so that a process killed at any point leaves a consistent state:
+
+1. load and validate the config and the scenario (a bad input exits 2 and records nothing);
+2. hash the inputs; an identical finished run is reported instead of re-solving (unless ``force``);
+3. insert the ``running`` row (from here on a crash is visible: the row is reaped as ``failed``);
+4. solve; write every output into a hidden temporary folder, fsync, rename it into place;
+5. complete the row in one ``UPDATE`` (status, exit code, KPIs, timings, outputs, batches).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from bioplan.errors import BioplanError, ExitCode, InfeasibleError, SolverError
+from bioplan.runs.config import DEFAULT_OUT_ROOT, RunConfig, load_run_config, slug
+from bioplan.runs.folders import atomic_folder, remove_abandoned
+from bioplan.runs.hashing import file_sha256, inputs_hash, software_versions
+from bioplan.runs.rolling import batches_to_records, fixed_batches, records_to_batches
+from bioplan.runs.store import HEARTBEAT_INTERVAL_S, RunInfo, RunStore, resolve_store_url
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bioplan.results import Plan
+    from bioplan.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+STATUS_EXIT = {
+    "optimal": ExitCode.OK,
+    "feasible": ExitCode.TIME_LIMIT_FEASIBLE,
+    "infeasible": ExitCode.INFEASIBLE,
+    "no_solution": ExitCode.NO_SOLUTION,
+}
+"""Exit code of a finished run by plan status."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What ``bioplan run`` did."""
+
+    run: RunInfo
+    """The run record (new, or the existing one that was reused)."""
+    reused: bool
+    """True when an identical run was found and nothing was solved."""
+    exit_code: int
+    """The process exit code to report (see :class:`bioplan.errors.ExitCode`)."""
+    message: str
+    """One line for the user."""
+
+
+def new_run_id(name: str) -> str:
+    """Sortable, unique run id: ``<UTC timestamp>-<plan line>-<random>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{slug(name)[:40]}-{secrets.token_hex(3)}"
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes the run row's ``heartbeat_at`` while the solve runs."""
+
+    def __init__(self, store: RunStore, run_id: str, interval_s: float) -> None:
+        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
+        self.store, self.run_id, self.interval_s = store, run_id, interval_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval_s):
+            try:
+                self.store.heartbeat(self.run_id)
+            except Exception as err:  # the solve matters more than the heartbeat
+                log.warning("heartbeat of run %s failed: %s", self.run_id, err)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
+    from bioplan.scenario import load_scenario
+
+    overrides: dict[str, Any] = {}
+    demand = config.demand_path()
+    if demand is not None:
+        if not demand.exists():
+            raise _input_error(config, "demand", f"demand file not found: {demand}",
+                               "give the CSV path relative to the run config")
+        overrides["demand.file"] = str(demand)
+        overrides["demand.records"] = []
+    start = config.resolved_start_date(today)
+    if start is not None:
+        overrides["horizon.start_date"] = start.isoformat()
+    overrides.update(config.overrides)
+    return load_scenario(config.scenario_path(), config.scenario_name, overrides)
+
+
+def _input_error(config: RunConfig, field: str, message: str, fix: str) -> BioplanError:
+    from bioplan.errors import InputError
+
+    return InputError(message, file=str(config.path) if config.path else None, field=field, fix=fix)
+
+
+def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
+    solver = scenario.solver
+    return {
+        "time_limit_s": config.solver.time_limit_s or solver.time_limit_s,
+        "mip_gap": config.solver.mip_gap if config.solver.mip_gap is not None else solver.mip_gap,
+        "threads": config.solver.threads or solver.threads,
+        "rolling": config.rolling.enabled,
+        "frozen_days": config.rolling.frozen_days,
+    }
+
+
+def _hashed_scenario_json(scenario: Scenario) -> str:
+    """The canonical scenario without where the demand file happened to live (its content is
+    in the records and in the file hash)."""
+    data = json.loads(scenario.model_dump_json())
+    data.get("demand", {}).pop("file", None)
+    return json.dumps(data, sort_keys=True)
+
+
+def execute_run(
+    config: RunConfig | str | Path,
+    *,
+    store_url: str | None = None,
+    out_root: str | Path | None = None,
+    force: bool = False,
+    today: dt.date | None = None,
+) -> RunOutcome:
+    """Run one planning run as described by ``config`` (see :mod:`bioplan.runs.runner`).
+
+    Raises :class:`~bioplan.errors.InputError` for a bad config or scenario (nothing recorded);
+    solver failures are recorded as ``failed`` and re-raised.
+    """
+    if not isinstance(config, RunConfig):
+        config = load_run_config(config)
+    started = time.perf_counter()
+    root = Path(out_root or config.out_root or DEFAULT_OUT_ROOT).resolve()
+    store = RunStore(resolve_store_url(store_url, config.store))
+    try:
+        return _execute(config, store, root, force, today, started)
+    finally:
+        store.dispose()
+
+
+def _execute(
+    config: RunConfig, store: RunStore, root: Path, force: bool, today: dt.date | None,
+    started: float,
+) -> RunOutcome:
+    name = config.plan_line()
+    for run_id in store.reap_stale():
+        log.warning("earlier run %s died without finishing; marked failed", run_id,
+                    extra={"event": "run.reaped", "run_id": run_id})
+    remove_abandoned(root)
+
+    scenario = _load_scenario(config, today)
+    options = _options(config, scenario)
+    versions = software_versions()
+    demand = config.demand_path()
+    demand_sha = file_sha256(demand) if demand is not None else None
+    digest = inputs_hash(
+        scenario_json=_hashed_scenario_json(scenario), demand_sha256=demand_sha,
+        options=options, versions=versions, name=name,
+    )
+    if not force:
+        done = store.find_finished(digest)
+        if done is not None:
+            code = done.exit_code if done.exit_code is not None else int(ExitCode.OK)
+            msg = f"identical inputs already planned by run {done.run_id} ({done.status}); use --force to re-plan"
+            log.info(msg, extra={"event": "run.reused", "run_id": done.run_id, "inputs_hash": digest})
+            return RunOutcome(done, reused=True, exit_code=code, message=msg)
+        active = store.find_active(digest)
+        if active is not None:
+            msg = f"an identical run is in progress: {active.run_id} (pid {active.pid} on {active.hostname})"
+            log.info(msg, extra={"event": "run.in_progress", "run_id": active.run_id})
+            return RunOutcome(active, reused=True, exit_code=int(ExitCode.OK), message=msg)
+
+    start_date = scenario.horizon.start_date
+    fixed: pd.DataFrame | None = None
+    previous: RunInfo | None = None
+    if config.rolling.enabled:
+        previous = store.previous_plan(name, start_date.isoformat())
+        if previous is not None and previous.plan_start_date:
+            fixed = fixed_batches(
+                records_to_batches(store.batches(previous.run_id)),
+                dt.date.fromisoformat(previous.plan_start_date), start_date,
+                config.rolling.frozen_days,
+            )
+    n_fixed = 0 if fixed is None else int(fixed.index.nunique())
+
+    run_id = new_run_id(name)
+    store.start_run(
+        run_id=run_id, name=name, inputs_hash=digest,
+        scenario=json.loads(scenario.model_dump_json()), options=options, versions=versions,
+        config_path=str(config.path) if config.path else None,
+        scenario_name=config.scenario_name or scenario.name,
+        demand_file=str(demand) if demand else None, demand_sha256=demand_sha,
+        plan_start_date=start_date.isoformat(),
+        previous_run_id=previous.run_id if previous else None, n_fixed_batches=n_fixed,
+    )
+    log.info("run %s started (%s, %d fixed batches from %s)", run_id, scenario.name, n_fixed,
+             previous.run_id if previous else "no previous plan",
+             extra={"event": "run.start", "run_id": run_id, "inputs_hash": digest})
+    heartbeat = _Heartbeat(store, run_id, HEARTBEAT_INTERVAL_S)
+    heartbeat.start()
+    try:
+        plan = _solve(scenario, options, fixed if n_fixed else None)
+        status = str(plan.status)
+        code = int(STATUS_EXIT.get(status, ExitCode.INTERNAL))
+        meta = {
+            "run_id": run_id, "plan_line": name, "status": status, "exit_code": code,
+            "inputs_hash": digest, "scenario": scenario.name,
+            "plan_start_date": start_date.isoformat(), "previous_run_id": previous.run_id if previous else None,
+            "fixed_batches": n_fixed, "options": options, "versions": versions,
+            "config": str(config.path) if config.path else None,
+        }
+        run_dir = root / run_id
+        with atomic_folder(run_dir) as tmp:
+            files = _write_outputs(plan, tmp, meta, config, scenario, demand)
+        summary = plan.summary()
+        timings = dict(plan.timings)
+        timings["run_total"] = round(time.perf_counter() - started, 4)
+        store.finish_run(
+            run_id, status=status, exit_code=code,
+            objective_usd=plan.objective_usd, gap=plan.gap, kpis=summary, timings=timings,
+            run_dir=str(run_dir), outputs=files,
+            batches=batches_to_records(plan.batches) if plan.has_solution else None,
+            error=None if plan.has_solution else (plan.message or status),
+        )
+    except BioplanError as err:
+        status = "infeasible" if isinstance(err, InfeasibleError) else (
+            "no_solution" if isinstance(err, SolverError) else "failed")
+        store.finish_run(run_id, status=status, exit_code=int(err.exit_code), error=err.describe())
+        log.error("run %s: %s", run_id, err.describe(), extra={"event": "run.error", "run_id": run_id})
+        raise
+    except BaseException as err:  # bugs, Ctrl-C, SIGTERM: recorded, then passed on
+        store.finish_run(run_id, status="failed", exit_code=int(ExitCode.INTERNAL),
+                         error=f"{type(err).__name__}: {err}")
+        log.error("run %s failed: %s: %s", run_id, type(err).__name__, err,
+                  extra={"event": "run.error", "run_id": run_id})
+        raise
+    finally:
+        heartbeat.stop()
+    info = store.get(run_id)
+    msg = f"run {run_id}: {status}" + (
+        f", cost {plan.objective_usd:,.0f} USD" if plan.objective_usd is not None else "")
+    log.info(msg, extra={"event": "run.finish", "run_id": run_id, "status": status,
+                         "exit_code": code, "run_dir": str(run_dir)})
+    return RunOutcome(info, reused=False, exit_code=code, message=f"{msg}; outputs in {run_dir}")
+
+
+def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None) -> Plan:
+    from bioplan.planning import plan
+
+    return plan(
+        scenario,
+        time_limit_s=options["time_limit_s"],
+        mip_gap=options["mip_gap"],
+        threads=options["threads"],
+        fixed_batches=fixed,
+    )
+
+
+def _write_outputs(
+    plan: Plan, out: Path, meta: dict[str, Any], config: RunConfig, scenario: Scenario,
+    demand: Path | None,
+) -> list[str]:
+    from bioplan.runs.report import write_report
+    from bioplan.scenario import scenario_to_yaml
+
+    plan.write(out)
+    if config.outputs.html_report:
+        write_report(plan, out / "report.html", meta)
+    inputs = out / "inputs"
+    inputs.mkdir()
+    (inputs / "scenario.yaml").write_text(scenario_to_yaml(scenario), encoding="utf-8")
+    (inputs / "run-config.yaml").write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    if demand is not None:
+        shutil.copyfile(demand, inputs / demand.name)
+    (out / "run.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())

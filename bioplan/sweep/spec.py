@@ -1,0 +1,276 @@
+"""Sweep files: a grid and/or a Monte-Carlo sample over scenario parameters.
+
+Example (``models/scenarios/sweep-example.yaml``)::
+
+    scenario: default                    # scenario file (relative to this file) or shipped name
+    overrides: {horizon.days: 28}        # applied to every point
+    grid:                                # full factorial over these dotted paths
+      demand.scale: [0.8, 1.0, 1.2]
+    samples:                             # n random draws, each crossed with every grid point
+      n: 4
+      seed: 7
+      parameters:
+        media.cytokine_price_usd_per_kU.EPO: {dist: uniform, low: 8, high: 15}
+        yield:cb-erythroid:expansion.rate: {dist: card}   # the card's lot-to-lot variability
+    solver: {time_limit_s: 20, mip_gap: 0.01, threads: 1}
+
+A parameter is a dotted scenario path (any field, see ``bioplan.scenario``), or a yield-card
+parameter written ``yield:<card>:<dotted parameter>`` (see ``bioplan.yields``), which is set on a
+copy of the card for that point. Distributions: ``uniform`` (low, high), ``normal`` (mean, sd),
+``lognormal`` (median, cv), ``triangular`` (low, mode, high), ``choice`` (values), each with
+optional ``min``/``max`` clipping, and ``card`` (yield parameters only: the card's own
+``variability`` entry for that parameter).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bioplan.errors import InputError
+
+YIELD_PREFIX = "yield:"
+
+
+class Distribution(BaseModel):
+    """A random parameter's distribution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dist: Literal["uniform", "normal", "lognormal", "triangular", "choice", "card"]
+    """Shape (see the module docstring)."""
+    low: float | None = None
+    """Lower end (uniform, triangular)."""
+    high: float | None = None
+    """Upper end (uniform, triangular)."""
+    mode: float | None = None
+    """Most likely value (triangular)."""
+    mean: float | None = None
+    """Mean (normal)."""
+    sd: float | None = Field(default=None, ge=0)
+    """Standard deviation (normal)."""
+    median: float | None = Field(default=None, gt=0)
+    """Median (lognormal)."""
+    cv: float | None = Field(default=None, ge=0)
+    """Coefficient of variation (lognormal) [-]."""
+    values: list[Any] | None = None
+    """Equally likely values (choice)."""
+    min: float | None = None
+    """Clip draws below this."""
+    max: float | None = None
+    """Clip draws above this."""
+
+    @model_validator(mode="after")
+    def _needs(self) -> Distribution:
+        need = {
+            "uniform": ("low", "high"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("median", "cv"),
+            "triangular": ("low", "mode", "high"),
+            "choice": ("values",),
+            "card": (),
+        }[self.dist]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
+        if self.dist in ("uniform", "triangular") and self.low is not None and self.high is not None:
+            if self.low > self.high:
+                raise ValueError("low must not exceed high")
+            if self.mode is not None and not self.low <= self.mode <= self.high:
+                raise ValueError("mode must lie between low and high")
+        if self.dist == "choice" and not self.values:
+            raise ValueError("choice needs at least one value")
+        return self
+
+    def draw(self, rng: np.random.Generator) -> Any:
+        """One draw (not for ``dist: card``, which the worker draws from the loaded card)."""
+        def num(value: float | None) -> float:
+            assert value is not None  # guaranteed by the validator for this distribution
+            return float(value)
+
+        if self.dist == "card":
+            raise ValueError("dist 'card' is drawn from the yield card's variability entry")
+        if self.dist == "choice":
+            assert self.values is not None
+            return self.values[int(rng.integers(len(self.values)))]
+        if self.dist == "uniform":
+            value = float(rng.uniform(num(self.low), num(self.high)))
+        elif self.dist == "normal":
+            value = float(rng.normal(num(self.mean), num(self.sd)))
+        elif self.dist == "lognormal":
+            sigma = math.sqrt(math.log1p(num(self.cv) ** 2))
+            value = float(num(self.median) * math.exp(rng.normal(0.0, sigma)))
+        else:
+            value = float(rng.triangular(num(self.low), num(self.mode), num(self.high)))
+        if self.min is not None:
+            value = max(value, self.min)
+        if self.max is not None:
+            value = min(value, self.max)
+        return value
+
+
+class Samples(BaseModel):
+    """Monte-Carlo part of a sweep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(ge=1, le=100_000)
+    """Number of draws (each crossed with every grid point)."""
+    seed: int = 0
+    """Random seed: the same seed gives the same points."""
+    parameters: dict[str, Distribution] = Field(min_length=1)
+    """Parameter path -> distribution."""
+
+
+class SweepSolver(BaseModel):
+    """Solver options of every point (None: the scenario's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit_s: float | None = Field(default=None, gt=0)
+    """HiGHS time limit per point [s]."""
+    mip_gap: float | None = Field(default=None, ge=0, le=1)
+    """Relative MIP gap [-]."""
+    threads: int = Field(default=1, ge=1)
+    """HiGHS threads per point (1: parallelism comes from running points side by side)."""
+
+
+class SweepSpec(BaseModel):
+    """A validated sweep (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str | None = None
+    """Scenario YAML (relative to the sweep file) or shipped name; None: the built-in default."""
+    scenario_name: str | None = None
+    """Entry of the scenario file's ``scenarios:`` applied to every point."""
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """Dotted-path overrides applied to every point."""
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    """Parameter path -> values; the full factorial is swept."""
+    samples: Samples | None = None
+    """Monte-Carlo draws."""
+    solver: SweepSolver = Field(default_factory=SweepSolver)
+
+    base_dir: Path | None = Field(default=None, exclude=True)
+    """Folder that a relative ``scenario`` path resolves against (the sweep file's)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> SweepSpec:
+        for name, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid.{name}: give at least one value")
+        if self.samples is not None:
+            clash = sorted(set(self.grid) & set(self.samples.parameters))
+            if clash:
+                raise ValueError(f"parameter(s) {clash} are both in grid and samples")
+            for name, spec in self.samples.parameters.items():
+                if spec.dist == "card" and not name.startswith(YIELD_PREFIX):
+                    raise ValueError(f"samples.parameters.{name}: dist 'card' is for yield: parameters")
+        for name in [*self.grid, *(self.samples.parameters if self.samples else {})]:
+            if name.startswith(YIELD_PREFIX) and len(name.split(":")) != 3:
+                raise ValueError(f"{name!r}: write yield parameters as yield:<card>:<parameter>")
+        return self
+
+    def scenario_ref(self) -> str | None:
+        """The scenario as an absolute path when it exists next to the sweep file."""
+        if self.scenario is None:
+            return None
+        if self.base_dir is not None and (self.base_dir / self.scenario).exists():
+            return str((self.base_dir / self.scenario).resolve())
+        return self.scenario
+
+    def parameters(self) -> list[str]:
+        """Swept parameter names, grid first."""
+        return [*self.grid, *(self.samples.parameters if self.samples else {})]
+
+    def points(self) -> list[SweepPoint]:
+        """Every point: the grid's factorial crossed with the samples (deterministic)."""
+        grid_names = list(self.grid)
+        combos = list(itertools.product(*(self.grid[n] for n in grid_names))) or [()]
+        draws: list[dict[str, Any]] = [{}]
+        if self.samples is not None:
+            rng = np.random.default_rng(self.samples.seed)
+            draws = []
+            for _ in range(self.samples.n):
+                draw: dict[str, Any] = {}
+                for name, spec in self.samples.parameters.items():
+                    draw[name] = _CardDraw(spec, int(rng.integers(2**31))) if spec.dist == "card" \
+                        else spec.draw(rng)
+                draws.append(draw)
+        points: list[SweepPoint] = []
+        for g, combo in enumerate(combos):
+            for s, draw in enumerate(draws):
+                values = dict(zip(grid_names, combo, strict=True)) | draw
+                points.append(SweepPoint(
+                    point_id=len(points), grid_id=g,
+                    sample_id=s if self.samples is not None else None, values=values,
+                ))
+        return points
+
+
+@dataclass(frozen=True)
+class _CardDraw:
+    """A draw from a yield card's own variability, resolved in the worker (which loads the card):
+    the distribution and a per-point seed."""
+
+    spec: Distribution
+    seed: int
+
+
+@dataclass
+class SweepPoint:
+    """One point of a sweep."""
+
+    point_id: int
+    grid_id: int
+    sample_id: int | None
+    values: dict[str, Any] = field(default_factory=dict)
+    """Parameter path -> value (a ``_CardDraw`` for card-distributed yield parameters)."""
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep YAML file."""
+    file = Path(path)
+    try:
+        with file.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError("no such sweep file", file=str(file),
+                         fix="give a sweep YAML, e.g. models/scenarios/sweep-example.yaml") from None
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML ({err})", file=str(file), fix="fix the YAML syntax") from None
+    if not isinstance(data, dict):
+        raise InputError("a sweep file must be a YAML mapping", file=str(file),
+                         fix="start from models/scenarios/sweep-example.yaml")
+    return spec_from_dict(data, base_dir=file.resolve().parent, file=str(file))
+
+
+def spec_from_dict(
+    data: dict[str, Any], *, base_dir: Path | None = None, file: str | None = None
+) -> SweepSpec:
+    """Validate a sweep given as a mapping."""
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for problem in err.errors():
+            loc = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+            msg = str(problem["msg"]).removeprefix("Value error, ")
+            if problem["type"] == "extra_forbidden":
+                msg = "unknown field; remove it or correct the spelling"
+            problems.append(f"{loc}: {msg}")
+        if len(problems) == 1:
+            loc, _, msg = problems[0].partition(": ")
+            raise InputError(msg, file=file, field=loc) from None
+        raise InputError(f"{len(problems)} problems:\n  - " + "\n  - ".join(problems),
+                         file=file) from None
+    spec.base_dir = base_dir
+    return spec
