@@ -399,20 +399,25 @@ def flat_kpis(plan_or_summary: Plan | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def compare_kpis(plans: Mapping[str, Plan | Mapping[str, Any]]) -> pd.DataFrame:
-    """KPIs of several plans side by side, each later plan with its delta to the first.
+    """Numeric KPIs of several plans side by side, each later plan with its delta to the first.
 
     Values may be :class:`Plan` objects or ``summary.json`` mappings (e.g. from the run store).
     Index ``kpi``; columns: one per plan, then ``Δ <name>`` for every plan after the first.
+    Text KPIs (the status) are left out: see :func:`compare_status`.
     """
     flat = {name: flat_kpis(p) for name, p in plans.items()}
-    frame = pd.DataFrame(flat)
+    frame = pd.DataFrame(flat).apply(pd.to_numeric, errors="coerce").astype(float)
+    frame = frame.dropna(how="all")
     frame.index.name = "kpi"
     names = list(flat)
     for name in names[1:]:
-        a = pd.to_numeric(frame[names[0]], errors="coerce")
-        b = pd.to_numeric(frame[name], errors="coerce")
-        frame[f"Δ {name}"] = b - a
+        frame[f"Δ {name}"] = frame[name] - frame[names[0]]
     return frame
+
+
+def compare_status(plans: Mapping[str, Plan | Mapping[str, Any]]) -> dict[str, str]:
+    """Status of each plan (``optimal``, ``feasible`` ...)."""
+    return {name: str(flat_kpis(p).get("status", "?")) for name, p in plans.items()}
 
 
 def plan_overview(plan: Plan) -> list[tuple[str, str, str]]:
@@ -528,3 +533,60 @@ def unit_economics(summary: Mapping[str, Any], scenario: Scenario | None) -> dic
         "cytokine_usd_per_unit": cyto,
         "unpriced": unpriced,  # type: ignore[dict-item]
     }
+
+
+# ---- stored runs (Compare page) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A finished run from the run store, ready to compare: its KPIs (``summary.json``-like mapping)
+    and, when it has a plan, a schedule-only :class:`Plan` (batches + scenario) for the Gantt chart."""
+
+    run_id: str
+    label: str
+    kpis: dict[str, Any]
+    plan: Plan | None
+
+
+def list_stored_runs(url: str | None, limit: int = 50) -> list[tuple[str, str]]:
+    """``(run_id, label)`` of the newest runs with a plan in the store at ``url`` (default store when
+    None). Raises :class:`InputError` when the store cannot be opened."""
+    from bioplan.runs import RunStore, resolve_store_url
+    from bioplan.runs.schema import PLAN_STATUSES
+
+    store = RunStore(resolve_store_url(url), create=False)
+    try:
+        runs = [r for r in store.list_runs(limit=limit) if r.status in PLAN_STATUSES]
+    finally:
+        store.dispose()
+    return [(r.run_id, f"{r.name} · {r.started_at:%Y-%m-%d %H:%M} · {r.status} · {r.run_id[:8]}")
+            for r in runs]
+
+
+def load_stored_run(url: str | None, run_id: str) -> StoredRun:
+    """KPIs and schedule of one stored run."""
+    from bioplan.results import Plan, PlanStatus
+    from bioplan.runs import RunStore, resolve_store_url
+    from bioplan.runs.rolling import records_to_batches
+    from bioplan.scenario import Scenario
+
+    store = RunStore(resolve_store_url(url), create=False)
+    try:
+        info = store.get(run_id)
+        kpis = dict(info.kpis or {})
+        kpis.setdefault("objective", info.objective_usd)
+        kpis.setdefault("gap", info.gap)
+        kpis.setdefault("status", info.status)
+        plan = None
+        raw = store.scenario(info.run_id)
+        records = store.batches(info.run_id)
+        if raw:
+            scenario = Scenario.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
+            plan = Plan(scenario=scenario, status=PlanStatus(info.status),
+                        objective_usd=info.objective_usd, gap=info.gap,
+                        batches=records_to_batches(records))
+    finally:
+        store.dispose()
+    label = f"run {info.name} {info.run_id[:8]}"
+    return StoredRun(info.run_id, label, kpis, plan)

@@ -17,7 +17,7 @@ if str(HERE) not in sys.path:  # so pages can `import ui` (also under AppTest an
 
 import ui  # noqa: E402
 
-st.set_page_config(page_title="bioplan", page_icon=":material/bloodtype:", layout="wide")
+st.set_page_config(page_title="bioplan", page_icon=str(HERE / "favicon.png"), layout="wide")
 ui.init_state()
 
 VIEWS = HERE / "views"

@@ -180,9 +180,9 @@ def _files(_plan: Any, key: str) -> ds.PlanFiles:
     return ds.plan_files(_plan)
 
 
-def downloads(plan: Any, where: str) -> None:
+def downloads(plan: Any, where: str, label: str | None = None) -> None:
     """Excel workbook, CSVs (zip) and summary.json of ``plan`` as three download buttons."""
-    label = st.session_state.get("plan_label") or "plan"
+    label = label or st.session_state.get("plan_label") or "plan"
     key = f"{label}:{id(plan)}"
     stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
     with st.container(horizontal=True):

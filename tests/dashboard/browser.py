@@ -88,6 +88,8 @@ class ConsoleWatch:
         page.on("console", lambda msg: self.errors.append(f"console.{msg.type}: {msg.text}")
                 if msg.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        # a failed request shows in the console without its address: record the address too
+        page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} ({req.failure})"))
 
 
 @contextlib.contextmanager

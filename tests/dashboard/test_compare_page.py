@@ -1,0 +1,61 @@
+"""AppTest of the Compare page: session plans and stored runs side by side with KPI deltas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bioplan.runs import RunStore
+from bioplan.runs.rolling import batches_to_records
+from tests.dashboard import fakes
+
+APP = "../../dashboards/app.py"
+
+
+def compare_page(plans: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["plans"] = plans
+    at.run()
+    at.switch_page("views/compare.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_needs_two_plans() -> None:
+    at = compare_page({"#1": fakes.plan()})
+    assert any("Pick two or more" in i.value for i in at.info)
+
+
+def test_two_session_plans_side_by_side() -> None:
+    at = compare_page({"#1 base": fakes.plan(), "#2 dear lots": fakes.plan(scale=2.0)})
+    table = at.dataframe[0].value
+    assert table.loc["objective", "Δ #2 dear lots"] == pytest.approx(4000.0)
+    assert len(at.get("plotly_chart")) == 2
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert "dear lots" in spec["layout"]["title"]["text"]
+
+
+def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    plan = fakes.plan(scale=3.0)
+    store = RunStore(url)
+    store.start_run(run_id="20270104-nightly-abc", name="nightly", inputs_hash="h",
+                    scenario=json.loads(plan.scenario.model_dump_json()), options={}, versions={},
+                    plan_start_date="2027-01-04")
+    store.finish_run("20270104-nightly-abc", status="optimal", exit_code=0,
+                     objective_usd=plan.objective_usd, gap=0.0, kpis=plan.summary(),
+                     batches=batches_to_records(plan.batches))
+    store.dispose()
+    at = compare_page({"#1 base": fakes.plan()})
+    at.text_input(key="cmp_store_url").set_value(url).run()
+    runs = at.multiselect(key="cmp_runs")
+    assert runs.options, "the stored run should be listed"
+    runs.select("20270104-nightly-abc").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    delta = [c for c in table.columns if c.startswith("Δ run nightly")][0]
+    assert table.loc["objective", delta] == pytest.approx(8000.0)
+    assert len(at.get("plotly_chart")) == 2
