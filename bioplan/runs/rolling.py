@@ -57,11 +57,8 @@ def fixed_batches(
 
     >>> prev = pd.DataFrame({"start_day": [0, 5, 9], "end_day": [10, 12, 20]},
     ...                     index=pd.Index(["a", "b", "c"], name="batch_id"))
-    >>> fixed_batches(prev, dt.date(2027, 1, 4), dt.date(2027, 1, 8), frozen_days=2)
-              start_day  end_day
-    batch_id
-    a                -4        6
-    b                 1        8
+    >>> fixed_batches(prev, dt.date(2027, 1, 4), dt.date(2027, 1, 8), frozen_days=2).to_dict("index")
+    {'a': {'start_day': -4, 'end_day': 6}, 'b': {'start_day': 1, 'end_day': 8}}
     """
     shift = (previous_start - new_start).days
     if previous.empty:
