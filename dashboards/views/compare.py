@@ -20,20 +20,19 @@ with left:
         "Plans from this session", list(session_plans), key="cmp_session",
         default=list(session_plans)[-2:],
         help="Every plan solved in this browser session, newest last.")
-with right:
-    with st.expander("Plans from the run store", expanded=False):
-        url = st.text_input("Store URL", value="", key="cmp_store_url",
-                            placeholder="default: $BIOPLAN_STORE_URL or sqlite:///runs/bioplan-runs.sqlite")
-        try:
-            runs = dict(ds.list_stored_runs(url or None))
-        except BioplanError as err:
-            runs = {}
-            st.caption(f"Run store unavailable: {err.describe()}")
-        except Exception as err:  # an unreachable database: the page still works without it
-            runs = {}
-            st.caption(f"Run store unavailable: {type(err).__name__}: {err}")
-        stored_ids = st.multiselect("Stored runs", list(runs), format_func=lambda r: runs[r],
-                                    key="cmp_runs")
+with right, st.expander("Plans from the run store", expanded=False):
+    url = st.text_input("Store URL", value="", key="cmp_store_url",
+                        placeholder="default: $BIOPLAN_STORE_URL or sqlite:///runs/bioplan-runs.sqlite")
+    try:
+        runs = dict(ds.list_stored_runs(url or None))
+    except BioplanError as err:
+        runs = {}
+        st.caption(f"Run store unavailable: {err.describe()}")
+    except Exception as err:  # an unreachable database: the page still works without it
+        runs = {}
+        st.caption(f"Run store unavailable: {type(err).__name__}: {err}")
+    stored_ids = st.multiselect("Stored runs", list(runs), format_func=lambda r: runs[r],
+                                key="cmp_runs")
 
 chosen: dict = {name: session_plans[name] for name in picked}
 schedules: dict = {name: session_plans[name] for name in picked}
@@ -67,7 +66,7 @@ st.download_button("Comparison (CSV)", table.to_csv().encode(), file_name="biopl
 st.subheader("Schedules")
 figs = charts.compare_gantt_figures(schedules)
 cols = st.columns(2) if len(figs) == 2 else [st.container() for _ in figs]
-for i, (col, (name, fig)) in enumerate(zip(cols, figs.items(), strict=True)):
+for i, (col, fig) in enumerate(zip(cols, figs.values(), strict=True)):
     with col:
         fig.update_layout(legend={"y": 1.08})
         st.plotly_chart(fig, key=f"cmp_gantt_{i}", width="stretch")

@@ -56,6 +56,6 @@ def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
     runs.select("20270104-nightly-abc").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    delta = [c for c in table.columns if c.startswith("Δ run nightly")][0]
+    delta = next(c for c in table.columns if c.startswith("Δ run nightly"))
     assert table.loc["objective", delta] == pytest.approx(8000.0)
     assert len(at.get("plotly_chart")) == 2
