@@ -1,9 +1,258 @@
-"""``bioplan`` commands of this area; ``register`` adds them to the root app."""
+"""``bioplan plan`` (solve a scenario, print a summary, write the plan) and ``bioplan media``
+(the Pareto-efficient recipes of a yield card).
+
+Exit codes (:class:`bioplan.errors.ExitCode`): 0 a plan within the requested gap; 2 bad input;
+3 infeasible; 4 no solution in time; 5 time limit with a plan above the requested gap; 1 a bug
+(including a plan that fails the independent plan checker).
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from bioplan.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bioplan.results import Plan
+
+log = logging.getLogger(__name__)
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Add this area's commands to ``app`` and its benchmarks to ``bench_app``."""
+    """Add ``plan`` and ``media`` to ``app``."""
+    app.command("plan")(plan_command)
+    app.command("media")(media_command)
+
+
+# ---- bioplan plan -------------------------------------------------------------------------------
+
+
+def plan_command(
+    scenario_file: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO",
+        help="Scenario YAML file or name of a shipped scenario (default: the built-in default).",
+    )] = None,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", metavar="NAME",
+        help="Named scenario (an entry of the file's 'scenarios:' or 'overrides:').",
+    )] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR",
+        help="Write one CSV per table, plan.xlsx and summary.json into DIR.",
+    )] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", metavar="S", help="Solver time limit in seconds (default: the scenario's).",
+    )] = None,
+    gap: Annotated[float | None, typer.Option(
+        "--gap", metavar="G",
+        help="Relative MIP gap to stop at, e.g. 0.01 (default: the scenario's).",
+    )] = None,
+    save_lp: Annotated[Path | None, typer.Option(
+        "--save-lp", metavar="FILE", help="Write the model to FILE (.lp or .mps) before solving.",
+    )] = None,
+    check: Annotated[bool, typer.Option(
+        "--check/--no-check", help="Verify the plan with the independent plan checker.",
+    )] = True,
+) -> None:
+    """Plan production for a scenario: culture recipes, batch schedule and reactor capacity at
+    least cost. Prints a summary; exits 0 ok, 2 bad input, 3 infeasible, 4 no solution in time,
+    5 time limit with a plan above the requested gap."""
+    from bioplan.scenario import load_scenario, resolve_scenario_path
+
+    _check_number("--time-limit", time_limit, low=0.0, low_open=True)
+    _check_number("--gap", gap, low=0.0, high=1.0)
+    path = resolve_scenario_path(scenario_file)
+    sc = load_scenario(path, scenario=scenario)
+    requested_gap = sc.solver.mip_gap if gap is None else gap
+    result = _solve(sc, time_limit, gap, save_lp)
+    problems = _check(result) if check else []
+    print_summary(result, path, scenario)
+    if save_lp is not None:
+        typer.echo(f"model     written to {save_lp}")
+    if out is not None:
+        files = result.write(out)
+        typer.echo(f"written   {out}/ ({len(files)} files: CSV tables, plan.xlsx, summary.json)")
+    if problems:
+        for line in problems:
+            typer.echo(f"plan check: {line}", err=True)
+        typer.echo(f"internal error: the plan fails {len(problems)} independent check(s); please "
+                   "report it with the scenario", err=True)
+        raise typer.Exit(int(ExitCode.INTERNAL))
+    raise typer.Exit(int(exit_code(result, requested_gap)))
+
+
+def _check_number(option: str, value: float | None, *, low: float | None = None,
+                  high: float | None = None, low_open: bool = False) -> None:
+    if value is None:
+        return
+    bad = not math.isfinite(value) or (low is not None and (value <= low if low_open else
+                                                            value < low))
+    bad = bad or (high is not None and value > high)
+    if bad:
+        span = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high is not None else "")
+        raise InputError(f"{value} is out of range", field=option, fix=f"give a number {span}")
+
+
+def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None) -> Plan:
+    from bioplan.errors import InfeasibleError
+    from bioplan.planning import plan
+    from bioplan.results import Plan, PlanStatus
+
+    kwargs: dict[str, Any] = {"time_limit_s": time_limit, "mip_gap": gap}
+    if save_lp is not None:
+        if "save_lp" not in inspect.signature(plan).parameters:
+            raise InputError("this build cannot write the model", field="--save-lp",
+                             fix="drop --save-lp")
+        kwargs["save_lp"] = str(save_lp)
+    try:
+        return plan(sc, **kwargs)
+    except InfeasibleError as err:  # planners may raise instead of returning an infeasible Plan
+        explanation = getattr(err, "explanation", None)
+        return Plan(scenario=sc, status=PlanStatus.INFEASIBLE, message=err.describe(),
+                    explanation=explanation)
+
+
+def _check(result: Plan) -> list[str]:
+    from bioplan.results.checker import check_plan
+
+    return check_plan(result) if result.has_solution else []
+
+
+def exit_code(result: Plan, requested_gap: float) -> ExitCode:
+    """The documented exit code of a planning outcome."""
+    from bioplan.results import PlanStatus
+
+    if result.status == PlanStatus.INFEASIBLE:
+        return ExitCode.INFEASIBLE
+    if result.status == PlanStatus.NO_SOLUTION:
+        return ExitCode.NO_SOLUTION
+    if result.status == PlanStatus.FEASIBLE and (
+            result.gap is None or result.gap > requested_gap + 1e-12):
+        return ExitCode.TIME_LIMIT_FEASIBLE
+    return ExitCode.OK
+
+
+def _usd(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"${value:,.0f}"
+
+
+def _pct(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{100 * value:.2f}%"
+
+
+def print_summary(result: Plan, path: Path, named: str | None) -> None:
+    """A short, aligned summary: status, gap, cost, per-product service, reactors added."""
+    label = result.scenario.name + (f" / {named}" if named else "")
+    typer.echo(f"scenario  {label} ({path})")
+    solve_s = result.timings.get("total", result.timings.get("solve"))
+    timing = f"   time {solve_s:.1f} s" if solve_s is not None else ""
+    typer.echo(f"status    {result.status}   gap {_pct(result.gap)}   "
+               f"cost {_usd(result.objective_usd)}{timing}")
+    if result.message:
+        typer.echo(f"          {result.message}")
+    if result.has_solution:
+        kpis = result.kpis()
+        typer.echo(f"{'product':<10}{'demand':>9}{'delivered':>11}{'short':>8}{'expired':>9}"
+                   f"{'service':>9}{'cost/unit':>12}")
+        for product, row in kpis.iterrows():
+            typer.echo(f"{product!s:<10}{row['units_demanded']:>9.1f}{row['units_delivered']:>11.1f}"
+                       f"{row['units_short']:>8.1f}{row['units_expired']:>9.1f}"
+                       f"{_pct(row['service_level']):>9}"
+                       f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
+        typer.echo(f"reactors  {_reactors(result)}")
+    if result.explanation is not None and not result.explanation.empty:
+        typer.echo("why       the scenario cannot be met:")
+        for line in result.explanation.to_string().splitlines():
+            typer.echo(f"          {line}")
+
+
+def _reactors(result: Plan) -> str:
+    cap = result.capacity
+    if cap.empty:
+        return "-"
+    parts = []
+    for name, row in cap.iterrows():
+        owned, added = round(float(row["units_owned"])), round(float(row["units_added"]))
+        verb = "bought" if str(row.get("acquisition", "rent")) == "buy" else "rented"
+        parts.append(f"{name} {owned}" + (f" + {added} {verb}" if added else ""))
+    return ", ".join(parts)
+
+
+# ---- bioplan media ------------------------------------------------------------------------------
+
+
+def media_command(
+    card: Annotated[str, typer.Argument(metavar="CARD", help="Yield card name or card file.")],
+    scenario_file: Annotated[str | None, typer.Option(
+        "--scenario", "-s", metavar="FILE",
+        help="Scenario whose prices, sources and reactors to use (default: the built-in default).",
+    )] = None,
+    vary: Annotated[list[str] | None, typer.Option(
+        "--vary", metavar="KEY=V1,V2",
+        help="Candidate settings, e.g. --vary maturation.days=7,10 (repeatable); default: the "
+        "variants the scenario lists for the card, else the default protocol.",
+    )] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List dominated recipes too.")] = False,
+) -> None:
+    """Pareto-efficient recipes of a yield card: cost per unit vs days vs reactor-days per unit
+    (the media options the planner chooses from)."""
+    from bioplan.media_options import media_options
+    from bioplan.scenario import load_scenario
+
+    sc = load_scenario(scenario_file)
+    options = media_options(card, sc, parse_variants(vary or []))
+    shown = options if show_all else options[options["efficient"]]
+    product = options.attrs.get("product", "unit")
+    typer.echo(f"card {card}: {len(options)} recipes, {int(options['efficient'].sum())} "
+               f"efficient (prices and reactors from scenario {sc.name}; per {product} unit)")
+    for vessel in options.attrs.get("unhosted_vessel_classes", []):
+        typer.echo(f"note: no reactor type of {sc.name} hosts vessel class {vessel!r} "
+                   "(reactor-days unknown)")
+    typer.echo(format_options(shown, show_all))
+
+
+def parse_variants(items: list[str]) -> dict[str, list[float]]:
+    """``["maturation.days=7,10"]`` -> ``{"maturation.days": [7.0, 10.0]}``."""
+    variants: dict[str, list[float]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        try:
+            numbers = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            numbers = []
+        if not sep or not key.strip() or not numbers:
+            raise InputError(f"{item!r} is not KEY=V1,V2,...", field="--vary",
+                             fix="e.g. --vary maturation.days=7,10 --vary expansion.EPO=1,3")
+        variants[key.strip()] = numbers
+    return variants
+
+
+def format_options(options: pd.DataFrame, show_all: bool) -> str:
+    """The options as an aligned text table (cost [USD/unit], days, reactor-days/unit, settings)."""
+    table = options.copy()
+    columns = {"cost_usd_per_unit": "cost $/unit", "days": "days",
+               "reactor_days_per_unit": "reactor-days/unit",
+               "cytokines_usd_per_unit": "cytokines $/unit",
+               "basal_medium_usd_per_unit": "medium $/unit",
+               "starting_material_usd_per_unit": "cells $/unit"}
+    keep = list(columns) + [c for c in table.columns if str(c).startswith("set:")]
+    if show_all:
+        keep.append("efficient")
+    table = table[keep].rename(columns=columns)
+    table.columns = [str(c).removeprefix("set:") for c in table.columns]
+    formatters = {name: (lambda x: f"{x:,.0f}") for name in
+                  ("cost $/unit", "cytokines $/unit", "medium $/unit", "cells $/unit")}
+    formatters["reactor-days/unit"] = lambda x: f"{x:.3g}"
+    return table.to_string(formatters=formatters)  # type: ignore[arg-type]
