@@ -98,10 +98,10 @@ class RunConfig(BaseModel):
     path: Path | None = Field(default=None, exclude=True)
     """The file this config was read from (not part of the file)."""
 
-    @field_validator("start_date")
+    @field_validator("start_date", mode="before")
     @classmethod
-    def _check_start(cls, value: str) -> str:
-        value = str(value).strip()
+    def _check_start(cls, value: Any) -> str:
+        value = value.isoformat() if isinstance(value, dt.date) else str(value).strip()
         if value in ("today", "scenario"):
             return value
         try:
