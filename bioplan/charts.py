@@ -295,10 +295,11 @@ def stage_time_course_figure(time_course: pd.DataFrame, phases: pd.DataFrame,
     for j, (name, row) in enumerate(phases.iterrows()):
         fig.add_vrect(x0=row["start_day"], x1=row["end_day"], layer="below", line_width=0,
                       fillcolor="rgba(0,0,0,0.04)" if j % 2 == 0 else "rgba(0,0,0,0)",
-                      annotation_text=str(name), annotation_position="top left")
+                      annotation_text=str(name), annotation_position="bottom left",
+                      annotation_font={"color": "#777"})
     fig.update_layout(title=title, template="plotly_white", height=440,
                       xaxis={"title": "culture day"},
-                      yaxis={"title": "cells (per seed amount)", "type": "log", "exponentformat": "power"},
+                      yaxis={"title": "cells", "type": "log", "exponentformat": "power"},
                       legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
                       margin={"l": 10, "r": 10, "t": 60, "b": 40})
     return fig

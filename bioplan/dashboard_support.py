@@ -428,10 +428,10 @@ def plan_overview(plan: Plan) -> list[tuple[str, str, str]]:
     rows.append(("Status", f"{plan.status}{gap}", plan.message or "Solver outcome and relative MIP gap."))
     if not plan.has_solution:
         return rows
-    rows.append(("Total cost", _money(plan.objective_usd), "Objective: every cost term summed [USD]."))
+    rows.append(("Total cost", money(plan.objective_usd), "Objective: every cost term summed [USD]."))
     kpis = plan.kpis()
     for product, row in kpis.iterrows():
-        rows.append((f"Cost / {product} unit", _money(row["cost_usd_per_delivered_unit"]),
+        rows.append((f"Cost / {product} unit", money(row["cost_usd_per_delivered_unit"]),
                      f"Allocated cost per delivered {product} unit [USD/unit]."))
     demanded = float(kpis["units_demanded"].sum())
     delivered = float(kpis["units_delivered"].sum())
@@ -446,7 +446,8 @@ def plan_overview(plan: Plan) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _money(value: Any) -> str:
+def money(value: Any) -> str:
+    """USD for display: ``$1.23M``, ``$45.6k``, ``$789``; ``—`` when missing."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     value = float(value)

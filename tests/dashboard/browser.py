@@ -90,10 +90,12 @@ class ConsoleWatch:
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         # a failed request shows in the console without its address: record the address too
         page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} ({req.failure})"))
+        page.on("response", lambda resp: self.errors.append(f"HTTP {resp.status}: {resp.url}")
+                if resp.status >= 400 else None)
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1440, height: int = 1000) -> Iterator[tuple[Any, ConsoleWatch]]:
+def browser_page(width: int = 1440, height: int = 2200) -> Iterator[tuple[Any, ConsoleWatch]]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -18,3 +18,22 @@ def bad_input() -> None:
 
 def boom() -> None:
     raise ValueError("kaput")
+
+
+def fake_solve(scenario: object, time_limit_s: float | None, mip_gap: float | None) -> object:
+    """Stands in for the planner: a hand-made plan whose cost follows the demand scale."""
+    from tests.dashboard import fakes
+
+    time.sleep(0.3)
+    scale = getattr(getattr(scenario, "demand", None), "scale", 1.0)
+    return fakes.plan(scale=scale)
+
+
+def slow_solve(scenario: object, time_limit_s: float | None, mip_gap: float | None) -> object:
+    time.sleep(120)
+    return None
+
+
+def bad_input_solve(scenario: object, time_limit_s: float | None, mip_gap: float | None) -> object:
+    bad_input()
+    return None

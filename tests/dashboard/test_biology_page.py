@@ -29,7 +29,7 @@ def test_biology_page_simulates_a_card() -> None:
     assert float(metric(at, "Product per seed cell")) > 0
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len(spec["data"]) >= 3  # stages + all cells
-    assert len(at.dataframe) == 2
+    assert len(at.dataframe) == 1
 
 
 def test_changing_a_phase_duration_changes_the_outcome() -> None:
