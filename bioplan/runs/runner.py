@@ -17,7 +17,6 @@ import json
 import logging
 import secrets
 import shutil
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from bioplan.errors import BioplanError, ExitCode, InfeasibleError, SolverError
 from bioplan.runs.config import DEFAULT_OUT_ROOT, RunConfig, load_run_config, slug
 from bioplan.runs.folders import atomic_folder, remove_abandoned
 from bioplan.runs.hashing import file_sha256, inputs_hash, software_versions
+from bioplan.runs.heartbeat import Heartbeat
 from bioplan.runs.rolling import batches_to_records, fixed_batches, records_to_batches
 from bioplan.runs.store import HEARTBEAT_INTERVAL_S, RunInfo, RunStore, resolve_store_url
 
@@ -67,26 +67,6 @@ def new_run_id(name: str) -> str:
     """Sortable, unique run id: ``<UTC timestamp>-<plan line>-<random>``."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{slug(name)[:40]}-{secrets.token_hex(3)}"
-
-
-class _Heartbeat(threading.Thread):
-    """Refreshes the run row's ``heartbeat_at`` while the solve runs."""
-
-    def __init__(self, store: RunStore, run_id: str, interval_s: float) -> None:
-        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
-        self.store, self.run_id, self.interval_s = store, run_id, interval_s
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval_s):
-            try:
-                self.store.heartbeat(self.run_id)
-            except Exception as err:  # the solve matters more than the heartbeat
-                log.warning("heartbeat of run %s failed: %s", self.run_id, err)
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join(timeout=5)
 
 
 def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
@@ -214,8 +194,7 @@ def _execute(
     log.info("run %s started (%s, %d fixed batches from %s)", run_id, scenario.name, n_fixed,
              previous.run_id if previous else "no previous plan",
              extra={"event": "run.start", "run_id": run_id, "inputs_hash": digest})
-    heartbeat = _Heartbeat(store, run_id, HEARTBEAT_INTERVAL_S)
-    heartbeat.start()
+    heartbeat = Heartbeat(store.url, run_id, HEARTBEAT_INTERVAL_S)
     try:
         plan = _solve(scenario, options, fixed if n_fixed else None)
         status = str(plan.status)

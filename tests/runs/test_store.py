@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -155,3 +156,23 @@ def test_password_is_masked() -> None:
     store = RunStore.__new__(RunStore)
     store.url = "postgresql+psycopg://bob:secret@db/x"
     assert "secret" not in store.display_url
+
+
+def test_heartbeat_process_refreshes_and_stops(tmp_path: Path) -> None:
+    import time
+
+    from bioplan.runs.heartbeat import Heartbeat
+
+    url = f"sqlite:///{tmp_path / 'hb.sqlite'}"
+    store = RunStore(url)
+    _start(store, "hb")
+    before = store.get("hb").heartbeat_at
+    beat = Heartbeat(url, "hb", interval_s=0.2)
+    try:
+        deadline = time.monotonic() + 20
+        while store.get("hb").heartbeat_at == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        beat.stop()
+    assert store.get("hb").heartbeat_at != before
+    assert beat.proc.returncode is not None
