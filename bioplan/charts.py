@@ -122,10 +122,10 @@ def gantt_figure(plan: Plan, color_by: Literal["product", "recipe"] = "product")
                   line={"color": "#999", "dash": "dot", "width": 1}, layer="below")
     fig.update_layout(
         title=title, barmode="overlay", template="plotly_white",
-        height=max(280, 90 + 30 * len(order)),
-        legend={"title": color_by, "orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        margin={"l": 10, "r": 10, "t": 70, "b": 40},
-        xaxis={"type": "date", "title": "date"},
+        height=max(300, 130 + 30 * len(order)),
+        legend={"orientation": "v", "y": 1, "yanchor": "top", "x": 1.01, "xanchor": "left"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"type": "date", "title": None, "showgrid": True},
         yaxis={"categoryorder": "array", "categoryarray": order[::-1], "title": None},
         bargap=0.25,
     )
@@ -216,6 +216,14 @@ def inventory_figure(plan: Plan) -> go.Figure:
 # ---- costs -----------------------------------------------------------------------------------------
 
 
+def _short_money(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.2f}M"
+    if abs(value) >= 1e3:
+        return f"${value / 1e3:,.0f}k"
+    return f"${value:,.0f}"
+
+
 def cost_figure(plan: Plan) -> go.Figure:
     """Left: waterfall of the cost terms up to the total [USD]. Right: cost per delivered unit by
     product, stacked by term [USD/unit]."""
@@ -229,11 +237,11 @@ def cost_figure(plan: Plan) -> go.Figure:
     main = main[main.abs() > 1e-9]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.1,
                         subplot_titles=["Cost by term [USD]", "Cost per delivered unit [USD/unit]"])
-    labels = [COST_LABELS.get(str(t), str(t)) for t in main.index]
+    labels = [COST_LABELS.get(str(t), str(t)).replace(" ", "<br>", 1) for t in main.index]
     fig.add_trace(go.Waterfall(
         x=[*labels, "Total"], y=[*main.values.tolist(), 0.0],
         measure=["relative"] * len(main) + ["total"], name="cost",
-        text=[f"${v / 1e3:,.0f}k" for v in [*main.values.tolist(), float(main.sum())]],
+        text=[_short_money(v) for v in [*main.values.tolist(), float(main.sum())]],
         textposition="outside", connector={"line": {"color": "#bbb"}},
         increasing={"marker": {"color": "#4393c3"}}, totals={"marker": {"color": "#2d004b"}},
         hovertemplate="%{x}: $%{y:,.0f}<extra></extra>", showlegend=False,

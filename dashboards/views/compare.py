@@ -68,7 +68,6 @@ figs = charts.compare_gantt_figures(schedules)
 cols = st.columns(2) if len(figs) == 2 else [st.container() for _ in figs]
 for i, (col, fig) in enumerate(zip(cols, figs.values(), strict=True)):
     with col:
-        fig.update_layout(legend={"y": 1.08})
         st.plotly_chart(fig, key=f"cmp_gantt_{i}", width="stretch")
 
 for name in picked:
