@@ -1,0 +1,297 @@
+"""Turn a solution (variable values in scaled units) into the ``Plan`` tables.
+
+Works from :class:`PlanData` and the values alone (no Pyomo), in the parent process. Money is
+converted back to USD here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+
+from bioplan.optimisation.assign import Interval, assign_units
+from bioplan.optimisation.costs import COST_TERMS
+from bioplan.optimisation.data import USD_SCALE, PlanData, records
+from bioplan.results.plan import BATCH_COLUMNS
+
+if TYPE_CHECKING:
+    from bioplan.scenario import Scenario
+
+TOL = 1e-7
+"""Values below this are treated as zero [unit, L, batch]."""
+
+
+@dataclass
+class Tables:
+    batches: pd.DataFrame
+    deliveries: pd.DataFrame
+    shortages: pd.DataFrame
+    expiries: pd.DataFrame
+    inventory: pd.DataFrame
+    occupancy: pd.DataFrame
+    media_use: pd.DataFrame
+    capacity: pd.DataFrame
+    cost_breakdown: pd.Series
+    cost_by_product: pd.DataFrame
+
+
+def _frame(rows: list[tuple[Any, ...]], index: list[str], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*index, *columns])
+    for col in index:
+        if col in ("day", "cohort_day", "start_day", "end_day"):
+            frame[col] = frame[col].astype(int)
+    return frame.set_index(index if len(index) > 1 else index[0]).sort_index()
+
+
+def extract_tables(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scenario,
+                   fixed_batches: pd.DataFrame | None = None) -> Tables:
+    """All result tables of a solved model."""
+    horizon = data.horizon_days
+    batches = _batches(data, values, scenario, fixed_batches)
+
+    delivered = values.get("cohort_delivered", {})
+    deliveries = _frame([(d, p, c, u) for (p, c, d), u in delivered.items() if u > TOL],
+                        ["day", "product", "cohort_day"], ["units"])
+    shortages = _frame([(d, p, u) for (p, d), u in values.get("demand_short", {}).items() if u > TOL],
+                       ["day", "product"], ["units"])
+    left = values.get("cohort_left", {})
+    expiries = _frame(
+        [(c + data.products[p].life_days, p, u) for (p, c), u in left.items()
+         if u > TOL and c + data.products[p].life_days < horizon],
+        ["day", "product"], ["units"])
+    expiries = expiries.groupby(level=["day", "product"]).sum() if not expiries.empty else expiries
+
+    # inventory by cohort: released − delivered so far, until the cohort's last usable day
+    released: dict[tuple[str, int], float] = defaultdict(float)
+    for p, pd_ in data.products.items():
+        for c, u in pd_.fixed_release.items():
+            released[(p, c)] += u
+    fixed_ids = _fixed_ids(fixed_batches)
+    if not batches.empty:
+        per_batch = batches.groupby(level="batch_id").agg(
+            product=("product", "first"), units=("product_units", "first"), harvest=("end_day", "max"))
+        for batch_id, b in per_batch.iterrows():
+            if str(batch_id) in fixed_ids:
+                continue
+            c = int(b["harvest"]) + data.products[str(b["product"])].release_days
+            released[(str(b["product"]), c)] += float(b["units"])
+    out_by: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    for (p, c, d), u in delivered.items():
+        out_by[(p, c)][d] = u
+    inv_rows = []
+    for (p, c), units in sorted(released.items()):
+        if c >= horizon or units <= TOL:
+            continue
+        stock = units
+        for d in range(max(c, 0), min(c + data.products[p].life_days, horizon)):
+            stock -= out_by[(p, c)].get(d, 0.0)
+            if stock > TOL:
+                inv_rows.append((d, p, c, stock))
+    inventory = _frame(inv_rows, ["day", "product", "cohort_day"], ["units"])
+
+    capacity = _capacity(data, values, scenario)
+    occupancy = _occupancy(batches, capacity, scenario, horizon)
+    media_use = _media_use(batches, data, scenario)
+    breakdown, by_product = _costs(data, values, batches, shortages, expiries, occupancy, scenario)
+    return Tables(batches, deliveries, shortages, expiries, inventory, occupancy, media_use,
+                  capacity, breakdown, by_product)
+
+
+def _fixed_ids(fixed: pd.DataFrame | None) -> set[str]:
+    if fixed is None or not len(fixed):
+        return set()
+    rows = fixed.reset_index()
+    col = "batch_id" if "batch_id" in rows.columns else rows.columns[0]
+    return {str(x) for x in rows[col]}
+
+
+def _batches(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scenario,
+             fixed: pd.DataFrame | None) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    fixed_ids = _fixed_ids(fixed)
+    if fixed is not None and len(fixed):
+        frame = fixed.reset_index()
+        if "batch_id" not in frame.columns:
+            frame = frame.rename(columns={frame.columns[0]: "batch_id"})
+        for rec in frame.to_dict("records"):
+            rows.append({"batch_id": str(rec["batch_id"]), **{c: rec[c] for c in BATCH_COLUMNS},
+                         "is_fixed": True})
+    counts = values.get("slot_batches", {})
+    units = values.get("slot_units", {})
+    seq = 0
+    for s in sorted(counts):
+        n = round(counts[s])
+        if n <= 0:
+            continue
+        opt = data.options[data.slot_option[s]]
+        per_batch = max(units.get(s, 0.0), 0.0) / n
+        seed = per_batch * opt.seed_cells_per_unit
+        cytokine_total = sum(opt.cytokine_per_unit.values()) * per_batch
+        medium_total = sum(ph.medium_L_per_unit for ph in opt.phases)
+        d = int(data.slot_day[s])
+        for _ in range(n):
+            seq += 1
+            batch_id = f"B{seq:05d}"
+            while batch_id in fixed_ids:
+                batch_id = f"{batch_id}n"
+            for ph in opt.phases:
+                share = (ph.medium_L_per_unit / medium_total if medium_total > 0
+                         else ph.days / max(opt.days, 1))
+                rows.append({
+                    "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
+                    "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
+                    "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
+                    "seed_cells": seed, "product_units": per_batch,
+                    "medium_L": per_batch * ph.medium_L_per_unit,
+                    "cytokine_mg": cytokine_total * share, "is_fixed": False,
+                })
+    if not rows:
+        frame = pd.DataFrame(columns=["batch_id", *BATCH_COLUMNS])
+        return frame.set_index("batch_id")
+    frame = pd.DataFrame(rows)
+    fleet = {t: r.owned + round(values.get("reactor_added", {}).get(t, 0.0))
+             for t, r in data.reactors.items()}
+    maintenance: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for name, rt in scenario.reactors.items():
+        for w in rt.maintenance:
+            first = scenario.horizon.day_of(w.start_date)
+            maintenance[(name, w.unit)].update(range(first, first + w.days))
+    intervals = [
+        Interval(key=i, reactor_type=str(r.reactor_type), start=int(r.start_day), end=int(r.end_day),
+                 busy_end=int(r.end_day) + data.reactors[str(r.reactor_type)].turnaround_days,
+                 unit=int(r.reactor_unit) if r.is_fixed else None)
+        for i, r in enumerate(records(frame))
+    ]
+    assigned = assign_units(intervals, fleet, maintenance)
+    frame["reactor_unit"] = [assigned[i] for i in range(len(frame))]
+    frame = frame.drop(columns="is_fixed")
+    for col in ("reactor_unit", "start_day", "end_day"):
+        frame[col] = frame[col].astype(int)
+    for col in ("seed_cells", "product_units", "medium_L", "cytokine_mg"):
+        frame[col] = frame[col].astype(float)
+    return frame.set_index("batch_id")[BATCH_COLUMNS]
+
+
+def _capacity(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scenario) -> pd.DataFrame:
+    added = values.get("reactor_added", {})
+    rows = [(t, scenario.reactors[t].units_owned, round(added.get(t, 0.0)), r.acquisition)
+            for t, r in data.reactors.items()]
+    frame = pd.DataFrame(rows, columns=["reactor_type", "units_owned", "units_added", "acquisition"])
+    return frame.set_index("reactor_type")
+
+
+def _occupancy(batches: pd.DataFrame, capacity: pd.DataFrame, scenario: Scenario,
+               horizon: int) -> pd.DataFrame:
+    busy: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for r in records(batches):
+        turnaround = scenario.reactors[str(r.reactor_type)].turnaround_days
+        for day in range(max(int(r.start_day), 0), min(int(r.end_day) + turnaround, horizon)):
+            busy[(day, str(r.reactor_type))].add(int(r.reactor_unit))
+    rows = []
+    for name, rt in scenario.reactors.items():
+        row: Any = capacity.loc[name]
+        fleet = int(row["units_owned"]) + int(row["units_added"])
+        down = np.zeros(horizon, dtype=int)
+        for w in rt.maintenance:
+            if w.unit <= fleet:
+                first = scenario.horizon.day_of(w.start_date)
+                lo, hi = max(first, 0), min(first + w.days, horizon)
+                if lo < hi:
+                    down[lo:hi] += 1
+        for day in range(horizon):
+            rows.append((day, name, len(busy.get((day, name), ())), fleet - int(down[day])))
+    return _frame(rows, ["day", "reactor_type"], ["units_busy", "units_available"])
+
+
+def _media_use(batches: pd.DataFrame, data: PlanData, scenario: Scenario) -> pd.DataFrame:
+    """Medium and cytokines per day: each phase's share spread evenly over its culture days."""
+    columns = ["medium_L", *data.cytokines]
+    if batches.empty:
+        return _frame([], ["day"], columns)
+    recipes = {o.recipe: o for o in data.options}
+    per_day: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(len(columns)))
+    for batch_id, frame in batches.groupby(level="batch_id", sort=False):
+        first = frame.iloc[0]
+        opt = recipes.get(str(first["recipe"]))
+        seed = float(first["seed_cells"])
+        units = seed / opt.seed_cells_per_unit if opt is not None else 0.0
+        medium_total = float(frame["medium_L"].sum())
+        for r in records(frame):
+            days = int(r.end_day) - int(r.start_day)
+            if days <= 0:
+                continue
+            share = (float(r.medium_L) / medium_total if medium_total > 0
+                     else days / max(int(frame["end_day"].max() - frame["start_day"].min()), 1))
+            vec = np.zeros(len(columns))
+            vec[0] = float(r.medium_L)
+            if opt is not None:
+                for i, key in enumerate(data.cytokines, start=1):
+                    vec[i] = opt.cytokine_per_unit[key] * units * share
+            for day in range(int(r.start_day), int(r.end_day)):
+                per_day[day] += vec / days
+        del batch_id
+    rows = [(day, *vec) for day, vec in sorted(per_day.items())]
+    return _frame(rows, ["day"], columns)
+
+
+def _costs(data: PlanData, values: dict[str, dict[Any, float]], batches: pd.DataFrame,
+           shortages: pd.DataFrame, expiries: pd.DataFrame, occupancy: pd.DataFrame,
+           scenario: Scenario) -> tuple[pd.Series, pd.DataFrame]:
+    """Cost by term and by (product, term) [USD], from the extracted tables."""
+    recipes = scenario.recipe_table()
+    by: dict[tuple[str, str], float] = defaultdict(float)
+    cyto: dict[str, float] = defaultdict(float)
+    type_days: dict[tuple[str, str], float] = defaultdict(float)
+    for batch_id, frame in batches.groupby(level="batch_id", sort=False):
+        del batch_id
+        first = frame.iloc[0]
+        product, seed = str(first["product"]), float(first["seed_cells"])
+        rec = recipes.loc[str(first["recipe"])]
+        source = str(rec["source"])
+        src = scenario.sources[source]
+        by[(product, "starting_material")] += seed / src.cells_per_lot * src.cost_usd_per_lot
+        by[(product, "basal_medium")] += float(frame["medium_L"].sum()) * scenario.media.basal_price_usd_per_L
+        for key in data.cytokines:
+            factor, unit = key.rsplit("_", 1)
+            per_cell = rec.get(f"cytokine_{factor}_{unit}_per_seed_cell", 0.0)
+            usd = seed * (0.0 if pd.isna(per_cell) else float(per_cell)) * data.cytokine_price[key] * USD_SCALE
+            by[(product, "cytokines")] += usd
+            cyto[factor] += usd
+        for r in records(frame):
+            rt = scenario.reactors[str(r.reactor_type)]
+            days = int(r.end_day) - int(r.start_day)
+            by[(product, "reactor_operation")] += days * rt.operating_cost_usd_per_day
+            type_days[(product, str(r.reactor_type))] += days + rt.turnaround_days
+        by[(product, "labour")] += (len(frame) + 1) * scenario.labour.cost_usd_per_operation
+    products_by_name: dict[str, Any] = {str(k): v for k, v in scenario.products.items()}
+    for ekey, u in (expiries["units"].items() if not expiries.empty else []):
+        product = str(cast(tuple[Any, ...], ekey)[1])
+        by[(product, "expiry_waste")] += float(u) * products_by_name[product].expiry_cost_usd_per_unit
+    for skey, u in (shortages["units"].items() if not shortages.empty else []):
+        product = str(cast(tuple[Any, ...], skey)[1])
+        by[(product, "shortage_penalty")] += (
+            float(u) * products_by_name[product].shortage_penalty_usd_per_unit)
+    products = list(scenario.products)
+    added = values.get("reactor_added", {})
+    for name, rt in scenario.reactors.items():
+        fleet = rt.units_owned + round(added.get(name, 0.0))
+        usd = fleet * rt.capital_cost_usd_per_unit_day * data.horizon_days
+        use = {p: type_days.get((p, name), 0.0) for p in products}
+        if sum(use.values()) <= 0:
+            use = {p: sum(type_days.get((p, t), 0.0) for t in scenario.reactors) for p in products}
+        if sum(use.values()) <= 0:
+            use = dict.fromkeys(products, 1.0)
+        norm = sum(use.values())
+        for p in products:
+            by[(p, "reactor_capital")] += usd * use[p] / norm
+    terms = {t: sum(v for (_p, term), v in by.items() if term == t) for t in COST_TERMS}
+    breakdown = pd.Series({**terms, **{f"cytokine:{f}": v for f, v in cyto.items()}},
+                          name="usd", dtype=float)
+    breakdown.index.name = "term"
+    rows = [(p, t, by.get((p, t), 0.0)) for p in products for t in COST_TERMS]
+    by_product = _frame(rows, ["product", "term"], ["usd"])
+    return breakdown, by_product

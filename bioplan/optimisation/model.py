@@ -1,0 +1,115 @@
+"""The planning MILP, built top to bottom from :class:`~bioplan.optimisation.data.PlanData`.
+
+Sets (named after the domain)::
+
+    DAY       plan days 0..H-1                         PRODUCT   rbc, platelet
+    REACTOR   reactor types                            SLOT      (option, seeding day) pairs
+    COHORT    (product, cohort day) that can release   DELIVERY  (product, cohort day, day)
+    DEMAND    (product, day) with demand > 0           SOURCE    starting-material sources
+
+Variables (scaled units, see :mod:`bioplan.optimisation.data`)::
+
+    slot_batches[s]        batches seeded in slot s                              [batch, integer]
+    slot_units[s]          product units those batches make together             [unit]
+    reactor_added[t]       units of type t bought or rented                      [unit, integer]
+    cohort_delivered[p,c,d] units of cohort c delivered on day d                 [unit]
+    cohort_left[p,c]       units of cohort c never delivered (expired, or still
+                           in stock at the horizon end)                          [unit]
+    demand_short[p,d]      unmet demand                                          [unit]
+    product_stock[p,d]     stock at the end of day d (only with storage limits)  [unit]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyomo.environ as pyo
+
+from bioplan.optimisation.costs import add_cost_expressions, add_elastic_objective, add_objective
+from bioplan.optimisation.data import PlanData
+from bioplan.optimisation.inventory import (
+    add_cohort_constraints,
+    add_demand_constraints,
+    add_service_level_constraints,
+    add_storage_constraints,
+)
+from bioplan.optimisation.reactors import add_batch_size_constraints, add_occupancy_constraints
+from bioplan.optimisation.resources import (
+    add_labour_constraints,
+    add_media_prep_constraints,
+    add_starting_material_constraints,
+)
+
+
+def add_sets(m: Any, data: PlanData) -> None:
+    """Index sets; cohorts are the days on which some batch (or stock) can become available."""
+    horizon = data.horizon_days
+    m.DAY = pyo.Set(initialize=range(horizon), ordered=True)
+    m.PRODUCT = pyo.Set(initialize=list(data.products), ordered=True)
+    m.REACTOR = pyo.Set(initialize=list(data.reactors), ordered=True)
+    m.SOURCE = pyo.Set(initialize=list(data.sources), ordered=True)
+    m.SLOT = pyo.Set(initialize=range(len(data.slot_day)), ordered=True)
+
+    cohort_days: dict[str, set[int]] = {p: set(pd_.fixed_release) for p, pd_ in data.products.items()}
+    for s in range(len(data.slot_day)):
+        cohort_days[data.options[data.slot_option[s]].product].add(data.slot_release_day(s))
+    cohorts = [(p, c) for p in data.products for c in sorted(cohort_days[p])
+               if c < horizon and c + data.products[p].life_days > 0]
+    m.COHORT = pyo.Set(initialize=cohorts, dimen=2, ordered=True)
+    demand = [(p, d) for p, pd_ in data.products.items() for d in range(horizon) if pd_.demand[d] > 0]
+    m.DEMAND = pyo.Set(initialize=demand, dimen=2, ordered=True)
+    has_demand = set(demand)
+    deliveries = [
+        (p, c, d)
+        for (p, c) in cohorts
+        for d in range(max(c, 0), min(c + data.products[p].life_days, horizon))
+        if (p, d) in has_demand
+    ]
+    m.DELIVERY = pyo.Set(initialize=deliveries, dimen=3, ordered=True)
+
+
+def add_variables(m: Any, data: PlanData) -> None:
+    """Decision variables with their natural bounds (see the module docstring for units).
+
+    Batches per slot are bounded by the fleet, except in the elastic re-solve, which may ask for
+    more reactors than exist.
+    """
+    bmax = data.slot_batches_need if m.elastic else data.slot_batches_max
+    umax = data.slot_units_max * bmax
+    m.slot_batches = pyo.Var(m.SLOT, domain=pyo.NonNegativeIntegers,
+                             bounds=lambda _m, s: (0, float(bmax[s])))
+    m.slot_units = pyo.Var(m.SLOT, domain=pyo.NonNegativeReals,
+                           bounds=lambda _m, s: (0, float(umax[s])))
+    m.reactor_added = pyo.Var(m.REACTOR, domain=pyo.NonNegativeIntegers,
+                              bounds=lambda _m, t: (0, data.reactors[t].max_added))
+    m.cohort_delivered = pyo.Var(m.DELIVERY, domain=pyo.NonNegativeReals)
+    m.cohort_left = pyo.Var(m.COHORT, domain=pyo.NonNegativeReals)
+    m.demand_short = pyo.Var(m.DEMAND, domain=pyo.NonNegativeReals,
+                             bounds=lambda _m, p, d: (0, float(data.products[p].demand[d])))
+
+
+def build_model(data: PlanData, *, elastic: bool = False) -> Any:
+    """The whole model. With ``elastic=True`` the hard resource limits and service levels get
+    priced slack variables and the objective minimises those slacks (infeasibility explanation).
+    """
+    m = pyo.ConcreteModel(name="bioplan")
+    m.elastic = elastic
+    m.elastic_slacks = []
+    add_sets(m, data)
+    add_variables(m, data)
+    add_batch_size_constraints(m, data)
+    add_occupancy_constraints(m, data)
+    add_starting_material_constraints(m, data)
+    add_media_prep_constraints(m, data)
+    add_labour_constraints(m, data)
+    add_cohort_constraints(m, data)
+    add_demand_constraints(m, data)
+    add_storage_constraints(m, data)
+    add_service_level_constraints(m, data)
+    add_cost_expressions(m, data)
+    if elastic:
+        add_elastic_objective(m, data)
+    else:
+        add_objective(m, data)
+    return m
+

@@ -1,0 +1,75 @@
+"""Constraint groups on batches and reactors: batch size and reactor occupancy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pyomo.environ as pyo
+
+from bioplan.optimisation.data import PlanData
+from bioplan.optimisation.terms import elastic_slack, linear
+
+
+def add_batch_size_constraints(m: Any, data: PlanData) -> None:
+    """Batch size within the working volumes of every vessel on the batch's route.
+
+    ``u_min(j) · n[s] ≤ x[s] ≤ u_max(s) · n[s]`` for every slot s of option j, where
+
+    - ``n[s]``   batches seeded in slot s [batch];
+    - ``x[s]``   product units those batches make together [unit];
+    - ``u_min(j) = max_k V_min(t_k) / v_k(j)`` and ``u_max(j) = min_k V_max(t_k) / v_k(j)``
+      with ``v_k(j)`` the peak culture volume of phase k per product unit [L/unit] and
+      ``V_min, V_max`` the working volumes of the phase's reactor type [L/batch];
+    - ``u_max(s) ≤ u_max(j)`` is further capped by the demand that the slot's cohort can still
+      serve (a batch never usefully makes more), which tightens the LP relaxation.
+
+    Batches of one slot are identical, so an equal split of ``x[s]`` over ``n[s]`` batches respects
+    the per-batch bounds whenever the aggregate does.
+    """
+    lo = {s: data.options[data.slot_option[s]].units_min for s in m.SLOT}
+    hi = {s: float(data.slot_units_max[s]) for s in m.SLOT}
+    m.batch_size_max = pyo.Constraint(
+        m.SLOT, rule=lambda m, s: m.slot_units[s] <= hi[s] * m.slot_batches[s])
+    floor = [s for s in m.SLOT if lo[s] > 0]
+    m.batch_size_min = pyo.Constraint(
+        floor, rule=lambda m, s: m.slot_units[s] >= lo[s] * m.slot_batches[s])
+
+
+def add_occupancy_constraints(m: Any, data: PlanData) -> None:
+    """Units of each reactor type busy on each day within the fleet.
+
+    ``Σ_{(j,k): t_k(j)=t} Σ_{d = τ−o_k−L_k+1}^{τ−o_k} n[j,d] + F[t,τ] ≤ N_t + a_t − M[t,τ] (+ e[t,τ])``
+
+    - ``n[j,d]``  batches of option j seeded on day d [batch];
+    - ``o_k``     days from seeding to the start of phase k [day];
+    - ``L_k``     phase days plus the type's turnaround [day] (a running sum of starts over the
+      occupancy window: the tight aggregated form, units are assigned after the solve);
+    - ``F[t,τ]``  units held by fixed batches [unit]; ``N_t`` units owned [unit];
+    - ``a_t``     units added (bought or rented) [unit]; ``M[t,τ]`` units in maintenance [unit];
+    - ``e[t,τ]``  extra units needed (elastic re-solve only) [unit].
+    """
+    horizon = data.horizon_days
+    rows: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for s in m.SLOT:
+        opt = data.options[data.slot_option[s]]
+        d = int(data.slot_day[s])
+        var = m.slot_batches[s]
+        for ph in opt.phases:
+            start = d + ph.offset_days
+            for tau in range(start, min(start + ph.days + ph.turnaround_days, horizon)):
+                rows[(ph.reactor_type, tau)].append(var)
+    index = sorted(rows, key=lambda k: (list(data.reactors).index(k[0]), k[1]))
+    m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
+    slack = elastic_slack(m, "reactor_extra_units", m.OCCUPANCY)
+
+    def rule(m: Any, t: str, tau: int) -> Any:
+        rd = data.reactors[t]
+        terms = rows[(t, tau)]
+        body = linear([1.0] * len(terms), terms, float(rd.fixed_busy[tau]))
+        cap = rd.owned - float(rd.down[tau]) + m.reactor_added[t]
+        if slack is not None:
+            cap = cap + slack[t, tau]
+        return body <= cap
+
+    m.reactor_occupancy = pyo.Constraint(m.OCCUPANCY, rule=rule)

@@ -1,0 +1,116 @@
+"""Constraint groups on shared resources: starting material, media preparation, labour."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pyomo.environ as pyo
+
+from bioplan.optimisation.data import PlanData
+from bioplan.optimisation.terms import elastic_slack, linear
+
+
+def add_starting_material_constraints(m: Any, data: PlanData) -> None:
+    """Starting material seeded per source and week within the lots available.
+
+    ``Σ_{s: source(s)=q, day(s)//7 = w} ℓ_j · x[s] + F[q,w] ≤ A_q (+ e[q,w])``
+
+    - ``x[s]``  product units made by the batches of slot s [unit];
+    - ``ℓ_j``   lots of starting material per product unit of option j (seed cells per unit /
+      cells per lot) [lot/unit];
+    - ``F[q,w]`` lots used by fixed batches seeded in week w [lot];
+    - ``A_q``   lots of source q available per week [lot/week] (sources without a limit get no row);
+    - ``e[q,w]`` extra lots needed (elastic re-solve only) [lot].
+    """
+    rows: dict[tuple[str, int], tuple[list[float], list[Any]]] = defaultdict(lambda: ([], []))
+    for s in m.SLOT:
+        opt = data.options[data.slot_option[s]]
+        if data.sources.get(opt.source) is None:
+            continue
+        coefs, variables = rows[(opt.source, int(data.slot_day[s]) // 7)]
+        coefs.append(opt.lots_per_unit)
+        variables.append(m.slot_units[s])
+    m.SOURCE_WEEK = pyo.Set(initialize=sorted(rows), dimen=2, ordered=True)
+    slack = elastic_slack(m, "source_extra_lots", m.SOURCE_WEEK)
+
+    def rule(m: Any, q: str, w: int) -> Any:
+        coefs, variables = rows[(q, w)]
+        body = linear(coefs, variables, data.fixed_lots.get((q, w), 0.0))
+        limit = float(data.sources[q] or 0.0)
+        return body <= (limit + slack[q, w] if slack is not None else limit)
+
+    m.starting_material = pyo.Constraint(m.SOURCE_WEEK, rule=rule)
+
+
+def add_media_prep_constraints(m: Any, data: PlanData) -> None:
+    """Medium prepared per day within the preparation capacity.
+
+    ``Σ_{(j,k)} (μ_{jk} / D_k) Σ_{d = τ−o_k−D_k+1}^{τ−o_k} x[j,d] + F[τ] ≤ C (+ e[τ])``
+
+    - ``μ_{jk}`` medium of phase k per product unit of option j [L/unit], spread evenly over the
+      phase's ``D_k`` culture days [day], which start ``o_k`` days after seeding [day];
+    - ``x[j,d]`` product units of the batches of option j seeded on day d [unit];
+    - ``F[τ]`` medium of fixed batches [L/day]; ``C`` preparation capacity [L/day];
+    - ``e[τ]`` extra litres needed (elastic re-solve only) [L/day].
+    """
+    if data.media_prep_capacity is None:
+        return
+    horizon = data.horizon_days
+    rows: dict[int, tuple[list[float], list[Any]]] = defaultdict(lambda: ([], []))
+    for s in m.SLOT:
+        opt = data.options[data.slot_option[s]]
+        d = int(data.slot_day[s])
+        for ph in opt.phases:
+            if ph.days <= 0 or ph.medium_L_per_unit <= 0:
+                continue
+            per_day = ph.medium_L_per_unit / ph.days
+            for tau in range(d + ph.offset_days, min(d + ph.offset_days + ph.days, horizon)):
+                coefs, variables = rows[tau]
+                coefs.append(per_day)
+                variables.append(m.slot_units[s])
+    m.MEDIA_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
+    slack = elastic_slack(m, "media_extra_L", m.MEDIA_DAY)
+    fixed = data.fixed_medium
+    cap = float(data.media_prep_capacity)
+
+    def rule(m: Any, tau: int) -> Any:
+        coefs, variables = rows[tau]
+        body = linear(coefs, variables, float(fixed[tau]) if fixed is not None else 0.0)
+        return body <= (cap + slack[tau] if slack is not None else cap)
+
+    m.media_prep = pyo.Constraint(m.MEDIA_DAY, rule=rule)
+
+
+def add_labour_constraints(m: Any, data: PlanData) -> None:
+    """Operations per day within the labour limit.
+
+    ``Σ_s [n[s] on its seeding day, on each later phase start (a transfer) and on its harvest
+    day] + F[τ] ≤ W (+ e[τ])``
+
+    - ``n[s]`` batches of slot s [batch]; each batch needs one operation per phase start and one
+      harvest [operations/batch];
+    - ``F[τ]`` operations of fixed batches [operations/day]; ``W`` limit [operations/day];
+    - ``e[τ]`` extra operations needed (elastic re-solve only) [operations/day].
+    """
+    if data.labour_limit is None:
+        return
+    horizon = data.horizon_days
+    rows: dict[int, list[Any]] = defaultdict(list)
+    for s in m.SLOT:
+        opt = data.options[data.slot_option[s]]
+        d = int(data.slot_day[s])
+        for day in [d + ph.offset_days for ph in opt.phases] + [d + opt.days]:
+            if day < horizon:
+                rows[day].append(m.slot_batches[s])
+    m.LABOUR_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
+    slack = elastic_slack(m, "labour_extra_operations", m.LABOUR_DAY)
+    fixed = data.fixed_operations
+    limit = float(data.labour_limit)
+
+    def rule(m: Any, tau: int) -> Any:
+        terms = rows[tau]
+        body = linear([1.0] * len(terms), terms, float(fixed[tau]) if fixed is not None else 0.0)
+        return body <= (limit + slack[tau] if slack is not None else limit)
+
+    m.labour = pyo.Constraint(m.LABOUR_DAY, rule=rule)

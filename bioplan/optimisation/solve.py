@@ -1,0 +1,231 @@
+"""Solve a built Pyomo model with HiGHS and return a typed result.
+
+The model is compiled to matrices with Pyomo's standard-form compiler and handed to ``highspy``
+in one bulk call (the cheapest route measured on this machine, see ../shared/RECIPES.md): one
+fresh ``Highs`` object per solve, values read back as arrays and only when a solution exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class SolveStatus(StrEnum):
+    """What the solver achieved."""
+
+    OPTIMAL = "optimal"
+    """Solved to the requested relative gap."""
+    FEASIBLE = "feasible"
+    """Stopped at the time limit with an incumbent (see ``gap``)."""
+    INFEASIBLE = "infeasible"
+    """Proven infeasible (or infeasible-or-unbounded: every cost is non-negative, so infeasible)."""
+    NO_SOLUTION = "no_solution"
+    """Stopped at the time limit before any feasible plan was found."""
+    KILLED = "killed"
+    """The wall-clock guard killed the solve process (HiGHS ignored its time limit)."""
+    ERROR = "error"
+    """HiGHS or the solve process failed; ``message`` says how."""
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit_s: float = 60.0
+    """HiGHS time limit [s] (soft; the wall-clock guard is the hard one)."""
+    mip_gap: float = 0.01
+    """Relative MIP gap at which HiGHS stops [-]."""
+    threads: int = 1
+    save_lp: str | None = None
+    """Write the model to this file before solving (``.lp`` or ``.mps``, by extension)."""
+
+
+@dataclass
+class SolveResult:
+    """A solve outcome; values are in the model's scaled units."""
+
+    status: SolveStatus
+    termination: str = ""
+    """HiGHS's model status (or ``killed`` / the exception text)."""
+    message: str = ""
+    objective: float | None = None
+    """Incumbent objective [model units, k$]."""
+    bound: float | None = None
+    """Best proven lower bound [k$]."""
+    gap: float | None = None
+    """(objective − bound) / |objective| [-]."""
+    values: dict[str, dict[Any, float]] = field(default_factory=dict)
+    """Non-zero variable values by component name and index (only with a solution)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds: ``build``, ``transfer`` (compile + hand over to HiGHS), ``solve`` (HiGHS run),
+    ``extract`` (reading values)."""
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Model size, coefficient ranges, HiGHS version, peak memory of the solve process."""
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not (math.isfinite(objective) and math.isfinite(bound)):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def _range(values: np.ndarray) -> list[float]:
+    nz = np.abs(values[np.nonzero(values)])
+    nz = nz[np.isfinite(nz)]
+    return [float(nz.min()), float(nz.max())] if nz.size else [0.0, 0.0]
+
+
+def compile_model(m: Any) -> tuple[Any, list[Any], dict[str, Any]]:
+    """Pyomo model → (``highspy.HighsLp``, column variables, facts)."""
+    import highspy
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    columns = list(repn.columns)
+    n_col, n_row = len(columns), len(repn.rows)
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = n_row
+    cost = repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n_col)
+    lp.col_cost_ = cost
+    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lower = np.array([-inf if v.lb is None else v.lb for v in columns], dtype=float)
+    upper = np.array([inf if v.ub is None else v.ub for v in columns], dtype=float)
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    rhs = np.asarray(repn.rhs, dtype=float)
+    sense = np.array([s for (_c, s) in repn.rows], dtype=int)
+    lp.row_lower_ = np.where(sense >= 0, np.where(sense == 0, rhs, -inf), rhs)
+    lp.row_upper_ = np.where(sense <= 0, np.where(sense == 0, rhs, inf), rhs)
+    a = repn.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in integer]
+    facts = {
+        "columns": n_col,
+        "rows": n_row,
+        "nonzeros": int(a.nnz),
+        "integer_columns": int(integer.sum()),
+        "matrix_range": _range(a.data),
+        "cost_range": _range(cost),
+        "rhs_range": _range(rhs),
+        "bound_range": _range(np.concatenate([lower, upper])),
+    }
+    return lp, columns, facts
+
+
+def _name_model(lp: Any, columns: list[Any], m: Any) -> None:
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    lp.col_names_ = [_clean(v.name) for v in columns]
+    names, seen = [], set()
+    for con, _sense in repn.rows:
+        name = _clean(con.name)
+        if name in seen:
+            name += "_lo"
+        seen.add(name)
+        names.append(name)
+    lp.row_names_ = names
+
+
+def _clean(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in name)
+
+
+def solve_model(m: Any, options: SolveOptions) -> SolveResult:
+    """Compile ``m``, solve it with a fresh HiGHS and read back the values."""
+    import highspy
+
+    t0 = time.perf_counter()
+    lp, columns, facts = compile_model(m)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    h.setOptionValue("threads", int(options.threads))
+    h.passModel(lp)
+    if options.save_lp:
+        _name_model(lp, columns, m)
+        h.passModel(lp)
+        Path(options.save_lp).parent.mkdir(parents=True, exist_ok=True)
+        h.writeModel(str(options.save_lp))
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    facts["highs_version"] = h.version()
+    facts["highs_run_s"] = h.getRunTime()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has_primal = info.primal_solution_status == 2
+    mip = facts["integer_columns"] > 0
+    objective = float(info.objective_function_value) if has_primal else None
+    bound = float(info.mip_dual_bound) if mip else objective
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    S = highspy.HighsModelStatus
+    if status == S.kOptimal:
+        result = SolveResult(SolveStatus.OPTIMAL)
+    elif status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        result = SolveResult(SolveStatus.INFEASIBLE, message="no plan satisfies the hard constraints")
+    elif status == S.kUnbounded:
+        result = SolveResult(SolveStatus.ERROR, message="model unbounded: check variable bounds")
+    elif status in (S.kTimeLimit, S.kInterrupt, S.kIterationLimit, S.kSolutionLimit,
+                    S.kObjectiveBound, S.kObjectiveTarget, S.kMemoryLimit):
+        if has_primal:
+            result = SolveResult(SolveStatus.FEASIBLE, message="stopped at the time limit with a plan")
+        else:
+            result = SolveResult(SolveStatus.NO_SOLUTION,
+                                 message="stopped at the time limit before finding any plan")
+    else:
+        result = SolveResult(SolveStatus.ERROR, message=f"HiGHS failed ({h.modelStatusToString(status)})")
+    result.termination = h.modelStatusToString(status)
+    if result.status.has_solution:
+        result.objective = objective
+        result.bound = bound
+        result.gap = relative_gap(objective, bound) if mip else 0.0
+        values = np.asarray(h.getSolution().col_value)
+        result.values = _values(columns, values)
+    t3 = time.perf_counter()
+    result.timings = {"transfer": t1 - t0, "solve": t2 - t1, "extract": t3 - t2}
+    result.facts = facts
+    return result
+
+
+def _values(columns: list[Any], values: np.ndarray) -> dict[str, dict[Any, float]]:
+    out: dict[str, dict[Any, float]] = {}
+    for j in np.flatnonzero(np.abs(values) > 1e-9):
+        var = columns[j]
+        out.setdefault(var.parent_component().local_name, {})[var.index()] = float(values[j])
+    return out
+
+
+def write_model_file(m: Any, path: str | Path) -> None:
+    """Write ``m`` to ``path`` (``.lp`` or ``.mps``) through HiGHS, with readable names."""
+    import highspy
+
+    lp, columns, _facts = compile_model(m)
+    _name_model(lp, columns, m)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    h.writeModel(str(path))

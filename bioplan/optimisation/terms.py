@@ -1,0 +1,40 @@
+"""Fast construction of linear expressions from coefficient and variable lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+
+def linear(coefs: Sequence[float], variables: Sequence[Any], constant: float = 0.0) -> Any:
+    """``constant + Σ coefs[i] · variables[i]`` as one Pyomo ``LinearExpression``."""
+    args: list[Any] = [MonomialTermExpression((float(c), v)) for c, v in zip(coefs, variables, strict=True)]
+    if constant:
+        args.append(float(constant))
+    return LinearExpression(args)
+
+
+def total(variables: Iterable[Any], constant: float = 0.0) -> Any:
+    """``constant + Σ variables`` (unit coefficients)."""
+    args: list[Any] = [MonomialTermExpression((1.0, v)) for v in variables]
+    if constant:
+        args.append(float(constant))
+    return LinearExpression(args)
+
+
+def elastic_slack(m: Any, name: str, index: Any) -> Any:
+    """A non-negative slack variable ``<name>`` over ``index`` if the model is elastic, else None.
+
+    Constraint groups call this so the elastic re-solve relaxes exactly the hard limits; the
+    elastic objective prices every slack listed in ``m.elastic_slacks``.
+    """
+    import pyomo.environ as pyo
+
+    if not m.elastic:
+        return None
+    var = pyo.Var(index, domain=pyo.NonNegativeReals)
+    m.add_component(name, var)
+    m.elastic_slacks.append(name)
+    return var

@@ -1,0 +1,172 @@
+"""``plan(scenario) -> Plan``: prepare data, build and solve the model, extract the tables.
+
+>>> from bioplan import plan
+>>> p = plan("tests/scenario/data/tiny.yaml")                       # doctest: +SKIP
+>>> p.status, round(p.objective_usd)                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bioplan.errors import SolverError
+from bioplan.optimisation import (
+    SolveOptions,
+    SolveResult,
+    SolveStatus,
+    explain_infeasibility,
+    extract_tables,
+    prepare,
+    solve_guarded,
+)
+from bioplan.optimisation.data import USD_SCALE
+from bioplan.results.plan import Plan, PlanStatus
+from bioplan.scenario import Scenario, load_scenario
+
+log = logging.getLogger(__name__)
+
+
+def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    return load_scenario(scenario)
+
+
+def plan(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+    fixed_batches: pd.DataFrame | None = None,
+    save_lp: str | Path | None = None,
+    marginal_values: bool = True,
+) -> Plan:
+    """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
+
+    Parameters
+    ----------
+    time_limit_s, mip_gap, threads : override the scenario's solver settings [s, -, -].
+    fixed_batches : batches (``Plan.batches`` columns; ``start_day`` may be negative) kept exactly
+        as given: they hold their reactor units, count against resource limits inside the horizon,
+        cost what they cost (constants) and release their product.
+    save_lp : write the model to this ``.lp`` or ``.mps`` file before solving.
+    marginal_values : price one more reactor of each type and one more L/day of media preparation
+        by re-solving (one extra solve each); off in benchmarks.
+
+    Returns a :class:`Plan` whose ``status`` says what happened; an infeasible scenario gives a
+    plan with ``explanation`` rather than an exception. Raises :class:`SolverError` only when
+    HiGHS itself fails.
+    """
+    t0 = time.perf_counter()
+    sc = _scenario(scenario)
+    options = SolveOptions(
+        time_limit_s=float(time_limit_s if time_limit_s is not None else sc.solver.time_limit_s),
+        mip_gap=float(mip_gap if mip_gap is not None else sc.solver.mip_gap),
+        threads=int(threads if threads is not None else sc.solver.threads),
+        save_lp=str(save_lp) if save_lp is not None else None,
+    )
+    guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
+    recipes = sc.recipe_table()
+    data = prepare(sc, recipes, fixed_batches)
+    t_prep = time.perf_counter() - t0
+    result = solve_guarded(data, options, guard)
+    timings = {
+        "build": t_prep + result.timings.get("build", 0.0),
+        "transfer": result.timings.get("transfer", 0.0),
+        "solve": result.timings.get("solve", 0.0),
+        "extract": result.timings.get("extract", 0.0),
+    }
+    solver = {"name": "highs", "termination": result.termination, **result.facts}
+    out = Plan(scenario=sc, status=_status(result, options), message=result.message,
+               solver=solver)
+    if result.status is SolveStatus.ERROR:
+        raise SolverError(f"the solver failed: {result.message.splitlines()[0]}",
+                          fix="rerun with --save-lp and report the model file")
+    if result.status is SolveStatus.INFEASIBLE:
+        t1 = time.perf_counter()
+        out.explanation, out.message = explain_infeasibility(data, options, guard)
+        timings["explain"] = time.perf_counter() - t1
+    elif result.status.has_solution:
+        t1 = time.perf_counter()
+        _fill(out, data, result, fixed_batches)
+        timings["extract"] += time.perf_counter() - t1
+        if marginal_values:
+            t2 = time.perf_counter()
+            out.marginal_values = _marginal_values(sc, recipes, fixed_batches, options, guard,
+                                                   out.objective_usd or 0.0)
+            timings["marginal"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    out.timings = timings
+    log.info("plan %s: %s, objective %s USD, gap %s, %.2f s", sc.name, out.status,
+             out.objective_usd, out.gap, timings["total"])
+    return out
+
+
+def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
+    if result.status is SolveStatus.OPTIMAL:
+        return PlanStatus.OPTIMAL
+    if result.status is SolveStatus.FEASIBLE:
+        within = result.gap is not None and result.gap <= options.mip_gap + 1e-12
+        return PlanStatus.OPTIMAL if within else PlanStatus.FEASIBLE
+    if result.status is SolveStatus.INFEASIBLE:
+        return PlanStatus.INFEASIBLE
+    return PlanStatus.NO_SOLUTION
+
+
+def _fill(out: Plan, data: Any, result: SolveResult, fixed_batches: pd.DataFrame | None) -> None:
+    tables = extract_tables(data, result.values, out.scenario, fixed_batches)
+    for name in ("batches", "deliveries", "shortages", "expiries", "inventory", "occupancy",
+                 "media_use", "capacity", "cost_breakdown", "cost_by_product"):
+        setattr(out, name, getattr(tables, name))
+    from bioplan.results.plan import COST_TERMS
+
+    objective = float(sum(tables.cost_breakdown[t] for t in COST_TERMS))
+    solver_objective = (result.objective or 0.0) * USD_SCALE
+    if abs(objective - solver_objective) > 1e-6 * max(abs(objective), 1.0) + 1e-3:
+        log.warning("cost terms from the tables (%.6f USD) differ from the solver objective "
+                    "(%.6f USD)", objective, solver_objective)
+    out.solver["solver_objective_usd"] = solver_objective
+    out.objective_usd = objective
+    bound = result.bound * USD_SCALE if result.bound is not None else None
+    out.bound_usd = min(bound, objective) if bound is not None else None
+    out.gap = result.gap
+    if not out.message:
+        out.message = f"{out.status}: {objective:,.0f} USD"
+
+
+def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | None,
+                     options: SolveOptions, guard: float, base_usd: float) -> pd.DataFrame:
+    """Cost saved [USD over the horizon] by one more owned unit of each reactor type (before its
+    own capital cost) and by one more L/day of media preparation, by re-solving."""
+    quick = SolveOptions(min(options.time_limit_s, max(5.0, options.time_limit_s / 4)),
+                         options.mip_gap, options.threads)
+    rows = []
+    for name in sc.reactors:
+        data = prepare(sc, recipes, fixed, extra_units={name: 1})
+        capital = sc.reactors[name].capital_cost_usd_per_unit_day * sc.horizon.days
+        res = solve_guarded(data, quick, guard)
+        value = _saving(res, base_usd, capital)
+        rows.append((f"reactor:{name}", value, "USD saved over the horizon per extra unit "
+                     "(before its own capital cost)", res.gap))
+    if sc.media.prep_capacity_L_per_day is not None:
+        data = prepare(sc, recipes, fixed, extra_media_L_per_day=1.0)
+        res = solve_guarded(data, quick, guard)
+        rows.append(("media_prep", _saving(res, base_usd, 0.0),
+                     "USD saved over the horizon per extra L/day of media preparation", res.gap))
+    else:
+        rows.append(("media_prep", 0.0, "USD saved per extra L/day (capacity unlimited)", 0.0))
+    frame = pd.DataFrame(rows, columns=["resource", "usd_per_unit", "unit", "gap"])
+    return frame.set_index("resource")
+
+
+def _saving(res: SolveResult, base_usd: float, extra_capital_usd: float) -> float:
+    if not res.status.has_solution or res.objective is None:
+        return float("nan")
+    # the re-solve charges the extra unit's capital; add it back so the value is gross
+    return max(base_usd - (res.objective * USD_SCALE - extra_capital_usd), 0.0)

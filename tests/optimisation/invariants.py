@@ -1,0 +1,62 @@
+"""Invariants every solved plan must satisfy, checked by the tests after each solve.
+
+Deliberately small and separate from the model code; the colleague's independent checker
+(``bioplan.results.check_plan``) runs too when it is importable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+
+from bioplan.results.plan import COST_TERMS, Plan
+
+
+def check_invariants(plan: Plan) -> list[str]:
+    problems: list[str] = []
+    if not plan.has_solution:
+        return problems
+    sc = plan.scenario
+    total = float(sum(plan.cost_breakdown[t] for t in COST_TERMS))
+    if not math.isclose(total, plan.objective_usd or 0.0, rel_tol=1e-6, abs_tol=1e-6):
+        problems.append(f"cost terms add up to {total} but objective is {plan.objective_usd}")
+    solver_obj = plan.solver.get("solver_objective_usd")
+    if solver_obj is not None and not math.isclose(total, solver_obj, rel_tol=1e-6, abs_tol=1e-3):
+        problems.append(f"cost terms {total} differ from the solver objective {solver_obj}")
+    # demand = delivered + short
+    need = sc.demand_table()["units"]
+    got = defaultdict(float)
+    for (d, p, _c), u in plan.deliveries["units"].items():
+        got[(d, p)] += u
+    for (d, p), u in plan.shortages["units"].items():
+        got[(d, p)] += u
+    for (d, p), u in need.items():
+        if abs(got.get((d, p), 0.0) - u) > 1e-5:
+            problems.append(f"day {d} {p}: delivered+short {got.get((d, p), 0.0)} != demand {u}")
+    # shelf life: cohort c usable on c .. c - release + shelf - 1
+    for (d, p, c), u in plan.deliveries["units"].items():
+        prod = sc.products[p]
+        if u > 1e-6 and not (c <= d <= c - prod.release_delay_days + prod.shelf_life_days - 1):
+            problems.append(f"{p} delivered day {d} from cohort {c} outside its shelf life")
+    # no unit holds two phases at once
+    spans = defaultdict(list)
+    for r in plan.batches.itertuples():
+        turn = sc.reactors[r.reactor_type].turnaround_days
+        spans[(r.reactor_type, r.reactor_unit)].append((r.start_day, r.end_day + turn))
+    for key, items in spans.items():
+        items.sort()
+        for (_s1, e1), (s2, _e2) in itertools.pairwise(items):
+            if s2 < e1:
+                problems.append(f"{key} double-booked at day {s2}")
+    try:
+        from bioplan.results import check_plan
+    except (ImportError, AttributeError):
+        return problems
+    problems.extend(check_plan(plan))
+    return problems
+
+
+def assert_valid(plan: Plan) -> None:
+    problems = check_invariants(plan)
+    assert not problems, "\n".join(problems)
