@@ -11,17 +11,25 @@ Public API (contract in ``docs/architecture.md``; user guide in ``docs/yields.md
 
 from __future__ import annotations
 
+from bioplan.yields.calibration import CalibrationResult, calibrate, target_table
 from bioplan.yields.card import YieldCard
+from bioplan.yields.cardio import dump_card
 from bioplan.yields.loader import list_cards, load_card
 from bioplan.yields.recipes import recipe_table
 from bioplan.yields.simulate import CELLS_PER_UNIT, Simulation, simulate
+from bioplan.yields.variability import sample
 
 __all__ = [
     "CELLS_PER_UNIT",
+    "CalibrationResult",
     "Simulation",
     "YieldCard",
+    "calibrate",
+    "dump_card",
     "list_cards",
     "load_card",
     "recipe_table",
+    "sample",
     "simulate",
+    "target_table",
 ]

@@ -432,15 +432,15 @@ class YieldCard(_Strict):
         for i, st in enumerate(self.stages):
             for t in st.transit_to:
                 if t.stage not in pos:
-                    raise ValueError(f"stage {st.name}: transit_to unknown stage {t.stage!r}")
+                    raise ValueError(f"stages.{st.name}.transit_to: unknown stage {t.stage!r}")
                 if pos[t.stage] <= i:
                     raise ValueError(
-                        f"stage {st.name}: transit_to {t.stage!r} must point to a later stage"
+                        f"stages.{st.name}.transit_to: {t.stage!r} must point to a later stage"
                     )
             for r in st.responses:
                 if r.factor not in self.factors:
                     raise ValueError(
-                        f"stage {st.name}: unknown factor {r.factor!r}; declare it under "
+                        f"stages.{st.name}.responses: unknown factor {r.factor!r}; declare it under "
                         f"'factors' (known: {', '.join(self.factors)})"
                     )
         products = [s.name for s in self.stages if s.product]
@@ -476,7 +476,7 @@ class YieldCard(_Strict):
             unknown = [f for f in ph.medium if f not in self.factors]
             if unknown:
                 raise ValueError(
-                    f"phase {ph.name}: unknown factor(s) {unknown} in medium; declare them under "
+                    f"protocol.{ph.name}.medium: unknown factor(s) {unknown}; declare them under "
                     f"'factors' (known: {', '.join(self.factors)})"
                 )
         return self

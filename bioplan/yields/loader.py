@@ -96,6 +96,10 @@ def validate_card(data: Any, file: str) -> YieldCard:
         loc: tuple[int | str, ...] = tuple(exc.errors()[0]["loc"])
         field = _field_path(data, loc)
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        head, sep, rest = msg.partition(": ")
+        if sep and "." in head and " " not in head:  # a model check naming its own field
+            field = f"{field}.{head}" if field else head
+            msg = rest
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise InputError(
             f"{msg}{more}", file=file, field=field or None, fix=_fix_for(err, field)

@@ -1,0 +1,137 @@
+"""Biological and bookkeeping invariants that must hold on every shipped card (issue 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bioplan.yields import list_cards, load_card, simulate
+from bioplan.yields.card import YieldCard
+from bioplan.yields.dose_response import hill_activity
+from bioplan.yields.kinetics import param_space
+from bioplan.yields.solver import run_batch
+
+CARDS = list_cards()
+ERYTHROID = [n for n in CARDS if load_card(n).lineage == "erythroid"]
+MEGAKARYOCYTIC = [n for n in CARDS if load_card(n).lineage == "megakaryocytic"]
+
+
+def _product(card: YieldCard | str, **settings: float) -> float:
+    return simulate(card, seed_cells=1.0, settings=settings).per_seed["product_cells_per_seed_cell"]
+
+
+def _removal(card: YieldCard, factor: str) -> dict[str, float]:
+    return {
+        f"{ph.name}.{factor}": 0.0
+        for ph in card.protocol
+        if factor in ph.medium and ph.medium[factor].value > 0
+    }
+
+
+@pytest.mark.parametrize("name", ERYTHROID)
+def test_removing_epo_collapses_erythroid_output(name: str) -> None:
+    card = load_card(name)
+    sets = _removal(card, "EPO")
+    assert sets, "an erythroid card must use EPO somewhere"
+    assert _product(card, **sets) < 0.01 * _product(card)
+
+
+@pytest.mark.parametrize("name", MEGAKARYOCYTIC)
+def test_removing_tpo_collapses_mk_output(name: str) -> None:
+    card = load_card(name)
+    sets = _removal(card, "TPO")
+    assert sets, "a megakaryocytic card must use TPO somewhere"
+    assert _product(card, **sets) < 0.01 * _product(card)
+
+
+def _saturating(card: YieldCard) -> list[tuple[str, str, float]]:
+    """(phase, factor, conc) where every response to the factor is at >= 99 % of its effect."""
+    out = []
+    for ph in card.protocol:
+        for f, conc in ph.medium.items():
+            acts = [
+                float(
+                    hill_activity(
+                        np.array(conc.value), np.array(r.ec50.value), np.array(r.hill_n.value)
+                    )
+                )
+                for st in card.stages
+                for r in st.responses
+                if r.factor == f
+            ]
+            if acts and min(acts) >= 0.99:
+                out.append((ph.name, f, conc.value))
+    return out
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_doubling_a_saturating_cytokine_changes_output_by_under_10_percent(name: str) -> None:
+    card = load_card(name)
+    found = _saturating(card)
+    assert found, "each card's protocol should saturate at least one factor"
+    base = _product(card)
+    for phase, factor, conc in found:
+        doubled = _product(card, **{f"{phase}.{factor}": 2 * conc})
+        assert abs(doubled / base - 1) < 0.10, (phase, factor)
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_cells_are_conserved_within_each_phase(name: str) -> None:
+    """cells in + births = cells out + deaths + released MKs (exact integrals of the rates)."""
+    sim = simulate(name, seed_cells=1e6)
+    ph = sim.phases
+    lhs = ph["cells_in"] + ph["births"]
+    rhs = ph["cells_out"] + ph["deaths"] + ph["released"]
+    assert np.allclose(lhs, rhs, rtol=1e-9, atol=0)
+    assert (ph["births"] > 0).all() and (ph["deaths"] > 0).all()
+    # phases chain: the cells leaving one phase enter the next
+    assert np.allclose(ph["cells_in"].to_numpy()[1:], ph["cells_out"].to_numpy()[:-1], rtol=1e-12)
+
+
+def _no_proliferation(name: str, extra_days: int) -> tuple[YieldCard, np.ndarray, np.ndarray]:
+    """Daily states with every proliferation rate 0 and the last phase extended."""
+    card = load_card(name)
+    ps = param_space(card)
+    theta = ps.theta(1)
+    for st in card.stages:
+        theta[0, ps.col(f"stages.{st.name}.proliferation_per_day")] = 0.0
+    last = card.protocol[-1].name
+    theta[0, ps.col(f"{last}.days")] += extra_days
+    res = run_batch(ps, theta, time_course=True)
+    assert res.course_x is not None
+    return card, res.course_x[0], res.days[0]
+
+
+def _product_potential(card: YieldCard, x: np.ndarray, shear: str) -> np.ndarray:
+    """product + the most product each remaining cell could still become without dividing."""
+    names = card.stage_names
+    yield_of = np.zeros(len(names))
+    ppm = card.platelet_release.platelets_per_mk(shear) if card.platelet_release else 1.0
+    for i in reversed(range(len(names))):
+        st = card.stages[i]
+        if st.product:
+            yield_of[i] = 1.0
+            continue
+        for t in st.transit_to:
+            j = names.index(t.stage)
+            gain = ppm if not card.stages[j].is_cell else 1.0
+            yield_of[i] = max(yield_of[i], gain * yield_of[j])
+    return x @ yield_of
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_more_days_at_zero_proliferation_never_increase_product(name: str) -> None:
+    """Without division, product can only come from cells already present: the product plus each
+    cell's best-case product never increases from day to day, total cells never increase, and the
+    product at any day never exceeds that bound at the start of the phase."""
+    card, xs, days = _no_proliferation(name, extra_days=10)
+    cells = xs[:, [s.is_cell for s in card.stages]].sum(axis=1)
+    assert np.all(np.diff(cells) <= 1e-12 * cells[:-1])
+    prod = card.stage_names.index(card.product_stage)
+    start = 0
+    for j, ph in enumerate(card.protocol):
+        seg = xs[start : start + int(days[j]) + 1]
+        pot = _product_potential(card, seg, ph.shear_class)
+        assert np.all(np.diff(pot) <= 1e-9 * pot[:-1] + 1e-300), ph.name
+        assert np.all(seg[:, prod] <= pot[0] * (1 + 1e-9))
+        start += int(days[j])
