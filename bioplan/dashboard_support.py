@@ -372,11 +372,20 @@ def plan_files(plan: Plan) -> PlanFiles:
 # ---- solving and comparing -------------------------------------------------------------------------
 
 
-def solve(scenario: Scenario, time_limit_s: float | None = None, mip_gap: float | None = None) -> Plan:
-    """Plan ``scenario`` (runs in the dashboard's child process; see :mod:`bioplan.solve_job`)."""
+def solve(scenario: Scenario, time_limit_s: float | None = None, mip_gap: float | None = None,
+          marginal_values: bool = False) -> Plan:
+    """Plan ``scenario`` (runs in the dashboard's child process; see :mod:`bioplan.solve_job`).
+
+    Marginal values (one re-solve per resource) are off by default: the dashboard is interactive.
+    """
+    import inspect
+
     from bioplan.planning import plan
 
-    return plan(scenario, time_limit_s=time_limit_s, mip_gap=mip_gap)
+    kwargs: dict[str, Any] = {"time_limit_s": time_limit_s, "mip_gap": mip_gap}
+    if "marginal_values" in inspect.signature(plan).parameters:
+        kwargs["marginal_values"] = marginal_values
+    return plan(scenario, **kwargs)
 
 
 _SKIP_SUMMARY = {"message", "currency", "shelf_life_days", "timings", "scenario"}
@@ -424,21 +433,22 @@ def plan_overview(plan: Plan) -> list[tuple[str, str, str]]:
     """Headline figures as ``(label, formatted value, help)``: status and gap, total cost, cost per
     delivered unit by product, service level, expired units, reactors added."""
     rows: list[tuple[str, str, str]] = []
-    gap = "" if plan.gap is None or not math.isfinite(plan.gap) else f" (gap {plan.gap:.2%})"
-    rows.append(("Status", f"{plan.status}{gap}", plan.message or "Solver outcome and relative MIP gap."))
+    rows.append(("Status", str(plan.status), plan.message or "Solver outcome."))
+    gap = "—" if plan.gap is None or not math.isfinite(plan.gap) else f"{plan.gap:.2%}"
+    rows.append(("Gap", gap, "Relative MIP gap: how far the plan's cost may be above the optimum."))
     if not plan.has_solution:
         return rows
     rows.append(("Total cost", money(plan.objective_usd), "Objective: every cost term summed [USD]."))
     kpis = plan.kpis()
-    for product, row in kpis.iterrows():
-        rows.append((f"Cost / {product} unit", money(row["cost_usd_per_delivered_unit"]),
-                     f"Allocated cost per delivered {product} unit [USD/unit]."))
     demanded = float(kpis["units_demanded"].sum())
     delivered = float(kpis["units_delivered"].sum())
     level = delivered / demanded if demanded > 0 else float("nan")
     detail = ", ".join(f"{p} {v:.1%}" for p, v in kpis["service_level"].dropna().items())
     rows.append(("Service level", "—" if math.isnan(level) else f"{level:.1%}",
                  f"Delivered / demanded units over the horizon ({detail})."))
+    for product, row in kpis.iterrows():
+        rows.append((f"Cost / {product} unit", money(row["cost_usd_per_delivered_unit"]),
+                     f"Allocated cost per delivered {product} unit [USD/unit]."))
     rows.append(("Expired units", f"{float(kpis['units_expired'].sum()):,.1f}",
                  "Units that reached the end of their shelf life undelivered."))
     added = int(plan.capacity["units_added"].sum()) if not plan.capacity.empty else 0

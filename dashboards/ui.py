@@ -95,7 +95,8 @@ def sidebar_status() -> None:
 # ---- background solve ------------------------------------------------------------------------------
 
 
-def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None) -> None:
+def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
+                marginal_values: bool = False) -> None:
     """Start a solve in a child process (cancelling any running one)."""
     ss = st.session_state
     if ss.job is not None:
@@ -103,7 +104,8 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None) 
     n = len(ss.plans) + 1
     label = f"#{n} {ss.scenario_label}"
     solve = ss.get("solve_func") or ds.solve  # tests inject a stand-in (a module-level function)
-    ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label)
+    extra = {"marginal_values": True} if marginal_values else {}
+    ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label, **extra)
     ss.solve_message = None
     log.info("started solve %s (pid %s)", label, ss.job.process.pid)
 

@@ -13,7 +13,7 @@ scn = ui.scenario()
 st.caption(f"Scenario **{st.session_state.scenario_label}** — {scn.description or scn.name}")
 
 with st.form("solve_form", border=True):
-    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([1, 1, 1.2, 1], vertical_alignment="bottom")
     time_limit = c1.number_input(
         "Time limit [s]", min_value=1.0, max_value=3600.0, value=float(scn.solver.time_limit_s),
         step=5.0, key="solve_time_limit", help="HiGHS time limit; the best plan found so far is kept.",
@@ -22,9 +22,14 @@ with st.form("solve_form", border=True):
         "MIP gap [%]", min_value=0.0, max_value=100.0, value=float(scn.solver.mip_gap * 100),
         step=0.5, key="solve_gap_pct", help="Stop when the plan is proven within this % of optimal.",
     )
-    run = c3.form_submit_button("Run optimiser", type="primary", icon=":material/play_arrow:", key="run_solve")
+    marginal = c3.checkbox(
+        "Price resources", value=False, key="solve_marginal",
+        help="Also compute marginal values (cost saved by one more reactor of each type or one "
+             "more L/day of media preparation). One extra solve per resource: slower.")
+    run = c4.form_submit_button("Run optimiser", type="primary", icon=":material/play_arrow:",
+                                key="run_solve", width="stretch")
 if run:
-    ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100)
+    ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100, marginal_values=marginal)
 
 ui.solve_monitor()
 
@@ -35,9 +40,10 @@ if plan is None:
 
 summary = ds.plan_overview(plan)
 st.subheader(f"{st.session_state.plan_label}")
-cols = st.columns(len(summary))
-for col, (name, value, helptext) in zip(cols, summary, strict=True):
-    col.metric(name, value, help=helptext)
+for start in range(0, len(summary), 4):
+    cols = st.columns(4)
+    for col, (name, value, helptext) in zip(cols, summary[start:start + 4], strict=False):
+        col.metric(name, value, help=helptext, border=True)
 
 st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
 with st.expander("All KPIs"):

@@ -47,8 +47,9 @@ def test_scenario_page_renders_in_chromium() -> None:
 def test_run_default_plan_and_measure_click_to_gantt() -> None:
     _require_browser()
     with dashboard_server() as server, browser_page() as (page, watch):
-        page.goto(f"{server.url}/plan")
+        page.goto(server.url)  # deep links make Streamlit probe <page>/_stcore/health (a 404)
         wait_app_idle(page)
+        _nav(page, "Plan")
         run = page.get_by_role("button", name="Run optimiser")
         run.wait_for()
         t0 = time.perf_counter()

@@ -13,11 +13,13 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("bioplan.planning", reason="the planner has not landed")
 
 APP = "../../dashboards/app.py"
+TIME_LIMIT_S = 10.0
 
 
 def solve(at: AppTest, timeout_s: float = 240) -> None:
     at.switch_page("views/plan.py").run()
     assert not at.exception, at.exception
+    at.number_input(key="solve_time_limit").set_value(TIME_LIMIT_S)  # keep the tier short
     at.button(key="run_solve").click().run()
     deadline = time.monotonic() + timeout_s
     while at.session_state["job"] is not None and time.monotonic() < deadline:
