@@ -53,9 +53,7 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
             recipe_overrides, used = perturbed_recipe_overrides(scenario, yield_values)
             values.update(used)
             scenario = _load(task, overrides | recipe_overrides)
-        from bioplan.planning import plan
-
-        result = plan(scenario, **{k: v for k, v in task.solver.items() if v is not None})
+        result = _plan(scenario, task.solver)
         row.update(_param_columns(values))
         row.update(plan_kpis(result))
     except Exception as err:
@@ -64,6 +62,17 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
         row["error"] = _describe(err)
     row["wall_time_s"] = round(time.perf_counter() - started, 3)
     return row
+
+
+def _plan(scenario: Any, solver: dict[str, Any]) -> Any:
+    import inspect
+
+    from bioplan.planning import plan
+
+    options = {k: v for k, v in solver.items() if v is not None}
+    if "marginal_values" in inspect.signature(plan).parameters:
+        options["marginal_values"] = False  # extra re-solves that no sweep KPI uses
+    return plan(scenario, **options)
 
 
 def _load(task: PointTask, overrides: dict[str, Any]) -> Any:

@@ -1,0 +1,74 @@
+"""Sweeps with the real planner: local pool vs Dask LocalCluster, failing points, outputs, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bioplan.cli import main
+from bioplan.sweep import load_sweep, sweep
+
+pytestmark = pytest.mark.slow
+
+SPEC = Path(__file__).parent / "data" / "sweep.yaml"
+TIMING = ["solve_time_s", "wall_time_s"]
+
+
+@pytest.fixture(scope="module")
+def pool_table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("sweep-pool")
+    table = sweep(SPEC, out_dir=out, max_workers=2, progress=False)
+    table.attrs["out"] = str(out)
+    return table
+
+
+def test_failing_point_recorded_others_complete(pool_table: pd.DataFrame) -> None:
+    assert len(pool_table) == 6 and list(pool_table.index) == list(range(6))
+    failed = pool_table[pool_table["status"] == "error"]
+    assert sorted(failed["demand.scale"]) == [-1.0, -1.0]
+    assert failed["error"].str.contains("demand.scale").all()
+    ok = pool_table[pool_table["status"] != "error"]
+    assert len(ok) == 4 and set(ok["status"]) == {"optimal"}
+    assert ok["objective_usd"].notna().all() and ok["service_level"].notna().all()
+    assert ok["cost_per_unit_usd"].gt(0).all()
+    prices = pool_table["media.cytokine_price_usd_per_kU.EPO"]
+    assert prices.between(10, 20).all() and prices.nunique() == 2
+
+
+def test_outputs_written(pool_table: pd.DataFrame) -> None:
+    out = Path(pool_table.attrs["out"])
+    for name in ("sweep.parquet", "sweep.csv", "summary.csv", "sweep.yaml"):
+        assert (out / name).is_file()
+    back = pd.read_parquet(out / "sweep.parquet")
+    pd.testing.assert_frame_equal(back.drop(columns=TIMING), pool_table.drop(columns=TIMING),
+                                  check_dtype=False)
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"demand.scale", "metric", "n_ok", "n_failed", "q05", "q50", "q95"} <= set(summary.columns)
+    assert set(summary["metric"]) >= {"cost_per_unit_usd", "service_level"}
+    failed_rows = summary[summary["demand.scale"] == -1.0]
+    assert (failed_rows["n_failed"] == 2).all() and (failed_rows["n_ok"] == 0).all()
+
+
+def test_dask_local_cluster_gives_identical_table(pool_table: pd.DataFrame, tmp_path: Path) -> None:
+    table = sweep(SPEC, dask="local", max_workers=2, progress=False)
+    pd.testing.assert_frame_equal(table.drop(columns=TIMING), pool_table.drop(columns=TIMING))
+
+
+def test_any_executor_and_cli(pool_table: pd.DataFrame, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = load_sweep(SPEC)
+    spec.grid = {"demand.scale": [2.0]}
+    spec.samples = None
+    with ThreadPoolExecutor(1) as pool:
+        table = sweep(spec, executor=pool, progress=False)
+    assert list(table["status"]) == ["optimal"]
+    assert main(["sweep", str(SPEC), "--out", str(tmp_path), "--workers", "2", "--no-progress"]) == 0
+    text = capsys.readouterr()
+    assert "6 points, 2 failed" in text.out and "failed:" in text.err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"scenario: {SPEC.parent / 'tiny.yaml'}\ngrid: {{demand.scale: [-1.0]}}\n")
+    assert main(["sweep", str(bad), "--out", str(tmp_path / "b"), "--strict", "--no-progress"]) == 1
