@@ -210,7 +210,9 @@ def media_command(
     (the media options the planner chooses from)."""
     from bioplan.media_options import media_options
     from bioplan.scenario import load_scenario
+    from bioplan.yields import load_card
 
+    load_card(card)  # an unknown card is reported before the scenario is read
     sc = load_scenario(scenario_file)
     options = media_options(card, sc, parse_variants(vary or []))
     shown = options if show_all else options[options["efficient"]]
