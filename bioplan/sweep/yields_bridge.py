@@ -5,12 +5,11 @@ A point that sets ``yield:<card>:<parameter>`` (a dotted parameter path of
 recipes with the parameter changed in every recipe, and hands the scenario the resulting table as
 hand-made recipe rows (``recipes.<i>.rows``), so the planner sees the perturbed yields without any
 file being written. ``dist: card`` draws the value from the card's own ``variability`` entry
-(lot-to-lot / donor variability).
+(lot-to-lot / donor variability), like ``bioplan.yields.sample``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -26,8 +25,11 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 def draw_from_card(card: Any, parameter: str, base: float, seed: int) -> float:
-    """One draw of ``parameter`` from the card's ``variability`` entry (a median-``base``
-    lognormal, a normal truncated at 0, or a uniform)."""
+    """One draw of ``parameter`` from the card's ``variability`` entry, with the same
+    distributions as ``bioplan.yields.sample`` (mean-preserving lognormal, normal truncated at 0,
+    uniform; fractions clipped to [0, 1])."""
+    from bioplan.yields.variability import _draw
+
     entry = next((v for v in card.variability if v.parameter == parameter), None)
     if entry is None:
         known = [v.parameter for v in card.variability]
@@ -37,14 +39,10 @@ def draw_from_card(card: Any, parameter: str, base: float, seed: int) -> float:
             fix=f"use one of {known} or give an explicit distribution" if known
             else "give an explicit distribution (uniform, normal, lognormal ...)",
         )
-    rng = np.random.default_rng(seed)
-    if entry.distribution == "uniform":
-        return float(rng.uniform(entry.low, entry.high))
-    cv = float(entry.cv or 0.0)
-    if entry.distribution == "lognormal":
-        sigma = math.sqrt(math.log1p(cv**2))
-        return float(base * math.exp(rng.normal(0.0, sigma)))
-    return float(max(0.0, rng.normal(base, cv * abs(base))))
+    value = float(_draw(entry, base, 1, np.random.default_rng(seed))[0])
+    if ".transit_to." in parameter or parameter.startswith("seed."):
+        value = min(max(value, 0.0), 1.0)
+    return value
 
 
 def perturbed_recipe_overrides(scenario: Any, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
