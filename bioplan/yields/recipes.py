@@ -5,7 +5,6 @@ This is the table the planner chooses from (contract in ``docs/architecture.md``
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -57,11 +56,15 @@ def variant_theta(
     if not keys:
         theta = base
     else:
-        grid = np.array(list(itertools.product(*levels)), dtype=float).reshape(count, len(keys))
-        rows = np.repeat(base, count, axis=0)
-        rows[:, cols] = grid
-        same = np.all(rows == base, axis=1)
-        theta = np.vstack([base, rows[~same]])
+        # full factorial, last key varying fastest (itertools.product order)
+        idx = np.indices([len(v) for v in levels]).reshape(len(keys), -1)
+        theta = np.empty((count + 1, base.shape[1]))
+        theta[:] = base
+        for j, (c, v) in enumerate(zip(cols, levels, strict=True)):
+            theta[1:, c] = np.asarray(v)[idx[j]]
+        same = np.all(theta[1:, cols] == base[0, cols], axis=1)
+        if same.any():
+            theta = theta[np.concatenate([[True], ~same])]
     validate_theta(ps, theta, cols)
     validate_theta(ps, theta[:1])
     return theta, keys

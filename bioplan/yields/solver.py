@@ -3,8 +3,8 @@
 Within a phase the medium is fixed, so x' = A x has the solution x(t) = expm(A t) x(0). Phases last
 whole days, so one daily propagator E = expm(A · 1 day) per (recipe, phase) gives the exact state at
 every day boundary by repeated products ``x_{d+1} = E x_d``. ``expm`` is evaluated for a stack of
-(N, k, k) matrices at once by scaling and squaring of a degree-18 Taylor polynomial (truncation
-error < 1e-16 relative for the scaled norm <= 0.5), and only for the distinct matrices of the batch.
+(N, k, k) matrices at once by scaling and squaring of a degree-12 Taylor polynomial (truncation
+error < 1.6e-10 relative for the scaled norm <= 1), and only for the distinct matrices of the batch.
 
 Feeding. Cells are resuspended in fresh medium at the phase's seeding density s0 at the start of a
 phase, so V0 = N0 / s0. With **dilution** feeding, medium is added to keep the density at or below
@@ -18,6 +18,7 @@ where it turns from growth to decline (there the error is second order in the st
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,25 +28,36 @@ from bioplan.yields.kinetics import ParamSpace, PhaseRates, phase_rates, seed_ve
 
 FloatArray = NDArray[np.float64]
 
-_TAYLOR_DEGREE = 18
-_THETA = 0.5
+_THETA = 1.0
+"""Scale matrices so their 1-norm is <= 1: the degree-12 Taylor remainder is then < 1/13! = 1.6e-10
+relative, far below the 1e-6 agreement required with solve_ivp (measured: ~1e-12, see tests)."""
 _CHUNK = 4096
+_COEF = [1.0 / math.factorial(j) for j in range(13)]
 
 
 def _expm_taylor(A: FloatArray) -> FloatArray:
-    """expm of a stack (n, k, k) by scaling and squaring of a Taylor polynomial."""
+    """expm of a stack (n, k, k): scaling and squaring of the degree-12 Taylor polynomial,
+    evaluated by Paterson-Stockmeyer (5 matrix products) in powers of X^4."""
     norm = np.abs(A).sum(axis=-2).max(axis=-1)
     s = np.ceil(np.log2(np.maximum(norm, 1e-300) / _THETA))
     s = np.maximum(s, 0).astype(int)
     X = A * (0.5**s)[:, None, None]
     k = A.shape[-1]
     diag = np.arange(k)
-    R = X / _TAYLOR_DEGREE
-    R[:, diag, diag] += 1.0
-    for j in range(_TAYLOR_DEGREE - 1, 0, -1):
-        R = X @ R
-        R *= 1.0 / j
-        R[:, diag, diag] += 1.0
+    X2 = X @ X
+    X3 = X2 @ X
+    X4 = X2 @ X2
+    c = _COEF
+
+    def block(i: int) -> FloatArray:
+        B = c[4 * i + 1] * X + c[4 * i + 2] * X2
+        B += c[4 * i + 3] * X3
+        B[:, diag, diag] += c[4 * i]
+        return B
+
+    R = block(2) + c[12] * X4
+    R = block(1) + X4 @ R
+    R = block(0) + X4 @ R
     for q in range(int(s.max(initial=0))):
         m = s > q
         if m.all():
@@ -61,14 +73,16 @@ def expm_batch(A: FloatArray) -> FloatArray:
     flat = A.reshape(n, k * k)
     key = flat @ np.random.default_rng(12345).standard_normal(k * k)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    reps = flat[first]
-    if not np.array_equal(reps[inverse], flat):  # a hash collision: fall back to all matrices
-        first, inverse = np.arange(n), np.arange(n)
-    U = A[first]
+    if len(first) < n:
+        if not np.array_equal(flat[first][inverse], flat):  # a hash collision: no de-duplication
+            first, inverse = np.arange(n), np.arange(n)
+        U = A[first]
+    else:
+        U = A
     out = np.empty_like(U)
     for i in range(0, U.shape[0], _CHUNK):
         out[i : i + _CHUNK] = _expm_taylor(U[i : i + _CHUNK])
-    return out[inverse]
+    return out if len(first) == n else out[inverse]
 
 
 @dataclass
@@ -88,17 +102,44 @@ class BatchResult:
     peak_volume_L: FloatArray
     """(N, J) peak culture volume per phase [L per seed cell]."""
     rates: list[PhaseRates]
-    """Per phase: rates and matrices (for balances and references)."""
+    """Per phase: rates and matrices (for balances); empty for batches of more than one chunk."""
     course_x: FloatArray | None = None
     """(N, D+1, k) daily states when a time course was requested."""
     course_volume_L: FloatArray | None = None
     """(N, D+1) daily culture volume [L per seed cell] when a time course was requested."""
 
 
+_BATCH_CHUNK = 2048
+"""Recipes solved together: small enough for the (chunk, k, k) stacks to stay in cache."""
+
+
 def run_batch(
     ps: ParamSpace, theta: FloatArray, *, grid_per_day: int = 1, time_course: bool = False
 ) -> BatchResult:
     """Propagate every recipe of ``theta`` through all phases (exact at the grid points)."""
+    n = theta.shape[0]
+    if n <= _BATCH_CHUNK or time_course:
+        return _run_chunk(ps, theta, grid_per_day=grid_per_day, time_course=time_course)
+    parts = [
+        _run_chunk(ps, theta[i : i + _BATCH_CHUNK], grid_per_day=grid_per_day)
+        for i in range(0, n, _BATCH_CHUNK)
+    ]
+    # per-phase rates are kept only for single-chunk batches (simulate's cell balance needs them)
+    return BatchResult(
+        parts[0].stage_names,
+        parts[0].phase_names,
+        np.concatenate([p.x_end for p in parts]),
+        np.concatenate([p.x0 for p in parts]),
+        np.concatenate([p.days for p in parts]),
+        np.concatenate([p.medium_L for p in parts]),
+        np.concatenate([p.peak_volume_L for p in parts]),
+        [],
+    )
+
+
+def _run_chunk(
+    ps: ParamSpace, theta: FloatArray, *, grid_per_day: int = 1, time_course: bool = False
+) -> BatchResult:
     card = ps.card
     n = theta.shape[0]
     J = len(card.protocol)
