@@ -68,11 +68,17 @@ def media_options(card: str, scenario: Scenario,
 
     >>> media_options("erythroid-cb-giarratana", load_scenario())   # doctest: +SKIP
     """
-    from bioplan.yields import CELLS_PER_UNIT
-
     recipes = card_recipes(card, scenario, variants)
     if recipes.empty:
         raise InputError(f"card {card!r} gives no recipes", field="card")
+    return options_from_recipes(recipes, scenario)
+
+
+def options_from_recipes(recipes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """:func:`media_options` for a recipe table of one card (columns as
+    ``bioplan.yields.recipe_table``)."""
+    from bioplan.yields import CELLS_PER_UNIT
+
     product = str(recipes["product"].iloc[0])
     prod = scenario.products.get(product)  # type: ignore[call-overload]
     cells_per_unit = prod.cells_per_unit if prod is not None else CELLS_PER_UNIT[product]

@@ -160,7 +160,8 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
     timing = f"   time {solve_s:.1f} s" if solve_s is not None else ""
     typer.echo(f"status    {result.status}   gap {_pct(result.gap)}   "
                f"cost {_usd(result.objective_usd)}{timing}")
-    if result.message:
+    explained = result.explanation is not None and not result.explanation.empty
+    if result.message and result.status != "optimal" and not explained:
         typer.echo(f"          {result.message}")
     if result.has_solution:
         kpis = result.kpis()
@@ -172,10 +173,14 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_pct(row['service_level']):>9}"
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
-    if result.explanation is not None and not result.explanation.empty:
-        typer.echo("why       the scenario cannot be met:")
-        for line in result.explanation.to_string().splitlines():
-            typer.echo(f"          {line}")
+    if explained:
+        assert result.explanation is not None
+        typer.echo("why       the hard constraints cannot all hold:")
+        table = result.explanation
+        lines = (table["message"].astype(str).tolist() if "message" in table.columns
+                 else table.to_string().splitlines())
+        for line in lines:
+            typer.echo(f"          - {line}")
 
 
 def _reactors(result: Plan) -> str:

@@ -22,7 +22,7 @@ def _by_product(frame: pd.DataFrame, products: list[str]) -> pd.Series:
 def product_kpis(plan: Plan) -> pd.DataFrame:
     """Per product: units demanded, delivered, short and expired [units], service level
     (delivered / demanded) [-], cost per delivered unit [USD/unit] and shelf life [days]."""
-    products = list(plan.scenario.products)
+    products = [str(p) for p in plan.scenario.products]
     demand = plan.scenario.demand_table()["units"].groupby(level="product").sum()
     table = pd.DataFrame(index=pd.Index(products, name="product"))
     table["units_demanded"] = demand.reindex(products, fill_value=0.0)

@@ -186,7 +186,7 @@ def test_bad_input_through_the_real_script(tmp_path: Path) -> None:
     (["plan", str(SMALL), "--gap", "2"], "--gap"),
     (["plan", str(SMALL), "--time-limit", "0"], "--time-limit"),
     (["media", "no-such-card"], "no-such-card"),
-    (["media", "x", "--vary", "maturation.days"], "--vary"),
+    (["media", "mk-cb-tpo", "--vary", "maturation.days"], "--vary"),
 ])
 def test_bad_arguments_exit_2(args: list[str], text: str,
                               capsys: pytest.CaptureFixture[str]) -> None:
