@@ -21,7 +21,15 @@ def hill_activity(conc: FloatArray, ec50: FloatArray, hill_n: FloatArray) -> Flo
     """
     c = np.maximum(np.asarray(conc, dtype=float), 0.0)
     ratio = np.divide(c, ec50, out=np.zeros(np.broadcast(c, ec50).shape), where=c > 0)
-    rn = ratio**hill_n
+    n = np.asarray(hill_n, dtype=float)
+    if n.ndim and n.size and np.all(n == n.flat[0]):
+        n = n.flat[0]  # one Hill coefficient for the whole batch: scalar power is much faster
+    if n.ndim == 0 and float(n) == 2.0:
+        rn = ratio * ratio
+    elif n.ndim == 0 and float(n) == 1.0:
+        rn = ratio
+    else:
+        rn = ratio**n
     return rn / (1.0 + rn)
 
 

@@ -145,6 +145,7 @@ def _run_chunk(
     J = len(card.protocol)
     k = len(card.stages)
     is_cell = np.array([s.is_cell for s in card.stages])
+    cell_weight = is_cell.astype(float)
     x = seed_vector(ps, theta)
     x0 = x.copy()
     x_end = np.zeros((n, J, k))
@@ -170,13 +171,15 @@ def _run_chunk(
         E = expm_batch(r.A / grid_per_day)
         steps = int(d.max(initial=0)) * grid_per_day
         vol = v0.copy()
+        limit = d * grid_per_day
         for step in range(steps):
-            active = step < d * grid_per_day
-            if not active.any():
-                break
-            xn = np.einsum("nij,nj->ni", E, x)
-            x = np.where(active[:, None], xn, x)
-            nmax = np.maximum(nmax, x[:, is_cell].sum(axis=1))
+            active = step < limit
+            xn = np.matmul(E, x[:, :, None])[:, :, 0]
+            if active.all():
+                x = xn
+            else:
+                np.copyto(x, xn, where=active[:, None])
+            np.maximum(nmax, x @ cell_weight, out=nmax)
             if time_course and (step + 1) % grid_per_day == 0:
                 # dilution: the volume so far; perfusion: the volume the vessel must hold so far
                 vol = np.maximum(v0, nmax / setpoint / 1000.0)

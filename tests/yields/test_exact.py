@@ -58,3 +58,14 @@ def test_daily_grid_peak_volume_matches_a_fine_grid() -> None:
         fine = run_batch(ps, theta, grid_per_day=48).peak_volume_L
         assert np.allclose(daily, fine, rtol=1e-3), name
         assert np.all(daily <= fine * (1 + 1e-12))  # a coarser grid can only miss a peak
+
+
+def test_bench_smoke_reports_the_issue_keys() -> None:
+    """Not a timing test: the bench runs on a small size and reports the documented keys."""
+    from bioplan.yields.bench import bench_yields
+
+    result = bench_yields("mk-cb-tpo", n=3000, n_reference=5)
+    for key in ("evaluations_per_s", "speedup_vs_solve_ivp", "max_rel_error", "peak_rss_mib"):
+        assert key in result and result[key] > 0
+    assert result["recipes"] >= 3000
+    assert result["max_rel_error"] < 1e-6
