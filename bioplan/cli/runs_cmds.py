@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -18,11 +17,6 @@ log = logging.getLogger(__name__)
 
 STORE_HELP = "Run store URL (sqlite:///FILE or postgresql://...); default $BIOPLAN_STORE_URL, " \
     "else the run config's store, else sqlite:///runs/bioplan-runs.sqlite."
-
-
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM (systemd stop, orchestrator timeout): unwind so the run is recorded as failed."""
-    raise SystemExit(128 + signum)
 
 
 def _fmt_time(value: str | None) -> str:
@@ -49,12 +43,12 @@ def run_cmd(
     4 no solution in time, 5 time limit above the requested gap, 1 internal error, 143 SIGTERM."""
     from bioplan.runs.config import load_run_config
     from bioplan.runs.logjson import configure_json_logging
-    from bioplan.runs.runner import execute_run
+    from bioplan.runs.runner import execute_run, terminate_on_signal
 
     cfg = load_run_config(config)
     if log_json or cfg.log_json:
         configure_json_logging()
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, terminate_on_signal)
     try:
         outcome = execute_run(cfg, store_url=store, out_root=out_root, force=force)
     finally:

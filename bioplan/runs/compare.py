@@ -79,7 +79,7 @@ def _flat_kpis(info: RunInfo) -> dict[str, float]:
     if info.gap is not None:
         out["gap"] = info.gap
     for key, value in (info.kpis or {}).items():
-        if key in ("objective", "bound", "gap", "timings"):
+        if key in ("objective", "bound", "gap", "timings", "solve_seconds", "shelf_life_days"):
             continue
         if isinstance(value, int | float) and not isinstance(value, bool):
             out[key] = float(value)
@@ -92,12 +92,14 @@ def _flat_kpis(info: RunInfo) -> dict[str, float]:
 
 def _kpi_table(a: RunInfo, b: RunInfo) -> pd.DataFrame:
     ka, kb = _flat_kpis(a), _flat_kpis(b)
-    metrics = [m for m in dict.fromkeys([*ka, *kb]) if m != "solve_seconds"]
+    metrics = list(dict.fromkeys([*ka, *kb]))
     table = pd.DataFrame(
         {"a": [ka.get(m) for m in metrics], "b": [kb.get(m) for m in metrics]},
         index=pd.Index(metrics, name="metric"), dtype=float,
     )
-    table["delta"] = table["b"] - table["a"]
+    delta = table["b"] - table["a"]
+    scale = table[["a", "b"]].abs().max(axis=1).clip(lower=1.0)
+    table["delta"] = delta.where(delta.abs() > 1e-9 * scale, 0.0)  # solver round-off is no change
     table["delta_pct"] = (100 * table["delta"] / table["a"].abs()).where(table["a"].abs() > 0)
     return table
 

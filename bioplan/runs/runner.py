@@ -17,9 +17,11 @@ import json
 import logging
 import secrets
 import shutil
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -47,6 +49,35 @@ STATUS_EXIT = {
     "no_solution": ExitCode.NO_SOLUTION,
 }
 """Exit code of a finished run by plan status."""
+
+
+class Terminated(SystemExit):
+    """A termination signal (SIGTERM) during a run: the run is recorded as failed and the
+    process exits with 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signame = signal.Signals(signum).name
+
+    def __str__(self) -> str:
+        return f"terminated by {self.signame}"
+
+
+_pending_signal: int | None = None
+
+
+def terminate_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """Signal handler for ``bioplan run``: raise :class:`Terminated` at once and remember the
+    signal, so that a run whose interpreter swallowed the exception (it can land inside an
+    at-fork hook or a finaliser) still stops at the next checkpoint."""
+    global _pending_signal
+    _pending_signal = signum
+    raise Terminated(signum)
+
+
+def _checkpoint() -> None:
+    if _pending_signal is not None:
+        raise Terminated(_pending_signal)
 
 
 @dataclass(frozen=True)
@@ -125,6 +156,8 @@ def execute_run(
     Raises :class:`~bioplan.errors.InputError` for a bad config or scenario (nothing recorded);
     solver failures are recorded as ``failed`` and re-raised.
     """
+    global _pending_signal
+    _pending_signal = None
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
     started = time.perf_counter()
@@ -197,6 +230,7 @@ def _execute(
     heartbeat = Heartbeat(store.url, run_id, HEARTBEAT_INTERVAL_S)
     try:
         plan = _solve(scenario, options, fixed if n_fixed else None)
+        _checkpoint()
         status = str(plan.status)
         code = int(STATUS_EXIT.get(status, ExitCode.INTERNAL))
         meta = {
@@ -209,6 +243,7 @@ def _execute(
         run_dir = root / run_id
         with atomic_folder(run_dir) as tmp:
             files = _write_outputs(plan, tmp, meta, config, scenario, demand)
+            _checkpoint()
         summary = plan.summary()
         timings = dict(plan.timings)
         timings["run_total"] = round(time.perf_counter() - started, 4)

@@ -151,3 +151,25 @@ def test_two_concurrent_runs_both_recorded(workdir: Path, store_url: str) -> Non
     assert sorted(p.name for p in (workdir / "out").iterdir()) == sorted(ids)
     for run in runs:
         assert run.kpis and run.outputs and run.finished_at is not None
+
+
+def test_sigterm_mid_solve_is_recorded_failed(workdir: Path) -> None:
+    _no_report(workdir)
+    store_url = f"sqlite:///{workdir / 'store.sqlite'}"
+    out = workdir / "out"
+    proc = subprocess.Popen(
+        _bioplan("run", str(workdir / "run.yaml"), "--store", store_url, "--out-root", str(out)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not _solver_children(parent):
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the run finished before the solve could be caught: {proc.communicate()}"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    (info,) = RunStore(store_url).list_runs()
+    assert info.status == "failed" and not info.stale
+    assert info.error == "Terminated: terminated by SIGTERM"
+    assert not out.exists() or list(out.iterdir()) == []

@@ -5,6 +5,7 @@ The real planner is exercised in ``test_real_runs.py``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -225,3 +226,26 @@ def test_cli_json_logging(workdir: Path, fake: FakePlanner, capsys: pytest.Captu
     assert "run.start" in kinds and "run.finish" in kinds
     finish = next(e for e in events if e.get("event") == "run.finish")
     assert finish["status"] == "optimal" and finish["exit_code"] == 0
+
+
+def test_swallowed_sigterm_still_stops_the_run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGTERM whose exception the interpreter swallowed (inside an at-fork hook) is noticed
+    at the next checkpoint: the run is recorded failed and leaves no folder."""
+    import signal
+
+    planner = FakePlanner()
+
+    def swallowed(*args: Any) -> Plan:
+        with contextlib.suppress(runner_mod.Terminated):  # what an at-fork hook does with it
+            runner_mod.terminate_on_signal(signal.SIGTERM, None)
+        return planner(*args)
+
+    monkeypatch.setattr(runner_mod, "_solve", swallowed)
+    with pytest.raises(runner_mod.Terminated) as info:
+        _run(workdir)
+    assert info.value.code == 143
+    (run,) = RunStore(f"sqlite:///{workdir / 'store.sqlite'}").list_runs()
+    assert run.status == "failed" and run.error == "Terminated: terminated by SIGTERM"
+    assert not (workdir / "out").exists() or list((workdir / "out").iterdir()) == []
+    monkeypatch.setattr(runner_mod, "_solve", planner)
+    assert _run(workdir).exit_code == 0  # the flag does not leak into the next run
