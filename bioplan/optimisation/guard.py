@@ -46,6 +46,27 @@ def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool) -> N
     conn.close()
 
 
+_WARM = False
+
+
+def _warm_up() -> None:
+    """Compile a one-variable model once in the parent, so forked children start with Pyomo's
+    lazily imported writer machinery loaded (about 1 s otherwise, in every child)."""
+    global _WARM
+    if _WARM:
+        return
+    import pyomo.environ as pyo
+
+    from bioplan.optimisation.solve import compile_model
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 1))
+    m.c = pyo.Constraint(expr=m.x <= 1)
+    m.o = pyo.Objective(expr=m.x)
+    compile_model(m)
+    _WARM = True
+
+
 def _context() -> Any:
     """``fork`` is fast and safe while this process runs no other threads; else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
@@ -66,9 +87,7 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
         return build_and_solve(data, options, elastic)
     ctx = _context()
     if ctx.get_start_method() == "fork":
-        # import once in the parent so forked children start warm (Pyomo takes ~1 s to import)
-        import bioplan.optimisation.model
-        import bioplan.optimisation.solve  # noqa: F401
+        _warm_up()
     parent, child = ctx.Pipe(duplex=False)
     t0 = time.perf_counter()
     proc = ctx.Process(target=_child, args=(child, data, options, elastic), daemon=True)

@@ -1,0 +1,1 @@
+"""Benchmarks: generated planning instances and the ``bioplan bench plan`` runner."""
