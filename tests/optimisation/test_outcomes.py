@@ -1,0 +1,137 @@
+"""Solver outcomes, fixed batches, model files, marginal values and resource limits."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bioplan.optimisation import SolveOptions, SolveStatus, prepare, solve_guarded
+from bioplan.planning import plan
+from bioplan.results.plan import BATCH_COLUMNS, PlanStatus
+from tests.optimisation.builders import base, build, demand, recipe
+from tests.optimisation.invariants import assert_valid
+
+
+def _constant_demand():
+    return build(demand(base(28), {7: 10, 14: 10, 21: 10}))
+
+
+def test_wall_clock_guard_kills_a_solve_that_overruns():
+    """A guard shorter than it takes to start and build is reported as 'killed', not hung."""
+    result = solve_guarded(prepare(_constant_demand()), SolveOptions(time_limit_s=10), guard_s=0.001)
+    assert result.status is SolveStatus.KILLED
+    assert "wall-clock guard" in result.message
+
+
+def test_plan_reports_killed_solve_as_no_solution():
+    sc = _constant_demand()
+    sc.solver.wall_clock_guard_s = 0.001
+    p = plan(sc)
+    assert p.status is PlanStatus.NO_SOLUTION
+    assert "killed" in p.message
+    assert p.summary()["status"] == "no_solution"
+
+
+def test_time_limit_before_any_solution_is_no_solution():
+    """HiGHS stopped by a (practically zero) time limit before it found a plan."""
+    from bioplan.benchmarks.instances import generate
+
+    p = plan(generate("S"), time_limit_s=1e-6, marginal_values=False)
+    assert p.status is PlanStatus.NO_SOLUTION
+    assert p.solver["termination"] == "Time limit reached"
+    assert p.batches.empty
+
+
+@pytest.mark.slow
+def test_time_limit_with_incumbent_is_feasible_with_gap():
+    """S asked for a 1e-6 gap in 3 s stops with a plan, its bound and gap."""
+    from bioplan.benchmarks.instances import generate
+
+    p = plan(generate("S"), time_limit_s=3, mip_gap=1e-6, marginal_values=False)
+    assert p.status is PlanStatus.FEASIBLE
+    assert p.gap is not None and p.gap > 1e-6
+    assert p.bound_usd is not None and p.bound_usd <= p.objective_usd
+    assert_valid(p)
+
+
+def test_fixed_batch_started_before_the_horizon_is_kept_and_delivers():
+    """A batch seeded on day −3 (7-day recipe) is harvested on day 4 and serves the 10 units due
+    on day 4; nothing new is made. Its costs are constants of the objective:
+    capital 2800 + material 10 x 125 + operation 7 x 50 + labour 2 x 10 = **4420 USD**.
+    """
+    sc = build(demand(base(28), {4: 10}))
+    fixed = pd.DataFrame([{
+        "batch_id": "old-1", "product": "rbc", "recipe": "r/0", "phase": "culture",
+        "reactor_type": "tank", "reactor_unit": 1, "start_day": -3, "end_day": 4,
+        "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 10.0,
+    }]).set_index("batch_id")
+    p = plan(sc, fixed_batches=fixed)
+    assert p.status is PlanStatus.OPTIMAL
+    assert_valid(p)
+    assert list(p.batches.index) == ["old-1"]
+    assert p.batches.loc["old-1", BATCH_COLUMNS].tolist() == fixed.loc["old-1", BATCH_COLUMNS].tolist()
+    assert p.shortages.empty
+    assert p.objective_usd == pytest.approx(4420, rel=1e-6)
+
+
+def test_fixed_batch_holds_its_reactor():
+    """A fixed batch on days 0-7 holds the only tank, so the 10 units due on day 7 come from it and
+    the 10 due on day 14 from a new batch seeded on day 7 — never on the same days."""
+    sc = build(demand(base(28), {7: 10, 14: 10}))
+    fixed = pd.DataFrame([{
+        "batch_id": "F1", "product": "rbc", "recipe": "r/0", "phase": "culture",
+        "reactor_type": "tank", "reactor_unit": 1, "start_day": 0, "end_day": 7,
+        "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 10.0,
+    }]).set_index("batch_id")
+    p = plan(sc, fixed_batches=fixed)
+    assert_valid(p)
+    new = p.batches.drop(index="F1")
+    assert new["start_day"].tolist() == [7]
+
+
+def test_save_lp_writes_a_readable_model(tmp_path):
+    path = tmp_path / "model.lp"
+    p = plan(_constant_demand(), save_lp=path, marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    text = path.read_text()
+    assert "reactor_occupancy" in text and "cohort_balance" in text
+
+
+def test_marginal_value_of_one_more_reactor():
+    """D = 14 units on day 7 with one tank (see the demand-threshold test): a second, free tank
+    would avoid 4 short units (4 x 1000) at the cost of one more batch (370) and 4 x 125 of
+    material: it saves **3130 USD**. Media preparation is unlimited: worth 0."""
+    raw = base(8, penalty=1000)
+    p = plan(build(demand(raw, {7: 14})))
+    assert p.marginal_values.loc["reactor:tank", "usd_per_unit"] == pytest.approx(3130, rel=1e-6)
+    assert p.marginal_values.loc["media_prep", "usd_per_unit"] == 0
+
+
+def test_maintenance_window_delays_the_first_batch():
+    """The only tank is down on days 0-2, so the batch for day 14 cannot start before day 3 and
+    the 10 units due on day 7 are short (7-day recipe)."""
+    raw = demand(base(28), {7: 10, 14: 10})
+    raw["reactors"]["tank"]["maintenance"] = [{"unit": 1, "start_date": "2027-01-04", "days": 3}]
+    p = plan(build(raw), marginal_values=False)
+    assert_valid(p)
+    assert p.batches["start_day"].min() >= 3
+    assert p.shortages["units"].sum() == pytest.approx(10)
+
+
+def test_seed_train_uses_a_vessel_per_phase_and_limits_hold():
+    """A two-phase recipe (3 days static, 4 days stirred) on a flask then a tank, with labour,
+    media-preparation and storage limits: every invariant and the independent checker hold."""
+    raw = base(28)
+    raw["recipes"][0]["rows"] = [recipe("r/0", phases=[("expand", 3, "static"), ("mature", 4, "stirred")])]
+    raw["reactors"]["flask"] = {**raw["reactors"]["tank"], "vessel_classes": ["static"],
+                                "turnaround_days": 1, "units_owned": 1}
+    raw["labour"]["operations_per_day"] = 2
+    raw["media"]["prep_capacity_L_per_day"] = 40
+    raw["products"]["rbc"]["storage_capacity_units"] = 12
+    p = plan(build(demand(raw, {d: 2 for d in range(8, 28)})), marginal_values=False)
+    assert p.has_solution
+    assert_valid(p)
+    phases = p.batches.groupby("phase")["reactor_type"].unique()
+    assert list(phases["expand"]) == ["flask"] and list(phases["mature"]) == ["tank"]
+    assert p.media_use["medium_L"].max() <= 40 + 1e-6
+    assert p.inventory.groupby(level="day")["units"].sum().max() <= 12 + 1e-6
