@@ -25,10 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    event,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.pool import StaticPool
 
 from bioplan.errors import InputError
@@ -350,11 +361,16 @@ class RunStore:
         batches: list[dict[str, Any]] | None = None,
         error: str | None = None,
     ) -> bool:
-        """Complete a run in one ``UPDATE``; False if it was no longer ``running`` (reaped)."""
+        """Complete a run in one ``UPDATE``; False if it was already finished.
+
+        A row that another process reaped as dead (``failed`` without an exit code) while this run
+        was in fact alive — possible only when two hosts share a hostname — is completed too.
+        """
+        reaped = and_(RunRow.status == "failed", RunRow.exit_code.is_(None))
         with self._begin() as conn:
             result = conn.execute(
                 update(RunRow)
-                .where(RunRow.run_id == run_id, RunRow.status == "running")
+                .where(RunRow.run_id == run_id, or_(RunRow.status == "running", reaped))
                 .values(
                     status=status,
                     exit_code=exit_code,
@@ -446,7 +462,11 @@ class RunStore:
         limit: int | None = None,
     ) -> list[RunInfo]:
         """Runs, newest first, optionally filtered."""
-        query = select(RunRow).order_by(RunRow.started_at.desc(), RunRow.run_id.desc())
+        query = (
+            select(RunRow)
+            .options(defer(RunRow.scenario), defer(RunRow.batches))  # the heavy columns
+            .order_by(RunRow.started_at.desc(), RunRow.run_id.desc())
+        )
         if name is not None:
             query = query.where(RunRow.name == name)
         if status is not None:
@@ -461,11 +481,12 @@ class RunStore:
     def get(self, run_id: str) -> RunInfo:
         """One run by id or by a unique prefix of its id."""
         with self._begin() as conn, Session(bind=conn) as session:
-            row = session.get(RunRow, run_id)
+            light = (defer(RunRow.scenario), defer(RunRow.batches))
+            row = session.get(RunRow, run_id, options=light)
             if row is None:
-                rows = list(
-                    session.scalars(select(RunRow).where(RunRow.run_id.startswith(run_id)).limit(2))
-                )
+                rows = list(session.scalars(
+                    select(RunRow).options(*light).where(RunRow.run_id.startswith(run_id)).limit(2)
+                ))
                 if len(rows) != 1:
                     what = "no run" if not rows else "more than one run"
                     raise InputError(

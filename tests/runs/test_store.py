@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from bioplan.errors import InputError
-from bioplan.runs.schema import SCHEMA_VERSION, SchemaRow
+from bioplan.runs.schema import SCHEMA_VERSION, RunRow, SchemaRow
 from bioplan.runs.store import RunStore, normalise_url, resolve_store_url
 
 
@@ -176,3 +176,14 @@ def test_heartbeat_process_refreshes_and_stops(tmp_path: Path) -> None:
         beat.stop()
     assert store.get("hb").heartbeat_at != before
     assert beat.proc.returncode is not None
+
+
+def test_a_run_reaped_by_mistake_still_records_its_result(store_url: str) -> None:
+    """Two hosts with one hostname could reap each other's live runs; the result still lands."""
+    store = RunStore(store_url)
+    _start(store, "alive")
+    with store.engine.begin() as conn:  # what reap_stale does
+        conn.execute(update(RunRow).where(RunRow.run_id == "alive")
+                     .values(status="failed", error="killed or crashed"))
+    assert store.finish_run("alive", status="optimal", exit_code=0)
+    assert store.get("alive").status == "optimal" and store.get("alive").error is None
