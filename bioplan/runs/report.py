@@ -55,12 +55,15 @@ def _figures(plan: Plan) -> list[tuple[str, go.Figure]]:
     return figures
 
 
-def _table(frame: pd.DataFrame | pd.Series, float_format: str = "{:,.4g}") -> str:
+def _number(value: float) -> str:
+    """Thousands separators for big numbers, four significant digits for small ones."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _table(frame: pd.DataFrame | pd.Series) -> str:
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
-    return frame.to_html(
-        float_format=lambda v: float_format.format(v), na_rep="–", border=0, escape=True
-    )
+    return frame.to_html(float_format=_number, na_rep="–", border=0, escape=True)
 
 
 def render_report(plan: Plan, meta: dict[str, Any]) -> str:
@@ -71,9 +74,7 @@ def render_report(plan: Plan, meta: dict[str, Any]) -> str:
         f"<title>bioplan run {html.escape(str(meta.get('run_id', '')))}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>bioplan run {html.escape(str(meta.get('run_id', '')))}</h1>",
-        f"<p class='status'>Status: {html.escape(str(plan.status))}"
-        + (f" — {html.escape(plan.message)}" if plan.message else "")
-        + "</p>",
+        f"<p class='status'>Status: {html.escape(plan.message or str(plan.status))}</p>",
         "<table class='meta'>",
     ]
     for key, value in meta.items():
@@ -86,7 +87,7 @@ def render_report(plan: Plan, meta: dict[str, Any]) -> str:
     if plan.has_solution:
         parts += ["<h2>Products</h2>", _table(plan.kpis())]
         if not plan.cost_breakdown.empty:
-            parts += ["<h2>Costs [USD]</h2>", _table(plan.cost_breakdown, "{:,.0f}")]
+            parts += ["<h2>Costs [USD]</h2>", _table(plan.cost_breakdown)]
         if not plan.capacity.empty:
             parts += ["<h2>Reactor fleet</h2>", _table(plan.capacity)]
     if plan.explanation is not None and not plan.explanation.empty:
