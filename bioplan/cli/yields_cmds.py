@@ -268,12 +268,15 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         reference: Annotated[
             int, typer.Option("--reference", help="Recipes solved with solve_ivp for the ratio.")
         ] = 200,
+        repeat: Annotated[
+            int, typer.Option("--repeat", help="Timed runs; the best is reported.")
+        ] = 3,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Evaluate many recipe variants; evaluations/s, speed-up vs solve_ivp, error, peak memory."""
         from bioplan.yields.bench import bench_yields, format_bench
 
-        result = bench_yields(card, n=n, n_reference=reference)
+        result = bench_yields(card, n=n, n_reference=reference, repeat=repeat)
         if as_json:
             typer.echo(json.dumps(result, indent=2))
         else:

@@ -110,21 +110,75 @@ class BatchResult:
 
 
 _BATCH_CHUNK = 2048
-"""Recipes solved together: small enough for the (chunk, k, k) stacks to stay in cache."""
+"""Recipes stepped together: small enough for the (chunk, k, k) stacks to stay in cache."""
+
+
+def _phase_columns(ps: ParamSpace, j: int) -> list[int]:
+    """Parameter columns that change phase j's rate matrix: every model parameter plus the phase's
+    concentrations and set-point (not its days, seeding density, exchange, nor other phases)."""
+    phases = {p.name for p in ps.card.protocol}
+    own = ps.card.protocol[j].name
+    cols = []
+    for i, name in enumerate(ps.names):
+        head, _, tail = name.partition(".")
+        if head in phases:
+            if head == own and tail not in ("days", "seed_density", "perfusion_exchange_per_day"):
+                cols.append(i)
+        elif head != "seed":
+            cols.append(i)
+    return cols
+
+
+def _distinct_rows(
+    theta: FloatArray, cols: list[int]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(first, inverse): indices of distinct rows of theta[:, cols] and each row's distinct id."""
+    n = theta.shape[0]
+    varying = [c for c in cols if theta[:, c].min() != theta[:, c].max()]
+    if not varying:
+        return np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    sub = theta[:, varying]
+    key = sub @ np.random.default_rng(54321).standard_normal(len(varying))
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    for i in range(sub.shape[1]):  # verify: a hash collision falls back to all rows
+        if not np.array_equal(sub[first, i][inverse], sub[:, i]):
+            return np.arange(n), np.arange(n)
+    return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+
+
+@dataclass
+class _Propagators:
+    rates: PhaseRates
+    """Rates of the distinct rows."""
+    E: FloatArray
+    """(distinct, k, k) propagators over one grid step."""
+    inverse: NDArray[np.int64]
+    """Row -> distinct id."""
 
 
 def run_batch(
     ps: ParamSpace, theta: FloatArray, *, grid_per_day: int = 1, time_course: bool = False
 ) -> BatchResult:
-    """Propagate every recipe of ``theta`` through all phases (exact at the grid points)."""
+    """Propagate every recipe of ``theta`` through all phases (exact at the grid points).
+
+    Rates and propagators are computed once per distinct phase matrix of the whole batch; the
+    daily stepping then runs in cache-sized chunks of recipes."""
     n = theta.shape[0]
+    props: list[_Propagators | None] = []
+    for j in range(len(ps.card.protocol)):
+        first, inverse = _distinct_rows(theta, _phase_columns(ps, j))
+        if n > _BATCH_CHUNK and 4 * len(first) > n:
+            props.append(None)  # mostly distinct: compute per chunk, in cache, to save memory
+            continue
+        r = phase_rates(ps, theta[first], j)
+        props.append(_Propagators(r, expm_batch(r.A / grid_per_day), inverse))
     if n <= _BATCH_CHUNK or time_course:
-        return _run_chunk(ps, theta, grid_per_day=grid_per_day, time_course=time_course)
+        return _run_chunk(ps, theta, props, slice(0, n), grid_per_day, time_course)
     parts = [
-        _run_chunk(ps, theta[i : i + _BATCH_CHUNK], grid_per_day=grid_per_day)
+        _run_chunk(ps, theta, props, slice(i, min(i + _BATCH_CHUNK, n)), grid_per_day, False)
         for i in range(0, n, _BATCH_CHUNK)
     ]
-    # per-phase rates are kept only for single-chunk batches (simulate's cell balance needs them)
+    # per-row rates are kept only for single-chunk batches (simulate's cell balance needs them)
     return BatchResult(
         parts[0].stage_names,
         parts[0].phase_names,
@@ -138,9 +192,15 @@ def run_batch(
 
 
 def _run_chunk(
-    ps: ParamSpace, theta: FloatArray, *, grid_per_day: int = 1, time_course: bool = False
+    ps: ParamSpace,
+    theta_all: FloatArray,
+    props: list[_Propagators | None],
+    rows: slice,
+    grid_per_day: int,
+    time_course: bool,
 ) -> BatchResult:
     card = ps.card
+    theta = theta_all[rows]
     n = theta.shape[0]
     J = len(card.protocol)
     k = len(card.stages)
@@ -157,18 +217,26 @@ def _run_chunk(
     course_v: list[FloatArray] = []
     if time_course:
         first_seed = theta[:, ps.col(f"{card.protocol[0].name}.seed_density")]
-        course_v.append(x[:, is_cell].sum(axis=1) / first_seed / 1000.0)
+        course_v.append(x @ cell_weight / first_seed / 1000.0)
     for j, ph in enumerate(card.protocol):
-        r = phase_rates(ps, theta, j)
-        rates.append(r)
+        pr = props[j]
+        if pr is None:
+            r_chunk = phase_rates(ps, theta, j)
+            pr = _Propagators(r_chunk, expm_batch(r_chunk.A / grid_per_day), np.arange(n))
+            inv = pr.inverse
+        else:
+            inv = pr.inverse[rows]
+        if n <= _BATCH_CHUNK:
+            r = pr.rates
+            rates.append(PhaseRates(r.proliferation[inv], r.death[inv], r.transit[inv], r.A[inv]))
         d = np.rint(theta[:, ps.col(f"{ph.name}.days")]).astype(np.int64)
         days[:, j] = d
         seed_density = theta[:, ps.col(f"{ph.name}.seed_density")]
         setpoint = theta[:, ps.col(f"{ph.name}.density_setpoint")]
-        cells0 = x[:, is_cell].sum(axis=1)
+        cells0 = x @ cell_weight
         v0 = cells0 / seed_density / 1000.0  # cells / (cells/mL) = mL -> L
         nmax = cells0.copy()
-        E = expm_batch(r.A / grid_per_day)
+        E = pr.E[inv] if pr.E.shape[0] > 1 else np.broadcast_to(pr.E, (n, k, k))
         steps = int(d.max(initial=0)) * grid_per_day
         vol = v0.copy()
         limit = d * grid_per_day

@@ -64,7 +64,7 @@ def test_bench_smoke_reports_the_issue_keys() -> None:
     """Not a timing test: the bench runs on a small size and reports the documented keys."""
     from bioplan.yields.bench import bench_yields
 
-    result = bench_yields("mk-cb-tpo", n=3000, n_reference=5)
+    result = bench_yields("mk-cb-tpo", n=3000, n_reference=5, repeat=1)
     for key in ("evaluations_per_s", "speedup_vs_solve_ivp", "max_rel_error", "peak_rss_mib"):
         assert key in result and result[key] > 0
     assert result["recipes"] >= 3000
