@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import bioplan
 from bioplan.cli import main
-from bioplan.sweep import load_sweep, sweep
+from bioplan.sweep import load_sweep
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ TIMING = ["solve_time_s", "wall_time_s"]
 @pytest.fixture(scope="module")
 def pool_table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("sweep-pool")
-    table = sweep(SPEC, out_dir=out, max_workers=2, progress=False)
+    table = bioplan.sweep(SPEC, out_dir=out, max_workers=2, progress=False)  # the public API
     table.attrs["out"] = str(out)
     return table
 
@@ -51,8 +52,17 @@ def test_outputs_written(pool_table: pd.DataFrame) -> None:
     assert (failed_rows["n_failed"] == 2).all() and (failed_rows["n_ok"] == 0).all()
 
 
-def test_dask_local_cluster_gives_identical_table(pool_table: pd.DataFrame, tmp_path: Path) -> None:
-    table = sweep(SPEC, dask="local", max_workers=2, progress=False)
+def test_dask_local_cluster_gives_identical_table(pool_table: pd.DataFrame) -> None:
+    """Through the scheduler's tcp:// address, as with a remote cluster."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        table = bioplan.sweep(SPEC, dask=address, progress=False)
     pd.testing.assert_frame_equal(table.drop(columns=TIMING), pool_table.drop(columns=TIMING))
 
 
@@ -64,11 +74,15 @@ def test_any_executor_and_cli(pool_table: pd.DataFrame, tmp_path: Path,
     spec.grid = {"demand.scale": [2.0]}
     spec.samples = None
     with ThreadPoolExecutor(1) as pool:
-        table = sweep(spec, executor=pool, progress=False)
+        table = bioplan.sweep(spec, executor=pool, progress=False)
     assert list(table["status"]) == ["optimal"]
-    assert main(["sweep", str(SPEC), "--out", str(tmp_path), "--workers", "2", "--no-progress"]) == 0
+    # the CLI on a Dask LocalCluster (--dask local) gives the pool's table too
+    assert main(["sweep", str(SPEC), "--out", str(tmp_path), "--dask", "local", "--no-progress"]) == 0
     text = capsys.readouterr()
     assert "6 points, 2 failed" in text.out and "failed:" in text.err
+    cli_table = pd.read_parquet(tmp_path / "sweep.parquet")
+    pd.testing.assert_frame_equal(cli_table.drop(columns=TIMING), pool_table.drop(columns=TIMING),
+                                  check_dtype=False)
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"scenario: {SPEC.parent / 'tiny.yaml'}\ngrid: {{demand.scale: [-1.0]}}\n")
     assert main(["sweep", str(bad), "--out", str(tmp_path / "b"), "--strict", "--no-progress"]) == 1
