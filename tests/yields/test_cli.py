@@ -1,0 +1,59 @@
+"""``bioplan simulate`` / ``bioplan cards`` output (in-process; exit codes via ``main``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bioplan.cli import main
+from bioplan.yields import list_cards, simulate
+
+
+def test_simulate_prints_per_phase_table_and_units(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "erythroid-cb-giarratana", "--seed-cells", "4.7e6"]) == 0
+    out = capsys.readouterr().out
+    for phase in ("expansion", "epo", "maturation"):
+        assert phase in out
+    for col in ("Retic", "peak_L", "medium_L", "EPO_kU", "SCF_mg"):
+        assert col in out
+    sim = simulate("erythroid-cb-giarratana", seed_cells=4.7e6)
+    assert f"= {sim.units:.3g} units" in out
+    assert "per unit:" in out and "cytokines per unit:" in out
+
+
+def test_simulate_set_and_days_change_the_result(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "mk-cb-tpo", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert (
+        main(["simulate", "mk-cb-tpo", "--json", "--set", "maturation.TPO=5", "--days", "12"]) == 0
+    )
+    changed = json.loads(capsys.readouterr().out)
+    assert changed["days"] == 12 and base["days"] == 14
+    assert changed["settings"]["maturation.TPO"] == 5.0
+    assert changed["phases"][1]["days"] == 5
+    assert changed["product_cells_per_seed_cell"] < base["product_cells_per_seed_cell"]
+
+
+def test_simulate_plot_writes_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "course.html"
+    assert main(["simulate", "mk-imkcl-vermes", "--plot", str(target)]) == 0
+    capsys.readouterr()
+    text = target.read_text(encoding="utf-8")
+    assert "MatMK" in text and "plotly" in text.lower()
+
+
+def test_cards_lists_every_shipped_card(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cards", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list_cards()
+    assert main(["cards", "--targets"]) == 0
+    out = capsys.readouterr().out
+    assert "V1-fold" in out and "V6a-platelets-per-run" in out and " NO" not in out
+
+
+def test_bad_set_syntax_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "mk-cb-tpo", "--set", "maturationTPO"]) == 2
+    err = capsys.readouterr().err
+    assert "PHASE.FACTOR=VALUE" in err and "Traceback" not in err
