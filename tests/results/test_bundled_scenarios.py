@@ -1,0 +1,122 @@
+"""The shipped example scenarios: every number carries its source, every switch a comment, and
+the independent plan checker passes on the plan of each scenario (named ones in the slow tier)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+from bioplan.paths import scenarios_dir
+from bioplan.results import PlanStatus
+from bioplan.results.checker import check_plan
+from bioplan.scenario import list_scenarios, load_scenario
+
+SHIPPED = list_scenarios()
+NAMED = [
+    (name, combo)
+    for name in SHIPPED
+    for combo in (yaml.safe_load((scenarios_dir() / f"{name}.yaml").read_text()).get("scenarios")
+                  or {})
+]
+RESERVED = {"nightly-run", "sweep-example"}
+"""Files in models/scenarios owned by the runs/sweep engineer (not planning scenarios)."""
+
+SOURCED_KEYS = {
+    "cells_per_unit", "shelf_life_days", "release_delay_days", "shortage_penalty_usd_per_unit",
+    "expiry_cost_usd_per_unit", "storage_capacity_units", "initial_inventory_units",
+    "min_service_level", "cells_per_lot", "lots_per_week", "cost_usd_per_lot",
+    "working_volume_min_L", "working_volume_max_L", "units_owned", "max_additional_units",
+    "capital_cost_usd_per_unit_day", "operating_cost_usd_per_day", "turnaround_days",
+    "basal_price_usd_per_L", "prep_capacity_L_per_day", "operations_per_day",
+    "cost_usd_per_operation",
+}
+"""Biological or economic fields: their value needs a published-figures row or 'assumption'."""
+
+_NUMBER_LINE = re.compile(r"^\s*(?:-\s*)?([A-Za-z0-9_.\-]+):\s*(-?[0-9][0-9.eE+\-]*)\s*(#.*)?$")
+
+
+def _plan(name: str, combo: str | None = None) -> Any:
+    from bioplan.planning import plan
+
+    sc = load_scenario(name, scenario=combo)
+    kwargs: dict[str, Any] = {}
+    if "marginal_values" in inspect.signature(plan).parameters:
+        kwargs["marginal_values"] = False  # the checker does not look at them; saves re-solves
+    return plan(sc, **kwargs)
+
+
+def test_the_default_and_another_scenario_ship() -> None:
+    assert "default" in SHIPPED and len(set(SHIPPED) - RESERVED) >= 2
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_biological_or_economic_number_has_a_source(name: str) -> None:
+    missing = []
+    lines = (scenarios_dir() / f"{name}.yaml").read_text().splitlines()
+    in_prices = False
+    for number, line in enumerate(lines, start=1):
+        if re.match(r"^\s*cytokine_price_usd_per_(mg|kU):", line):
+            in_prices = True
+            continue
+        if in_prices and not line.startswith("    "):
+            in_prices = False
+        match = _NUMBER_LINE.match(line)
+        if match is None:
+            continue
+        key, comment = match.group(1).rsplit(".", 1)[-1], match.group(3) or ""
+        if (key in SOURCED_KEYS or in_prices) and not re.search(r"PF-|assumption", comment):
+            missing.append(f"line {number}: {line.strip()}")
+    assert missing == [], f"{name}.yaml: numbers without a source or 'assumption':\n" + "\n".join(
+        missing)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_switch_and_table_is_explained(name: str) -> None:
+    text = (scenarios_dir() / f"{name}.yaml").read_text()
+    data = yaml.safe_load(text)
+    lines = text.splitlines()
+    for section in ("overrides", "scenarios"):
+        for key in data.get(section) or {}:
+            line = next(x for x in lines if re.match(rf"^\s+{re.escape(key)}:", x))
+            assert "#" in line, f"{name}.yaml: {section}.{key} has no comment"
+    demand_file = scenarios_dir() / data["demand"]["file"]
+    header = "".join(x for x in demand_file.read_text().splitlines() if x.startswith("#"))
+    assert "assumption" in header or "PF-" in header, f"{demand_file.name}: no source in header"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_plan_of_each_shipped_scenario_passes_the_checker(name: str) -> None:
+    plan = _plan(name)
+    assert plan.status == PlanStatus.OPTIMAL, plan.message
+    assert check_plan(plan) == []
+    assert plan.batches.shape[0] > 0
+
+
+def test_default_is_small_and_serves_its_demand() -> None:
+    """The dashboard and browser tests run the default: it must solve to 1% quickly."""
+    start = time.perf_counter()
+    plan = _plan("default")
+    elapsed = time.perf_counter() - start
+    assert plan.status == PlanStatus.OPTIMAL and plan.gap is not None and plan.gap <= 0.01
+    kpis = plan.kpis()
+    assert (kpis["service_level"] >= 0.99).all(), kpis
+    assert elapsed < 30, f"default took {elapsed:.1f} s (target: well under 10 s when idle)"
+    # every product, source type and the turbulent reactor are in play
+    assert set(plan.batches["product"]) == {"rbc", "platelet"}
+    assert "vermes-8L" in set(plan.batches["reactor_type"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "combo"), NAMED, ids=[f"{n}:{c}" for n, c in NAMED])
+def test_plan_of_each_named_scenario_passes_the_checker(name: str, combo: str) -> None:
+    plan = _plan(name, combo)
+    if plan.status == PlanStatus.INFEASIBLE:
+        assert plan.explanation is not None and not plan.explanation.empty
+        return
+    assert plan.has_solution, plan.message
+    assert check_plan(plan) == []
