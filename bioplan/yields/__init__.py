@@ -6,12 +6,18 @@ Public API (contract in ``docs/architecture.md``; user guide in ``docs/yields.md
 - :func:`simulate` — one protocol, per-phase table, per seed cell and per transfusion unit
 - :func:`recipe_table` — many protocol variants in one vectorised call (what the planner uses)
 - :func:`sample` — lot-to-lot variability: N realisations -> N outcome rows
-- :func:`calibrate` — fit a card's rates to its published outcomes
+- :func:`calibrate` — fit a card's rates to its published outcomes;
+  :func:`fit_time_course` — to a measured time-course table
 """
 
 from __future__ import annotations
 
-from bioplan.yields.calibration import CalibrationResult, calibrate, target_table
+from bioplan.yields.calibration import (
+    CalibrationResult,
+    calibrate,
+    fit_time_course,
+    target_table,
+)
 from bioplan.yields.card import YieldCard
 from bioplan.yields.cardio import dump_card
 from bioplan.yields.loader import list_cards, load_card
@@ -26,6 +32,7 @@ __all__ = [
     "YieldCard",
     "calibrate",
     "dump_card",
+    "fit_time_course",
     "list_cards",
     "load_card",
     "recipe_table",

@@ -9,8 +9,9 @@ tolerances of issue 2) over the log of the chosen parameters with ``scipy.optimi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,6 +203,63 @@ def _set_value(data: dict, path: str, value: float, note: str) -> None:
         )
 
 
+def _bounds(c: YieldCard, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on log(parameter): fractions <= 1, plus the card's ``calibration.bounds``."""
+    fractions = [n for n in names if ".transit_to." in n or n.startswith("seed.")]
+    upper = np.array([0.0 if n in fractions else np.inf for n in names])
+    lower = np.full(len(names), -np.inf)
+    for i, n in enumerate(names):
+        if n in c.calibration.bounds:
+            lo, hi = c.calibration.bounds[n]
+            lower[i] = np.log(max(lo, 1e-12))
+            upper[i] = min(upper[i], np.log(hi))
+    return lower, upper
+
+
+def _fit(
+    c: YieldCard,
+    names: Sequence[str],
+    scaled_residuals: Callable[[ParamSpace, np.ndarray], np.ndarray],
+    max_nfev: int,
+) -> tuple[Any, ParamSpace]:
+    """least_squares over log(parameters); ``scaled_residuals(ps, theta)`` gives the residuals."""
+    ps = param_space(c)
+    cols = [ps.check_key(n, what="calibration parameter", settings_only=False) for n in names]
+    base = ps.theta(1)
+    lower, upper = _bounds(c, names)
+    x0 = np.clip(np.log(np.maximum(base[0, cols], 1e-12)), lower + 1e-9, upper - 1e-9)
+
+    def fun(z: np.ndarray) -> np.ndarray:
+        theta = base.copy()
+        theta[0, cols] = np.exp(z)
+        return scaled_residuals(ps, theta)
+
+    sol = scipy.optimize.least_squares(fun, x0, bounds=(lower, upper), max_nfev=max_nfev)
+    return sol, ps
+
+
+def _updated_card(
+    c: YieldCard,
+    names: Sequence[str],
+    fitted: dict[str, float],
+    resid: dict[str, float],
+    note: str,
+    method: str,
+) -> YieldCard:
+    data = c.model_dump(mode="python")
+    for n, v in fitted.items():
+        _set_value(data, n, v, note)
+    data["calibration"] = Calibration(
+        targets=list(c.calibration.targets),
+        parameters=list(names),
+        bounds=dict(c.calibration.bounds),
+        fitted=fitted,
+        residuals=resid,
+        method=method,
+    ).model_dump(mode="python")
+    return YieldCard.model_validate(data)
+
+
 def calibrate(
     card: YieldCard | str, parameters: Sequence[str] | None = None, *, max_nfev: int = 400
 ) -> CalibrationResult:
@@ -212,7 +270,6 @@ def calibrate(
     """
     c = as_card(card)
     _check_targets(c)
-    ps = param_space(c)
     names = list(parameters if parameters is not None else c.calibration.parameters)
     targets = c.calibration.targets
     if not names or not targets:
@@ -221,48 +278,124 @@ def calibrate(
             field="calibration",
             fix="list targets and parameters under 'calibration'",
         )
-    cols = [ps.check_key(n, what="calibration parameter", settings_only=False) for n in names]
-    base = ps.theta(1)
-    x0 = np.log(np.maximum(base[0, cols], 1e-12))
     scales = np.array([SCALE[_kind(t)] for t in targets])
-    fractions = [n for n in names if ".transit_to." in n or n.startswith("seed.")]
-    upper = np.array([0.0 if n in fractions else np.inf for n in names])
-    lower = np.full(len(names), -np.inf)
-    for i, n in enumerate(names):
-        if n in c.calibration.bounds:
-            lo, hi = c.calibration.bounds[n]
-            lower[i] = np.log(max(lo, 1e-12))
-            upper[i] = min(upper[i], np.log(hi))
-    x0 = np.clip(x0, lower + 1e-9, upper - 1e-9)
 
-    def fun(z: np.ndarray) -> np.ndarray:
-        theta = base.copy()
-        theta[0, cols] = np.exp(z)
-        res = run_batch(ps, theta)
-        model = _target_values(ps, res, targets)
+    def scaled(ps: ParamSpace, theta: np.ndarray) -> np.ndarray:
+        model = _target_values(ps, run_batch(ps, theta), targets)
         return residuals(model, targets)[0] / scales
 
-    sol = scipy.optimize.least_squares(
-        fun, x0, bounds=(lower, upper), max_nfev=max_nfev, x_scale=1.0
-    )
+    sol, _ = _fit(c, names, scaled, max_nfev)
     fitted = {n: float(np.exp(v)) for n, v in zip(names, sol.x, strict=True)}
     resid = {t.name: float(r * s) for t, r, s in zip(targets, sol.fun, scales, strict=True)}
-    data = c.model_dump(mode="python")
-    note = "least squares on " + ", ".join(t.name for t in targets)
-    for n, v in fitted.items():
-        _set_value(data, n, v, note)
-    data["calibration"] = Calibration(
-        targets=list(targets),
-        parameters=names,
-        bounds=dict(c.calibration.bounds),
-        fitted=fitted,
-        residuals=resid,
-        method=(
-            "scipy.optimize.least_squares over log(parameters); residuals log10(model/published) "
-            "for counts, model - published for fractions; scaled by 0.3 and 0.10"
-        ),
-    ).model_dump(mode="python")
-    new = YieldCard.model_validate(data)
+    new = _updated_card(
+        c,
+        names,
+        fitted,
+        resid,
+        "least squares on " + ", ".join(t.name for t in targets),
+        "scipy.optimize.least_squares over log(parameters); residuals log10(model/published) "
+        "for counts, model - published for fractions; scaled by 0.3 and 0.10",
+    )
+    return CalibrationResult(
+        new, fitted, resid, float(sol.cost), bool(sol.success), str(sol.message)
+    )
+
+
+TIME_COURSE_COLUMNS = ("cells_total", "product", "enucleation")
+"""Besides ``cells_<stage>``, the columns a time-course table may have."""
+
+
+def fit_time_course(
+    card: YieldCard | str,
+    data: pd.DataFrame,
+    parameters: Sequence[str],
+    *,
+    seed_cells: float = 1.0,
+    max_nfev: int = 400,
+) -> CalibrationResult:
+    """Fit ``parameters`` to a measured time course of the card's default protocol.
+
+    ``data`` has a ``day`` column (or index) and any of ``cells_total``, ``cells_<stage>``,
+    ``product`` [cells or platelets from ``seed_cells`` seed cells] and ``enucleation`` [0-1];
+    NaN cells are skipped. Residuals: log10(model / measured) for counts, model - measured for
+    enucleation (scaled by 0.3 and 0.10 as in :func:`calibrate`); stored in the card as
+    ``tc:<column>@d<day>``.
+    """
+    c = as_card(card)
+    frame = data.reset_index() if "day" not in data.columns else data
+    if "day" not in frame.columns:
+        raise InputError("time course needs a 'day' column", field="day", fix="add the day [d]")
+    allowed = set(TIME_COURSE_COLUMNS) | {f"cells_{s}" for s in c.stage_names}
+    cols = [col for col in frame.columns if col not in ("day", "index")]
+    unknown = [col for col in cols if col not in allowed]
+    if unknown or not cols:
+        raise InputError(
+            f"time course column(s) {unknown or '(none)'} not understood for card {c.name!r}",
+            field=str(unknown[0]) if unknown else "columns",
+            fix=f"use {', '.join(sorted(allowed))}",
+        )
+    days = frame["day"].to_numpy()
+    if np.any(days != np.round(days)) or days.min() < 0 or days.max() > c.total_days:
+        raise InputError(
+            f"time-course days must be whole days within 0-{c.total_days}",
+            field="day",
+            fix="give integer days inside the protocol",
+        )
+    day_idx = days.astype(int)
+    names_stage = c.stage_names
+    prod = names_stage.index(c.product_stage)
+    cell = np.array([s.is_cell for s in c.stages])
+    nucl = np.array([s.committed and s.is_cell and not s.product for s in c.stages])
+    obs: list[tuple[str, int, int, float]] = []  # (column, row, day, value)
+    for col in cols:
+        for row, (d, v) in enumerate(zip(day_idx, frame[col].to_numpy(dtype=float), strict=True)):
+            if np.isfinite(v):
+                if col != "enucleation" and v <= 0:
+                    raise InputError(
+                        f"time course {col} on day {d} is {v:g}; counts must be > 0",
+                        field=col,
+                        fix="drop the row or leave the cell empty",
+                    )
+                obs.append((col, row, int(d), float(v)))
+
+    def model_of(course: np.ndarray, col: str, d: int) -> float:
+        x = course[d]
+        if col == "cells_total":
+            return float(x[cell].sum()) * seed_cells
+        if col == "product":
+            return float(x[prod]) * seed_cells
+        if col == "enucleation":
+            return float(x[prod] / (x[prod] + x[nucl].sum()))
+        return float(x[names_stage.index(col.removeprefix("cells_"))]) * seed_cells
+
+    def raw(ps: ParamSpace, theta: np.ndarray) -> np.ndarray:
+        res = run_batch(ps, theta, time_course=True)
+        assert res.course_x is not None
+        course = res.course_x[0]
+        out = []
+        for col, _, d, v in obs:
+            m = model_of(course, col, d)
+            if col == "enucleation":
+                out.append((m - v) / SCALE["fraction"])
+            else:
+                out.append(np.log10(max(m, 1e-300) / v) / SCALE["log10"])
+        return np.array(out)
+
+    sol, _ = _fit(c, list(parameters), raw, max_nfev)
+    fitted = {n: float(np.exp(v)) for n, v in zip(parameters, sol.x, strict=True)}
+    resid = {
+        f"tc:{col}@d{d}": float(r * (SCALE["fraction"] if col == "enucleation" else SCALE["log10"]))
+        for (col, _, d, _), r in zip(obs, sol.fun, strict=True)
+    }
+    new = _updated_card(
+        c,
+        list(parameters),
+        fitted,
+        resid,
+        f"least squares on a {len(obs)}-point time course",
+        "scipy.optimize.least_squares over log(parameters) on a time-course table; residuals "
+        "log10(model/measured) for counts, model - measured for enucleation",
+    )
     return CalibrationResult(
         new, fitted, resid, float(sol.cost), bool(sol.success), str(sol.message)
     )

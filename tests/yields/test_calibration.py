@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bioplan.yields import calibrate, load_card, sample, simulate, target_table
@@ -150,3 +151,45 @@ def test_sample_gives_n_rows_spread_around_the_default() -> None:
     other = sample("mk-cb-tpo", 400, seed=4)["product_cells_per_seed_cell"]
     assert np.array_equal(again, product)
     assert not np.array_equal(other, product)
+
+
+def test_fit_time_course_recovers_rates_from_a_synthetic_course() -> None:
+    """Counts of a known card on days 0-21 (every 3rd day) are fitted back from a perturbed card."""
+    from bioplan.yields import fit_time_course
+
+    card = load_card("erythroid-cb-giarratana")
+    truth = simulate(card, seed_cells=1e5, time_course=True).time_course
+    assert truth is not None
+    days = list(range(3, 22, 3))
+    data = pd.DataFrame(
+        {
+            "day": days,
+            "cells_total": truth.loc[days, "cells_total"].to_numpy(),
+            "product": truth.loc[days, "cells_Retic"].to_numpy(),
+        }
+    )
+    data.loc[0, "product"] = np.nan  # missing measurements are skipped
+    names = ["stages.EP.proliferation_per_day", "stages.OrthoE.transit_per_day"]
+    data_card = card.model_dump()
+    ep = next(s for s in data_card["stages"] if s["name"] == "EP")
+    true_ep = ep["proliferation_per_day"]["value"]
+    ep["proliferation_per_day"]["value"] = true_ep * 0.8
+    perturbed = type(card).model_validate(data_card)
+    result = fit_time_course(perturbed, data, names, seed_cells=1e5)
+    assert result.success
+    assert result.fitted[names[0]] == pytest.approx(true_ep, rel=1e-4)
+    assert result.fitted[names[1]] == pytest.approx(card.stages[6].transit_per_day.value, rel=1e-3)
+    assert max(abs(v) for v in result.residuals.values()) < 1e-6
+    assert "tc:product@d6" in result.residuals and "tc:product@d3" not in result.residuals
+
+
+def test_fit_time_course_rejects_unknown_columns() -> None:
+    from bioplan.errors import InputError
+    from bioplan.yields import fit_time_course
+
+    with pytest.raises(InputError, match="cells_EP"):
+        fit_time_course(
+            "erythroid-cb-giarratana",
+            pd.DataFrame({"day": [3], "hematocrit": [0.4]}),
+            ["stages.EP.proliferation_per_day"],
+        )
