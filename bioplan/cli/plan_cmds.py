@@ -62,9 +62,12 @@ def plan_command(
         "--check/--no-check", help="Verify the plan with the independent plan checker.",
     )] = True,
 ) -> None:
-    """Plan production for a scenario: culture recipes, batch schedule and reactor capacity at
-    least cost. Prints a summary; exits 0 ok, 2 bad input, 3 infeasible, 4 no solution in time,
-    5 time limit with a plan above the requested gap."""
+    """Plan recipes, batch schedule and reactor capacity for a scenario at least cost.
+
+    Prints a summary and, with --out, writes the plan. Exit codes: 0 ok, 2 bad input,
+    3 infeasible, 4 no solution in time, 5 time limit with a plan above the requested gap,
+    1 internal error (also: the plan fails the independent checker).
+    """
     from bioplan.scenario import load_scenario, resolve_scenario_path
 
     _check_number("--time-limit", time_limit, low=0.0, low_open=True)
@@ -211,8 +214,11 @@ def media_command(
     )] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List dominated recipes too.")] = False,
 ) -> None:
-    """Pareto-efficient recipes of a yield card: cost per unit vs days vs reactor-days per unit
-    (the media options the planner chooses from)."""
+    """Pareto-efficient recipes of a yield card (cost/unit vs days vs reactor-days/unit).
+
+    These are the media options the planner chooses from; prices, sources and reactors come
+    from the scenario.
+    """
     from bioplan.media_options import media_options
     from bioplan.scenario import load_scenario
     from bioplan.yields import load_card
