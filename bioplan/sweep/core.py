@@ -25,7 +25,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from bioplan.errors import InputError
-from bioplan.sweep.point import ERROR_STATUS, PointTask, evaluate_point
+from bioplan.sweep.point import ERROR_STATUS, PointTask, evaluate_point, param_columns
 from bioplan.sweep.spec import SweepSpec, load_sweep, spec_from_dict
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,20 @@ def _as_spec(spec: SweepSpec | Mapping[str, Any] | str | Path) -> SweepSpec:
 
 
 def tasks_of(spec: SweepSpec) -> list[PointTask]:
-    """One picklable task per sweep point."""
+    """One picklable task per sweep point.
+
+    The base scenario (file, named scenario, common overrides) is loaded and validated here, once:
+    a broken base is a bad input (:class:`InputError`), not a failure of every point.
+    """
+    from bioplan.scenario import load_scenario
+
+    base = load_scenario(spec.scenario_ref(), spec.scenario_name, spec.overrides or None)
+    base_data = json.loads(base.model_dump_json())
     solver = spec.solver.model_dump()
     return [
         PointTask(
             point_id=p.point_id, grid_id=p.grid_id, sample_id=p.sample_id,
-            scenario=spec.scenario_ref(), scenario_name=spec.scenario_name,
-            overrides=dict(spec.overrides), values=p.values, solver=solver,
+            base=base_data, values=p.values, solver=solver,
         )
         for p in spec.points()
     ]
@@ -161,7 +168,7 @@ def _run_tasks(pool: Executor, tasks: list[PointTask], progress: bool) -> list[d
             except BaseException as err:  # the worker itself died: record, carry on
                 row = {
                     "point_id": task.point_id, "grid_id": task.grid_id,
-                    "sample_id": task.sample_id, **task.values,
+                    "sample_id": task.sample_id, **param_columns(task.values),
                     "status": ERROR_STATUS, "error": f"{type(err).__name__}: {err}",
                 }
             rows.append(row)

@@ -26,9 +26,9 @@ class PointTask:
     point_id: int
     grid_id: int
     sample_id: int | None
-    scenario: str | None
-    scenario_name: str | None
-    overrides: dict[str, Any]
+    base: dict[str, Any]
+    """The validated base scenario, self-contained (``Scenario.model_dump_json()`` parsed: demand
+    and hand-made recipe rows inline), so workers need no access to the scenario files."""
     values: dict[str, Any]
     solver: dict[str, Any] = field(default_factory=dict)
 
@@ -43,8 +43,7 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
     values = dict(task.values)
     started = time.perf_counter()
     try:
-        overrides = dict(task.overrides)
-        overrides.update({k: v for k, v in values.items() if not k.startswith(YIELD_PREFIX)})
+        overrides = {k: v for k, v in values.items() if not k.startswith(YIELD_PREFIX)}
         scenario = _load(task, overrides)
         yield_values = {k: v for k, v in values.items() if k.startswith(YIELD_PREFIX)}
         if yield_values:
@@ -54,10 +53,10 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
             values.update(used)
             scenario = _load(task, overrides | recipe_overrides)
         result = _plan(scenario, task.solver)
-        row.update(_param_columns(values))
+        row.update(param_columns(values))
         row.update(plan_kpis(result))
     except Exception as err:
-        row.update(_param_columns(values))
+        row.update(param_columns(values))
         row["status"] = ERROR_STATUS
         row["error"] = _describe(err)
     row["wall_time_s"] = round(time.perf_counter() - started, 3)
@@ -76,9 +75,9 @@ def _plan(scenario: Any, solver: dict[str, Any]) -> Any:
 
 
 def _load(task: PointTask, overrides: dict[str, Any]) -> Any:
-    from bioplan.scenario import load_scenario
+    from bioplan.scenario import scenario_from_dict
 
-    return load_scenario(task.scenario, task.scenario_name, overrides)
+    return scenario_from_dict(task.base, overrides=overrides, file="sweep point")
 
 
 def _describe(err: BaseException) -> str:
@@ -90,7 +89,7 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}{where}"
 
 
-def _param_columns(values: dict[str, Any]) -> dict[str, Any]:
+def param_columns(values: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in values.items():
         if isinstance(value, _CardDraw):
