@@ -59,3 +59,11 @@ def test_yield_parameter_errors() -> None:
     spec_draw = _CardDraw(spec=None, seed=1)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="declares no variability"):
         perturbed_recipe_overrides(scenario, {"yield:erythroid-cb-giarratana:seed.HSPC": spec_draw})
+
+
+def test_broken_base_scenario_is_a_bad_input_not_failed_points() -> None:
+    import bioplan
+
+    with pytest.raises(InputError, match=r"horizon\.days"):
+        bioplan.sweep({"scenario": "default", "overrides": {"horizon.days": -1},
+                       "grid": {"demand.scale": [1, 2]}}, progress=False)
