@@ -111,6 +111,10 @@ class Simulation:
             "peak_volume_L_per_unit": self.per_seed["peak_volume_L_per_seed_cell"] * per_unit,
             "cytokine_mg_per_unit": mass,
             "cytokine_kU_per_unit": ku,
+            "cytokine_per_unit": {
+                f: {"amount": (mass | ku)[f], "unit": spec.amount_unit}
+                for f, spec in c.factors.items()
+            },
             "phases": phases,
             "warnings": self.warnings,
         }
