@@ -47,6 +47,12 @@ def test_cytokine_amounts_are_concentration_times_medium() -> None:
     assert s["cytokine_kU_per_unit"]["EPO"] == pytest.approx(
         total_epo_kU * seeds_per_unit, rel=1e-12
     )
+    assert s["cytokine_per_unit"]["EPO"] == {
+        "amount": s["cytokine_kU_per_unit"]["EPO"],
+        "unit": "kU",
+    }
+    assert s["cytokine_per_unit"]["SCF"]["unit"] == "mg"
+    assert "EPO" not in s["cytokine_mg_per_unit"]
     assert s["medium_L_per_unit"] == pytest.approx(
         float(sim.phases["medium_L"].sum()) / 1e6 * seeds_per_unit, rel=1e-12
     )
