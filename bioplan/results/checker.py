@@ -557,8 +557,9 @@ def check_starting_material(v: _PlanView) -> list[str]:
 
 
 def check_media(v: _PlanView) -> list[str]:
-    """Medium prepared per day stays within the preparation capacity; the ``media_use`` table holds
-    all the medium and cytokines of the batches, and medium only on days a phase runs."""
+    """Medium prepared per horizon day stays within the preparation capacity; the ``media_use``
+    table holds all the medium and cytokines of the batches, and medium only on days a phase runs
+    (days before the horizon, of fixed batches, are history and not held to the capacity)."""
     found: list[str] = []
     media = v.plan.media_use
     cap = v.scenario.media.prep_capacity_L_per_day
@@ -568,7 +569,7 @@ def check_media(v: _PlanView) -> list[str]:
         for phase in b.phases:
             active.update(range(phase.start_day, phase.end_day))
     for day, litres in sorted(daily.items()):
-        if cap is not None and _exceeds(litres, cap):
+        if cap is not None and 0 <= day < v.horizon and _exceeds(litres, cap):
             found.append(f"day {day}: {litres:.6g} L of medium prepared, capacity {cap:g} L/day")
         if litres > ABS_TOL_UNITS and day not in active:
             found.append(f"day {day}: {litres:.6g} L of medium but no batch phase runs")

@@ -247,3 +247,30 @@ def test_messages_are_capped_per_check() -> None:
     plan.occupancy = plan.occupancy.assign(units_busy=0)
     lines = [x for x in check_plan(plan) if x.startswith("occupancy")]
     assert len(lines) == 6 and lines[-1].endswith("more like these")
+
+
+def test_fixed_batch_started_before_the_horizon_passes() -> None:
+    """Rolling-horizon plans keep batches started earlier (negative days): a platelet batch P0 on
+    turbulent#2 days -4..0, released on day 1, serves the day-3 demand that was short."""
+    plan = handmade.plan()
+    p0 = pd.DataFrame([("platelet", "plt/a", "maturation", "turbulent-8L", 2, -4, 0, 2e6, 1.0, 4.0,
+                        0.01)], columns=plan.batches.columns, index=pd.Index(["P0"], name="batch_id"))
+    plan.batches = pd.concat([p0, plan.batches])
+    day3 = pd.MultiIndex.from_tuples([(3, "platelet", 1)], names=["day", "product", "cohort_day"])
+    plan.deliveries = pd.concat([plan.deliveries, pd.DataFrame({"units": [1.0]}, index=day3)])
+    held = pd.MultiIndex.from_tuples([(1, "platelet", 1), (2, "platelet", 1)],
+                                     names=["day", "product", "cohort_day"])
+    plan.inventory = pd.concat([plan.inventory, pd.DataFrame({"units": [1.0, 1.0]}, index=held)])
+    plan.shortages = plan.shortages.assign(units=0.0)
+    history = pd.DataFrame({"medium_L": 1.0, "EPO_kU": 0.0, "SCF_mg": 0.0, "TPO_mg": 0.0},
+                           index=pd.Index(range(-4, 0), name="day"))
+    history.loc[-4, "TPO_mg"] = 0.01
+    plan.media_use = pd.concat([history, plan.media_use])
+    # P0 adds: 0.2 lot × 100, 4 L × 30, 0.01 mg TPO × 3000, 4 days × 10, 2 operations × 200
+    costs = dict(handmade.COSTS, starting_material=680.0, basal_medium=6780.0, cytokines=2826.0,
+                 reactor_operation=430.0, labour=1800.0, shortage_penalty=0.0)
+    costs["cytokine:TPO"] = 120.0
+    plan.cost_breakdown = pd.Series(costs, name="usd").rename_axis("term")
+    plan.objective_usd = sum(costs[t] for t in costs if ":" not in t)
+    plan.scenario = handmade.scenario({"media.prep_capacity_L_per_day": 50})
+    assert check_plan(plan) == []
