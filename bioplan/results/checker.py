@@ -671,6 +671,26 @@ def check_costs(v: _PlanView) -> list[str]:
     return _listed("cost_breakdown", found)
 
 
+def check_cost_by_product(v: _PlanView) -> list[str]:
+    """Costs allocated to products add up, term by term, to the cost breakdown (so costs per
+    delivered unit account for every dollar); none is negative."""
+    table = v.plan.cost_by_product
+    if table is None or table.empty:
+        return []
+    found: list[str] = []
+    allocated = _series(table, "usd", ["term"])
+    breakdown = {str(k): float(x) for k, x in v.plan.cost_breakdown.items()}
+    scale = max(abs(v.plan.objective_usd or 0.0), 1.0)
+    for term in COST_TERMS:
+        got, expect = allocated.get(term, 0.0), breakdown.get(term, 0.0)
+        if abs(got - expect) > REL_TOL * scale:
+            found.append(f"{term}: products are allocated {got:.10g} USD but the term is "
+                         f"{expect:.10g}")
+    if (table["usd"].astype(float) < -REL_TOL * scale).any():
+        found.append("negative allocations")
+    return _listed("cost_by_product", found)
+
+
 CHECKS: list[Callable[[_PlanView], list[str]]] = [
     check_batch_recipes,
     check_vessels,
@@ -685,6 +705,7 @@ CHECKS: list[Callable[[_PlanView], list[str]]] = [
     check_media,
     check_labour,
     check_costs,
+    check_cost_by_product,
 ]
 """Every check, in the order its messages are reported."""
 

@@ -187,4 +187,20 @@ def plan(sc: Scenario | None = None) -> Plan:
         media_use=_media_use(),
         capacity=capacity,
         cost_breakdown=pd.Series(COSTS, name="usd").rename_axis("term"),
+        cost_by_product=_cost_by_product(),
     )
+
+
+def _cost_by_product() -> pd.DataFrame:
+    # direct costs by batch; capital of the rocking bag and the tank to rbc, turbulent to platelet
+    rows = {
+        ("rbc", "starting_material"): 600.0, ("platelet", "starting_material"): 60.0,
+        ("rbc", "basal_medium"): 6300.0, ("platelet", "basal_medium"): 360.0,
+        ("rbc", "cytokines"): 2706.0, ("platelet", "cytokines"): 90.0,
+        ("rbc", "reactor_capital"): 1540.0, ("platelet", "reactor_capital"): 840.0,
+        ("rbc", "reactor_operation"): 310.0, ("platelet", "reactor_operation"): 80.0,
+        ("rbc", "labour"): 600.0, ("platelet", "labour"): 800.0,
+        ("platelet", "expiry_waste"): 50.0, ("platelet", "shortage_penalty"): 5000.0,
+    }
+    index = pd.MultiIndex.from_tuples(list(rows), names=["product", "term"])
+    return pd.DataFrame({"usd": list(rows.values())}, index=index)

@@ -177,6 +177,10 @@ CASES: dict[str, tuple[Callable[[], Plan], str]] = {
         lambda: _shift_term(handmade.plan(), "basal_medium", 30.0),
         "basal_medium is 6690 USD but recomputing from the tables gives 6660",
     ),
+    "product allocation does not add up": (
+        lambda: _set_plan(handmade.plan(), "cost_by_product", ("rbc", "labour"), 500.0, "usd"),
+        "cost_by_product: labour: products are allocated 1300 USD but the term is 1400",
+    ),
     "cytokine rows do not add up": (
         lambda: _shift_term(handmade.plan(), "cytokine:EPO", 1.0, keep_total=True),
         "cytokine:<F> rows add up to 2797 but cytokines is 2796",
@@ -238,8 +242,8 @@ def test_every_check_is_exercised_by_a_case() -> None:
         for line in check_plan(make()):
             hit.add(line.split(":")[0])
     assert {"batches", "capacity", "occupancy", "deliveries", "inventory", "media_use",
-            "cost_breakdown"} <= hit
-    assert len(CHECKS) == 13
+            "cost_breakdown", "cost_by_product"} <= hit
+    assert len(CHECKS) == 14
 
 
 def test_messages_are_capped_per_check() -> None:
@@ -272,5 +276,10 @@ def test_fixed_batch_started_before_the_horizon_passes() -> None:
     costs["cytokine:TPO"] = 120.0
     plan.cost_breakdown = pd.Series(costs, name="usd").rename_axis("term")
     plan.objective_usd = sum(costs[t] for t in costs if ":" not in t)
+    by_product = plan.cost_by_product.copy()
+    for term, usd in (("starting_material", 20.0), ("basal_medium", 120.0), ("cytokines", 30.0),
+                      ("reactor_operation", 40.0), ("labour", 400.0), ("shortage_penalty", -5000.0)):
+        by_product.loc[("platelet", term), "usd"] += usd
+    plan.cost_by_product = by_product
     plan.scenario = handmade.scenario({"media.prep_capacity_L_per_day": 50})
     assert check_plan(plan) == []
