@@ -194,7 +194,8 @@ def inventory_figure(plan: Plan) -> go.Figure:
         short = _daily(plan.shortages, product, days)
         if short.sum() > 0:
             fig.add_trace(go.Bar(
-                x=dates, y=(-short).to_numpy(), name=f"{product} shortage", marker={"color": "#d73027"},
+                x=dates, y=(-short).to_numpy(), name=f"{product} shortage",
+                marker={"color": "#333333", "pattern": {"shape": "x", "fgcolor": "#d73027"}},
                 legendgroup=product, hovertemplate="short %{customdata:.1f}<extra>" + product + "</extra>",
                 customdata=short.values), row=row, col=1)
         exp = _daily(plan.expiries, product, days)
@@ -310,4 +311,23 @@ def stage_time_course_figure(time_course: pd.DataFrame, phases: pd.DataFrame,
                       yaxis={"title": "cells", "type": "log", "exponentformat": "power"},
                       legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
                       margin={"l": 10, "r": 10, "t": 60, "b": 40})
+    return fig
+
+
+def fleet_figure(scenario: Any, note: str = "Run the optimiser to fill the schedule") -> go.Figure:
+    """The empty schedule of a scenario: one row per reactor unit that may be used (owned plus
+    those that may be added) over the planning horizon, no batches yet."""
+    rows = [f"{name} #{unit}" for name, spec in scenario.reactors.items()
+            for unit in range(1, spec.units_owned + spec.max_additional_units + 1)]
+    start = scenario.horizon.start_date
+    end = start + dt.timedelta(days=scenario.horizon.days)
+    fig = go.Figure(go.Scatter(x=[start] * len(rows), y=rows, mode="markers", marker={"opacity": 0},
+                               hoverinfo="skip", showlegend=False))
+    fig.add_annotation(text=note, showarrow=False, x=0.5, y=1.0, xref="paper", yref="paper",
+                       yanchor="bottom", font={"size": 13, "color": "#666"})
+    fig.update_layout(title="Schedule: reactor units by day", template="plotly_white",
+                      height=max(300, 130 + 30 * len(rows)),
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      xaxis={"type": "date", "range": [start, end]},
+                      yaxis={"categoryorder": "array", "categoryarray": rows[::-1], "title": None})
     return fig

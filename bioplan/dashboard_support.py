@@ -388,6 +388,15 @@ def solve(scenario: Scenario, time_limit_s: float | None = None, mip_gap: float 
     return plan(scenario, **kwargs)
 
 
+def warm_up(scenario: str | None = None) -> None:
+    """Import the planner and compute (cache) the recipe tables of ``scenario`` (the built-in
+    default when None): what a standby solve worker does before its first job."""
+    import bioplan.planning  # noqa: F401  (Pyomo, HiGHS, pandas)
+    from bioplan.scenario import load_scenario
+
+    load_scenario(scenario).recipe_table()
+
+
 _SKIP_SUMMARY = {"message", "currency", "shelf_life_days", "timings", "scenario"}
 
 

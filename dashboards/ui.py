@@ -11,18 +11,22 @@ Session state (``st.session_state``):
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import streamlit as st
 
 from bioplan import dashboard_support as ds
 from bioplan.errors import BioplanError
-from bioplan.solve_job import JobState, SolveJob
+from bioplan.solve_job import JobState, SolveJob, StandbyPool
 
 log = logging.getLogger("bioplan.dashboard")
 
 POLL_S = 0.25
 """How often the solve monitor checks the child process [s]."""
+REFILL_DELAY_S = 2.0
+"""A new standby worker is started on the first rerun at least this long after a solve ended, so
+its warm-up does not compete with drawing the results [s]."""
 
 
 # ---- cached pure computations ----------------------------------------------------------------------
@@ -42,6 +46,13 @@ def load_bundled(name: str | None) -> Any:
     return load_scenario(name)
 
 
+@st.cache_resource(show_spinner=False)
+def standby_pool() -> StandbyPool:
+    """One warm solve worker shared by all sessions of this server (imports and the default
+    scenario's recipe tables done before the user clicks Run)."""
+    return StandbyPool(ds.warm_up)
+
+
 # ---- state -----------------------------------------------------------------------------------------
 
 
@@ -55,6 +66,8 @@ def init_state() -> None:
     ss.setdefault("scenario_problems", [])
     ss.setdefault("solve_message", None)
     ss.setdefault("edit_count", 0)
+    if ss.job is None and time.monotonic() - ss.get("finished_at", 0.0) > REFILL_DELAY_S:
+        standby_pool().refill()
     if "scenario" not in ss:
         try:
             ss.scenario = load_bundled(None)
@@ -105,7 +118,8 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
     label = f"#{n} {ss.scenario_label}"
     solve = ss.get("solve_func") or ds.solve  # tests inject a stand-in (a module-level function)
     extra = {"marginal_values": True} if marginal_values else {}
-    ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label, **extra)
+    ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label,
+                            standby=standby_pool().take(), **extra)
     ss.solve_message = None
     log.info("started solve %s (pid %s)", label, ss.job.process.pid)
 
@@ -113,11 +127,16 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
 def _finish(job: SolveJob) -> None:
     ss = st.session_state
     ss.job = None
+    ss.finished_at = time.monotonic()  # the next worker is warmed later, not while results render
     if job.state is JobState.DONE:
         ss.plan = job.value
         ss.plan_label = job.label
         ss.plans[job.label] = job.value
-        ss.solve_message = ("success", f"{job.label}: {job.value.status} in {job.elapsed_s:.1f} s")
+        inner = (getattr(job.value, "timings", None) or {}).get("total")
+        detail = f" (planner {inner:.1f} s)" if inner is not None else ""
+        kind = "success" if job.value.has_solution else "warning"
+        ss.solve_message = (kind, f"{job.label}: {job.value.status} in {job.elapsed_s:.1f} s{detail}"
+                            + ("" if job.value.has_solution else f" — {job.value.message}"))
     elif job.state is JobState.CANCELLED:
         ss.solve_message = ("warning", f"{job.label}: cancelled after {job.elapsed_s:.1f} s")
     else:
@@ -198,3 +217,28 @@ def downloads(plan: Any, where: str, label: str | None = None) -> None:
         st.download_button("summary.json", lambda: _files(plan, key).summary_json,
                            file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=":material/download:",
                            mime="application/json")
+
+
+def _column_format(name: str) -> str | None:
+    lowered = name.lower()
+    if "usd" in lowered:
+        return "dollar"
+    if any(k in lowered for k in ("service_level", "share", "utilisation", "gap", "purity")):
+        return "percent"
+    return None
+
+
+def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
+    """``st.dataframe`` with readable number formats: USD columns as dollars, fractions as
+    percentages, other floats with two decimals."""
+    config: dict[str, Any] = {}
+    for col in getattr(frame, "columns", []):
+        dtype = frame[col].dtype
+        if dtype.kind not in "fi":
+            continue
+        fmt = _column_format(str(col))
+        if fmt is None and dtype.kind == "f":
+            fmt = "%.2f"
+        if fmt:
+            config[str(col)] = st.column_config.NumberColumn(format=fmt)
+    st.dataframe(frame, width="stretch", key=key, column_config=config, **kwargs)

@@ -19,13 +19,13 @@ else:
     left, right = st.columns(2)
     with left:
         st.subheader("By term")
-        st.dataframe(ds.cost_table(plan), width="stretch", key="cost_terms")
+        ui.table(ds.cost_table(plan), key="cost_terms")
     with right:
         st.subheader("By product")
-        st.dataframe(ds.kpi_frame(plan)[["units_delivered", "cost_usd", "cost_usd_per_delivered_unit"]],
-                     width="stretch", key="cost_products")
+        ui.table(ds.kpi_frame(plan)[["units_delivered", "cost_usd", "cost_usd_per_delivered_unit"]],
+                 key="cost_products")
     if not plan.marginal_values.empty:
         st.subheader("Marginal values")
         st.caption("Cost saved by one more unit of a resource.")
-        st.dataframe(plan.marginal_values, width="stretch")
+        ui.table(plan.marginal_values)
 ui.downloads(plan, "costs")

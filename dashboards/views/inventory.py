@@ -17,9 +17,9 @@ if not plan.has_solution:
 else:
     st.plotly_chart(charts.inventory_figure(plan), key="inventory_chart", width="stretch")
     st.caption("Bars: released stock at the end of each day, darker = fresher cohort. Lines: demand "
-               "and deliveries. Red bars below zero: shortages. Crosses: expired units.")
+               "and deliveries. Dark hatched bars below zero: shortages. Crosses: expired units.")
     st.subheader("Per product")
-    st.dataframe(ds.kpi_frame(plan), width="stretch", key="inventory_kpis")
+    ui.table(ds.kpi_frame(plan), key="inventory_kpis")
     tabs = st.tabs(["Shortages", "Expiries", "Deliveries", "Stock by cohort"])
     for tab, table in zip(tabs, (plan.shortages, plan.expiries, plan.deliveries, plan.inventory),
                           strict=True):
@@ -27,5 +27,5 @@ else:
             if table.empty:
                 st.caption("none")
             else:
-                st.dataframe(table, width="stretch")
+                ui.table(table)
 ui.downloads(plan, "inventory")

@@ -36,6 +36,8 @@ ui.solve_monitor()
 plan = st.session_state.get("plan")
 if plan is None:
     st.info("No plan yet. Press **Run optimiser**.")
+    # the fleet's empty schedule (also loads the charting code before the first plan arrives)
+    st.plotly_chart(charts.fleet_figure(scn), key="plan_gantt", width="stretch")
     st.stop()
 
 summary = ds.plan_overview(plan)
@@ -47,5 +49,5 @@ for start in range(0, len(summary), 4):
 
 st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
 with st.expander("All KPIs"):
-    st.dataframe(ds.kpi_frame(plan), width="stretch")
+    ui.table(ds.kpi_frame(plan))
 ui.downloads(plan, "plan")

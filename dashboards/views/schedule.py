@@ -21,8 +21,8 @@ else:
     st.caption("Bars are batch phases on one reactor unit (labelled with the phase); grey hatched "
                "bars are turnaround (cleaning and set-up). Hover a bar for the batch details.")
     with st.expander(f"Batches table ({plan.batches.index.nunique()} batch phases)"):
-        st.dataframe(plan.batches, width="stretch")
+        ui.table(plan.batches)
     if not plan.capacity.empty:
         st.subheader("Fleet")
-        st.dataframe(plan.capacity, width="stretch")
+        ui.table(plan.capacity)
 ui.downloads(plan, "schedule")

@@ -64,3 +64,9 @@ def test_no_solution_gives_explanatory_figures() -> None:
     plan = fakes.plan(status=PlanStatus.INFEASIBLE)
     assert not charts.inventory_figure(plan).data
     assert not charts.cost_figure(plan).data
+
+
+def test_fleet_figure_lists_every_usable_unit() -> None:
+    fig = charts.fleet_figure(fakes.scenario())
+    assert list(fig.data[0].y) == ["rocking-50L #1", "rocking-50L #2", "vrb-10L #1", "vrb-10L #2",
+                                   "vrb-10L #3"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bioplan.errors import InputError
-from bioplan.solve_job import JobState, SolveJob
+from bioplan.solve_job import JobState, SolveJob, StandbyPool
 from tests.dashboard import jobfuncs
 
 
@@ -41,3 +41,32 @@ def test_cancel_kills_the_process_and_polling_never_blocks() -> None:
     frozen = job.elapsed_s
     time.sleep(0.05)
     assert job.elapsed_s == frozen
+
+
+def test_standby_worker_runs_the_job_and_can_be_cancelled() -> None:
+    pool = StandbyPool(jobfuncs.slow_square, 1)  # the warm-up call is any importable function
+    pool.refill()
+    standby = pool.take()
+    assert standby is not None and pool.take() is None
+    job = SolveJob.start(jobfuncs.slow_square, 6, standby=standby).wait(60)
+    assert job.state is JobState.DONE and job.value == 36
+    assert job.process is standby
+
+    pool.refill()
+    standby = pool.take()
+    assert standby is not None
+    job = SolveJob.start(jobfuncs.slow_square, 2, delay_s=60, standby=standby)
+    job.cancel()
+    assert job.state is JobState.CANCELLED and not standby.is_alive()
+    pool.refill()
+    pool.close()
+
+
+def test_dead_standby_falls_back_to_a_fresh_process() -> None:
+    pool = StandbyPool()
+    pool.refill()
+    standby = pool.take()
+    assert standby is not None
+    standby.close()
+    job = SolveJob.start(jobfuncs.slow_square, 5, standby=standby).wait(60)
+    assert job.value == 25 and job.process is not standby
