@@ -1,0 +1,54 @@
+"""``Plan.write`` and ``Plan.summary`` on the hand-made plan (no solver needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bioplan.results import Plan, PlanStatus
+from tests.results import handmade
+
+
+def test_write_gives_one_csv_per_table_a_workbook_and_a_summary(tmp_path: Path) -> None:
+    plan = handmade.plan()
+    files = plan.write(tmp_path / "out")
+    names = {f.name for f in files}
+    assert {f"{t}.csv" for t in plan.tables()} | {"plan.xlsx", "summary.json"} == names
+    batches = pd.read_csv(tmp_path / "out" / "batches.csv", index_col="batch_id")
+    assert list(batches.columns[:4]) == ["product", "recipe", "phase", "reactor_type"]
+    assert batches.loc["R1", "medium_L"].sum() == pytest.approx(210.0)
+    deliveries = pd.read_csv(tmp_path / "out" / "deliveries.csv")
+    assert list(deliveries.columns) == ["day", "product", "cohort_day", "units"]
+    sheets = pd.read_excel(tmp_path / "out" / "plan.xlsx", sheet_name=None)
+    assert set(plan.tables()) == set(sheets)
+
+
+def test_summary_holds_the_documented_fields() -> None:
+    summary = handmade.plan().summary()
+    assert summary["status"] == "optimal"
+    assert summary["objective"] == pytest.approx(handmade.OBJECTIVE)
+    assert sum(summary["cost_breakdown"].values()) == pytest.approx(handmade.OBJECTIVE)
+    assert summary["units_delivered"] == {"rbc": 1.0, "platelet": 2.0}
+    assert summary["units_short"] == {"rbc": 0.0, "platelet": 1.0}
+    assert summary["units_expired"] == {"rbc": 0.0, "platelet": 1.0}
+    assert summary["shelf_life_days"] == {"rbc": 42, "platelet": 5}
+    assert summary["reactors_added"] == {"rocking-50L": 0, "stirred-500L": 1, "turbulent-8L": 0}
+    assert "solve_seconds" in summary
+    json.dumps(summary)  # JSON-safe
+
+
+def test_kpis_by_hand() -> None:
+    kpis = handmade.plan().kpis()
+    assert kpis.loc["platelet", "service_level"] == pytest.approx(2 / 3)
+    # rbc: 1 unit delivered, allocated costs 600 + 6300 + 2706 + 1540 + 310 + 600 = 12 056
+    assert kpis.loc["rbc", "cost_usd_per_delivered_unit"] == pytest.approx(12056.0)
+
+
+def test_a_plan_without_solution_still_writes_its_summary(tmp_path: Path) -> None:
+    plan = Plan(scenario=handmade.scenario(), status=PlanStatus.NO_SOLUTION, message="time limit")
+    plan.write(tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "no_solution" and summary["objective"] is None
