@@ -130,6 +130,8 @@ def test_plan_status_exit_codes(workdir: Path, monkeypatch: pytest.MonkeyPatch,
     outcome = _run(workdir)
     assert outcome.exit_code == code and outcome.run.status == str(status)
     assert outcome.run.exit_code == code
+    again = _run(workdir)  # a finished run is reported with its exit code, so alerts persist
+    assert again.reused and again.exit_code == code
 
 
 def test_planner_crash_is_recorded_failed_without_folder(workdir: Path,
