@@ -39,8 +39,10 @@ def run_cmd(
 ) -> None:
     """Plan once, unattended, and record the run in the run store.
 
-    Rolling horizon, outputs in an atomic run folder. Exit codes: 0 ok (or identical run already done), 2 bad input, 3 infeasible,
-    4 no solution in time, 5 time limit above the requested gap, 1 internal error, 143 SIGTERM."""
+    Keeps the previous plan's started batches (rolling horizon), writes the outputs into a new run folder atomically, and reports an earlier run with identical inputs instead of solving again.
+
+    Exit codes: 0 ok (or identical run already done), 1 internal error, 2 bad input, 3 infeasible, 4 no plan in time, 5 time limit with a plan above the requested gap, 143 terminated (SIGTERM).
+    """
     from bioplan.runs.config import load_run_config
     from bioplan.runs.logjson import configure_json_logging
     from bioplan.runs.runner import execute_run, terminate_on_signal
@@ -70,7 +72,8 @@ def history_cmd(
 ) -> None:
     """List runs, newest first.
 
-    Runs whose process died while marked running are marked failed first."""
+    Runs whose process died while marked running are marked failed first.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     st = _open_store(store)
@@ -155,9 +158,8 @@ def sweep_cmd(
 ) -> None:
     """Plan every point of a grid / Monte-Carlo sweep in parallel.
 
-    A failing point is recorded
-    with its error (status "error") and the others go on. Exits 0 when the sweep completed
-    (1 with --strict if a point failed), 2 for a bad sweep file."""
+    A failing point is recorded with its error (status "error") while the others go on. Exit codes: 0 the sweep completed (1 with --strict if any point failed), 2 bad sweep file or base scenario.
+    """
     from bioplan.sweep import load_sweep, summarise, sweep
 
     parsed = load_sweep(spec)
