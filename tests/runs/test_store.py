@@ -187,3 +187,18 @@ def test_a_run_reaped_by_mistake_still_records_its_result(store_url: str) -> Non
                      .values(status="failed", error="killed or crashed"))
     assert store.finish_run("alive", status="optimal", exit_code=0)
     assert store.get("alive").status == "optimal" and store.get("alive").error is None
+
+
+def test_runs_of_other_hosts_go_stale_by_heartbeat(store_url: str) -> None:
+    import datetime as dt
+
+    store = RunStore(store_url)
+    _start(store, "remote-fresh")
+    _start(store, "remote-silent")
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with store.engine.begin() as conn:
+        conn.execute(update(RunRow).values(hostname="another-host"))
+        conn.execute(update(RunRow).where(RunRow.run_id == "remote-silent").values(heartbeat_at=old))
+    assert not store.get("remote-fresh").stale
+    assert store.get("remote-silent").stale
+    assert store.reap_stale() == ["remote-silent"]

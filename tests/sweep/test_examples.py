@@ -67,3 +67,10 @@ def test_broken_base_scenario_is_a_bad_input_not_failed_points() -> None:
     with pytest.raises(InputError, match=r"horizon\.days"):
         bioplan.sweep({"scenario": "default", "overrides": {"horizon.days": -1},
                        "grid": {"demand.scale": [1, 2]}}, progress=False)
+
+
+def test_bad_dask_address() -> None:
+    import bioplan
+
+    with pytest.raises(InputError, match="not a Dask address"):
+        bioplan.sweep({"scenario": "default"}, dask="localhost:8786", progress=False)
