@@ -438,6 +438,10 @@ def compare_status(plans: Mapping[str, Plan | Mapping[str, Any]]) -> dict[str, s
     return {name: str(flat_kpis(p).get("status", "?")) for name, p in plans.items()}
 
 
+UNIT_NAMES = {"rbc": "RBC unit", "platelet": "platelet dose"}
+"""What one transfusion unit of each product is called."""
+
+
 def plan_overview(plan: Plan) -> list[tuple[str, str, str]]:
     """Headline figures as ``(label, formatted value, help)``: status and gap, total cost, cost per
     delivered unit by product, service level, expired units, reactors added."""
@@ -456,8 +460,9 @@ def plan_overview(plan: Plan) -> list[tuple[str, str, str]]:
     rows.append(("Service level", "—" if math.isnan(level) else f"{level:.1%}",
                  f"Delivered / demanded units over the horizon ({detail})."))
     for product, row in kpis.iterrows():
-        rows.append((f"Cost / {product} unit", money(row["cost_usd_per_delivered_unit"]),
-                     f"Allocated cost per delivered {product} unit [USD/unit]."))
+        unit = UNIT_NAMES.get(str(product), f"{product} unit")
+        rows.append((f"Cost / {unit}", money(row["cost_usd_per_delivered_unit"]),
+                     f"Allocated cost per delivered {unit} [USD/unit]."))
     rows.append(("Expired units", f"{float(kpis['units_expired'].sum()):,.1f}",
                  "Units that reached the end of their shelf life undelivered."))
     added = int(plan.capacity["units_added"].sum()) if not plan.capacity.empty else 0

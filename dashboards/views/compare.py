@@ -20,19 +20,24 @@ with left:
         "Plans from this session", list(session_plans), key="cmp_session",
         default=list(session_plans)[-2:],
         help="Every plan solved in this browser session, newest last.")
-with right, st.expander("Plans from the run store", expanded=False):
-    url = st.text_input("Store URL", value="", key="cmp_store_url",
-                        placeholder="default: $BIOPLAN_STORE_URL or sqlite:///runs/bioplan-runs.sqlite")
-    try:
-        runs = dict(ds.list_stored_runs(url or None))
-    except BioplanError as err:
-        runs = {}
-        st.caption(f"Run store unavailable: {err.describe()}")
-    except Exception as err:  # an unreachable database: the page still works without it
-        runs = {}
-        st.caption(f"Run store unavailable: {type(err).__name__}: {err}")
-    stored_ids = st.multiselect("Stored runs", list(runs), format_func=lambda r: runs[r],
-                                key="cmp_runs")
+with right:
+    use_store = st.toggle("Include runs from the run store", key="cmp_use_store",
+                          help="Runs recorded by `bioplan run` (SQLite file or PostgreSQL).")
+    stored_ids: list[str] = []
+    url = ""
+    if use_store:
+        url = st.text_input("Store URL", value="", key="cmp_store_url",
+                            placeholder="default: $BIOPLAN_STORE_URL or sqlite:///runs/bioplan-runs.sqlite")
+        try:
+            runs = dict(ds.list_stored_runs(url or None))
+        except BioplanError as err:
+            runs = {}
+            st.caption(f"Run store unavailable: {err.describe()}")
+        except Exception as err:  # an unreachable database: the page still works without it
+            runs = {}
+            st.caption(f"Run store unavailable: {type(err).__name__}: {err}")
+        stored_ids = st.multiselect("Stored runs", list(runs), format_func=lambda r: runs[r],
+                                    key="cmp_runs")
 
 chosen: dict = {name: session_plans[name] for name in picked}
 schedules: dict = {name: session_plans[name] for name in picked}

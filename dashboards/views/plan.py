@@ -47,6 +47,11 @@ for start in range(0, len(summary), 4):
     for col, (name, value, helptext) in zip(cols, summary[start:start + 4], strict=False):
         col.metric(name, value, help=helptext, border=True)
 
+if not plan.has_solution:
+    st.warning(f"**No plan: {plan.status}.** {plan.message}", icon=":material/warning:")
+    if plan.explanation is not None and not plan.explanation.empty:
+        st.markdown("**What falls short** (from an elastic re-solve):")
+        ui.table(plan.explanation, key="plan_explanation")
 st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
 with st.expander("All KPIs"):
     ui.table(ds.kpi_frame(plan))

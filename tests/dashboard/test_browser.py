@@ -3,8 +3,10 @@ and measure click-Run -> Gantt drawn (printed, not asserted; aim < 5 s)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +41,7 @@ def test_scenario_page_renders_in_chromium() -> None:
         page.goto(server.url)
         wait_app_idle(page)
         page.get_by_role("heading", name="Scenario").first.wait_for()
+        page.get_by_role("button", name="Validate & apply").wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "dashboard-scenario.png"), full_page=True)
         assert not watch.errors, watch.errors
@@ -74,9 +77,21 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
         (ARTIFACTS / "click-to-gantt.txt").write_text(report + "\n")
         wait_app_idle(page)
         page.screenshot(path=str(ARTIFACTS / "dashboard-plan.png"), full_page=True)
-        for title, shot in (("Schedule", "schedule"), ("Inventory", "inventory"), ("Costs", "costs"),
-                            ("Compare", "compare")):
+        # downloads are built on click: summary.json parses, the workbook is a zip (xlsx)
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name="summary.json").first.click()
+        summary = json.loads(Path(info.value.path()).read_text())
+        assert summary["status"] in ("optimal", "feasible")
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name="Excel workbook").first.click()
+        assert Path(info.value.path()).read_bytes()[:2] == b"PK"
+        wait_app_idle(page)
+        for title, ready in (("Schedule", ".st-key-schedule_gantt .js-plotly-plot"),
+                             ("Inventory", ".st-key-inventory_chart .js-plotly-plot"),
+                             ("Costs", ".st-key-cost_chart .js-plotly-plot"),
+                             ("Compare", "text=Pick two or more plans")):
             _nav(page, title)
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / f"dashboard-{shot}.png"), full_page=True)
+            page.locator(ready).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / f"dashboard-{title.lower()}.png"), full_page=True)
         assert not watch.errors, watch.errors

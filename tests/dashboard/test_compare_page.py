@@ -50,6 +50,7 @@ def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
                      batches=batches_to_records(plan.batches))
     store.dispose()
     at = compare_page({"#1 base": fakes.plan()})
+    at.toggle(key="cmp_use_store").set_value(True).run()
     at.text_input(key="cmp_store_url").set_value(url).run()
     runs = at.multiselect(key="cmp_runs")
     assert runs.options, "the stored run should be listed"

@@ -46,7 +46,7 @@ def test_run_shows_progress_then_kpis_and_gantt() -> None:
     labels = {m.label: m.value for m in at.metric}
     assert labels["Status"].startswith("optimal")
     assert labels["Reactors added"] == "1"
-    assert "Cost / rbc unit" in labels and "Service level" in labels
+    assert "Cost / RBC unit" in labels and "Service level" in labels
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {t["name"] for t in spec["data"]} >= {"rbc", "platelet"}
     assert len(at.get("download_button")) == 3

@@ -65,3 +65,24 @@ def test_result_pages_explain_infeasible_plans(page: str) -> None:
     plan.batches = plan.batches.iloc[0:0]
     at = open_page(page, plan)
     assert at.warning, "an infeasible plan should be explained"
+
+
+def test_plan_page_explains_an_infeasible_plan() -> None:
+    import pandas as pd
+
+    plan = fakes.plan(status=PlanStatus.INFEASIBLE)
+    plan.batches = plan.batches.iloc[0:0]
+    plan.message = "platelet demand cannot be met on days 3-5"
+    plan.explanation = pd.DataFrame({"resource": ["vrb-10L units"], "short_by": [2.0]},
+                                    index=pd.Index(["platelet"], name="product"))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["scenario"] = plan.scenario
+    at.session_state["scenario_label"] = "tiny"
+    at.session_state["plan"] = plan
+    at.session_state["plan_label"] = "#1 tiny"
+    at.run()
+    at.switch_page("views/plan.py").run()
+    assert not at.exception, at.exception
+    assert any("days 3-5" in w.value for w in at.warning)
+    assert at.dataframe[0].value.loc["platelet", "resource"] == "vrb-10L units"
+    assert {m.label for m in at.metric} == {"Status", "Gap"}
