@@ -24,13 +24,18 @@ log = logging.getLogger(__name__)
 
 def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False) -> SolveResult:
     """Build the model from ``data`` and solve it in this process."""
+    import gc
+
     from bioplan.optimisation.model import build_model
-    from bioplan.optimisation.solve import solve_model
+    from bioplan.optimisation.solve import compile_for_highs, solve_compiled
 
     t0 = time.perf_counter()
     m = build_model(data, elastic=elastic)
     t1 = time.perf_counter()
-    result = solve_model(m, options)
+    compiled = compile_for_highs(m, options.save_lp)
+    del m  # free the Pyomo model before HiGHS allocates its own
+    gc.collect()
+    result = solve_compiled(compiled, options)
     result.timings["build"] = t1 - t0
     result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result

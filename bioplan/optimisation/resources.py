@@ -8,7 +8,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.terms import elastic_slack, linear
+from bioplan.optimisation.terms import elastic_slack, linear, total
 
 
 def add_starting_material_constraints(m: Any, data: PlanData) -> None:
@@ -46,37 +46,53 @@ def add_starting_material_constraints(m: Any, data: PlanData) -> None:
 def add_media_prep_constraints(m: Any, data: PlanData) -> None:
     """Medium prepared per day within the preparation capacity.
 
-    ``Σ_{(j,k)} (μ_{jk} / D_k) Σ_{d = τ−o_k−D_k+1}^{τ−o_k} x[j,d] + F[τ] ≤ C (+ e[τ])``
+    The daily medium rate of phases is first summed per phase length and start day (an exact
+    substitution that keeps the matrix sparse: each slot enters one rate row per phase instead of
+    one capacity row per culture day), then counted over the days the phases run::
+
+        r[D,d] = Σ_{(j,k): D_k=D} (μ_{jk} / D) · x[j, d − o_k]
+        Σ_D Σ_{d=τ−D+1}^{τ} r[D,d] + F[τ] ≤ C (+ e[τ])
 
     - ``μ_{jk}`` medium of phase k per product unit of option j [L/unit], spread evenly over the
-      phase's ``D_k`` culture days [day], which start ``o_k`` days after seeding [day];
+      phase's ``D`` culture days [day], which start ``o_k`` days after seeding [day];
     - ``x[j,d]`` product units of the batches of option j seeded on day d [unit];
+    - ``r[D,d]`` medium per day of the phases of length D started on day d [L/day];
     - ``F[τ]`` medium of fixed batches [L/day]; ``C`` preparation capacity [L/day];
     - ``e[τ]`` extra litres needed (elastic re-solve only) [L/day].
     """
     if data.media_prep_capacity is None:
         return
     horizon = data.horizon_days
-    rows: dict[int, tuple[list[float], list[Any]]] = defaultdict(lambda: ([], []))
+    starts: dict[tuple[int, int], tuple[list[float], list[Any]]] = defaultdict(lambda: ([], []))
     for s in m.SLOT:
         opt = data.options[data.slot_option[s]]
         d = int(data.slot_day[s])
         for ph in opt.phases:
-            if ph.days <= 0 or ph.medium_L_per_unit <= 0:
+            start = d + ph.offset_days
+            if ph.days <= 0 or ph.medium_L_per_unit <= 0 or start >= horizon:
                 continue
-            per_day = ph.medium_L_per_unit / ph.days
-            for tau in range(d + ph.offset_days, min(d + ph.offset_days + ph.days, horizon)):
-                coefs, variables = rows[tau]
-                coefs.append(per_day)
-                variables.append(m.slot_units[s])
+            coefs, variables = starts[(ph.days, start)]
+            coefs.append(ph.medium_L_per_unit / ph.days)
+            variables.append(m.slot_units[s])
+    m.MEDIA_START = pyo.Set(initialize=sorted(starts), dimen=2, ordered=True)
+    m.media_rate = pyo.Var(m.MEDIA_START, domain=pyo.NonNegativeReals)
+
+    def rate(m: Any, length: int, d: int) -> Any:
+        coefs, variables = starts[(length, d)]
+        return linear([*coefs, -1.0], [*variables, m.media_rate[length, d]]) == 0
+
+    m.media_rate_sum = pyo.Constraint(m.MEDIA_START, rule=rate)
+    rows: dict[int, list[Any]] = defaultdict(list)
+    for (length, d) in m.MEDIA_START:
+        for tau in range(d, min(d + length, horizon)):
+            rows[tau].append(m.media_rate[length, d])
     m.MEDIA_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
     slack = elastic_slack(m, "media_extra_L", m.MEDIA_DAY)
     fixed = data.fixed_medium
     cap = float(data.media_prep_capacity)
 
     def rule(m: Any, tau: int) -> Any:
-        coefs, variables = rows[tau]
-        body = linear(coefs, variables, float(fixed[tau]) if fixed is not None else 0.0)
+        body = total(rows[tau], float(fixed[tau]) if fixed is not None else 0.0)
         return body <= (cap + slack[tau] if slack is not None else cap)
 
     m.media_prep = pyo.Constraint(m.MEDIA_DAY, rule=rule)

@@ -153,21 +153,54 @@ def _clean(name: str) -> str:
 
 def solve_model(m: Any, options: SolveOptions) -> SolveResult:
     """Compile ``m``, solve it with a fresh HiGHS and read back the values."""
+    compiled = compile_for_highs(m, options.save_lp)
+    result = solve_compiled(compiled, options)
+    return result
+
+
+@dataclass
+class Compiled:
+    """A model as HiGHS input plus what is needed to read its solution back (no Pyomo objects,
+    so the Pyomo model can be freed before HiGHS runs)."""
+
+    lp: Any
+    keys: list[tuple[str, Any]]
+    """(component name, index) of every column."""
+    facts: dict[str, Any]
+    seconds: float
+
+
+def compile_for_highs(m: Any, save_lp: str | None = None) -> Compiled:
+    """Compile ``m`` to a ``HighsLp``; write it to ``save_lp`` (``.lp``/``.mps``) if given."""
+    t0 = time.perf_counter()
+    lp, columns, facts = compile_model(m)
+    if save_lp:
+        import highspy
+
+        _name_model(lp, columns, m)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(lp)
+        Path(save_lp).parent.mkdir(parents=True, exist_ok=True)
+        h.writeModel(str(save_lp))
+    keys = [(v.parent_component().local_name, v.index()) for v in columns]
+    return Compiled(lp, keys, facts, time.perf_counter() - t0)
+
+
+def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
+    """Solve a compiled model with a fresh HiGHS and read back the values."""
     import highspy
 
     t0 = time.perf_counter()
-    lp, columns, facts = compile_model(m)
+    lp, keys, facts = compiled.lp, compiled.keys, compiled.facts
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))
     h.passModel(lp)
-    if options.save_lp:
-        _name_model(lp, columns, m)
-        h.passModel(lp)
-        Path(options.save_lp).parent.mkdir(parents=True, exist_ok=True)
-        h.writeModel(str(options.save_lp))
+    compiled.lp = None  # HiGHS holds its own copy
+    del lp
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
@@ -203,18 +236,18 @@ def solve_model(m: Any, options: SolveOptions) -> SolveResult:
         result.bound = bound
         result.gap = relative_gap(objective, bound) if mip else 0.0
         values = np.asarray(h.getSolution().col_value)
-        result.values = _values(columns, values)
+        result.values = _values(keys, values)
     t3 = time.perf_counter()
-    result.timings = {"transfer": t1 - t0, "solve": t2 - t1, "extract": t3 - t2}
+    result.timings = {"transfer": compiled.seconds + t1 - t0, "solve": t2 - t1, "extract": t3 - t2}
     result.facts = facts
     return result
 
 
-def _values(columns: list[Any], values: np.ndarray) -> dict[str, dict[Any, float]]:
+def _values(keys: list[tuple[str, Any]], values: np.ndarray) -> dict[str, dict[Any, float]]:
     out: dict[str, dict[Any, float]] = {}
     for j in np.flatnonzero(np.abs(values) > 1e-9):
-        var = columns[j]
-        out.setdefault(var.parent_component().local_name, {})[var.index()] = float(values[j])
+        name, index = keys[j]
+        out.setdefault(name, {})[index] = float(values[j])
     return out
 
 
