@@ -382,8 +382,12 @@ class Validity(_Strict):
     """Shortest protocol [days] the calibration supports."""
     total_days_max: int = Field(ge=0)
     """Longest protocol [days] the calibration supports."""
+    concentration_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    """Factor -> (low, high) concentration [factor unit] the card was built for."""
+    density_setpoint_range_cells_per_mL: tuple[float, float] | None = None
+    """(low, high) density set-points [cells/mL] the card was built for."""
     notes: str = ""
-    """Ranges of concentrations, densities and sources the card was built for."""
+    """Sources, vessels and anything else the ranges above do not say."""
 
 
 class YieldCard(_Strict):
@@ -469,6 +473,9 @@ class YieldCard(_Strict):
                     f"platelet_release.from_stage {src!r} must be a stage whose only transit "
                     f"target is the product stage {products[0]!r}"
                 )
+        unknown_ranges = [f for f in self.validity.concentration_ranges if f not in self.factors]
+        if unknown_ranges:
+            raise ValueError(f"validity.concentration_ranges: unknown factor(s) {unknown_ranges}")
         phase_names = [p.name for p in self.protocol]
         if len(set(phase_names)) != len(phase_names):
             raise ValueError("phase names must be unique")

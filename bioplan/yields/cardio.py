@@ -21,15 +21,20 @@ class _Pair(list):  # type: ignore[type-arg]
     """A [value, source] pair, emitted in flow style."""
 
 
+class _Flow(list):  # type: ignore[type-arg]
+    """A short list (a range), emitted in flow style."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
 
-def _pair(dumper: yaml.SafeDumper, data: _Pair) -> yaml.Node:
+def _pair(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(data), flow_style=True)
 
 
 _Dumper.add_representer(_Pair, _pair)
+_Dumper.add_representer(_Flow, _pair)
 
 
 def _compact(node: Any) -> Any:
@@ -39,6 +44,8 @@ def _compact(node: Any) -> Any:
             v = int(v) if float(v).is_integer() and abs(v) < 1e6 else float(f"{v:.10g}")
             return _Pair([v, node["source"]])
         return {k: _compact(v) for k, v in node.items() if v not in (None, [], {}, "")}
+    if isinstance(node, tuple):
+        return _Flow([_compact(v) for v in node])
     if isinstance(node, list):
         return [_compact(v) for v in node]
     if isinstance(node, float):

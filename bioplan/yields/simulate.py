@@ -134,6 +134,37 @@ def _days_settings(card: YieldCard, base: dict[str, float], days: int) -> dict[s
     return out
 
 
+def _validity_warnings(ps: ParamSpace, theta: np.ndarray, total_days: int) -> list[str]:
+    """Where the simulated protocol leaves the card's declared validity range."""
+    v = ps.card.validity
+    out = []
+    if not v.total_days_min <= total_days <= v.total_days_max:
+        out.append(
+            f"{total_days} culture days is outside the card's validity range "
+            f"{v.total_days_min}-{v.total_days_max} days"
+        )
+    for ph in ps.card.protocol:
+        if theta[0, ps.col(f"{ph.name}.days")] == 0:
+            continue
+        for f, (lo, hi) in v.concentration_ranges.items():
+            conc = float(theta[0, ps.col(f"{ph.name}.{f}")])
+            if conc and not lo <= conc <= hi:
+                unit = ps.card.factors[f].unit
+                out.append(
+                    f"{ph.name}.{f} = {conc:g} {unit} is outside the card's validity range "
+                    f"{lo:g}-{hi:g} {unit}"
+                )
+        if v.density_setpoint_range_cells_per_mL is not None:
+            lo, hi = v.density_setpoint_range_cells_per_mL
+            sp = float(theta[0, ps.col(f"{ph.name}.density_setpoint")])
+            if not lo <= sp <= hi:
+                out.append(
+                    f"{ph.name}.density_setpoint = {sp:g} cells/mL is outside the card's validity "
+                    f"range {lo:g}-{hi:g} cells/mL"
+                )
+    return out
+
+
 def _integral_matrix(A: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
     """(expm(A t), ∫_0^t expm(A s) ds) exactly, via the block matrix [[A, 0], [I, 0]]."""
     k = A.shape[0]
@@ -260,13 +291,7 @@ def simulate(
         course["volume_L"] = res.course_volume_L[0] * seed_cells
         course.index = pd.RangeIndex(len(course), name="day")
 
-    warnings = []
-    total = int(res.days.sum())
-    if not c.validity.total_days_min <= total <= c.validity.total_days_max:
-        warnings.append(
-            f"{total} culture days is outside the card's validity range "
-            f"{c.validity.total_days_min}-{c.validity.total_days_max} days"
-        )
+    warnings = _validity_warnings(ps, theta, int(res.days.sum()))
     for w in warnings:
-        log.warning("%s: %s", c.name, w)
+        log.info("%s: %s", c.name, w)  # callers show Simulation.warnings (the CLI on stderr)
     return Simulation(c, float(seed_cells), sets, unit, phases, per_seed, course, warnings)

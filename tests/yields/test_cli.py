@@ -57,3 +57,12 @@ def test_bad_set_syntax_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "mk-cb-tpo", "--set", "maturationTPO"]) == 2
     err = capsys.readouterr().err
     assert "PHASE.FACTOR=VALUE" in err and "Traceback" not in err
+
+
+def test_out_of_range_setting_warns_on_stderr_and_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "erythroid-cb-giarratana", "--set", "expansion.EPO=50"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: expansion.EPO = 50 U/mL is outside" in captured.err
+    assert "Traceback" not in captured.err

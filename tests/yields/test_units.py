@@ -106,3 +106,15 @@ def test_outputs_scale_linearly_with_seed() -> None:
     for col in ("cells_total", "medium_L", "peak_volume_L", "EPO_kU"):
         assert (b.phases[col] / a.phases[col]).to_numpy() == pytest.approx(3.0, rel=1e-12)
     assert a.per_seed == pytest.approx(b.per_seed, rel=1e-12)
+
+
+def test_validity_warnings() -> None:
+    from bioplan.yields import list_cards
+
+    for name in list_cards():  # the default protocols lie inside their own validity ranges
+        assert simulate(name).warnings == [], name
+    sim = simulate("erythroid-cb-giarratana", settings={"expansion.EPO": 50.0, "epo.days": 30})
+    assert any("expansion.EPO = 50 U/mL" in w and "0.5-10" in w for w in sim.warnings)
+    assert any("48 culture days" in w for w in sim.warnings)  # 8 + 30 + 10
+    low = simulate("mk-cb-tpo", settings={"expansion.density_setpoint": 1e4})
+    assert any("expansion.density_setpoint" in w for w in low.warnings)
