@@ -135,3 +135,20 @@ def test_more_days_at_zero_proliferation_never_increase_product(name: str) -> No
         assert np.all(np.diff(pot) <= 1e-9 * pot[:-1] + 1e-300), ph.name
         assert np.all(seg[:, prod] <= pot[0] * (1 + 1e-9))
         start += int(days[j])
+
+
+@pytest.mark.parametrize("name", MEGAKARYOCYTIC)
+def test_platelets_per_mk_rise_with_ploidy_and_shear(name: str) -> None:
+    card = load_card(name)
+    ps = param_space(card)
+    theta = ps.theta(2)
+    theta[1, ps.col("platelets.mean_ploidy_N")] *= 2  # twice the ploidy
+    out = run_batch(ps, theta).x_end[:, -1, card.stage_names.index(card.product_stage)]
+    assert out[1] == pytest.approx(2 * out[0], rel=1e-9)  # ploidy exponent 1 in both cards
+    # a turbulent maturation vessel releases more platelets than a static one
+    data = card.model_dump()
+    data["protocol"][-1]["shear_class"] = "static"
+    static = YieldCard.model_validate(data)
+    data["protocol"][-1]["shear_class"] = "turbulent"
+    turbulent = YieldCard.model_validate(data)
+    assert _product(turbulent) > 3 * _product(static)
