@@ -327,6 +327,8 @@ class SolveJob:
 
     def _finish(self) -> None:
         self.finished = time.monotonic()
-        self.process.join(1)
+        # no waiting here: a worker that has written its result may take a moment to shut down
+        # (Pyomo and HiGHS loaded); is_alive() reaps it later
+        self.process.is_alive()
         for path in (self.result_path, Path(f"{self.result_path}.tmp")):
             path.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from bioplan.solve_job import JobState, SolveJob, StandbyPool
 
 log = logging.getLogger("bioplan.dashboard")
 
-POLL_S = 0.25
+POLL_S = 0.1
 """How often the solve monitor checks the child process [s]."""
 REFILL_DELAY_S = 2.0
 """A new standby worker is started on the first rerun at least this long after a solve ended, so
