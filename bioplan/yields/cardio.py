@@ -33,7 +33,20 @@ def _pair(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(data), flow_style=True)
 
 
+def _float(dumper: yaml.SafeDumper, value: float) -> yaml.Node:
+    """Large and tiny numbers in scientific notation that YAML reads back as floats (1.0e+11)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return dumper.represent_float(value)
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-4):
+        mant, exp = f"{value:.9e}".split("e")
+        mant = mant.rstrip("0")
+        mant = mant + "0" if mant.endswith(".") else mant
+        return dumper.represent_scalar("tag:yaml.org,2002:float", f"{mant}e{int(exp):+d}")
+    return dumper.represent_float(value)
+
+
 _Dumper.add_representer(_Pair, _pair)
+_Dumper.add_representer(float, _float)
 _Dumper.add_representer(_Flow, _pair)
 
 
