@@ -165,6 +165,11 @@ CASES: dict[str, tuple[Callable[[], Plan], str]] = {
         lambda: _set_plan(handmade.plan(), "occupancy", (5, "stirred-500L"), 0, "units_busy"),
         "day 5 stirred-500L: units_busy 0 but the batches keep 1 units busy",
     ),
+    "units available ignores maintenance": (
+        lambda: _set_plan(handmade.plan(), "occupancy", (10, "turbulent-8L"), 2,
+                          "units_available"),
+        "day 10 turbulent-8L: units_available 2, expected 1 (fleet 2, 1 in maintenance)",
+    ),
     "more units added than allowed": (
         lambda: _set_plan(handmade.plan(), "capacity", "stirred-500L", 2, "units_added"),
         "stirred-500L: units_added 2 is not a whole number in 0..1",
