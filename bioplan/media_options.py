@@ -116,16 +116,26 @@ def options_from_recipes(recipes: pd.DataFrame, scenario: Scenario) -> pd.DataFr
     out["efficient"] = pareto_efficient(out[list(CRITERIA)].to_numpy(dtype=float))
     out = out.sort_values(["cost_usd_per_unit", "days"])
     out.attrs["product"] = product
+    out.attrs["source"] = _source_of(str(recipes["card"].iloc[0]), scenario)
     out.attrs["unhosted_vessel_classes"] = unhosted_vessel_classes(recipes, scenario)
     return out
 
 
-def _usd_per_seed_cell(card: str, scenario: Scenario) -> float:
-    """Cost of one seed cell from the first scenario source that feeds ``card`` (0 if none)."""
-    for source in scenario.sources.values():
+def _source_of(card: str, scenario: Scenario) -> str | None:
+    """Name of the first scenario source that feeds ``card``."""
+    for name, source in scenario.sources.items():
         if any(_same_card(ref, card) for ref in source.cards):
-            return source.cost_usd_per_lot / source.cells_per_lot
-    return 0.0
+            return name
+    return None
+
+
+def _usd_per_seed_cell(card: str, scenario: Scenario) -> float:
+    """Cost of one seed cell from the scenario source that feeds ``card`` (0 if none)."""
+    name = _source_of(card, scenario)
+    if name is None:
+        return 0.0
+    source = scenario.sources[name]
+    return source.cost_usd_per_lot / source.cells_per_lot
 
 
 def _reactor_days(rec: pd.Series, seed_per_unit: float, scenario: Scenario) -> float:

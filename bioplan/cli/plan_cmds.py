@@ -230,6 +230,8 @@ def media_command(
     product = options.attrs.get("product", "unit")
     typer.echo(f"card {card}: {len(options)} recipes, {int(options['efficient'].sum())} "
                f"efficient (prices and reactors from scenario {sc.name}; per {product} unit)")
+    if options.attrs.get("source") is None:
+        typer.echo(f"note: no source of {sc.name} feeds this card: starting material is not costed")
     for vessel in options.attrs.get("unhosted_vessel_classes", []):
         typer.echo(f"note: no reactor type of {sc.name} hosts vessel class {vessel!r} "
                    "(reactor-days unknown)")

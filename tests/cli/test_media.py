@@ -74,6 +74,8 @@ def test_unhosted_vessel_class_gives_unknown_reactor_days() -> None:
     options = media_options("mk-imkcl-vermes", sc)
     assert options["reactor_days_per_unit"].isna().all()
     assert "VerMES" in options.attrs["unhosted_vessel_classes"]
+    assert options.attrs["source"] is None
+    assert (options["starting_material_usd_per_unit"] == 0).all()
 
 
 def test_media_command_prints_the_efficient_recipes(capsys: pytest.CaptureFixture[str]) -> None:
