@@ -94,13 +94,17 @@ def options_from_recipes(recipes: pd.DataFrame, scenario: Scenario) -> pd.DataFr
     out["basal_medium_usd_per_unit"] = (seed_per_unit * recipes["medium_L_per_seed_cell"]
                                         * scenario.media.basal_price_usd_per_L)
     cytokines = pd.Series(0.0, index=recipes.index)
+    unpriced = []
     for column in recipes.columns:
         match = _CYTOKINE.match(str(column))
         if match is None:
             continue
         prices = (scenario.media.cytokine_price_usd_per_kU if match["unit"] == "kU"
                   else scenario.media.cytokine_price_usd_per_mg)
-        cytokines += recipes[column].fillna(0.0).astype(float) * prices.get(match["factor"], 0.0)
+        amount = recipes[column].fillna(0.0).astype(float)
+        if match["factor"] not in prices and (amount > 0).any():
+            unpriced.append(f"{match['factor']} ({match['unit']})")
+        cytokines += amount * prices.get(match["factor"], 0.0)
     out["cytokines_usd_per_unit"] = seed_per_unit * cytokines
     out["cost_usd_per_unit"] = out[["starting_material_usd_per_unit", "basal_medium_usd_per_unit",
                                     "cytokines_usd_per_unit"]].sum(axis=1, min_count=3)
@@ -117,6 +121,7 @@ def options_from_recipes(recipes: pd.DataFrame, scenario: Scenario) -> pd.DataFr
     out = out.sort_values(["cost_usd_per_unit", "days"])
     out.attrs["product"] = product
     out.attrs["source"] = _source_of(str(recipes["card"].iloc[0]), scenario)
+    out.attrs["unpriced_cytokines"] = unpriced
     out.attrs["unhosted_vessel_classes"] = unhosted_vessel_classes(recipes, scenario)
     return out
 

@@ -232,6 +232,8 @@ def media_command(
                f"efficient (prices and reactors from scenario {sc.name}; per {product} unit)")
     if options.attrs.get("source") is None:
         typer.echo(f"note: no source of {sc.name} feeds this card: starting material is not costed")
+    for factor in options.attrs.get("unpriced_cytokines", []):
+        typer.echo(f"note: {sc.name} has no price for {factor}: costed at 0")
     for vessel in options.attrs.get("unhosted_vessel_classes", []):
         typer.echo(f"note: no reactor type of {sc.name} hosts vessel class {vessel!r} "
                    "(reactor-days unknown)")

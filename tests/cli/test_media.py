@@ -75,6 +75,7 @@ def test_unhosted_vessel_class_gives_unknown_reactor_days() -> None:
     assert options["reactor_days_per_unit"].isna().all()
     assert "VerMES" in options.attrs["unhosted_vessel_classes"]
     assert options.attrs["source"] is None
+    assert options.attrs["unpriced_cytokines"] == ["DOX (mg)"]
     assert (options["starting_material_usd_per_unit"] == 0).all()
 
 
