@@ -131,3 +131,18 @@ def test_plan_of_each_named_scenario_passes_the_checker(name: str, combo: str) -
         return
     assert plan.has_solution, plan.message
     assert check_plan(plan) == []
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_card_is_fed_priced_and_hosted(name: str) -> None:
+    """Each card of a shipped scenario has a source, a price for every cytokine it uses and a
+    reactor type for every vessel class (otherwise it is silently costed at 0 or skipped)."""
+    from bioplan.media_options import options_from_recipes
+
+    sc = load_scenario(name)
+    table = sc.recipe_table()
+    for card, recipes in table.groupby("card"):
+        options = options_from_recipes(recipes.drop(columns=["source"]), sc)
+        assert options.attrs["source"] is not None, f"{name}: nothing feeds {card}"
+        assert options.attrs["unpriced_cytokines"] == [], f"{name}: {card}"
+        assert options.attrs["unhosted_vessel_classes"] == [], f"{name}: {card}"
