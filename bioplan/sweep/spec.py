@@ -1,6 +1,6 @@
 """Sweep files: a grid and/or a Monte-Carlo sample over scenario parameters.
 
-Example (``models/scenarios/sweep-example.yaml``)::
+Example (like ``models/scenarios/sweep-example.yaml``)::
 
     scenario: default                    # scenario file (relative to this file) or shipped name
     overrides: {horizon.days: 28}        # applied to every point
@@ -11,12 +11,12 @@ Example (``models/scenarios/sweep-example.yaml``)::
       seed: 7
       parameters:
         media.cytokine_price_usd_per_kU.EPO: {dist: uniform, low: 8, high: 15}
-        yield:cb-erythroid:expansion.rate: {dist: card}   # the card's lot-to-lot variability
+        yield:erythroid-cb-giarratana:stages.EP.proliferation_per_day: {dist: card}
     solver: {time_limit_s: 20, mip_gap: 0.01, threads: 1}
 
 A parameter is a dotted scenario path (any field, see ``bioplan.scenario``), or a yield-card
-parameter written ``yield:<card>:<dotted parameter>`` (see ``bioplan.yields``), which is set on a
-copy of the card for that point. Distributions: ``uniform`` (low, high), ``normal`` (mean, sd),
+parameter written ``yield:<card>:<dotted parameter>`` (paths of ``bioplan.yields.kinetics``): the
+card's recipes are re-evaluated with that value for the point (``bioplan.sweep.yields_bridge``). Distributions: ``uniform`` (low, high), ``normal`` (mean, sd),
 ``lognormal`` (median, cv), ``triangular`` (low, mode, high), ``choice`` (values), each with
 optional ``min``/``max`` clipping, and ``card`` (yield parameters only: the card's own
 ``variability`` entry for that parameter).
