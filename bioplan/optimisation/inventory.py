@@ -45,7 +45,7 @@ def add_cohort_constraints(m: Any, data: PlanData) -> None:
     def rule(m: Any, p: str, c: int) -> Any:
         made = release.get((p, c), [])
         body = total([*out.get((p, c), []), m.cohort_left[p, c]])
-        return body == linear([1.0] * len(made), made, data.products[p].fixed_release.get(c, 0.0))
+        return body == total(made, data.products[p].fixed_release.get(c, 0.0))
 
     m.cohort_balance = pyo.Constraint(m.COHORT, rule=rule)
 

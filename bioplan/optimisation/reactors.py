@@ -8,7 +8,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.terms import elastic_slack, linear
+from bioplan.optimisation.terms import elastic_slack, total
 
 
 def add_batch_size_constraints(m: Any, data: PlanData) -> None:
@@ -66,7 +66,7 @@ def add_occupancy_constraints(m: Any, data: PlanData) -> None:
     def rule(m: Any, t: str, tau: int) -> Any:
         rd = data.reactors[t]
         terms = rows[(t, tau)]
-        body = linear([1.0] * len(terms), terms, float(rd.fixed_busy[tau]))
+        body = total(terms, float(rd.fixed_busy[tau]))
         cap = rd.owned - float(rd.down[tau]) + m.reactor_added[t]
         if slack is not None:
             cap = cap + slack[t, tau]

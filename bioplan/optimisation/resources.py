@@ -126,7 +126,7 @@ def add_labour_constraints(m: Any, data: PlanData) -> None:
 
     def rule(m: Any, tau: int) -> Any:
         terms = rows[tau]
-        body = linear([1.0] * len(terms), terms, float(fixed[tau]) if fixed is not None else 0.0)
+        body = total(terms, float(fixed[tau]) if fixed is not None else 0.0)
         return body <= (limit + slack[tau] if slack is not None else limit)
 
     m.labour = pyo.Constraint(m.LABOUR_DAY, rule=rule)

@@ -17,8 +17,12 @@ def linear(coefs: Sequence[float], variables: Sequence[Any], constant: float = 0
 
 
 def total(variables: Iterable[Any], constant: float = 0.0) -> Any:
-    """``constant + Σ variables`` (unit coefficients)."""
-    args: list[Any] = [MonomialTermExpression((1.0, v)) for v in variables]
+    """``constant + Σ variables`` (unit coefficients).
+
+    Bare variables are valid ``LinearExpression`` arguments and cost nothing to wrap, unlike
+    monomials (~2 µs each): most rows of the model are unit-coefficient sums.
+    """
+    args: list[Any] = list(variables)
     if constant:
         args.append(float(constant))
     return LinearExpression(args)
