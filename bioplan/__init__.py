@@ -31,7 +31,7 @@ _EXPORTS: dict[str, str] = {
     "plan": "bioplan.planning",
     "Plan": "bioplan.results",
     "check_plan": "bioplan.results",
-    "sweep": "bioplan.sweep",
+    "sweep": "bioplan.sweeps",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

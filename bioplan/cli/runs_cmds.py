@@ -160,7 +160,7 @@ def sweep_cmd(
 
     A failing point is recorded with its error (status "error") while the others go on. Exit codes: 0 the sweep completed (1 with --strict if any point failed), 2 bad sweep file or base scenario.
     """
-    from bioplan.sweep import load_sweep, summarise, sweep
+    from bioplan.sweeps import load_sweep, summarise, sweep
 
     parsed = load_sweep(spec)
     table = sweep(parsed, out_dir=out, dask=dask, max_workers=workers,

@@ -25,8 +25,8 @@ import yaml
 from tqdm.auto import tqdm
 
 from bioplan.errors import InputError
-from bioplan.sweep.point import ERROR_STATUS, PointTask, evaluate_point, param_columns
-from bioplan.sweep.spec import SweepSpec, load_sweep, spec_from_dict
+from bioplan.sweeps.point import ERROR_STATUS, PointTask, evaluate_point, param_columns
+from bioplan.sweeps.spec import SweepSpec, load_sweep, spec_from_dict
 
 log = logging.getLogger(__name__)
 

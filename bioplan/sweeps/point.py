@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bioplan.sweep.spec import YIELD_PREFIX, _CardDraw
+from bioplan.sweeps.spec import YIELD_PREFIX, _CardDraw
 
 ERROR_STATUS = "error"
 
@@ -47,7 +47,7 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
         scenario = _load(task, overrides)
         yield_values = {k: v for k, v in values.items() if k.startswith(YIELD_PREFIX)}
         if yield_values:
-            from bioplan.sweep.yields_bridge import perturbed_recipe_overrides
+            from bioplan.sweeps.yields_bridge import perturbed_recipe_overrides
 
             recipe_overrides, used = perturbed_recipe_overrides(scenario, yield_values)
             values.update(used)

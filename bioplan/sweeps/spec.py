@@ -16,7 +16,7 @@ Example (like ``models/scenarios/sweep-example.yaml``)::
 
 A parameter is a dotted scenario path (any field, see ``bioplan.scenario``), or a yield-card
 parameter written ``yield:<card>:<dotted parameter>`` (paths of ``bioplan.yields.kinetics``): the
-card's recipes are re-evaluated with that value for the point (``bioplan.sweep.yields_bridge``). Distributions: ``uniform`` (low, high), ``normal`` (mean, sd),
+card's recipes are re-evaluated with that value for the point (``bioplan.sweeps.yields_bridge``). Distributions: ``uniform`` (low, high), ``normal`` (mean, sd),
 ``lognormal`` (median, cv), ``triangular`` (low, mode, high), ``choice`` (values), each with
 optional ``min``/``max`` clipping, and ``card`` (yield parameters only: the card's own
 ``variability`` entry for that parameter).

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from bioplan.errors import InputError
-from bioplan.sweep.spec import YIELD_PREFIX, _CardDraw
+from bioplan.sweeps.spec import YIELD_PREFIX, _CardDraw
 
 
 def split_key(key: str) -> tuple[str, str]:

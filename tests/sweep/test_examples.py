@@ -9,9 +9,9 @@ from bioplan.paths import scenarios_dir
 from bioplan.runs.config import load_run_config
 from bioplan.runs.runner import _load_scenario
 from bioplan.scenario import load_scenario
-from bioplan.sweep import load_sweep
-from bioplan.sweep.spec import _CardDraw
-from bioplan.sweep.yields_bridge import perturbed_recipe_overrides
+from bioplan.sweeps import load_sweep
+from bioplan.sweeps.spec import _CardDraw
+from bioplan.sweeps.yields_bridge import perturbed_recipe_overrides
 
 KEY = "yield:erythroid-cb-giarratana:stages.EP.proliferation_per_day"
 

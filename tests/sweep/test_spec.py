@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from bioplan.errors import InputError
-from bioplan.sweep import load_sweep, spec_from_dict, summarise
-from bioplan.sweep.spec import Distribution
+from bioplan.sweeps import load_sweep, spec_from_dict, summarise
+from bioplan.sweeps.spec import Distribution
 
 
 def test_grid_crossed_with_samples_is_deterministic() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import bioplan
 from bioplan.cli import main
-from bioplan.sweep import load_sweep
+from bioplan.sweeps import load_sweep
 
 pytestmark = pytest.mark.slow
 
