@@ -131,10 +131,9 @@ class WorkerProcess:
         # the child must import what the parent can (e.g. test modules under the repo root)
         paths = [p for p in sys.path if p]
         env["PYTHONPATH"] = os.pathsep.join(paths)
-        self._popen = subprocess.Popen(
-            [sys.executable, "-c", WORKER_CODE], stdin=subprocess.PIPE, env=env,
-            start_new_session=True,  # Ctrl-C in the dashboard's terminal does not hit the solver
-        )
+        # same process group as the server: stopping the dashboard (Ctrl-C) stops its solves
+        self._popen = subprocess.Popen([sys.executable, "-c", WORKER_CODE], stdin=subprocess.PIPE,
+                                       env=env)
         self._send((warm, warm_args))
 
     @property

@@ -7,6 +7,7 @@ Ctrl-C stops it cleanly and its exit code becomes ours.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -71,8 +72,30 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             )
         typer.echo(f"bioplan dashboard: http://{host}:{port}  (Ctrl-C to stop)", err=True)
         cmd = streamlit_command(app_path, host=host, port=port, headless=not open_browser)
-        try:
-            code = subprocess.call(cmd)
-        except KeyboardInterrupt:
-            code = 0
-        raise typer.Exit(code)
+        raise typer.Exit(serve(cmd))
+
+
+def serve(cmd: list[str]) -> int:
+    """Run the server until it exits; SIGTERM / SIGINT to us stop it too (no orphaned server)."""
+    child = subprocess.Popen(cmd)
+
+    def stop(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # streamlit exits with -SIGTERM / 0 when stopped on request
+        return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else int(code)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.kill()
+            child.wait(5)
