@@ -83,9 +83,16 @@ def _timed(fn: Any) -> tuple[Any, float, float]:
 
 def _best_of(repeat: int, fn: Any) -> tuple[Any, float, float, float]:
     """(result, best wall s, CPU s of that run, median wall s) over ``repeat`` runs."""
-    runs = [_timed(fn) for _ in range(max(1, repeat))]
-    best = min(runs, key=lambda r: r[1])
-    return best[0], best[1], best[2], float(np.median([r[1] for r in runs]))
+    best: tuple[Any, float, float] | None = None
+    walls = []
+    for _ in range(max(1, repeat)):
+        run = _timed(fn)
+        walls.append(run[1])
+        if best is None or run[1] < best[1]:
+            best = run  # only the best run's result is kept (memory of one run at a time)
+        del run
+    assert best is not None
+    return best[0], best[1], best[2], float(np.median(walls))
 
 
 def bench_yields(
