@@ -75,3 +75,19 @@ def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
     at.button(key="discard_edits").click().run()
     assert not at.error
     assert at.session_state["scenario"].model_dump_json() == before
+
+
+def test_default_scenario_is_loaded_and_another_bundled_one_can_be_picked() -> None:
+    at = scenario_page()
+    assert at.session_state["scenario_label"] == "default"
+    options = at.selectbox(key="bundled_choice").options
+    others = [o for o in options if o != "default"]
+    if not others:
+        return  # only the default is shipped
+    at.selectbox(key="bundled_choice").set_value(others[0])
+    at.button(key="load_bundled_btn").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["scenario_label"] == others[0]
+    assert at.session_state["scenario"].name != "default" or others[0] == "default"
+    # the editors restart from the newly loaded scenario
+    assert at.data_editor[0].value.shape[0] == len(at.session_state["scenario"].demand.records)
