@@ -1,11 +1,15 @@
 """Assign individual reactor units to batch phases after the solve.
 
 The model counts busy units per reactor type and day; here each phase gets a unit. Phases are
-intervals ``[start, end + turnaround)``; taken in order of start day, each goes to a free unit
-(best fit: the unit that became free most recently), skipping units in maintenance during the
-culture days. With the aggregated occupancy constraint satisfied this succeeds, as interval
-graphs need no more colours than their largest overlap; if maintenance windows on particular units
-make it fail, the phase goes to the least-conflicting unit and a warning is logged.
+intervals ``[start, end + turnaround)``; a unit hosts a phase when no other phase on it overlaps
+that interval and none of the phase's culture days ``[start, end)`` falls in the unit's maintenance
+window. Without maintenance, taking phases by start day and giving each a free unit always
+succeeds (interval graphs need no more colours than their largest overlap, which the occupancy
+constraint bounds). Maintenance pins down-time to particular units, where a greedy choice can paint
+itself into a corner, so the search prefers the free unit whose next commitment comes soonest
+(keeping long free stretches for later phases) and backtracks when a phase finds no free unit. If
+the bounded search still fails, the phase goes to the least-conflicting unit and a warning is
+logged (the independent plan checker then reports the clash).
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ class Interval:
     """Pre-assigned unit (fixed batches), 1-based."""
 
 
+SEARCH_LIMIT = 200_000
+"""Most unit choices tried per reactor type before falling back to the greedy assignment."""
+
+
 def assign_units(intervals: list[Interval], fleet: dict[str, int],
                  maintenance: dict[tuple[str, int], set[int]]) -> dict[int, int]:
     """Unit (1-based) for each interval key; ``maintenance[(type, unit)]`` lists down days."""
@@ -40,25 +48,87 @@ def assign_units(intervals: list[Interval], fleet: dict[str, int],
     out: dict[int, int] = {}
     for rtype, items in by_type.items():
         n_units = max(fleet.get(rtype, 0), 1)
-        busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for iv in items:
-            if iv.unit is not None:
-                busy[iv.unit].append((iv.start, iv.busy_end))
-                out[iv.key] = iv.unit
-        for iv in sorted((i for i in items if i.unit is None), key=lambda i: (i.start, i.busy_end)):
-            best, best_free_since, best_conflicts = None, None, None
-            for unit in range(1, n_units + 1):
-                conflicts = sum(1 for (s, e) in busy[unit] if s < iv.busy_end and iv.start < e)
-                down = maintenance.get((rtype, unit), set())
-                conflicts += sum(1 for d in range(iv.start, iv.end) if d in down)
-                free_since = max((e for (_s, e) in busy[unit] if e <= iv.start), default=-10**9)
-                rank = (conflicts, -free_since)
-                if best is None or rank < (best_conflicts, -best_free_since):  # type: ignore[operator]
-                    best, best_free_since, best_conflicts = unit, free_since, conflicts
-            assert best is not None
-            if best_conflicts:
-                log.warning("no free %s unit for days %d-%d: assigned to unit %d with a clash",
-                            rtype, iv.start, iv.busy_end, best)
-            busy[best].append((iv.start, iv.busy_end))
-            out[iv.key] = best
+        down = {u: maintenance.get((rtype, u), set()) for u in range(1, n_units + 1)}
+        out.update(_assign_type(rtype, items, n_units, down))
     return out
+
+
+def _assign_type(rtype: str, items: list[Interval], n_units: int,
+                 down: dict[int, set[int]]) -> dict[int, int]:
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    out: dict[int, int] = {}
+    for iv in items:
+        if iv.unit is not None:
+            busy[iv.unit].append((iv.start, iv.busy_end))
+            out[iv.key] = iv.unit
+    todo = sorted((i for i in items if i.unit is None), key=lambda i: (i.start, i.busy_end))
+
+    def clashes(unit: int, iv: Interval) -> int:
+        overlap = sum(1 for (s, e) in busy[unit] if s < iv.busy_end and iv.start < e)
+        return overlap + sum(1 for d in range(iv.start, iv.end) if d in down.get(unit, ()))
+
+    def next_commitment(unit: int, after: int) -> int:
+        later = [d for d in down.get(unit, ()) if d >= after]
+        later += [s for (s, _e) in busy[unit] if s >= after]
+        return min(later, default=10**9)
+
+    def free_since(unit: int, day: int) -> int:
+        return max((e for (_s, e) in busy[unit] if e <= day), default=-10**9)
+
+    def _distinct_futures(units: list[int], day: int) -> list[int]:
+        """Free units with the same future (maintenance days and fixed phases from ``day`` on) are
+        interchangeable for every later phase: trying one of them is enough (symmetry)."""
+        seen: set[tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
+        kept = []
+        for unit in units:
+            future = (tuple(sorted(d for d in down.get(unit, ()) if d >= day)),
+                      tuple(sorted((s, e) for (s, e) in busy[unit] if e > day)))
+            if future not in seen:
+                seen.add(future)
+                kept.append(unit)
+        return kept
+
+    tries = 0
+
+    def place(k: int) -> bool:
+        nonlocal tries
+        if k == len(todo):
+            return True
+        iv = todo[k]
+        free = [u for u in range(1, n_units + 1) if clashes(u, iv) == 0]
+        free.sort(key=lambda u: (next_commitment(u, iv.busy_end), -free_since(u, iv.start)))
+        for unit in _distinct_futures(free, iv.start):
+            tries += 1
+            if tries > SEARCH_LIMIT:
+                return False
+            busy[unit].append((iv.start, iv.busy_end))
+            out[iv.key] = unit
+            if place(k + 1):
+                return True
+            busy[unit].pop()
+            del out[iv.key]
+        return False
+
+    if _recursion_ok(len(todo)) and place(0):
+        return out
+    # Fallback: greedy least-conflict assignment; the clash is logged (and the checker reports it).
+    for iv in todo:
+        if iv.key in out:
+            continue
+        unit = min(range(1, n_units + 1), key=lambda u: (clashes(u, iv), -free_since(u, iv.start)))
+        if clashes(unit, iv):
+            log.warning("no free %s unit for days %d-%d: assigned to unit %d with a clash",
+                        rtype, iv.start, iv.busy_end, unit)
+        busy[unit].append((iv.start, iv.busy_end))
+        out[iv.key] = unit
+    return out
+
+
+def _recursion_ok(depth: int) -> bool:
+    """The search recurses once per phase; make sure Python's stack allows it."""
+    import sys
+
+    needed = depth + 200
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+    return True
