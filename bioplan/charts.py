@@ -271,13 +271,15 @@ def cost_figure(plan: Plan) -> go.Figure:
 
 
 def compare_gantt_figures(plans: dict[str, Plan]) -> dict[str, go.Figure]:
-    """Gantt charts of several plans on a common date range (for side-by-side comparison)."""
+    """Gantt charts of several plans on a common date range, without legends (for side-by-side
+    comparison; colours as in :func:`gantt_figure`)."""
     figs = {name: gantt_figure(p) for name, p in plans.items()}
     starts = [p.scenario.horizon.start_date for p in plans.values()]
     ends = [_date(p, p.scenario.horizon.days) for p in plans.values()]
     if starts:
         for name, fig in figs.items():
-            fig.update_layout(title=f"Schedule: {name}", xaxis={"range": [min(starts), max(ends)]})
+            fig.update_layout(title=f"Schedule: {name}", xaxis={"range": [min(starts), max(ends)]},
+                              showlegend=False)
     return figs
 
 

@@ -69,6 +69,7 @@ st.download_button("Comparison (CSV)", table.to_csv().encode(), file_name="biopl
                    mime="text/csv", key="dl_compare", icon=":material/download:")
 
 st.subheader("Schedules")
+st.caption("Red: RBC batches, amber: platelet batches, grey hatched: turnaround. Same date axis.")
 figs = charts.compare_gantt_figures(schedules)
 cols = st.columns(2) if len(figs) == 2 else [st.container() for _ in figs]
 for i, (col, fig) in enumerate(zip(cols, figs.values(), strict=True)):

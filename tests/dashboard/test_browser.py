@@ -88,10 +88,23 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
         wait_app_idle(page)
         for title, ready in (("Schedule", ".st-key-schedule_gantt .js-plotly-plot"),
                              ("Inventory", ".st-key-inventory_chart .js-plotly-plot"),
-                             ("Costs", ".st-key-cost_chart .js-plotly-plot"),
-                             ("Compare", "text=Pick two or more plans")):
+                             ("Costs", ".st-key-cost_chart .js-plotly-plot")):
             _nav(page, title)
             page.locator(ready).first.wait_for(timeout=60_000)
             page.wait_for_timeout(500)
             page.screenshot(path=str(ARTIFACTS / f"dashboard-{title.lower()}.png"), full_page=True)
+
+        # edit demand (scale x1.5) on the Scenario page, re-run, compare the two plans
+        _nav(page, "Scenario")
+        scale = page.locator(".st-key-demand_scale_0 input").first  # widget keys become CSS classes
+        scale.fill("1.5")
+        page.get_by_role("button", name="Validate & apply").click()
+        page.get_by_text("Scenario updated").wait_for(timeout=60_000)
+        _nav(page, "Plan")
+        page.get_by_role("button", name="Run optimiser").click()
+        page.get_by_text(re.compile(r"^#2 .* in [0-9.]+ s")).first.wait_for(timeout=180_000)
+        _nav(page, "Compare")
+        page.locator(".st-key-cmp_gantt_1 .js-plotly-plot").wait_for(timeout=60_000)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"), full_page=True)
         assert not watch.errors, watch.errors
