@@ -41,3 +41,12 @@ def test_changing_a_phase_duration_changes_the_outcome() -> None:
     at.button(key="bio_simulate").click().run()
     assert not at.exception, at.exception
     assert metric(at, "Product per seed cell") != before
+
+
+def test_every_shipped_card_renders() -> None:
+    at = biology_page()
+    for name in at.selectbox(key="bio_card").options:
+        at.selectbox(key="bio_card").set_value(name).run()
+        assert not at.exception, (name, at.exception)
+        assert not at.error, (name, [e.value for e in at.error])
+        assert float(metric(at, "Product per seed cell")) > 0, name
