@@ -530,13 +530,13 @@ def card_settings_schema(card: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def unit_economics(summary: Mapping[str, Any], scenario: Scenario | None) -> dict[str, float]:
+def unit_economics(summary: Mapping[str, Any], scenario: Scenario | None) -> dict[str, Any]:
     """Per transfusion unit: seed cells, medium [L], medium cost, cytokine cost [USD] at the
     scenario's prices (cytokines without a price count as 0 and are listed in ``unpriced``)."""
     media = scenario.media if scenario is not None else None
     basal = float(media.basal_price_usd_per_L) if media else float("nan")
     cyto = 0.0
-    unpriced = []
+    unpriced: list[str] = []
     for factor, mg in summary.get("cytokine_mg_per_unit", {}).items():
         price = media.cytokine_price_usd_per_mg.get(factor) if media else None
         if price is None:
@@ -556,7 +556,7 @@ def unit_economics(summary: Mapping[str, Any], scenario: Scenario | None) -> dic
         "medium_L_per_unit": medium_l,
         "medium_usd_per_unit": medium_l * basal,
         "cytokine_usd_per_unit": cyto,
-        "unpriced": unpriced,  # type: ignore[dict-item]
+        "unpriced": unpriced,
     }
 
 

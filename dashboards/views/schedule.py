@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 import ui
 
@@ -15,8 +17,8 @@ if plan.batches.empty:
     st.warning("This plan schedules no batches." if plan.has_solution else
                f"The plan has no solution ({plan.status}): {plan.message}")
 else:
-    color_by = st.segmented_control("Colour bars by", ["product", "recipe"], default="product",
-                                    key="gantt_color_by") or "product"
+    color_by: Literal["product", "recipe"] = st.segmented_control(
+        "Colour bars by", ["product", "recipe"], default="product", key="gantt_color_by") or "product"
     st.plotly_chart(charts.gantt_figure(plan, color_by=color_by), key="schedule_gantt", width="stretch")
     st.caption("Bars are batch phases on one reactor unit (labelled with the phase); grey hatched "
                "bars are turnaround (cleaning and set-up). Hover a bar for the batch details.")
