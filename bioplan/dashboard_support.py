@@ -10,6 +10,7 @@ mutate their inputs).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import json
 import math
@@ -86,6 +87,26 @@ def _num(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def raw_value(raw: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of a raw scenario mapping (None when absent)."""
+    node: Any = raw
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def as_date(value: Any, fallback: dt.date) -> dt.date:
+    """An ISO date string (or date) as a date; ``fallback`` when missing or invalid."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return fallback
 
 
 def demand_frame(raw: Mapping[str, Any]) -> pd.DataFrame:

@@ -91,6 +91,7 @@ def set_scenario(scn: Any, label: str) -> None:
     st.session_state.scenario = scn
     st.session_state.scenario_label = label
     st.session_state.scenario_problems = []
+    st.session_state.scenario_draft = None
 
 
 def sidebar_status() -> None:

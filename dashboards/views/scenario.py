@@ -1,8 +1,9 @@
 """Scenario: load a bundled scenario or upload one, edit it in data editors, validate, download.
 
-Edits are collected in a form and validated with the CLI's own checks when applied; a rejected edit
-shows its problems beside the fields and keeps both the user's edits (in the editors) and the last
-valid scenario (used by every other page).
+Edits are collected in a form and validated with the CLI's own checks when applied. A rejected
+edit shows its problems beside the fields; the edits are kept as a draft (shown in the editors, also
+after visiting other pages) until they are fixed or discarded, and every other page keeps using the
+last valid scenario.
 """
 
 from __future__ import annotations
@@ -48,8 +49,20 @@ with st.container(border=True):
                      icon=":material/block:")
 
 scn = ui.scenario()
-raw = ds.scenario_raw(scn)
+# the editors show the rejected draft when there is one (kept across page changes), else the
+# last valid scenario
+draft = ss.get("scenario_draft")
+raw = draft if draft is not None else ds.scenario_raw(scn)
 problems: list[ds.FieldProblem] = ss.scenario_problems
+
+
+def num_at(path: str, fallback: float) -> float:
+    """A number from the (draft) mapping at a dotted path; ``fallback`` when absent or invalid."""
+    value = ds.raw_value(raw, path)
+    try:
+        return float(value) if value is not None else fallback
+    except (TypeError, ValueError):
+        return fallback
 head, dl = st.columns([3, 1], vertical_alignment="bottom")
 head.subheader(f"{ss.scenario_label}")
 head.caption(scn.description or scn.name)
@@ -85,11 +98,11 @@ with st.form("edit_scenario"):
     with t_dem:
         show_problems("demand")
         c1, c2 = st.columns(2)
-        scale = c1.number_input("Demand scale [×]", min_value=0.0, value=float(scn.demand.scale),
+        scale = c1.number_input("Demand scale [×]", min_value=0.0, value=num_at("demand.scale", scn.demand.scale),
                                 step=0.1, key=f"demand_scale_{v}",
                                 help="Multiplier on every demand record (growth what-ifs).")
         gran = c2.selectbox("Granularity", ["day", "week"],
-                            index=["day", "week"].index(scn.demand.granularity),
+                            index=1 if ds.raw_value(raw, "demand.granularity") == "week" else 0,
                             key=f"demand_granularity_{v}",
                             help="week: each record is spread evenly over 7 days from its date.")
         demand = st.data_editor(
@@ -121,11 +134,13 @@ with st.form("edit_scenario"):
         show_problems("media", "labour")
         c1, c2, c3 = st.columns(3)
         basal = c1.number_input("Basal medium [$/L]", min_value=0.0,
-                                value=float(scn.media.basal_price_usd_per_L), key=f"basal_{v}")
+                                value=num_at("media.basal_price_usd_per_L", scn.media.basal_price_usd_per_L),
+                                key=f"basal_{v}")
         prep = c2.number_input("Medium prep capacity [L/day] (0 = unlimited)", min_value=0.0,
-                               value=float(scn.media.prep_capacity_L_per_day or 0.0), key=f"prep_{v}")
+                               value=num_at("media.prep_capacity_L_per_day", 0.0), key=f"prep_{v}")
         labour = c3.number_input("Labour [$/operation]", min_value=0.0,
-                                 value=float(scn.labour.cost_usd_per_operation), key=f"labour_{v}")
+                                 value=num_at("labour.cost_usd_per_operation", scn.labour.cost_usd_per_operation),
+                                 key=f"labour_{v}")
         cytokines = st.data_editor(
             ds.cytokines_frame(raw), key=f"ed_cytokines_{v}", num_rows="dynamic", hide_index=True,
             column_config={
@@ -154,9 +169,11 @@ with st.form("edit_scenario"):
     with t_prod:
         show_problems("products", "horizon", "solver")
         c1, c2 = st.columns(2)
-        start = c1.date_input("Horizon start", value=scn.horizon.start_date, key=f"h_start_{v}")
+        start = c1.date_input("Horizon start", key=f"h_start_{v}",
+                              value=ds.as_date(ds.raw_value(raw, "horizon.start_date"),
+                                               scn.horizon.start_date))
         days = c2.number_input("Horizon [days]", min_value=1, max_value=1096,
-                               value=int(scn.horizon.days), key=f"h_days_{v}")
+                               value=int(num_at("horizon.days", scn.horizon.days)), key=f"h_days_{v}")
         products = st.data_editor(
             ds.products_frame(raw), key=f"ed_products_{v}", width="stretch",
             column_config={
@@ -169,8 +186,10 @@ with st.form("edit_scenario"):
                 "storage_capacity_units": num("storage cap [units]"),
                 "initial_inventory_units": num("initial stock [units]"),
             })
-    b1, b2 = st.columns([1, 4])
-    apply = b1.form_submit_button("Validate & apply", type="primary", icon=":material/check_circle:", key="apply_edits")
+    b1, b2 = st.columns([1, 3], vertical_alignment="center")
+    apply = b1.form_submit_button("Validate & apply", type="primary", icon=":material/check_circle:",
+                                  key="apply_edits")
+    b2.caption("Edits in all tabs take effect together when applied.")
 
 if apply:
     edited = ds.apply_tables(
@@ -187,7 +206,10 @@ if apply:
         new = ds.validate_raw(edited)
     except BioplanError as err:
         ss.scenario_problems = ds.field_problems(err)
+        ss.scenario_draft = edited  # kept (also across pages) until fixed or discarded
+        ss.edit_count += 1  # editors restart from the draft, which already holds the edits
     else:
+        ss.scenario_draft = None
         label = ss.scenario_label if ss.scenario_label.endswith("(edited)") else f"{ss.scenario_label} (edited)"
         ui.set_scenario(new, label)
         ss.edit_count += 1
@@ -196,5 +218,6 @@ if apply:
 
 if problems and st.button("Discard edits (back to the last valid scenario)", key="discard_edits"):
     ss.scenario_problems = []
+    ss.scenario_draft = None
     ss.edit_count += 1
     st.rerun()

@@ -70,11 +70,20 @@ def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
     texts = [e.value for e in at.error]
     assert any("problem(s) in the last edit" in t for t in texts)
     assert any("reactors.vrb-10L.working_volume_max_L" in t for t in texts)
-    # the edit is still in the editor, so the user can correct it
-    assert key in at.session_state and at.session_state[key]["edited_rows"]
+    # the edit is still in the editor, so the user can correct it ...
+    reactors = at.data_editor[1].value
+    assert reactors.loc["vrb-10L", "working_volume_max_L"] == -5.0
+    # ... also after visiting another page
+    at.switch_page("views/plan.py").run()
+    assert at.session_state["scenario"].model_dump_json() == before  # plans use the last valid one
+    at.switch_page("views/scenario.py").run()
+    assert not at.exception, at.exception
+    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == -5.0
+    assert any("reactors.vrb-10L.working_volume_max_L" in e.value for e in at.error)
     at.button(key="discard_edits").click().run()
     assert not at.error
     assert at.session_state["scenario"].model_dump_json() == before
+    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == 10.0
 
 
 def test_default_scenario_is_loaded_and_another_bundled_one_can_be_picked() -> None:
@@ -91,3 +100,23 @@ def test_default_scenario_is_loaded_and_another_bundled_one_can_be_picked() -> N
     assert at.session_state["scenario"].name != "default" or others[0] == "default"
     # the editors restart from the newly loaded scenario
     assert at.data_editor[0].value.shape[0] == len(at.session_state["scenario"].demand.records)
+
+
+def test_fixing_a_rejected_edit_applies_it() -> None:
+    at = scenario_page()
+    upload(at, "standalone.yaml", fakes.standalone_yaml())
+    at.session_state[editor_key(at, "reactors")] = {
+        "edited_rows": {1: {"working_volume_max_L": -5.0}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[editor_key(at, "demand")] = {
+        "edited_rows": {0: {"units": 9.0}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="apply_edits").click().run()
+    assert at.session_state["scenario_problems"]
+    # correct the bad cell only; the demand edit made together with it is still there
+    at.session_state[editor_key(at, "reactors")] = {
+        "edited_rows": {1: {"working_volume_max_L": 12.0}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="apply_edits").click().run()
+    assert not at.exception, at.exception
+    scn = at.session_state["scenario"]
+    assert scn.reactors["vrb-10L"].working_volume_max_L == 12.0
+    assert scn.demand.records[0].units == 9.0
+    assert not at.session_state["scenario_problems"]
