@@ -190,8 +190,12 @@ def prepare(
     *,
     extra_units: dict[str, int] | None = None,
     extra_media_L_per_day: float = 0.0,
+    pareto: bool = True,
 ) -> PlanData:
     """Turn a validated scenario into :class:`PlanData`.
+
+    With ``pareto`` (the default) only Pareto-efficient batch options are offered (see
+    :func:`pareto_options`).
 
     ``extra_units`` adds owned units per reactor type and ``extra_media_L_per_day`` adds media
     preparation capacity (used to price marginal values).
@@ -264,6 +268,8 @@ def prepare(
         operation_cost=scenario.labour.cost_usd_per_operation / USD_SCALE,
     )
     data.options = _options(recipes, scenario, data)
+    if pareto:
+        data.options = pareto_options(data)
     if fixed_batches is not None and len(fixed_batches):
         _add_fixed_batches(data, fixed_batches, recipes, scenario)
     _slots(data)
@@ -366,6 +372,44 @@ def _options(recipes: pd.DataFrame, scenario: Scenario, data: PlanData) -> list[
                 batch_cost=op_cost + operations * data.operation_cost, operations=operations,
             ))
     return options
+
+
+def _criteria(opt: Option, data: PlanData) -> list[float]:
+    """What makes an option better, all to be minimised: cost per unit in full batches
+    [k$/unit], culture days [day], reactor-days per unit on each type of its route [day/unit],
+    and lots [lot/unit] or medium [L/unit] per unit where those resources are limited."""
+    per_type: dict[str, float] = {}
+    for ph in opt.phases:
+        per_type[ph.reactor_type] = per_type.get(ph.reactor_type, 0.0) + (
+            ph.days + ph.turnaround_days) / opt.units_max
+    cost = (opt.material_cost_per_unit + opt.lots_per_unit * data.source_cost_per_lot[opt.source]
+            + opt.batch_cost / opt.units_max)
+    crit = [cost, float(opt.days), *(per_type[t] for t in sorted(per_type))]
+    if data.sources.get(opt.source) is not None:
+        crit.append(opt.lots_per_unit)
+    if data.media_prep_capacity is not None:
+        crit.append(opt.medium_L_per_unit)
+    return crit
+
+
+def pareto_options(data: PlanData) -> list[Option]:
+    """The options no other option of the same product and reactor route beats on every
+    criterion of :func:`_criteria` — the media options the planner chooses from (``bioplan
+    media`` shows the same trade-off per card). Dropping dominated recipes shrinks the model
+    several-fold on large recipe tables; the choice is approximate only in batch timing and
+    working-volume minimums, which the criteria do not rank."""
+    keyed = [((o.product, tuple(ph.reactor_type for ph in o.phases)), _criteria(o, data), o)
+             for o in data.options]
+    kept = []
+    for key, crit, opt in keyed:
+        beaten = any(k2 == key and c2 != crit and all(a <= b for a, b in zip(c2, crit, strict=True))
+                     for k2, c2, _o in keyed)
+        if beaten:
+            log.info("option %s is dominated (cost, days, reactor-days, material): not offered",
+                     opt.name)
+        else:
+            kept.append(opt)
+    return kept
 
 
 def _slots(data: PlanData) -> None:

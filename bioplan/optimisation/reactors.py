@@ -39,34 +39,48 @@ def add_batch_size_constraints(m: Any, data: PlanData) -> None:
 def add_occupancy_constraints(m: Any, data: PlanData) -> None:
     """Units of each reactor type busy on each day within the fleet.
 
-    ``Σ_{(j,k): t_k(j)=t} Σ_{d = τ−o_k−L_k+1}^{τ−o_k} n[j,d] + F[t,τ] ≤ N_t + a_t − M[t,τ] (+ e[t,τ])``
+    Phase starts are first summed per reactor type, occupancy length and day (an exact
+    substitution that keeps the matrix sparse), then counted over each occupancy window::
 
-    - ``n[j,d]``  batches of option j seeded on day d [batch];
-    - ``o_k``     days from seeding to the start of phase k [day];
-    - ``L_k``     phase days plus the type's turnaround [day] (a running sum of starts over the
-      occupancy window: the tight aggregated form, units are assigned after the solve);
-    - ``F[t,τ]``  units held by fixed batches [unit]; ``N_t`` units owned [unit];
-    - ``a_t``     units added (bought or rented) [unit]; ``M[t,τ]`` units in maintenance [unit];
-    - ``e[t,τ]``  extra units needed (elastic re-solve only) [unit].
+        q[t,L,d] = Σ_{(j,k): t_k(j)=t, D_k+T_t=L} n[j, d − o_k]
+        Σ_L Σ_{d=τ−L+1}^{τ} q[t,L,d] + F[t,τ] ≤ N_t + a_t − M[t,τ] (+ e[t,τ])
+
+    - ``n[j,d]``   batches of option j seeded on day d [batch];
+    - ``o_k``      days from seeding to the start of phase k [day];
+    - ``L = D_k + T_t`` phase days plus the type's turnaround [day] (a running sum of starts over
+      the occupancy window: the tight aggregated form; units are assigned after the solve);
+    - ``q[t,L,d]`` phases of length L starting on type t on day d [phase];
+    - ``F[t,τ]``   units held by fixed batches [unit]; ``N_t`` units owned [unit];
+    - ``a_t``      units added (bought or rented) [unit]; ``M[t,τ]`` units in maintenance [unit];
+    - ``e[t,τ]``   extra units needed (elastic re-solve only) [unit].
     """
     horizon = data.horizon_days
-    rows: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    starts: dict[tuple[str, int, int], list[Any]] = defaultdict(list)
     for s in m.SLOT:
         opt = data.options[data.slot_option[s]]
         d = int(data.slot_day[s])
-        var = m.slot_batches[s]
         for ph in opt.phases:
             start = d + ph.offset_days
-            for tau in range(start, min(start + ph.days + ph.turnaround_days, horizon)):
-                rows[(ph.reactor_type, tau)].append(var)
-    index = sorted(rows, key=lambda k: (list(data.reactors).index(k[0]), k[1]))
+            if start < horizon:
+                starts[(ph.reactor_type, ph.days + ph.turnaround_days, start)].append(m.slot_batches[s])
+    order = {t: i for i, t in enumerate(data.reactors)}
+    m.PHASE_START = pyo.Set(initialize=sorted(starts, key=lambda k: (order[k[0]], k[1], k[2])),
+                            dimen=3, ordered=True)
+    m.phase_starts = pyo.Var(m.PHASE_START, domain=pyo.NonNegativeReals)
+    m.phase_start_count = pyo.Constraint(
+        m.PHASE_START,
+        rule=lambda m, t, length, d: total(starts[(t, length, d)]) == m.phase_starts[t, length, d])
+    rows: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for (t, length, d) in m.PHASE_START:
+        for tau in range(d, min(d + length, horizon)):
+            rows[(t, tau)].append(m.phase_starts[t, length, d])
+    index = sorted(rows, key=lambda k: (order[k[0]], k[1]))
     m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
     slack = elastic_slack(m, "reactor_extra_units", m.OCCUPANCY)
 
     def rule(m: Any, t: str, tau: int) -> Any:
         rd = data.reactors[t]
-        terms = rows[(t, tau)]
-        body = total(terms, float(rd.fixed_busy[tau]))
+        body = total(rows[(t, tau)], float(rd.fixed_busy[tau]))
         cap = rd.owned - float(rd.down[tau]) + m.reactor_added[t]
         if slack is not None:
             cap = cap + slack[t, tau]

@@ -50,6 +50,8 @@ class SolveOptions:
     threads: int = 1
     save_lp: str | None = None
     """Write the model to this file before solving (``.lp`` or ``.mps``, by extension)."""
+    start: dict[str, dict[Any, float]] | None = None
+    """A known feasible solution (``SolveResult.values`` of a related solve) to start from."""
 
 
 @dataclass
@@ -201,6 +203,11 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     h.passModel(lp)
     compiled.lp = None  # HiGHS holds its own copy
     del lp
+    if options.start:
+        start = highspy.HighsSolution()
+        start.col_value = [options.start.get(name, {}).get(index, 0.0) for name, index in keys]
+        start.value_valid = True
+        h.setSolution(start)
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
