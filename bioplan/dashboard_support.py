@@ -233,8 +233,10 @@ def apply_tables(
             date = _num(row.get("date"))
             recs.append({"date": str(date) if date is not None else None,
                          "product": _num(row.get("product")), "units": _num(row.get("units"))})
-        out.setdefault("demand", {})["records"] = recs
-        out["demand"]["file"] = None
+        section = out.setdefault("demand", {})
+        if recs != section.get("records"):
+            section["file"] = None  # the records no longer come from that CSV
+        section["records"] = recs
     if reactors is not None:
         old = out.get("reactors", {})
         new: dict[str, Any] = {}

@@ -209,11 +209,16 @@ if apply:
         ss.scenario_draft = edited  # kept (also across pages) until fixed or discarded
         ss.edit_count += 1  # editors restart from the draft, which already holds the edits
     else:
-        ss.scenario_draft = None
-        label = ss.scenario_label if ss.scenario_label.endswith("(edited)") else f"{ss.scenario_label} (edited)"
-        ui.set_scenario(new, label)
         ss.edit_count += 1
-        ss.flash = "Scenario updated. Run the optimiser on the **Plan** page."
+        if new.model_dump_json() == scn.model_dump_json():
+            ss.scenario_draft = None
+            ss.scenario_problems = []
+            ss.flash = "No changes to apply."
+        else:
+            label = ss.scenario_label if ss.scenario_label.endswith("(edited)") else \
+                f"{ss.scenario_label} (edited)"
+            ui.set_scenario(new, label)
+            ss.flash = "Scenario updated. Run the optimiser on the **Plan** page."
     st.rerun()
 
 if problems and st.button("Discard edits (back to the last valid scenario)", key="discard_edits"):

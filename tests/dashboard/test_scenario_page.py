@@ -120,3 +120,13 @@ def test_fixing_a_rejected_edit_applies_it() -> None:
     assert scn.reactors["vrb-10L"].working_volume_max_L == 12.0
     assert scn.demand.records[0].units == 9.0
     assert not at.session_state["scenario_problems"]
+
+
+def test_applying_without_changes_says_so() -> None:
+    at = scenario_page()
+    before = at.session_state["scenario"]
+    at.button(key="apply_edits").click().run()
+    assert not at.exception, at.exception
+    assert any("No changes" in s.value for s in at.success)
+    assert at.session_state["scenario"] is before
+    assert at.session_state["scenario_label"] == "default"

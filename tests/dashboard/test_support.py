@@ -84,3 +84,16 @@ def test_plan_files_and_comparison() -> None:
     assert table.loc["cost_breakdown.starting_material", "Δ b"] == pytest.approx(4000.0)
     overview = dict((k, v) for k, v, _ in ds.plan_overview(plan))
     assert overview["Status"].startswith("optimal") and overview["Reactors added"] == "1"
+
+
+def test_every_bundled_scenario_round_trips_through_the_editor_tables() -> None:
+    from bioplan.scenario import list_scenarios, load_scenario
+
+    for name in list_scenarios():
+        scn = load_scenario(name)
+        raw = ds.scenario_raw(scn)
+        edited = ds.apply_tables(
+            raw, demand=ds.demand_frame(raw), reactors=ds.reactors_frame(raw),
+            products=ds.products_frame(raw), sources=ds.sources_frame(raw),
+            cytokines=ds.cytokines_frame(raw), recipe_options=ds.recipe_options_frame(raw))
+        assert ds.validate_raw(edited).model_dump_json() == scn.model_dump_json(), name
