@@ -393,12 +393,12 @@ def _criteria(opt: Option, data: PlanData) -> list[float]:
 
 
 def pareto_options(data: PlanData) -> list[Option]:
-    """The options no other option of the same product and reactor route beats on every
+    """The options no other option of the same product, source and reactor route beats on every
     criterion of :func:`_criteria` — the media options the planner chooses from (``bioplan
     media`` shows the same trade-off per card). Dropping dominated recipes shrinks the model
     several-fold on large recipe tables; the choice is approximate only in batch timing and
     working-volume minimums, which the criteria do not rank."""
-    keyed = [((o.product, tuple(ph.reactor_type for ph in o.phases)), _criteria(o, data), o)
+    keyed = [((o.product, o.source, tuple(ph.reactor_type for ph in o.phases)), _criteria(o, data), o)
              for o in data.options]
     kept = []
     for key, crit, opt in keyed:
