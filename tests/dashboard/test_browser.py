@@ -35,6 +35,18 @@ def _nav(page, title: str) -> None:  # type: ignore[no-untyped-def]
     wait_app_idle(page)
 
 
+def _outcome(page, label: str) -> str:  # type: ignore[no-untyped-def]
+    """Wait for the solve's outcome line (``#1 default: optimal in 2.1 s ...`` or an error) and
+    fail with it, and a screenshot, unless a plan came back."""
+    line = page.get_by_text(re.compile(rf"^{label} .+?: ")).first
+    line.wait_for(timeout=180_000)
+    text = line.inner_text().strip()
+    if not re.search(r" in [0-9.]+ s", text):
+        page.screenshot(path=str(ARTIFACTS / "dashboard-solve-failed.png"), full_page=True)
+        pytest.fail(f"the solve did not return a plan: {text}")
+    return text
+
+
 def test_scenario_page_renders_in_chromium() -> None:
     _require_browser()
     with dashboard_server() as server, browser_page() as (page, watch):
@@ -61,7 +73,7 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
         run.click()
         page.get_by_text(re.compile("Solving")).first.wait_for(timeout=30_000)
         t_running = time.perf_counter() - t0
-        page.get_by_text(re.compile(r"^#1 .* in [0-9.]+ s")).first.wait_for(timeout=180_000)
+        outcome = _outcome(page, "#1")
         t_done = time.perf_counter() - t0
         page.wait_for_function(
             "() => { const el = document.querySelector('.st-key-plan_gantt .js-plotly-plot');"
@@ -69,7 +81,6 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
             timeout=180_000,
         )
         click_to_gantt = time.perf_counter() - t0
-        outcome = page.get_by_text(re.compile(r"^#1 .* in [0-9.]+ s")).first.inner_text()
         report = (f"click Run -> Gantt drawn (default scenario): {click_to_gantt:.2f} s "
                   f"(solve shown running after {t_running:.2f} s, result message after {t_done:.2f} s) "
                   f"[{outcome.strip()}]")
@@ -102,7 +113,7 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
         page.get_by_text("Scenario updated").wait_for(timeout=60_000)
         _nav(page, "Plan")
         page.get_by_role("button", name="Run optimiser").click()
-        page.get_by_text(re.compile(r"^#2 .* in [0-9.]+ s")).first.wait_for(timeout=180_000)
+        _outcome(page, "#2")
         _nav(page, "Compare")
         page.locator(".st-key-cmp_gantt_1 .js-plotly-plot").wait_for(timeout=60_000)
         page.wait_for_timeout(800)
