@@ -119,3 +119,23 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
         page.wait_for_timeout(800)
         page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"), full_page=True)
         assert not watch.errors, watch.errors
+
+
+@pytest.mark.slow
+def test_cancel_stops_a_running_solve_in_chromium() -> None:
+    _require_browser()
+    with dashboard_server() as server, browser_page() as (page, watch):
+        page.goto(server.url)
+        wait_app_idle(page)
+        _nav(page, "Plan")
+        page.get_by_text("Price resources").click()  # marginal values: several solves, a longer run
+        page.get_by_role("button", name="Run optimiser").click()
+        page.get_by_text(re.compile("Solving")).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1200)  # the elapsed time ticks while the page stays usable
+        elapsed = page.get_by_text(re.compile(r"[0-9.]+ s elapsed")).first.inner_text()
+        assert re.search(r"([1-9][0-9]*|0\.[1-9])[0-9.]* s elapsed", elapsed), elapsed
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text(re.compile(r"cancelled after [0-9.]+ s")).first.wait_for(timeout=30_000)
+        assert page.get_by_text("No plan yet").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "dashboard-cancelled.png"), full_page=True)
+        assert not watch.errors, watch.errors
