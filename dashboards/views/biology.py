@@ -101,7 +101,7 @@ with results:
                         key="bio_chart", width="stretch")
     phase_table = result["phases"]
     st.dataframe(phase_table, width="stretch", key="bio_phases", column_config={
-        c: st.column_config.NumberColumn(format="%.3g")
+        c: st.column_config.NumberColumn(format="scientific" if c.startswith("cells") else "%.3g")
         for c in phase_table.columns if phase_table[c].dtype.kind == "f"})
     st.caption(f"{summ['days']} culture days · purity {summ['purity']:.1%}"
                + (f" · enucleation {summ['enucleation']:.1%}" if summ["enucleation"] is not None else ""))
