@@ -198,9 +198,17 @@ def plan_or_stop() -> Any:
     return plan
 
 
-@st.cache_data(show_spinner="Preparing downloads …", max_entries=8, hash_funcs={})
-def _files(_plan: Any, key: str) -> ds.PlanFiles:
-    return ds.plan_files(_plan)
+def _files_getter(plan: Any, key: str) -> Any:
+    """A function returning the plan's download files, built on the first click and kept for this
+    session (the session's dict is captured now: the click may be served outside the script run)."""
+    cache: dict[str, ds.PlanFiles] = st.session_state.setdefault("_plan_files", {})
+
+    def get() -> ds.PlanFiles:
+        if key not in cache:
+            cache[key] = ds.plan_files(plan)
+        return cache[key]
+
+    return get
 
 
 def downloads(plan: Any, where: str, label: str | None = None) -> None:
@@ -208,14 +216,15 @@ def downloads(plan: Any, where: str, label: str | None = None) -> None:
     label = label or st.session_state.get("plan_label") or "plan"
     key = f"{label}:{id(plan)}"
     stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
+    files = _files_getter(plan, key)
     with st.container(horizontal=True):
-        st.download_button("Excel workbook", lambda: _files(plan, key).xlsx,
+        st.download_button("Excel workbook", lambda: files().xlsx,
                            file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.download_button("CSV tables (zip)", lambda: _files(plan, key).csv_zip,
+        st.download_button("CSV tables (zip)", lambda: files().csv_zip,
                            file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon=":material/download:",
                            mime="application/zip")
-        st.download_button("summary.json", lambda: _files(plan, key).summary_json,
+        st.download_button("summary.json", lambda: files().summary_json,
                            file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=":material/download:",
                            mime="application/json")
 
