@@ -130,3 +130,21 @@ def test_applying_without_changes_says_so() -> None:
     assert any("No changes" in s.value for s in at.success)
     assert at.session_state["scenario"] is before
     assert at.session_state["scenario_label"] == "default"
+
+
+def test_zip_upload_with_a_csv_table() -> None:
+    import io
+    import zipfile
+
+    data = fakes.standalone_dict()
+    data["demand"] = {"file": "demand.csv"}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("my-scenario/scenario.yaml", yaml.safe_dump(data))
+        zf.writestr("my-scenario/demand.csv", "date,product,units\n2027-01-20,rbc,6\n2027-01-25,platelet,2\n")
+    at = scenario_page()
+    upload(at, "my-scenario.zip", buf.getvalue())
+    scn = at.session_state["scenario"]
+    assert at.session_state["scenario_label"] == "my-scenario.zip"
+    assert [(r.product, r.units) for r in scn.demand.records] == [("rbc", 6.0), ("platelet", 2.0)]
+    assert at.data_editor[0].value["units"].tolist() == [6.0, 2.0]
