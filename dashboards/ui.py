@@ -4,6 +4,7 @@ Session state (``st.session_state``):
 - ``scenario``: the last *valid* Scenario (an invalid edit or upload never replaces it);
 - ``scenario_label``: where it came from (``default``, an upload's file name, ``default (edited)``);
 - ``scenario_problems``: field problems of the last rejected edit, shown beside the fields;
+- ``scenario_draft``: the rejected edit itself (a raw mapping), kept until fixed or discarded;
 - ``job``: the running :class:`bioplan.solve_job.SolveJob`, or None;
 - ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label.
 """
