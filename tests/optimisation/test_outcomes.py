@@ -135,3 +135,14 @@ def test_seed_train_uses_a_vessel_per_phase_and_limits_hold():
     assert list(phases["expand"]) == ["flask"] and list(phases["mature"]) == ["tank"]
     assert p.media_use["medium_L"].max() <= 40 + 1e-6
     assert p.inventory.groupby(level="day")["units"].sum().max() <= 12 + 1e-6
+
+
+@pytest.mark.slow
+def test_bench_figures_for_the_small_instance():
+    from bioplan.benchmarks.plan_bench import bench_one, format_table
+
+    row = bench_one("S", time_limit_s=5)
+    assert row["name"] == "S" and row["status"] in ("optimal", "feasible")
+    assert 0 <= row["outside_highs_share"] < 1
+    assert row["total_s"] >= row["solve_s"] > 0
+    assert "S " in format_table([row])
