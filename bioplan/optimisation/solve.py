@@ -52,6 +52,8 @@ class SolveOptions:
     """Write the model to this file before solving (``.lp`` or ``.mps``, by extension)."""
     start: dict[str, dict[Any, float]] | None = None
     """A known feasible solution (``SolveResult.values`` of a related solve) to start from."""
+    lp_guided_start: bool = True
+    """Start large MIPs from the LP-guided heuristic plan (see ``heuristic``)."""
 
 
 @dataclass
@@ -193,26 +195,35 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     """Solve a compiled model with a fresh HiGHS and read back the values."""
     import highspy
 
-    t0 = time.perf_counter()
+    from bioplan.optimisation.heuristic import MIN_INTEGER_COLUMNS, lp_guided_start
+
     lp, keys, facts = compiled.lp, compiled.keys, compiled.facts
+    start_values: list[float] | None = None
+    heuristic_s = 0.0
+    if options.start:
+        start_values = [options.start.get(name, {}).get(index, 0.0) for name, index in keys]
+    elif options.lp_guided_start and facts["integer_columns"] >= MIN_INTEGER_COLUMNS:
+        start_values, heuristic_s, facts["start_heuristic"] = lp_guided_start(lp, keys, options)
+    t0 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("time_limit", float(max(options.time_limit_s - heuristic_s,
+                                             0.1 * options.time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))
     h.passModel(lp)
     compiled.lp = None  # HiGHS holds its own copy
     del lp
-    if options.start:
+    if start_values is not None:
         start = highspy.HighsSolution()
-        start.col_value = [options.start.get(name, {}).get(index, 0.0) for name, index in keys]
+        start.col_value = start_values
         start.value_valid = True
         h.setSolution(start)
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
     facts["highs_version"] = h.version()
-    facts["highs_run_s"] = h.getRunTime()
+    facts["highs_run_s"] = h.getRunTime() + heuristic_s
     status = h.getModelStatus()
     info = h.getInfo()
     has_primal = info.primal_solution_status == 2
@@ -245,7 +256,8 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
         values = np.asarray(h.getSolution().col_value)
         result.values = _values(keys, values)
     t3 = time.perf_counter()
-    result.timings = {"transfer": compiled.seconds + t1 - t0, "solve": t2 - t1, "extract": t3 - t2}
+    result.timings = {"transfer": compiled.seconds + t1 - t0, "solve": t2 - t1 + heuristic_s,
+                      "extract": t3 - t2}
     result.facts = facts
     return result
 
