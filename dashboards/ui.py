@@ -147,18 +147,26 @@ def _finish(job: SolveJob) -> None:
         ss.solve_message = ("error", f"{job.label}: {text}")
 
 
+def _cancel_job() -> None:
+    """Cancel button callback: runs before the script, even if a timer rerun is in flight."""
+    job: SolveJob | None = st.session_state.get("job")
+    if job is not None:
+        job.cancel()
+        _finish(job)
+
+
 @st.fragment(run_every=POLL_S)
 def _monitor() -> None:
     job: SolveJob | None = st.session_state.get("job")
-    if job is None:
+    if job is None:  # cancelled (callback) or collected elsewhere: redraw the whole page
+        st.rerun()
         return
     if job.poll() is JobState.RUNNING:
         cols = st.columns([4, 1])
-        cols[0].info(f"Solving **{job.label}** … {job.elapsed_s:.1f} s elapsed", icon=":material/hourglass_top:")
-        if cols[1].button("Cancel", key="cancel_solve", type="secondary", width="stretch"):
-            job.cancel()
-            _finish(job)
-            st.rerun()
+        cols[0].info(f"Solving **{job.label}** … {job.elapsed_s:.1f} s elapsed",
+                     icon=":material/hourglass_top:")
+        cols[1].button("Cancel", key="cancel_solve", type="secondary", width="stretch",
+                       on_click=_cancel_job, help="Stop the solver (kills its process).")
     else:
         _finish(job)
         st.rerun()
