@@ -15,7 +15,7 @@ import pandas as pd
 
 from bioplan.optimisation.assign import Interval, assign_units
 from bioplan.optimisation.costs import COST_TERMS
-from bioplan.optimisation.data import USD_SCALE, PlanData, records
+from bioplan.optimisation.data import PlanData, records
 from bioplan.results.plan import BATCH_COLUMNS
 
 if TYPE_CHECKING:
@@ -207,66 +207,103 @@ def _occupancy(batches: pd.DataFrame, capacity: pd.DataFrame, scenario: Scenario
     return _frame(rows, ["day", "reactor_type"], ["units_busy", "units_available"])
 
 
+def _phases(batches: pd.DataFrame) -> pd.DataFrame:
+    """One row per batch phase with ``days`` and the batch's first-row facts alongside."""
+    ph = batches.reset_index()
+    ph["days"] = (ph["end_day"] - ph["start_day"]).astype(int)
+    return ph
+
+
+def _per_seed_cytokines(scenario: Scenario, keys: list[str]) -> pd.DataFrame:
+    """Per recipe, each cytokine per seed cell [mg or kU per cell] (columns ``keys``)."""
+    recipes = scenario.recipe_table()
+    out = pd.DataFrame(index=recipes.index)
+    for key in keys:
+        factor, unit = key.rsplit("_", 1)
+        col = f"cytokine_{factor}_{unit}_per_seed_cell"
+        out[key] = (pd.to_numeric(recipes[col], errors="coerce").fillna(0.0)
+                    if col in recipes.columns else 0.0)
+    return out
+
+
 def _media_use(batches: pd.DataFrame, data: PlanData, scenario: Scenario) -> pd.DataFrame:
-    """Medium and cytokines per day: each phase's share spread evenly over its culture days."""
+    """Medium and cytokines per day: each phase's share spread evenly over its culture days.
+
+    A phase's cytokines are the batch's (seed cells x use per seed cell) times the phase's share
+    of the batch's medium (of its days, for a batch without medium).
+    """
     columns = ["medium_L", *data.cytokines]
     if batches.empty:
         return _frame([], ["day"], columns)
-    recipes = {o.recipe: o for o in data.options}
-    per_day: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(len(columns)))
-    for batch_id, frame in batches.groupby(level="batch_id", sort=False):
-        first = frame.iloc[0]
-        opt = recipes.get(str(first["recipe"]))
-        seed = float(first["seed_cells"])
-        units = seed / opt.seed_cells_per_unit if opt is not None else 0.0
-        medium_total = float(frame["medium_L"].sum())
-        for r in records(frame):
-            days = int(r.end_day) - int(r.start_day)
-            if days <= 0:
-                continue
-            share = (float(r.medium_L) / medium_total if medium_total > 0
-                     else days / max(int(frame["end_day"].max() - frame["start_day"].min()), 1))
-            vec = np.zeros(len(columns))
-            vec[0] = float(r.medium_L)
-            if opt is not None:
-                for i, key in enumerate(data.cytokines, start=1):
-                    vec[i] = opt.cytokine_per_unit[key] * units * share
-            for day in range(int(r.start_day), int(r.end_day)):
-                per_day[day] += vec / days
-        del batch_id
-    rows = [(day, *vec) for day, vec in sorted(per_day.items())]
-    return _frame(rows, ["day"], columns)
+    ph = _phases(batches)
+    ph = ph[ph["days"] > 0].reset_index(drop=True)
+    by_batch = ph.groupby("batch_id")
+    medium_total = by_batch["medium_L"].transform("sum")
+    span = (by_batch["end_day"].transform("max") - by_batch["start_day"].transform("min")).clip(lower=1)
+    share = np.where(medium_total > 0, ph["medium_L"] / medium_total.where(medium_total > 0, 1.0),
+                     ph["days"] / span)
+    amounts = np.zeros((len(ph), len(columns)))
+    amounts[:, 0] = ph["medium_L"].to_numpy(dtype=float)
+    per_seed = _per_seed_cytokines(scenario, data.cytokines).reindex(ph["recipe"]).fillna(0.0)
+    for i, key in enumerate(data.cytokines, start=1):
+        amounts[:, i] = ph["seed_cells"].to_numpy(dtype=float) * per_seed[key].to_numpy() * share
+    days = ph["days"].to_numpy(dtype=int)
+    row = np.repeat(np.arange(len(ph)), days)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(days) - days, days)
+    day = ph["start_day"].to_numpy(dtype=int)[row] + offset
+    daily = pd.DataFrame(amounts[row] / days[row][:, None], columns=columns)
+    daily["day"] = day
+    return daily.groupby("day").sum().sort_index()
+
+
+def _add_sums(target: dict[tuple[str, str], float], table: pd.DataFrame) -> None:
+    """Add each cell of ``table`` (rows: product, columns: term) into ``target[(product, term)]``."""
+    for product, row in table.iterrows():
+        for term, value in row.items():
+            target[(str(product), str(term))] += float(value)
 
 
 def _costs(data: PlanData, values: dict[str, dict[Any, float]], batches: pd.DataFrame,
            shortages: pd.DataFrame, expiries: pd.DataFrame, occupancy: pd.DataFrame,
            scenario: Scenario) -> tuple[pd.Series, pd.DataFrame]:
     """Cost by term and by (product, term) [USD], from the extracted tables."""
-    recipes = scenario.recipe_table()
     by: dict[tuple[str, str], float] = defaultdict(float)
     cyto: dict[str, float] = defaultdict(float)
     type_days: dict[tuple[str, str], float] = defaultdict(float)
-    for batch_id, frame in batches.groupby(level="batch_id", sort=False):
-        del batch_id
-        first = frame.iloc[0]
-        product, seed = str(first["product"]), float(first["seed_cells"])
-        rec = recipes.loc[str(first["recipe"])]
-        source = str(rec["source"])
-        src = scenario.sources[source]
-        by[(product, "starting_material")] += seed / src.cells_per_lot * src.cost_usd_per_lot
-        by[(product, "basal_medium")] += float(frame["medium_L"].sum()) * scenario.media.basal_price_usd_per_L
+    if not batches.empty:
+        ph = _phases(batches)
+        recipes = scenario.recipe_table()
+        first = ph.groupby("batch_id", sort=False).agg(
+            product=("product", "first"), recipe=("recipe", "first"),
+            seed=("seed_cells", "first"), phases=("phase", "size"))
+        source = recipes["source"].reindex(first["recipe"]).to_numpy()
+        per_lot = np.array([scenario.sources[q].cost_usd_per_lot / scenario.sources[q].cells_per_lot
+                            for q in source])
+        seed = first["seed"].to_numpy(dtype=float)
+        batch_terms = pd.DataFrame({
+            "product": first["product"].to_numpy(),
+            "starting_material": seed * per_lot,
+            "labour": (first["phases"].to_numpy() + 1) * scenario.labour.cost_usd_per_operation,
+        })
+        per_seed = _per_seed_cytokines(scenario, data.cytokines).reindex(first["recipe"]).fillna(0.0)
+        batch_terms["cytokines"] = 0.0
         for key in data.cytokines:
             factor, unit = key.rsplit("_", 1)
-            per_cell = rec.get(f"cytokine_{factor}_{unit}_per_seed_cell", 0.0)
-            usd = seed * (0.0 if pd.isna(per_cell) else float(per_cell)) * data.cytokine_price[key] * USD_SCALE
-            by[(product, "cytokines")] += usd
-            cyto[factor] += usd
-        for r in records(frame):
-            rt = scenario.reactors[str(r.reactor_type)]
-            days = int(r.end_day) - int(r.start_day)
-            by[(product, "reactor_operation")] += days * rt.operating_cost_usd_per_day
-            type_days[(product, str(r.reactor_type))] += days + rt.turnaround_days
-        by[(product, "labour")] += (len(frame) + 1) * scenario.labour.cost_usd_per_operation
+            prices = (scenario.media.cytokine_price_usd_per_kU if unit == "kU"
+                      else scenario.media.cytokine_price_usd_per_mg)
+            usd = seed * per_seed[key].to_numpy() * prices.get(factor, 0.0)
+            batch_terms["cytokines"] += usd
+            cyto[factor] += float(usd.sum())
+        _add_sums(by, batch_terms.groupby("product")[
+            ["starting_material", "labour", "cytokines"]].sum())
+        opcost = {t: r.operating_cost_usd_per_day for t, r in scenario.reactors.items()}
+        turnaround = {t: r.turnaround_days for t, r in scenario.reactors.items()}
+        ph["basal_medium"] = ph["medium_L"] * scenario.media.basal_price_usd_per_L
+        ph["reactor_operation"] = ph["days"] * ph["reactor_type"].map(opcost)
+        ph["type_days"] = ph["days"] + ph["reactor_type"].map(turnaround)
+        _add_sums(by, ph.groupby("product")[["basal_medium", "reactor_operation"]].sum())
+        _add_sums(type_days, ph.pivot_table(index="product", columns="reactor_type",
+                                            values="type_days", aggfunc="sum", fill_value=0))
     products_by_name: dict[str, Any] = {str(k): v for k, v in scenario.products.items()}
     for ekey, u in (expiries["units"].items() if not expiries.empty else []):
         product = str(cast(tuple[Any, ...], ekey)[1])
