@@ -23,10 +23,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bioplan.errors import InputError
+from bioplan.yaml_files import read_yaml_mapping
 
 DEFAULT_OUT_ROOT = "runs"
 """Output root when neither ``--out-root`` nor the config gives one (relative to the cwd)."""
@@ -147,25 +147,7 @@ class RunConfig(BaseModel):
 def load_run_config(path: str | Path) -> RunConfig:
     """Read and validate a run configuration file."""
     file = Path(path)
-    try:
-        with file.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise InputError("no such run config file", file=str(file),
-                         fix="give the path of a run YAML, e.g. models/scenarios/nightly-run.yaml") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML ({getattr(err, 'problem', err)})",
-            file=str(file),
-            field=f"line {mark.line + 1}" if mark else None,
-            fix="fix the YAML syntax at that position",
-        ) from None
-    except OSError as err:
-        raise InputError(f"cannot read run config ({err.strerror})", file=str(file)) from None
-    if not isinstance(data, dict):
-        raise InputError("a run config must be a YAML mapping", file=str(file),
-                         fix="start from models/scenarios/nightly-run.yaml")
+    data = read_yaml_mapping(file, kind="run config", example="models/scenarios/nightly-run.yaml")
     if "horizon" in data and "products" in data:
         raise InputError(
             "this is a scenario file, not a run config",

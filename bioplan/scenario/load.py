@@ -30,6 +30,7 @@ from bioplan.errors import InputError
 from bioplan.paths import scenarios_dir
 from bioplan.scenario.schema import Scenario
 from bioplan.scenario.tables import resolve_card_reference
+from bioplan.yaml_files import read_yaml_mapping
 
 DEFAULT_SCENARIO = "default"
 """Name of the built-in default scenario (``models/scenarios/default.yaml``)."""
@@ -85,25 +86,8 @@ def load_scenario(
 
 
 def read_yaml(file: Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML file, with syntax errors reported by line."""
-    try:
-        with file.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise InputError(
-            f"not valid YAML ({getattr(err, 'problem', err)})",
-            file=str(file),
-            field=where,
-            fix="fix the YAML syntax at that position (indentation, a missing ':' or quote)",
-        ) from None
-    except OSError as err:
-        raise InputError(f"cannot read file ({err.strerror})", file=str(file)) from None
-    if not isinstance(data, dict):
-        raise InputError("a scenario file must be a YAML mapping of sections", file=str(file),
-                         fix="start from models/scenarios/default.yaml")
-    return data
+    """The top-level mapping of a scenario YAML file."""
+    return read_yaml_mapping(file, kind="scenario", example="models/scenarios/default.yaml")
 
 
 def scenario_from_dict(

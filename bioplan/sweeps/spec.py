@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bioplan.errors import InputError
+from bioplan.yaml_files import read_yaml_mapping
 
 YIELD_PREFIX = "yield:"
 
@@ -239,17 +239,7 @@ class SweepPoint:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep YAML file."""
     file = Path(path)
-    try:
-        with file.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise InputError("no such sweep file", file=str(file),
-                         fix="give a sweep YAML, e.g. models/scenarios/sweep-example.yaml") from None
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML ({err})", file=str(file), fix="fix the YAML syntax") from None
-    if not isinstance(data, dict):
-        raise InputError("a sweep file must be a YAML mapping", file=str(file),
-                         fix="start from models/scenarios/sweep-example.yaml")
+    data = read_yaml_mapping(file, kind="sweep", example="models/scenarios/sweep-example.yaml")
     return spec_from_dict(data, base_dir=file.resolve().parent, file=str(file))
 
 

@@ -6,11 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from bioplan.errors import InputError
 from bioplan.paths import yield_cards_dir
+from bioplan.yaml_files import read_yaml_mapping
 from bioplan.yields.card import YieldCard
 
 
@@ -108,21 +108,8 @@ def validate_card(data: Any, file: str) -> YieldCard:
 
 @lru_cache(maxsize=64)
 def _load_cached(path: str, mtime: float) -> YieldCard:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read card: {exc.strerror}", file=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            file=path,
-            field=where,
-            fix="fix the YAML syntax at that line",
-        ) from None
+    data = read_yaml_mapping(path, kind="yield card",
+                             example="models/yields/erythroid-cb-giarratana.yaml")
     card = validate_card(data, path)
     shipped = Path(path).parent.resolve() == yield_cards_dir().resolve()
     if shipped and card.name != Path(path).stem:
