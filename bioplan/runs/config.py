@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bioplan.errors import InputError
+from bioplan.input_errors import validation_error
 from bioplan.yaml_files import read_yaml_mapping
 
 DEFAULT_OUT_ROOT = "runs"
@@ -157,17 +158,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        problems = []
-        for problem in err.errors():
-            loc = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-            msg = str(problem["msg"]).removeprefix("Value error, ")
-            if problem["type"] == "extra_forbidden":
-                msg = "unknown field; remove it or correct the spelling"
-            problems.append((loc, msg))
-        if len(problems) == 1:
-            raise InputError(problems[0][1], file=str(file), field=problems[0][0]) from None
-        listing = "\n  - ".join(f"{loc}: {msg}" for loc, msg in problems)
-        raise InputError(f"{len(problems)} problems:\n  - {listing}", file=str(file)) from None
+        raise validation_error(err, str(file), RunConfig) from None
     config.path = file.resolve()
     return config
 

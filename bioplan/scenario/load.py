@@ -27,6 +27,7 @@ import yaml
 from pydantic import ValidationError
 
 from bioplan.errors import InputError
+from bioplan.input_errors import validation_error
 from bioplan.paths import scenarios_dir
 from bioplan.scenario.schema import Scenario
 from bioplan.scenario.tables import resolve_card_reference
@@ -115,7 +116,7 @@ def scenario_from_dict(
     try:
         validated = Scenario.model_validate(raw)
     except ValidationError as err:
-        raise validation_error(err, file) from None
+        raise validation_error(err, file, Scenario) from None
     _check_recipes(validated, file)
     return validated
 
@@ -289,66 +290,3 @@ def read_recipe_csv(path: Path) -> list[dict[str, Any]]:
 def _plain(value: Any) -> Any:
     """numpy scalars to Python scalars, so the scenario stays JSON-serialisable."""
     return value.item() if hasattr(value, "item") else value
-
-
-# ---- validation errors -------------------------------------------------------------------
-
-
-def validation_error(err: ValidationError, file: str | None) -> InputError:
-    """One InputError listing every problem as ``field: message (fix)``."""
-    lines = []
-    first_field = None
-    for problem in err.errors():
-        field = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-        first_field = first_field or field
-        lines.append(f"{field}: {_message(problem)}")
-    if len(lines) == 1:
-        field, _, message = lines[0].partition(": ")
-        return InputError(message, file=file, field=field)
-    return InputError(
-        f"{len(lines)} problems:\n  - " + "\n  - ".join(lines), file=file, field=None
-    )
-
-
-_FIXES = {
-    "missing": "add this field (see models/scenarios/default.yaml for an example)",
-    "greater_than": "use a positive value",
-    "greater_than_equal": "use a value that is not negative",
-    "less_than_equal": "use a smaller value",
-    "literal_error": "use one of the allowed values",
-    "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
-    "date_parsing": "write dates as YYYY-MM-DD",
-    "float_parsing": "give a number",
-    "int_parsing": "give a whole number",
-    "string_pattern_mismatch": "use letters, digits, '-' and '_' only",
-}
-
-
-def _message(problem: Mapping[str, Any]) -> str:
-    kind = problem["type"]
-    if kind == "extra_forbidden":
-        field = str(problem["loc"][-1])
-        return f"unknown field {field!r}. Fix: remove it or correct the spelling{_did_you_mean(problem)}"
-    msg = str(problem["msg"]).removeprefix("Value error, ")
-    if "input" in problem and kind not in ("missing",) and not isinstance(problem["input"], dict | list):
-        msg = f"{msg} (got {problem['input']!r})"
-    fix = _FIXES.get(kind)
-    return f"{msg}. Fix: {fix}" if fix else msg
-
-
-def _did_you_mean(problem: Mapping[str, Any]) -> str:
-    """Suggest the closest valid field name for a typo such as ``working_volume_max_mL``."""
-    from pydantic import BaseModel
-
-    node: Any = Scenario
-    for part in problem["loc"][:-1]:
-        fields = getattr(node, "model_fields", None)
-        if fields is None or part not in fields:
-            continue
-        annotation = fields[part].annotation
-        args = getattr(annotation, "__args__", ())
-        candidates = [a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
-        node = candidates[0] if candidates else node
-    names = list(getattr(node, "model_fields", {}))
-    close = difflib.get_close_matches(str(problem["loc"][-1]), names, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bioplan.errors import InputError
+from bioplan.input_errors import validation_error
 from bioplan.yaml_files import read_yaml_mapping
 
 YIELD_PREFIX = "yield:"
@@ -250,17 +250,6 @@ def spec_from_dict(
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        problems = []
-        for problem in err.errors():
-            loc = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-            msg = str(problem["msg"]).removeprefix("Value error, ")
-            if problem["type"] == "extra_forbidden":
-                msg = "unknown field; remove it or correct the spelling"
-            problems.append(f"{loc}: {msg}")
-        if len(problems) == 1:
-            loc, _, msg = problems[0].partition(": ")
-            raise InputError(msg, file=file, field=loc) from None
-        raise InputError(f"{len(problems)} problems:\n  - " + "\n  - ".join(problems),
-                         file=file) from None
+        raise validation_error(err, file, SweepSpec) from None
     spec.base_dir = base_dir
     return spec
