@@ -146,3 +146,34 @@ def test_bench_figures_for_the_small_instance():
     assert 0 <= row["outside_highs_share"] < 1
     assert row["total_s"] >= row["solve_s"] > 0
     assert "S " in format_table([row])
+
+
+def test_lp_guided_start_gives_the_same_optimum(monkeypatch):
+    """With the LP-guided start forced on for a tiny model, the plan is the hand-worked optimum of
+    the constant-demand test (7660 USD) and the heuristic's facts are recorded."""
+    import bioplan.optimisation.heuristic as heuristic
+
+    monkeypatch.setattr(heuristic, "MIN_INTEGER_COLUMNS", 0)
+    monkeypatch.setattr(heuristic, "MIN_PHASE_S", 0.0)
+    p = plan(_constant_demand(), marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    assert p.objective_usd == pytest.approx(7660, rel=1e-6)
+    facts = p.solver["start_heuristic"]
+    assert facts["sub_mip_objective"] == pytest.approx(7.66, rel=1e-6)  # k$
+    assert_valid(p)
+
+
+def test_infeasible_starting_material_is_explained():
+    """A hard 100 % service level for 30 units on day 7 with reactors to spare, but only 2 lots
+    (1e7 cells each = 10 units) of cord blood a week: 1 more lot is needed in week 0 (days 0-6)."""
+    raw = base(8)
+    raw["reactors"]["tank"]["units_owned"] = 3
+    raw["sources"]["cord_blood"]["lots_per_week"] = 2
+    raw["products"]["rbc"]["min_service_level"] = 1.0
+    p = plan(build(demand(raw, {7: 30})))
+    assert p.status is PlanStatus.INFEASIBLE
+    row = p.explanation.iloc[0]
+    assert row["resource"] == "starting material cord_blood"
+    assert (row["first_day"], row["last_day"]) == (0, 6)
+    assert row["shortfall"] == pytest.approx(1)
+    assert row["unit"] == "lots"
