@@ -92,8 +92,10 @@ def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
     for p, days in storage.items():
         for first, last in _runs(list(days)):
             need = max(days[d] for d in range(first, last + 1))
+            cap = data.products[p].storage_capacity
             rows.append((p, f"storage {p}", first, last, need, "units",
-                         f"{p} storage over capacity by up to {need:.3g} units on days {first}-{last}"))
+                         f"{p} storage over capacity by up to {need:.3g} units on days {first}-{last} "
+                         f"(capacity {cap:g} units; stock held between release and delivery)"))
     for p, x in v.get("service_missing_units", {}).items():
         if x > TOL:
             short_days = sorted(d for (q, d), u in v.get("demand_short", {}).items()

@@ -177,3 +177,25 @@ def test_infeasible_starting_material_is_explained():
     assert (row["first_day"], row["last_day"]) == (0, 6)
     assert row["shortfall"] == pytest.approx(1)
     assert row["unit"] == "lots"
+
+
+def test_infeasible_storage_capacity_is_explained():
+    """20 units due on day 14 with a hard 100 % service level; one tank (none can be added), a
+    7-day recipe, at most 10 units per batch, room for 9.5 units in store.
+
+    By hand: the tank can only run batches on days 0-7 and 7-14; the first batch's 10 units are
+    released on day 7 and must be held until day 14, 0.5 units over the storage capacity at the end
+    of days 7-13 (cheaper in the elastic re-solve than a second tank for those 7 days).
+    """
+    raw = base(15)
+    raw["products"]["rbc"]["min_service_level"] = 1.0
+    raw["products"]["rbc"]["storage_capacity_units"] = 9.5
+    p = plan(build(demand(raw, {14: 20})))
+    assert p.status is PlanStatus.INFEASIBLE
+    assert p.explanation is not None and len(p.explanation) == 1
+    row = p.explanation.iloc[0]
+    assert row["resource"] == "storage rbc" and row["product"] == "rbc"
+    assert (row["first_day"], row["last_day"]) == (7, 13)
+    assert row["shortfall"] == pytest.approx(0.5)
+    assert row["unit"] == "units"
+    assert "storage" in p.message and "rbc" in p.message and "capacity 9.5 units" in p.message
