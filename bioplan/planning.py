@@ -46,6 +46,7 @@ def plan(
     fixed_batches: pd.DataFrame | None = None,
     save_lp: str | Path | None = None,
     marginal_values: bool = True,
+    pareto: bool = True,
 ) -> Plan:
     """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
 
@@ -58,6 +59,8 @@ def plan(
     save_lp : write the model to this ``.lp`` or ``.mps`` file before solving.
     marginal_values : price one more reactor of each type and one more L/day of media preparation
         by re-solving (one extra solve each); off in benchmarks.
+    pareto : offer only Pareto-efficient batch options (the default; see
+        :func:`bioplan.optimisation.data.pareto_options`); ``False`` offers every recipe row.
 
     Returns a :class:`Plan` whose ``status`` says what happened; an infeasible scenario gives a
     plan with ``explanation`` rather than an exception. Raises :class:`SolverError` only when
@@ -73,7 +76,7 @@ def plan(
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
     recipes = sc.recipe_table()
-    data = prepare(sc, recipes, fixed_batches)
+    data = prepare(sc, recipes, fixed_batches, pareto=pareto)
     t_prep = time.perf_counter() - t0
     result = solve_guarded(data, options, guard)
     timings = {
@@ -100,7 +103,7 @@ def plan(
             t2 = time.perf_counter()
             out.marginal_values = _marginal_values(sc, recipes, fixed_batches, options, guard,
                                                    out.objective_usd or 0.0, result.values,
-                                                   result.timings.get("solve", 1.0))
+                                                   result.timings.get("solve", 1.0), pareto)
             timings["marginal"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     out.timings = timings
@@ -143,7 +146,8 @@ def _fill(out: Plan, data: Any, result: SolveResult, fixed_batches: pd.DataFrame
 
 def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | None,
                      options: SolveOptions, guard: float, base_usd: float,
-                     start: dict[str, dict[Any, float]], solve_s: float) -> pd.DataFrame:
+                     start: dict[str, dict[Any, float]], solve_s: float,
+                     pareto: bool = True) -> pd.DataFrame:
     """Cost saved [USD over the horizon] by one more owned unit of each reactor type (before its
     own capital cost) and by one more L/day of media preparation.
 
@@ -155,21 +159,21 @@ def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | 
     """
     quick = SolveOptions(min(options.time_limit_s / 4, max(2.0, 2 * solve_s)),
                          options.mip_gap / 10, options.threads, start=start)
-    base = solve_guarded(prepare(sc, recipes, fixed), quick, guard)
+    base = solve_guarded(prepare(sc, recipes, fixed, pareto=pareto), quick, guard)
     reference = base_usd
     if base.status.has_solution and base.objective is not None:
         reference = min(base_usd, base.objective * USD_SCALE)
     base_gap = base.gap or 0.0
     rows = []
     for name in sc.reactors:
-        data = prepare(sc, recipes, fixed, extra_units={name: 1})
+        data = prepare(sc, recipes, fixed, extra_units={name: 1}, pareto=pareto)
         capital = sc.reactors[name].capital_cost_usd_per_unit_day * sc.horizon.days
         res = solve_guarded(data, quick, guard)
         rows.append((f"reactor:{name}", _saving(res, reference, capital),
                      "USD saved over the horizon per extra unit (before its own capital cost)",
                      max(res.gap or 0.0, base_gap)))
     if sc.media.prep_capacity_L_per_day is not None:
-        data = prepare(sc, recipes, fixed, extra_media_L_per_day=1.0)
+        data = prepare(sc, recipes, fixed, extra_media_L_per_day=1.0, pareto=pareto)
         res = solve_guarded(data, quick, guard)
         rows.append(("media_prep", _saving(res, reference, 0.0),
                      "USD saved over the horizon per extra L/day of media preparation",

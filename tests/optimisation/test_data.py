@@ -35,6 +35,24 @@ def test_dominated_recipe_is_not_offered():
     assert len(prepare(sc, pareto=False).options) == 3
 
 
+def test_plan_passes_pareto_through():
+    """``plan(..., pareto=False)`` offers the dominated recipe too (a larger model) and finds the
+    same optimum by hand: one 'cheap' batch, capital 100 x 28 = 2800 + batch 370 + 10 x 125 =
+    **4420 USD**."""
+    from bioplan.planning import plan
+
+    raw = base(28)
+    raw["recipes"][0]["rows"] = [recipe("cheap/0"), recipe("dear/0", epo_kU_per_unit=10, card="card-b"),
+                                 recipe("fast/0", days=5, epo_kU_per_unit=10, card="card-b")]
+    sc = build(demand(raw, {14: 10}))
+    filtered = plan(sc, marginal_values=False)
+    everything = plan(sc, marginal_values=False, pareto=False)
+    assert filtered.objective_usd == pytest.approx(4420, rel=1e-6)
+    assert everything.objective_usd == pytest.approx(4420, rel=1e-6)
+    assert everything.solver["columns"] > filtered.solver["columns"]
+    assert set(everything.batches["recipe"]) == {"cheap/0"}
+
+
 def test_slots_only_where_a_release_can_serve_demand():
     """Demand only on day 14, 7-day recipe, no release delay, 42-day shelf life: seeding days
     0..7 release by day 14 and can serve it; later seedings release too late."""
