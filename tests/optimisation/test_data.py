@@ -6,6 +6,7 @@ import pytest
 
 from bioplan.optimisation import prepare
 from tests.optimisation.builders import base, build, demand, recipe
+from tests.optimisation.invariants import assert_valid
 
 
 def test_scaled_units_of_the_reference_recipe():
@@ -51,6 +52,8 @@ def test_plan_passes_pareto_through():
     assert everything.objective_usd == pytest.approx(4420, rel=1e-6)
     assert everything.solver["columns"] > filtered.solver["columns"]
     assert set(everything.batches["recipe"]) == {"cheap/0"}
+    assert_valid(filtered)
+    assert_valid(everything)
 
 
 def test_slots_only_where_a_release_can_serve_demand():

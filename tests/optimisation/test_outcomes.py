@@ -93,6 +93,7 @@ def test_save_lp_writes_a_readable_model(tmp_path):
     path = tmp_path / "model.lp"
     p = plan(_constant_demand(), save_lp=path, marginal_values=False)
     assert p.status is PlanStatus.OPTIMAL
+    assert_valid(p)
     text = path.read_text()
     assert "reactor_occupancy" in text and "cohort_balance" in text
 
@@ -103,6 +104,7 @@ def test_marginal_value_of_one_more_reactor():
     material: it saves **3130 USD**. Media preparation is unlimited: worth 0."""
     raw = base(8, penalty=1000)
     p = plan(build(demand(raw, {7: 14})))
+    assert_valid(p)
     assert p.marginal_values.loc["reactor:tank", "usd_per_unit"] == pytest.approx(3130, rel=1e-6)
     assert p.marginal_values.loc["media_prep", "usd_per_unit"] == 0
 
