@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("bioplan.planning", reason="the planner has not landed")
 
 APP = "../../dashboards/app.py"
 TIME_LIMIT_S = 10.0

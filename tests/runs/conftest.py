@@ -53,7 +53,8 @@ class PgCluster:
             try:
                 pw = pwd.getpwnam("postgres")
             except KeyError:
-                pytest.skip("running as root and there is no 'postgres' user to run the server")
+                require(False, "running as root and there is no 'postgres' user to run the server")
+                raise
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
             self.as_user = ["runuser", "-u", "postgres", "--"]
 
