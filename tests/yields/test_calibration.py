@@ -9,6 +9,7 @@ Figures from shared/literature/published-figures.md (flags in brackets).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -135,6 +136,25 @@ def test_calibrate_recovers_a_known_rate() -> None:
     assert result.fitted["stages.MKP.proliferation_per_day"] == pytest.approx(true_value, rel=1e-3)
     assert abs(result.residuals["V6e-MK-fold"]) < 1e-6
     assert result.card.stages[2].proliferation_per_day.source.startswith("calibrated")
+
+
+def test_fit_and_residuals_are_stored_in_the_card_file(tmp_path: Path) -> None:
+    """A refit card written with dump_card and read back keeps the fitted rate and its residuals,
+    and reproduces the published figure (Chen 2009 > 4 000-fold MK expansion, V6e [R])."""
+    from bioplan.yields import dump_card
+
+    card = load_card("mk-cb-tpo")
+    data = card.model_dump()
+    mkp = next(s for s in data["stages"] if s["name"] == "MKP")
+    mkp["proliferation_per_day"]["value"] *= 0.7
+    result = calibrate(type(card).model_validate(data))
+    path = dump_card(result.card, tmp_path / "refit.yaml")
+    again = load_card(path)
+    name = "stages.MKP.proliferation_per_day"
+    assert again.calibration.fitted[name] == pytest.approx(result.fitted[name], rel=1e-6)
+    assert set(again.calibration.residuals) == {"V6e-MK-fold"}
+    assert abs(again.calibration.residuals["V6e-MK-fold"]) < 1e-6
+    assert target_table(again)["within_tolerance"].all()
 
 
 def test_sample_gives_n_rows_spread_around_the_default() -> None:
