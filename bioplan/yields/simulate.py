@@ -87,6 +87,11 @@ class Simulation:
                     "peak_volume_L": float(row["peak_volume_L"]),
                     "medium_L": float(row["medium_L"]),
                     "cells_by_stage": {s: float(row[f"cells_{s}"]) for s in c.stage_names},
+                    "cytokines": {
+                        f: {"amount": float(row[f"{f}_{spec.amount_unit}"]),
+                            "unit": spec.amount_unit}
+                        for f, spec in c.factors.items()
+                    },
                 }
             )
         enuc = self.per_seed["enucleation"]

@@ -53,6 +53,11 @@ def test_cytokine_amounts_are_concentration_times_medium() -> None:
     }
     assert s["cytokine_per_unit"]["SCF"]["unit"] == "mg"
     assert "EPO" not in s["cytokine_mg_per_unit"]
+    # the --json phases carry each phase's cytokines for the seed cells simulated
+    phase = next(ph for ph in s["phases"] if ph["name"] == "expansion")
+    assert phase["cytokines"]["EPO"] == {"amount": pytest.approx(3.0 * medium), "unit": "kU"}
+    assert phase["cytokines"]["SCF"]["amount"] == pytest.approx(0.1 * medium, rel=1e-12)
+    assert s["phases"][-1]["cytokines"]["EPO"]["amount"] == 0.0
     assert s["medium_L_per_unit"] == pytest.approx(
         float(sim.phases["medium_L"].sum()) / 1e6 * seeds_per_unit, rel=1e-12
     )
