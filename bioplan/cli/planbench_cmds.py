@@ -15,7 +15,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
         size: list[str] = typer.Option(  # noqa: B008
             [], "--size", help="Instance(s) to run: S, M, L (default all three)."),
-        time_limit: float = typer.Option(60.0, "--time-limit", help="HiGHS time limit per instance [s]."),
+        time_limit: float = typer.Option(60.0, "--time-limit", help="HiGHS time limit per instance, in seconds."),
         gap: float = typer.Option(0.01, "--gap", help="Relative MIP gap [-]."),
         threads: int = typer.Option(1, "--threads", help="HiGHS threads."),
     ) -> None:

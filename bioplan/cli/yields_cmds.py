@@ -153,7 +153,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             str, typer.Argument(help="Card name (see `bioplan cards`) or card YAML path.")
         ],
         seed_cells: Annotated[
-            float, typer.Option("--seed-cells", help="Seed cells [cells].")
+            float, typer.Option("--seed-cells", help="Number of seed cells.")
         ] = 1e6,
         set_: Annotated[
             list[str] | None,
