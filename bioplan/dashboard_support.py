@@ -513,15 +513,16 @@ def kpi_frame(plan: Plan) -> pd.DataFrame:
 
 
 def cost_table(plan: Plan) -> pd.DataFrame:
-    """Cost terms [USD] with their share of the total; cytokine sub-rows (``cytokine:<F>``) last."""
+    """Cost terms [USD] with their share of the total, then the ``total`` row, then the cytokine
+    sub-rows (``cytokine:<F>``, part of ``cytokines``: their shares do not add to the terms')."""
     from bioplan.results import COST_TERMS
 
     costs = plan.cost_breakdown.astype(float)
     main = costs[[t for t in costs.index if t in COST_TERMS]]
+    subs = costs[[t for t in costs.index if t not in COST_TERMS]]
     total = float(main.sum())
-    frame = costs.to_frame("usd")
+    frame = pd.concat([main, pd.Series({"total": total}), subs]).to_frame("usd")
     frame["share"] = frame["usd"] / total if total else float("nan")
-    frame.loc["total", ["usd", "share"]] = [total, 1.0 if total else float("nan")]
     frame.index.name = "term"
     return frame
 

@@ -52,11 +52,15 @@ def test_inventory_page() -> None:
 
 
 def test_costs_page() -> None:
-    at = open_page("costs", fakes.plan())
+    plan = fakes.plan()
+    plan.cost_breakdown["cytokine:EPO"] = 1500.0  # a part of "cytokines", not another term
+    at = open_page("costs", plan)
     (spec,) = plotly_specs(at)
     assert spec["data"][0]["type"] == "waterfall"
     terms = at.dataframe[0].value
     assert terms.loc["total", "usd"] == pytest.approx(fakes.plan().objective_usd)
+    # the total closes the cost terms; cytokine sub-rows come after it
+    assert list(terms.index)[-2:] == ["total", "cytokine:EPO"]
 
 
 @pytest.mark.parametrize("page", ["schedule", "inventory", "costs"])
