@@ -44,7 +44,16 @@ def recipe_table(scenario: Scenario) -> pd.DataFrame:
     """All candidate recipes, indexed by ``recipe``, with a ``source`` column naming the starting
     material that feeds each recipe's card. Raises :class:`InputError` for a recipe no source feeds.
     """
-    frames = [_source_table(src, scenario) for src in scenario.recipes]
+    frames = []
+    for i, src in enumerate(scenario.recipes):
+        try:
+            frames.append(_source_table(src, scenario))
+        except InputError as err:
+            if err.file is None and src.card is not None:  # a card name or a variant key
+                inner = "card" if err.field in (None, "card") else f"variants.{err.field}"
+                err.field = f"recipes.{i}.{inner}"
+                err.args = (err.describe(),)
+            raise
     table = pd.concat(frames)
     table.index.name = "recipe"
     if table.index.duplicated().any():

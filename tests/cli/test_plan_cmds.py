@@ -141,7 +141,11 @@ BAD = {
                         ["small.yaml", "reactors.rocking-50L.working_volume_max_L"]),
     "unknown card": ("small.yaml", "recipes:\n  - table: small-recipes.csv",
                      "recipes:\n  - table: small-recipes.csv\n  - card: no-such-card",
-                     ["small.yaml", "no-such-card"]),
+                     ["small.yaml", "recipes.1.card", "no-such-card"]),
+    "variant key typo": ("small.yaml", "recipes:\n  - table: small-recipes.csv",
+                         "recipes:\n  - table: small-recipes.csv\n  - card: mk-cb-tpo\n"
+                         "    variants: {maturation.TPQ: [25, 50]}",
+                         ["small.yaml", "recipes.1.variants.maturation.TPQ", "maturation.TPO"]),
     "unknown recipe table": ("small.yaml", "table: small-recipes.csv", "table: nope.csv",
                              ["small.yaml", "recipes.0.table", "nope.csv"]),
     "demand CSV with a bad date": ("small-demand.csv", "2027-01-12,platelet",
