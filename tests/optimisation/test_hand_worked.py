@@ -154,3 +154,29 @@ def test_infeasible_service_level_is_explained_in_process_terms():
     assert (row["first_day"], row["last_day"]) == (0, 6)
     assert row["shortfall"] == pytest.approx(2)
     assert "tank" in p.message and "rbc" in p.message
+
+
+def test_minimum_batch_size_leaves_units_that_expire_and_are_costed():
+    """Platelets (5-day shelf life), 2 doses due on day 7 of a 14-day horizon; the tank's 8 L
+    working-volume minimum means a batch makes at least 8 doses; expiry costs 50 USD per dose.
+
+    By hand: one 4-day batch of 8 doses released on day c (4 <= c <= 7) serves day 7; the other 6
+    doses are usable on days c..c+4 only and expire on day c+5, inside the horizon.
+    Cost = capital 100 x 14 = 1400 + batch 4 x 50 + 2 x 10 = 220 + material 8 x 125 = 1000
+    + expiry 6 x 50 = 300 = **2920 USD**.
+    """
+    raw = base(14, product="platelet", shelf=5)
+    raw["recipes"][0]["rows"] = [recipe("r/0", days=4, product="platelet")]
+    raw["reactors"]["tank"]["working_volume_min_L"] = 8
+    raw["products"]["platelet"]["expiry_cost_usd_per_unit"] = 50
+    p = plan(build(demand(raw, {7: 2})), marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    assert_valid(p)
+    assert _batches(p)["product_units"].tolist() == pytest.approx([8])
+    assert p.shortages.empty
+    assert p.expiries["units"].sum() == pytest.approx(6)
+    ((cohort, units),) = p.deliveries.reset_index().groupby("cohort_day")["units"].sum().items()
+    assert units == pytest.approx(2)
+    assert p.expiries.index.get_level_values("day").tolist() == [cohort + 5]
+    assert p.cost_breakdown["expiry_waste"] == pytest.approx(300)
+    assert p.objective_usd == pytest.approx(2920, rel=1e-6)
