@@ -609,7 +609,8 @@ def list_stored_runs(url: str | None, limit: int = 50) -> list[tuple[str, str]]:
         runs = [r for r in store.list_runs(limit=limit) if r.status in PLAN_STATUSES]
     finally:
         store.dispose()
-    return [(r.run_id, f"{r.name} · {r.started_at:%Y-%m-%d %H:%M} · {r.status} · {r.run_id[:8]}")
+    # the full run id (what `bioplan show` takes): a prefix repeats for runs of the same day
+    return [(r.run_id, f"{r.run_id} · {r.started_at:%Y-%m-%d %H:%M:%S} UTC · {r.status}")
             for r in runs]
 
 
@@ -637,5 +638,5 @@ def load_stored_run(url: str | None, run_id: str) -> StoredRun:
                         batches=records_to_batches(records))
     finally:
         store.dispose()
-    label = f"run {info.name} {info.run_id[:8]}"
+    label = f"run {info.run_id}"  # unique: the Compare table and charts are keyed by label
     return StoredRun(info.run_id, label, kpis, plan)

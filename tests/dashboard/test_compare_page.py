@@ -38,17 +38,21 @@ def test_two_session_plans_side_by_side() -> None:
     assert "dear lots" in spec["layout"]["title"]["text"]
 
 
-def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    plan = fakes.plan(scale=3.0)
+def _store_run(url: str, run_id: str, scale: float) -> None:
+    plan = fakes.plan(scale=scale)
     store = RunStore(url)
-    store.start_run(run_id="20270104-nightly-abc", name="nightly", inputs_hash="h",
+    store.start_run(run_id=run_id, name="nightly", inputs_hash="h",
                     scenario=json.loads(plan.scenario.model_dump_json()), options={}, versions={},
                     plan_start_date="2027-01-04")
-    store.finish_run("20270104-nightly-abc", status="optimal", exit_code=0,
+    store.finish_run(run_id, status="optimal", exit_code=0,
                      objective_usd=plan.objective_usd, gap=0.0, kpis=plan.summary(),
                      batches=batches_to_records(plan.batches))
     store.dispose()
+
+
+def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    _store_run(url, "20270104-nightly-abc", 3.0)
     at = compare_page({"#1 base": fakes.plan()})
     at.toggle(key="cmp_use_store").set_value(True).run()
     at.text_input(key="cmp_store_url").set_value(url).run()
@@ -57,6 +61,23 @@ def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
     runs.select("20270104-nightly-abc").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    delta = next(c for c in table.columns if c.startswith("Δ run nightly"))
+    delta = next(c for c in table.columns if c.startswith("Δ run 20270104-nightly-abc"))
     assert table.loc["objective", delta] == pytest.approx(8000.0)
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_two_stored_runs_of_one_day_are_told_apart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    _store_run(url, "20270104T020000Z-nightly-aaaaaa", 2.0)
+    _store_run(url, "20270104T020500Z-nightly-bbbbbb", 3.0)
+    at = compare_page({})
+    at.toggle(key="cmp_use_store").set_value(True).run()
+    at.text_input(key="cmp_store_url").set_value(url).run()
+    runs = at.multiselect(key="cmp_runs")
+    assert len(set(runs.options)) == 2, runs.options  # AppTest lists the shown labels
+    runs.set_value(["20270104T020000Z-nightly-aaaaaa", "20270104T020500Z-nightly-bbbbbb"]).run()
+    assert not at.exception, at.exception
+    assert not any("Pick two or more" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    delta = next(c for c in table.columns if c.startswith("Δ run"))
+    assert table.loc["objective", delta] != 0
