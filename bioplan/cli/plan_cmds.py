@@ -264,7 +264,9 @@ def format_options(options: pd.DataFrame, show_all: bool) -> str:
                "cytokines_usd_per_unit": "cytokines $/unit",
                "basal_medium_usd_per_unit": "medium $/unit",
                "starting_material_usd_per_unit": "cells $/unit"}
-    keep = list(columns) + [c for c in table.columns if str(c).startswith("set:")]
+    # settings columns of this card only (a scenario's table carries other cards' variants as NaN)
+    keep = list(columns) + [c for c in table.columns
+                            if str(c).startswith("set:") and table[c].notna().any()]
     if show_all:
         keep.append("efficient")
     table = table[keep].rename(columns=columns)

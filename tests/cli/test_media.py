@@ -96,3 +96,13 @@ def test_media_command_all_lists_dominated_rows(capsys: pytest.CaptureFixture[st
     rows = [line for line in out.splitlines() if line.startswith("erythroid-cb-giarratana/")]
     assert len(rows) == 5  # default protocol + 2 × 2 variants
     assert pd.Series([r.split()[-1] for r in rows]).isin(["True", "False"]).all()
+
+
+def test_media_command_shows_only_this_cards_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default scenario varies erythroid-cb-giarratana's maturation.density_setpoint only:
+    another card's table has no such (all-NaN) settings column."""
+    assert main(["media", "erythroid-bela"]) == 0
+    out = capsys.readouterr().out
+    assert "density_setpoint" not in out and "NaN" not in out
+    assert main(["media", "erythroid-cb-giarratana", "--all"]) == 0
+    assert "maturation.density_setpoint" in capsys.readouterr().out
