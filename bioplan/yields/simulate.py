@@ -127,8 +127,9 @@ class Simulation:
 
 def _days_settings(card: YieldCard, base: dict[str, float], days: int) -> dict[str, float]:
     """Settings that stop the protocol after ``days`` (or extend its last phase)."""
-    if days < 0:
-        raise InputError(f"days = {days} is negative", field="days", fix="give days >= 0")
+    if days < 1:
+        raise InputError(f"days = {days}: nothing would be cultured", field="days",
+                         fix="give days >= 1")
     out = dict(base)
     left = days
     lengths = [int(out.get(f"{p.name}.days", p.days)) for p in card.protocol]

@@ -155,6 +155,13 @@ def test_bad_settings_in_python(settings: dict[str, float], words: str) -> None:
         simulate("mk-cb-tpo", settings=settings)
 
 
+@pytest.mark.parametrize("days", [0, -1])
+def test_days_below_one_is_rejected(days: int) -> None:
+    with pytest.raises(InputError, match="nothing would be cultured") as err:
+        simulate("mk-cb-tpo", days=days)
+    assert err.value.field == "days" and err.value.fix == "give days >= 1"
+
+
 def test_bad_variant_values() -> None:
     with pytest.raises(InputError, match="non-empty list"):
         recipe_table("mk-cb-tpo", {"expansion.TPO": []})
