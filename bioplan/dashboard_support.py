@@ -456,6 +456,24 @@ def compare_kpis(plans: Mapping[str, Plan | Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def kpi_unit(kpi: str) -> str:
+    """The unit of a flattened KPI name from :func:`compare_kpis` (``""`` when it has none)."""
+    head = kpi.split(".", 1)[0]
+    if head in ("objective", "bound", "cost_breakdown"):
+        return "USD"
+    if head == "cost_per_delivered_unit":
+        return "USD/unit"
+    if head in ("gap", "service_level"):
+        return "fraction"
+    if head.startswith("units_"):
+        return "units"
+    if head == "reactors_added":
+        return "reactors"
+    if head.endswith("_seconds"):
+        return "s"
+    return ""
+
+
 def compare_status(plans: Mapping[str, Plan | Mapping[str, Any]]) -> dict[str, str]:
     """Status of each plan (``optimal``, ``feasible`` ...)."""
     return {name: str(flat_kpis(p).get("status", "?")) for name, p in plans.items()}

@@ -63,7 +63,8 @@ st.subheader("KPIs")
 status = ds.compare_status(chosen)
 st.markdown(" · ".join(f"**{name}**: {state}" for name, state in status.items()))
 st.caption("Δ columns: each plan minus the first one.")
-st.dataframe(table, width="stretch", key="cmp_kpis",
+shown = table.rename(index=lambda k: f"{k} [{ds.kpi_unit(k)}]" if ds.kpi_unit(k) else k)
+st.dataframe(shown, width="stretch", key="cmp_kpis",
              column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns})
 st.download_button("Comparison (CSV)", table.to_csv().encode(), file_name="bioplan-compare.csv",
                    mime="text/csv", key="dl_compare", icon=":material/download:")
