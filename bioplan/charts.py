@@ -50,6 +50,15 @@ def _empty_figure(title: str, note: str) -> go.Figure:
     return fig
 
 
+def _faded(colour: str, alpha: float) -> str:
+    """``#rrggbb`` as ``rgba(r,g,b,alpha)``: a lighter shade that legends show too (a trace's
+    ``marker.opacity`` is not drawn in its legend swatch)."""
+    if not (colour.startswith("#") and len(colour) == 7):
+        return colour
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
+
+
 def _colour_map(keys: Iterable[str], fixed: dict[str, str] | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, key in enumerate(sorted(set(keys))):
@@ -175,10 +184,11 @@ def inventory_figure(plan: Plan) -> go.Figure:
                 sel = sub[(sub["age"] >= lo) & (sub["age"] <= hi)] if i < len(bands) - 1 else sub[sub["age"] >= lo]
                 series = sel.groupby("day")["units"].sum().reindex(days, fill_value=0.0)
                 opacity = 1.0 - 0.7 * i / max(1, len(bands) - 1)
+                ages = f"{lo} d" if lo == hi else f"{lo}–{hi} d"
                 fig.add_trace(go.Bar(
-                    x=dates, y=series.values, name=f"{product} stock, age {lo}–{hi} d",
-                    marker={"color": base, "opacity": opacity}, legendgroup=product,
-                    hovertemplate=f"age {lo}–{hi} d: %{{y:.1f}} units<extra>{product}</extra>",
+                    x=dates, y=series.values, name=f"{product} stock, age {ages}",
+                    marker={"color": _faded(base, opacity)}, legendgroup=product,
+                    hovertemplate=f"age {ages}: %{{y:.1f}} units<extra>{product}</extra>",
                 ), row=row, col=1)
         dem = (demand.xs(product, level="product").reindex(days, fill_value=0.0)
                if product in demand.index.get_level_values("product") else pd.Series(0.0, index=days))

@@ -41,6 +41,9 @@ def test_inventory_figure_shows_stock_demand_shortage_expiry() -> None:
     assert "platelet shortage" in names and "platelet expired" in names
     assert any(n.startswith("rbc stock, age 0") for n in names)
     stock = next(t for t in fig.data if t.name.startswith("rbc stock, age 0"))
+    # older cohorts are lighter, in the bars and in the legend (colour, not trace opacity)
+    colours = [t.marker.color for t in fig.data if t.name.startswith("rbc stock")]
+    assert len(set(colours)) == len(colours) > 1
     assert stock.x[18] == dt.date(2027, 1, 22) and stock.y[18] == 4.0
     short = next(t for t in fig.data if t.name == "platelet shortage")
     assert min(short.y) == -1.0
