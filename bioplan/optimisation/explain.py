@@ -47,6 +47,20 @@ def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str
     return sorted(found)
 
 
+def _products_active(data: PlanData, values: dict[str, dict[Any, float]], first: int,
+                     last: int) -> list[str]:
+    """Products whose batches run (seeding day to harvest day) on any of days first..last."""
+    found = set()
+    for s, n in values.get("slot_batches", {}).items():
+        if n < 0.5:
+            continue
+        opt = data.options[data.slot_option[s]]
+        d = int(data.slot_day[s])
+        if d <= last and first <= d + opt.days:
+            found.add(opt.product)
+    return sorted(found)
+
+
 def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
                           ) -> tuple[pd.DataFrame, str]:
     """Findings table (one row per resource shortfall) and a one-line summary."""
@@ -82,9 +96,11 @@ def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
         days = {d: x for d, x in v.get(name, {}).items() if x > TOL}
         for first, last in _runs(list(days)):
             need = max(days[d] for d in range(first, last + 1))
-            rows.append(("", resource, first, last, need, unit,
+            products = _products_active(data, v, first, last)
+            rows.append((", ".join(products), resource, first, last, need, unit,
                          f"{resource} short by up to {need:.3g} {unit} on days {first}-{last} "
-                         f"(capacity {limit:g} {unit})"))
+                         f"(capacity {limit:g} {unit}; batches of "
+                         f"{', '.join(products) or 'any product'})"))
     storage: dict[str, dict[int, float]] = defaultdict(dict)
     for (p, d), x in v.get("storage_extra_units", {}).items():
         if x > TOL:

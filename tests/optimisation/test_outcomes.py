@@ -217,3 +217,34 @@ def test_infeasible_storage_capacity_is_explained():
     assert row["shortfall"] == pytest.approx(0.5)
     assert row["unit"] == "units"
     assert "storage" in p.message and "rbc" in p.message and "capacity 9.5 units" in p.message
+
+
+@pytest.mark.parametrize(("limit", "short", "cost"), [(1, 10, 13220), (2, 0, 4840)])
+def test_labour_limit_caps_the_batches_seeded_on_one_day(limit, short, cost):
+    """20 units due on day 7 of an 8-day horizon; two owned tanks, so only batches seeded on day 0
+    are in time. Each batch takes 2 operations (seed on day 0, harvest on day 7).
+
+    By hand: with 1 operation a day one batch runs: capital 2 x 100 x 8 = 1600 + 370 + 10 x 125
+    + 10 short x 1000 = **13220 USD**; with 2 a day both run: 1600 + 2 x 370 + 20 x 125 =
+    **4840 USD**.
+    """
+    raw = base(8, penalty=1000, units_owned=2)
+    raw["labour"]["operations_per_day"] = limit
+    p = plan(build(demand(raw, {7: 20})), marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    assert_valid(p)
+    assert float(p.shortages["units"].sum()) == pytest.approx(short)
+    assert p.objective_usd == pytest.approx(cost, rel=1e-6)
+
+
+def test_infeasible_labour_is_explained_with_product_and_days():
+    """The same with a hard 100 % service level and 1 operation a day: the second batch needs one
+    more operation on day 0 (seeding) and on day 7 (harvest), for rbc."""
+    raw = base(8, penalty=1000, units_owned=2)
+    raw["labour"]["operations_per_day"] = 1
+    raw["products"]["rbc"]["min_service_level"] = 1.0
+    p = plan(build(demand(raw, {7: 20})))
+    assert p.status is PlanStatus.INFEASIBLE
+    found = p.explanation[["product", "resource", "first_day", "last_day", "shortfall"]]
+    assert found.values.tolist() == [["rbc", "labour", 0, 0, 1.0], ["rbc", "labour", 7, 7, 1.0]]
+    assert "batches of rbc" in p.message
