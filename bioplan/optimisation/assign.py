@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,22 @@ class Interval:
     """Pre-assigned unit (fixed batches), 1-based."""
 
 
+class AssignmentFailed(Exception):
+    """No clash-free assignment was found (raised only with ``allow_clash=False``)."""
+
+
 SEARCH_LIMIT = 200_000
 """Most unit choices tried per reactor type before falling back to the greedy assignment."""
 
 
 def assign_units(intervals: list[Interval], fleet: dict[str, int],
-                 maintenance: dict[tuple[str, int], set[int]]) -> dict[int, int]:
-    """Unit (1-based) for each interval key; ``maintenance[(type, unit)]`` lists down days."""
+                 maintenance: dict[tuple[str, int], set[int]], *,
+                 allow_clash: bool = True) -> dict[int, int]:
+    """Unit (1-based) for each interval key; ``maintenance[(type, unit)]`` lists down days.
+
+    With ``allow_clash=False`` a failed search raises :class:`AssignmentFailed` instead of
+    falling back to the least-conflicting units.
+    """
     by_type: dict[str, list[Interval]] = defaultdict(list)
     for iv in intervals:
         by_type[iv.reactor_type].append(iv)
@@ -49,12 +59,12 @@ def assign_units(intervals: list[Interval], fleet: dict[str, int],
     for rtype, items in by_type.items():
         n_units = max(fleet.get(rtype, 0), 1)
         down = {u: maintenance.get((rtype, u), set()) for u in range(1, n_units + 1)}
-        out.update(_assign_type(rtype, items, n_units, down))
+        out.update(_assign_type(rtype, items, n_units, down, allow_clash))
     return out
 
 
 def _assign_type(rtype: str, items: list[Interval], n_units: int,
-                 down: dict[int, set[int]]) -> dict[int, int]:
+                 down: dict[int, set[int]], allow_clash: bool) -> dict[int, int]:
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     out: dict[int, int] = {}
     for iv in items:
@@ -62,6 +72,8 @@ def _assign_type(rtype: str, items: list[Interval], n_units: int,
             busy[iv.unit].append((iv.start, iv.busy_end))
             out[iv.key] = iv.unit
     todo = sorted((i for i in items if i.unit is None), key=lambda i: (i.start, i.busy_end))
+    if not allow_clash and _pins_clash(busy):
+        raise AssignmentFailed(f"phases pinned to {rtype} units overlap")
 
     def clashes(unit: int, iv: Interval) -> int:
         overlap = sum(1 for (s, e) in busy[unit] if s < iv.busy_end and iv.start < e)
@@ -111,6 +123,8 @@ def _assign_type(rtype: str, items: list[Interval], n_units: int,
 
     if _recursion_ok(len(todo)) and place(0):
         return out
+    if not allow_clash:
+        raise AssignmentFailed(f"no clash-free assignment of {rtype} units")
     # Fallback: greedy least-conflict assignment; the clash is logged (and the checker reports it).
     for iv in todo:
         if iv.key in out:
@@ -122,6 +136,15 @@ def _assign_type(rtype: str, items: list[Interval], n_units: int,
         busy[unit].append((iv.start, iv.busy_end))
         out[iv.key] = unit
     return out
+
+
+def _pins_clash(busy: dict[int, list[tuple[int, int]]]) -> bool:
+    """Whether two phases pinned to the same unit overlap."""
+    for spans in busy.values():
+        ordered = sorted(spans)
+        if any(later[0] < earlier[1] for earlier, later in pairwise(ordered)):
+            return True
+    return False
 
 
 def _recursion_ok(depth: int) -> bool:

@@ -41,3 +41,19 @@ def test_many_identical_units_with_one_window_assign_without_clash() -> None:
     down = {1: {21, 22}}
     units = assign_units(ivs, {"t": 9}, {("t", 1): down[1]})
     assert _clash_free(ivs, units, down)
+
+
+def test_pins_that_cannot_all_hold_raise_when_clashes_are_not_allowed() -> None:
+    """Two units; phases pinned to unit 1 on days 0-4 and 2-6 overlap, so no assignment keeps
+    both pins: strict mode says so, the default falls back (and logs the clash)."""
+    import pytest
+
+    from bioplan.optimisation.assign import AssignmentFailed
+
+    ivs = [
+        Interval(key=0, reactor_type="t", start=0, end=4, busy_end=4, unit=1),
+        Interval(key=1, reactor_type="t", start=2, end=6, busy_end=6, unit=1),
+    ]
+    with pytest.raises(AssignmentFailed):
+        assign_units(ivs, {"t": 2}, {}, allow_clash=False)
+    assert assign_units(ivs, {"t": 2}, {}) == {0: 1, 1: 1}
