@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bioplan.errors import BioplanError, ExitCode, InfeasibleError, SolverError
+from bioplan.results.checker import check_plan
 from bioplan.runs.config import DEFAULT_OUT_ROOT, RunConfig, load_run_config, slug
 from bioplan.runs.folders import atomic_folder, remove_abandoned
 from bioplan.runs.hashing import file_sha256, inputs_hash, software_versions
@@ -233,12 +234,18 @@ def _execute(
         _checkpoint()
         status = str(plan.status)
         code = int(STATUS_EXIT.get(status, ExitCode.INTERNAL))
+        problems = check_plan(plan) if plan.has_solution else []
+        if problems:  # a plan that breaks an invariant is a bug: never report it as a success
+            log.error("plan fails %d independent check(s): %s", len(problems),
+                      "; ".join(problems[:5]), extra={"event": "run.check", "run_id": run_id})
+            code = int(ExitCode.INTERNAL)
         meta = {
             "run_id": run_id, "plan_line": name, "status": status, "exit_code": code,
             "inputs_hash": digest, "scenario": scenario.name,
             "plan_start_date": start_date.isoformat(), "previous_run_id": previous.run_id if previous else None,
             "fixed_batches": n_fixed, "options": options, "versions": versions,
             "config": str(config.path) if config.path else None,
+            "check_problems": problems,
         }
         run_dir = root / run_id
         with atomic_folder(run_dir) as tmp:
@@ -252,7 +259,8 @@ def _execute(
             objective_usd=plan.objective_usd, gap=plan.gap, kpis=summary, timings=timings,
             run_dir=str(run_dir), outputs=files,
             batches=batches_to_records(plan.batches) if plan.has_solution else None,
-            error=None if plan.has_solution else (plan.message or status),
+            error=(("plan checker: " + "; ".join(problems)) if problems
+                   else None if plan.has_solution else (plan.message or status)),
         )
     except BioplanError as err:
         status = "infeasible" if isinstance(err, InfeasibleError) else (
