@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -47,6 +47,7 @@ def plan(
     save_lp: str | Path | None = None,
     marginal_values: bool = True,
     pareto: bool = True,
+    solver_interface: Literal["highspy", "pyomo"] | None = None,
 ) -> Plan:
     """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
 
@@ -61,6 +62,8 @@ def plan(
         by re-solving (one extra solve each); off in benchmarks.
     pareto : offer only Pareto-efficient batch options (the default; see
         :func:`bioplan.optimisation.data.pareto_options`); ``False`` offers every recipe row.
+    solver_interface : ``"highspy"`` (standard-form compiler + highspy, the faster default) or
+        ``"pyomo"`` (Pyomo's own HiGHS interface); overrides the scenario's ``solver.interface``.
 
     Returns a :class:`Plan` whose ``status`` says what happened; an infeasible scenario gives a
     plan with ``explanation`` rather than an exception. Raises :class:`SolverError` only when
@@ -73,6 +76,7 @@ def plan(
         mip_gap=float(mip_gap if mip_gap is not None else sc.solver.mip_gap),
         threads=int(threads if threads is not None else sc.solver.threads),
         save_lp=str(save_lp) if save_lp is not None else None,
+        interface=solver_interface or sc.solver.interface,
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
     recipes = sc.recipe_table()
@@ -85,7 +89,8 @@ def plan(
         "solve": result.timings.get("solve", 0.0),
         "extract": result.timings.get("extract", 0.0),
     }
-    solver = {"name": "highs", "termination": result.termination, **result.facts}
+    solver = {"name": "highs", "interface": options.interface, "termination": result.termination,
+              **result.facts}
     out = Plan(scenario=sc, status=_status(result, options), message=result.message,
                solver=solver)
     if result.status is SolveStatus.ERROR:
@@ -158,7 +163,8 @@ def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | 
     2 s, at most a quarter of the time limit).
     """
     quick = SolveOptions(min(options.time_limit_s / 4, max(2.0, 2 * solve_s)),
-                         options.mip_gap / 10, options.threads, start=start)
+                         options.mip_gap / 10, options.threads, start=start,
+                         interface=options.interface)
     base = solve_guarded(prepare(sc, recipes, fixed, pareto=pareto), quick, guard)
     reference = base_usd
     if base.status.has_solution and base.objective is not None:

@@ -61,6 +61,11 @@ def plan_command(
     check: Annotated[bool, typer.Option(
         "--check/--no-check", help="Verify the plan with the independent plan checker.",
     )] = True,
+    solver_interface: Annotated[str | None, typer.Option(
+        "--solver-interface", metavar="NAME",
+        help="How the model reaches HiGHS: 'highspy' (standard-form compiler, faster) or 'pyomo' "
+             "(Pyomo's own HiGHS interface); default: the scenario's solver.interface.",
+    )] = None,
 ) -> None:
     """Plan recipes, batch schedule and reactor capacity for a scenario at least cost.
 
@@ -72,10 +77,13 @@ def plan_command(
 
     _check_number("--time-limit", time_limit, low=0.0, low_open=True)
     _check_number("--gap", gap, low=0.0, high=1.0)
+    if solver_interface is not None and solver_interface not in ("highspy", "pyomo"):
+        raise InputError(f"unknown solver interface {solver_interface!r}",
+                         field="--solver-interface", fix="give 'highspy' or 'pyomo'")
     path = resolve_scenario_path(scenario_file)
     sc = load_scenario(path, scenario=scenario)
     requested_gap = sc.solver.mip_gap if gap is None else gap
-    result = _solve(sc, time_limit, gap, save_lp)
+    result = _solve(sc, time_limit, gap, save_lp, solver_interface)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
     if save_lp is not None:
@@ -104,12 +112,15 @@ def _check_number(option: str, value: float | None, *, low: float | None = None,
         raise InputError(f"{value} is out of range", field=option, fix=f"give a number {span}")
 
 
-def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None) -> Plan:
+def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
+           solver_interface: str | None = None) -> Plan:
     from bioplan.errors import InfeasibleError
     from bioplan.planning import plan
     from bioplan.results import Plan, PlanStatus
 
     kwargs: dict[str, Any] = {"time_limit_s": time_limit, "mip_gap": gap}
+    if solver_interface is not None:
+        kwargs["solver_interface"] = solver_interface
     if save_lp is not None:
         if "save_lp" not in inspect.signature(plan).parameters:
             raise InputError("this build cannot write the model", field="--save-lp",

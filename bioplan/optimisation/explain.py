@@ -64,7 +64,8 @@ def _products_active(data: PlanData, values: dict[str, dict[Any, float]], first:
 def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
                           ) -> tuple[pd.DataFrame, str]:
     """Findings table (one row per resource shortfall) and a one-line summary."""
-    result = solve_guarded(data, SolveOptions(options.time_limit_s, 1e-4, options.threads),
+    result = solve_guarded(data, SolveOptions(options.time_limit_s, 1e-4, options.threads,
+                                                  interface=options.interface),
                            guard_s, elastic=True)
     rows: list[tuple[Any, ...]] = []
     if not result.status.has_solution:

@@ -32,10 +32,15 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
     t0 = time.perf_counter()
     m = build_model(data, elastic=elastic)
     t1 = time.perf_counter()
-    compiled = compile_for_highs(m, options.save_lp)
-    del m  # free the Pyomo model before HiGHS allocates its own
-    gc.collect()
-    result = solve_compiled(compiled, options)
+    if options.interface == "pyomo":
+        from bioplan.optimisation.solve_pyomo import solve_with_pyomo_highs
+
+        result = solve_with_pyomo_highs(m, options)  # the Pyomo model stays alive while HiGHS runs
+    else:
+        compiled = compile_for_highs(m, options.save_lp)
+        del m  # free the Pyomo model before HiGHS allocates its own
+        gc.collect()
+        result = solve_compiled(compiled, options)
     result.timings["build"] = t1 - t0
     result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
@@ -93,6 +98,10 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
     ctx = _context()
     if ctx.get_start_method() == "fork":
         _warm_up()
+        if options.interface == "pyomo":
+            # load Pyomo's solver interfaces in the parent too, so forked children inherit them
+            import pyomo.contrib.solver.common.factory
+            import pyomo.contrib.solver.solvers.highs  # noqa: F401
     parent, child = ctx.Pipe(duplex=False)
     t0 = time.perf_counter()
     proc = ctx.Process(target=_child, args=(child, data, options, elastic), daemon=True)

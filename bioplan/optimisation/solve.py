@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -53,7 +53,12 @@ class SolveOptions:
     start: dict[str, dict[Any, float]] | None = None
     """A known feasible solution (``SolveResult.values`` of a related solve) to start from."""
     lp_guided_start: bool = True
-    """Start large MIPs from the LP-guided heuristic plan (see ``heuristic``)."""
+    """Start large MIPs from the LP-guided heuristic plan (see ``heuristic``; ``highspy`` only)."""
+    interface: Literal["highspy", "pyomo"] = "highspy"
+    """How the Pyomo model reaches HiGHS: ``highspy`` (standard-form compiler, matrices passed to
+    ``highspy`` in bulk; the faster route) or ``pyomo`` (Pyomo's own HiGHS interface,
+    ``pyomo.contrib.solver``, see :mod:`bioplan.optimisation.solve_pyomo`; no starting solution
+    and no LP-guided start)."""
 
 
 @dataclass
@@ -156,7 +161,12 @@ def _clean(name: str) -> str:
 
 
 def solve_model(m: Any, options: SolveOptions) -> SolveResult:
-    """Compile ``m``, solve it with a fresh HiGHS and read back the values."""
+    """Compile ``m``, solve it with a fresh HiGHS and read back the values (or, with
+    ``options.interface == "pyomo"``, solve it through Pyomo's HiGHS interface)."""
+    if options.interface == "pyomo":
+        from bioplan.optimisation.solve_pyomo import solve_with_pyomo_highs
+
+        return solve_with_pyomo_highs(m, options)
     compiled = compile_for_highs(m, options.save_lp)
     result = solve_compiled(compiled, options)
     return result

@@ -179,6 +179,10 @@ class SolverSettings(_Strict):
     """HiGHS threads."""
     wall_clock_guard_s: float | None = Field(default=None, gt=0)
     """Hard limit after which the solve process is killed [s]; default: 2 × time limit + 30 s."""
+    interface: Literal["highspy", "pyomo"] = "highspy"
+    """How the model reaches HiGHS: ``highspy`` (Pyomo's standard-form compiler, matrices passed to
+    highspy in bulk; faster, with the LP-guided start) or ``pyomo`` (Pyomo's own HiGHS interface,
+    ``pyomo.contrib.solver``; same optima, but no LP-guided start and no starting solutions)."""
 
 
 class Scenario(_Strict):
