@@ -310,6 +310,44 @@ def recipe_phases(rec: pd.Series) -> list[tuple[str, int, str, float, float]]:
     return phases
 
 
+def _number(value: Any) -> float | None:
+    """A finite float, or None for a missing / NaN / non-numeric cell."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def phase_cytokines_per_seed(rec: Any, keys: list[str]) -> list[dict[str, float]]:
+    """Each cytokine (``keys``: ``EPO_kU``, ``SCF_mg``) used in each phase of a recipe row, per
+    seed cell [kU or mg per cell], one dict per phase in order.
+
+    From the per-phase columns ``phase<k>_cytokine_<F>_<unit>_per_seed_cell`` when the row gives
+    them for every phase; otherwise (a hand-made recipe table without them) the recipe's total
+    ``cytokine_<F>_<unit>_per_seed_cell`` split over the phases in proportion to each phase's
+    medium (to its days when the recipe uses no medium). Missing or NaN totals count as 0.
+    """
+    n = int(rec["n_phases"])
+    medium = [_number(rec.get(f"phase{k}_medium_L_per_seed_cell")) or 0.0 for k in range(1, n + 1)]
+    days = [_number(rec.get(f"phase{k}_days")) or 0.0 for k in range(1, n + 1)]
+    weights = medium if sum(medium) > 0 else days
+    if not sum(weights) > 0:
+        weights = [1.0] * n
+    out: list[dict[str, float]] = [{} for _ in range(n)]
+    for key in keys:
+        column = f"cytokine_{key}_per_seed_cell"
+        phased = [_number(rec.get(f"phase{k}_{column}")) for k in range(1, n + 1)]
+        if all(v is not None for v in phased):
+            for k in range(n):
+                out[k][key] = float(phased[k] or 0.0)
+            continue
+        total = _number(rec.get(column)) or 0.0
+        for k in range(n):
+            out[k][key] = total * weights[k] / sum(weights)
+    return out
+
+
 def _options(recipes: pd.DataFrame, scenario: Scenario, data: PlanData) -> list[Option]:
     options: list[Option] = []
     for recipe, rec in recipes.iterrows():

@@ -6,16 +6,18 @@ converted back to USD here.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
-from bioplan.optimisation.assign import Interval, assign_units
+from bioplan.optimisation.assign import AssignmentFailed, Interval, assign_units
 from bioplan.optimisation.costs import COST_TERMS
-from bioplan.optimisation.data import PlanData, records
+from bioplan.optimisation.data import PlanData, phase_cytokines_per_seed, records
 from bioplan.results.plan import BATCH_COLUMNS
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 TOL = 1e-7
 """Values below this are treated as zero [unit, L, batch]."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,14 +113,50 @@ def _fixed_ids(fixed: pd.DataFrame | None) -> set[str]:
     return {str(x) for x in rows[col]}
 
 
+def _phase_cytokines(scenario: Scenario, keys: list[str],
+                     names: Iterable[Any]) -> dict[str, list[dict[str, float]]]:
+    """For the recipes ``names``, each phase's cytokine use per seed cell [mg or kU per cell]
+    (see :func:`~bioplan.optimisation.data.phase_cytokines_per_seed`)."""
+    recipes = scenario.recipe_table()
+    wanted = sorted({str(n) for n in names} & {str(r) for r in recipes.index})
+    return {name: phase_cytokines_per_seed(recipes.loc[name], keys) for name in wanted}
+
+
+def _mass_and_activity(use: dict[str, float], seed: float) -> tuple[float, float]:
+    """(mass-dosed factors [mg], activity-dosed factors [kU]) of one phase of a batch."""
+    mg = sum(v for k, v in use.items() if k.endswith("_mg")) * seed
+    ku = sum(v for k, v in use.items() if k.endswith("_kU")) * seed
+    return mg, ku
+
+
 def _batches(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scenario,
              fixed: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per batch phase; ``cytokine_mg`` [mg] and ``epo_kU`` [kU] are the phase's own use
+    (seed cells × the recipe's use per seed cell in that phase). Fixed batches keep their values;
+    a fixed table without ``epo_kU`` (written before the column existed, when ``cytokine_mg``
+    mixed mg and kU) gets both columns recomputed from its recipe."""
     rows: list[dict[str, Any]] = []
     fixed_ids = _fixed_ids(fixed)
+    used = {o.recipe for o in data.options}
+    if fixed is not None and len(fixed):
+        used |= {str(r) for r in fixed["recipe"]}
+    phase_use = _phase_cytokines(scenario, data.cytokines, used)
     if fixed is not None and len(fixed):
         frame = fixed.reset_index()
         if "batch_id" not in frame.columns:
             frame = frame.rename(columns={frame.columns[0]: "batch_id"})
+        recompute = "epo_kU" not in frame.columns
+        if recompute:
+            frame = frame.sort_values(["batch_id", "start_day"], kind="stable")
+            frame["epo_kU"] = 0.0
+            for _batch_id, group in frame.groupby("batch_id", sort=False):
+                uses = phase_use.get(str(group["recipe"].iloc[0]), [])
+                seeds = group["seed_cells"].to_numpy(dtype=float)
+                for k, idx in enumerate(group.index):
+                    use = uses[k] if k < len(uses) else {}
+                    mg, ku = _mass_and_activity(use, float(seeds[k]))
+                    frame.at[idx, "cytokine_mg"] = mg
+                    frame.at[idx, "epo_kU"] = ku
         for rec in frame.to_dict("records"):
             rows.append({"batch_id": str(rec["batch_id"]), **{c: rec[c] for c in BATCH_COLUMNS},
                          "is_fixed": True})
@@ -130,24 +170,22 @@ def _batches(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scen
         opt = data.options[data.slot_option[s]]
         per_batch = max(units.get(s, 0.0), 0.0) / n
         seed = per_batch * opt.seed_cells_per_unit
-        cytokine_total = sum(opt.cytokine_per_unit.values()) * per_batch
-        medium_total = sum(ph.medium_L_per_unit for ph in opt.phases)
+        uses = phase_use[opt.recipe]
         d = int(data.slot_day[s])
         for _ in range(n):
             seq += 1
             batch_id = f"B{seq:05d}"
             while batch_id in fixed_ids:
                 batch_id = f"{batch_id}n"
-            for ph in opt.phases:
-                share = (ph.medium_L_per_unit / medium_total if medium_total > 0
-                         else ph.days / max(opt.days, 1))
+            for ph, use in zip(opt.phases, uses, strict=True):
+                mg, ku = _mass_and_activity(use, seed)
                 rows.append({
                     "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
                     "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
                     "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
                     "seed_cells": seed, "product_units": per_batch,
                     "medium_L": per_batch * ph.medium_L_per_unit,
-                    "cytokine_mg": cytokine_total * share, "is_fixed": False,
+                    "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
                 })
     if not rows:
         frame = pd.DataFrame(columns=["batch_id", *BATCH_COLUMNS])
@@ -160,18 +198,30 @@ def _batches(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scen
         for w in rt.maintenance:
             first = scenario.horizon.day_of(w.start_date)
             maintenance[(name, w.unit)].update(range(first, first + w.days))
-    intervals = [
-        Interval(key=i, reactor_type=str(r.reactor_type), start=int(r.start_day), end=int(r.end_day),
-                 busy_end=int(r.end_day) + data.reactors[str(r.reactor_type)].turnaround_days,
-                 unit=int(r.reactor_unit) if r.is_fixed else None)
-        for i, r in enumerate(records(frame))
-    ]
-    assigned = assign_units(intervals, fleet, maintenance)
+    # Fixed batches keep their reactor units where the fleet allows. The model counts busy units
+    # per type only, so if those pins cannot all hold next to the new batches, only phases already
+    # running on day 0 stay where they are and phases yet to start may move to another unit.
+    def intervals(pin_upcoming: bool) -> list[Interval]:
+        return [
+            Interval(key=i, reactor_type=str(r.reactor_type), start=int(r.start_day),
+                     end=int(r.end_day),
+                     busy_end=int(r.end_day) + data.reactors[str(r.reactor_type)].turnaround_days,
+                     unit=(int(r.reactor_unit)
+                           if r.is_fixed and (pin_upcoming or int(r.start_day) < 0) else None))
+            for i, r in enumerate(records(frame))
+        ]
+
+    try:
+        assigned = assign_units(intervals(True), fleet, maintenance, allow_clash=False)
+    except AssignmentFailed:
+        log.info("fixed batches cannot all keep their reactor units: re-assigning phases that "
+                 "have not started yet")
+        assigned = assign_units(intervals(False), fleet, maintenance)
     frame["reactor_unit"] = [assigned[i] for i in range(len(frame))]
     frame = frame.drop(columns="is_fixed")
     for col in ("reactor_unit", "start_day", "end_day"):
         frame[col] = frame[col].astype(int)
-    for col in ("seed_cells", "product_units", "medium_L", "cytokine_mg"):
+    for col in ("seed_cells", "product_units", "medium_L", "cytokine_mg", "epo_kU"):
         frame[col] = frame[col].astype(float)
     return frame.set_index("batch_id")[BATCH_COLUMNS]
 
@@ -227,26 +277,27 @@ def _per_seed_cytokines(scenario: Scenario, keys: list[str]) -> pd.DataFrame:
 
 
 def _media_use(batches: pd.DataFrame, data: PlanData, scenario: Scenario) -> pd.DataFrame:
-    """Medium and cytokines per day: each phase's share spread evenly over its culture days.
+    """Medium and cytokines per day: each phase's own use spread evenly over its culture days.
 
-    A phase's cytokines are the batch's (seed cells x use per seed cell) times the phase's share
-    of the batch's medium (of its days, for a batch without medium).
+    A phase's cytokines are the batch's seed cells x the recipe's use per seed cell in that phase
+    (for a hand-made recipe table without per-phase columns, the recipe's total split by the
+    phases' medium; see :func:`~bioplan.optimisation.data.phase_cytokines_per_seed`).
     """
     columns = ["medium_L", *data.cytokines]
     if batches.empty:
         return _frame([], ["day"], columns)
-    ph = _phases(batches)
+    ph = _phases(batches).sort_values(["batch_id", "start_day"], kind="stable")
+    ph["position"] = ph.groupby("batch_id").cumcount()
     ph = ph[ph["days"] > 0].reset_index(drop=True)
-    by_batch = ph.groupby("batch_id")
-    medium_total = by_batch["medium_L"].transform("sum")
-    span = (by_batch["end_day"].transform("max") - by_batch["start_day"].transform("min")).clip(lower=1)
-    share = np.where(medium_total > 0, ph["medium_L"] / medium_total.where(medium_total > 0, 1.0),
-                     ph["days"] / span)
     amounts = np.zeros((len(ph), len(columns)))
     amounts[:, 0] = ph["medium_L"].to_numpy(dtype=float)
-    per_seed = _per_seed_cytokines(scenario, data.cytokines).reindex(ph["recipe"]).fillna(0.0)
-    for i, key in enumerate(data.cytokines, start=1):
-        amounts[:, i] = ph["seed_cells"].to_numpy(dtype=float) * per_seed[key].to_numpy() * share
+    phase_use = _phase_cytokines(scenario, data.cytokines, ph["recipe"].unique())
+    for j, (recipe, k, seed) in enumerate(zip(ph["recipe"], ph["position"], ph["seed_cells"],
+                                              strict=True)):
+        uses = phase_use.get(str(recipe), [])
+        use = uses[int(k)] if int(k) < len(uses) else {}
+        for i, key in enumerate(data.cytokines, start=1):
+            amounts[j, i] = float(seed) * use.get(key, 0.0)
     days = ph["days"].to_numpy(dtype=int)
     row = np.repeat(np.arange(len(ph)), days)
     offset = np.arange(len(row)) - np.repeat(np.cumsum(days) - days, days)

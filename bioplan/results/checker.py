@@ -11,6 +11,11 @@ Conventions checked (the Plan contract in ``docs/architecture.md``):
   phases in order, back to back, each lasting the recipe's phase days. It is seeded on the first
   phase's ``start_day`` and harvested on the last phase's ``end_day`` (ends are exclusive), its
   *production day*. A unit hosting a phase ``[start, end)`` is busy on ``[start, end + turnaround)``.
+- Cytokines: a phase row's ``cytokine_mg`` [mg] sums the mass-dosed factors and ``epo_kU`` [kU]
+  the activity-dosed ones (EPO) that the phase uses: seed cells × the recipe's
+  ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``. A hand-made recipe table may give only the
+  totals ``cytokine_<F>_<unit>_per_seed_cell``; then only the batch totals are checked, and the
+  factor may appear in ``media_use`` on any day of the batch.
 - Operations (labour): one at the start of every phase (seeding or transfer) and one harvest.
 - Units of a batch become available (its *cohort day*) on production day + release delay; shelf
   life counts from production, so the release delay eats into it: a cohort is usable on days
@@ -87,6 +92,9 @@ class _Phase:
     end_day: int
     medium_L: float
     cytokine_mg: float
+    """Mass-dosed factors used in the phase [mg]."""
+    epo_kU: float
+    """Activity-dosed factors (EPO) used in the phase [kU]."""
 
 
 @dataclass
@@ -110,6 +118,10 @@ class _Batch:
         return max(p.end_day for p in self.phases)
 
 
+def _float_or_zero(value: Any) -> float:
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
 def _batches(table: pd.DataFrame) -> list[_Batch]:
     rows = table.reset_index()
     if "batch_id" not in rows.columns:
@@ -130,7 +142,8 @@ def _batches(table: pd.DataFrame) -> list[_Batch]:
             product_units=float(first["product_units"]),
             phases=[_Phase(str(r["phase"]), str(r["reactor_type"]), int(r["reactor_unit"]),
                            int(r["start_day"]), int(r["end_day"]), float(r["medium_L"]),
-                           float(r["cytokine_mg"])) for r in recs],
+                           float(r["cytokine_mg"]), _float_or_zero(r.get("epo_kU")))
+                    for r in recs],
             consistent=all(r[k] == first[k] for r in recs for k in shared),
         ))
     return batches
@@ -215,6 +228,25 @@ class _PlanView:
                 use[(match["factor"], match["unit"])] = batch.seed_cells * float(value)
         return use
 
+    def phase_cytokine_use(self, batch: _Batch) -> dict[tuple[str, str], list[float] | None]:
+        """(factor, unit) -> amount [mg or kU] the batch uses in each of its recipe's phases:
+        seed cells × ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``; None for a factor whose
+        per-phase columns the recipe lacks (a hand-made table: only the total is checked)."""
+        rec = self.recipes.get(batch.recipe, {})
+        n = int(rec.get("n_phases", 0) or 0)
+        out: dict[tuple[str, str], list[float] | None] = {}
+        for col in self.cytokine_columns:
+            match = _CYTOKINE_COLUMN.match(col)
+            if match is None:
+                continue
+            values = [rec.get(f"phase{k}_{col}") for k in range(1, n + 1)]
+            if n and all(x is not None and not pd.isna(x) for x in values):
+                out[(match["factor"], match["unit"])] = [batch.seed_cells * _float_or_zero(x)
+                                                        for x in values]
+            else:
+                out[(match["factor"], match["unit"])] = None
+        return out
+
 
 def _close(a: float, b: float, abs_tol: float = ABS_TOL_UNITS) -> bool:
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=abs_tol)
@@ -285,12 +317,34 @@ def check_batch_recipes(v: _PlanView) -> list[str]:
         if not _close(b.product_units, units):
             found.append(f"batch {b.batch_id}: product_units {b.product_units:g} but seed cells × "
                          f"yield / cells per unit = {units:g}")
-        cyto = sum(v.cytokine_use(b).values())
-        got = sum(p.cytokine_mg for p in b.phases)
-        if not _close(got, cyto):
-            found.append(f"batch {b.batch_id}: cytokine_mg sums to {got:g} but the recipe gives "
-                         f"{cyto:g}")
+        found.extend(_batch_cytokine_findings(v, b))
     return _listed("batches", found)
+
+
+def _batch_cytokine_findings(v: _PlanView, b: _Batch) -> list[str]:
+    """``cytokine_mg`` (mass-dosed factors) and ``epo_kU`` (activity-dosed factors) of a batch's
+    phase rows add up to seed cells × the recipe's totals; where the recipe gives per-phase
+    columns for every factor of the unit, each phase row carries exactly its own phase's use."""
+    found: list[str] = []
+    use = v.cytokine_use(b)
+    per_phase = v.phase_cytokine_use(b)
+    for unit, column in (("mg", "cytokine_mg"), ("kU", "epo_kU")):
+        expect = sum(x for (_f, u), x in use.items() if u == unit)
+        got = sum(getattr(p, column) for p in b.phases)
+        if not _close(got, expect):
+            found.append(f"batch {b.batch_id}: {column} sums to {got:g} but the recipe gives "
+                         f"{expect:g} {unit}")
+            continue
+        phased = [x for (_f, u), x in per_phase.items() if u == unit]
+        if not phased or any(x is None for x in phased):
+            continue
+        for k, phase in enumerate(b.phases):
+            want = sum(x[k] for x in phased if x is not None and k < len(x))
+            have = getattr(phase, column)
+            if not _close(have, want):
+                found.append(f"batch {b.batch_id} phase {phase.name}: {column} {have:g} but the "
+                             f"recipe's phase {k + 1} uses {want:g} {unit}")
+    return found
 
 
 def check_vessels(v: _PlanView) -> list[str]:
@@ -587,7 +641,33 @@ def check_media(v: _PlanView) -> list[str]:
             got = float(media[col].sum()) if col in media.columns else 0.0
             if not _close(got, amount, 1e-6):
                 found.append(f"{col} sums to {got:.6g} but the batches use {amount:.6g}")
+        using = _factor_days(v)
+        for (factor, unit), days in sorted(using.items()):
+            col = f"{factor}_{unit}"
+            if col not in media.columns:
+                continue
+            for day, amount in sorted(_series(media, col, ["day"]).items()):
+                if amount > 1e-9 and day not in days:
+                    found.append(f"day {day}: {amount:.6g} {unit} of {factor} but no batch phase "
+                                 f"using {factor} runs")
     return _listed("media_use", found)
+
+
+def _factor_days(v: _PlanView) -> dict[tuple[str, str], set[int]]:
+    """(factor, unit) -> days on which a batch phase that uses the factor runs (every phase of a
+    batch whose recipe gives only the factor's total)."""
+    days: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for b in v.batches:
+        for key, per_phase in v.phase_cytokine_use(b).items():
+            if per_phase is None:
+                if v.cytokine_use(b).get(key, 0.0) > 0:
+                    for phase in b.phases:
+                        days[key].update(range(phase.start_day, phase.end_day))
+                continue
+            for phase, amount in zip(b.phases, per_phase, strict=False):
+                if amount > 0:
+                    days[key].update(range(phase.start_day, phase.end_day))
+    return days
 
 
 def check_labour(v: _PlanView) -> list[str]:

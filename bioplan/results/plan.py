@@ -34,12 +34,14 @@ class PlanStatus(StrEnum):
 
 BATCH_COLUMNS = [
     "product", "recipe", "phase", "reactor_type", "reactor_unit", "start_day", "end_day",
-    "seed_cells", "product_units", "medium_L", "cytokine_mg",
+    "seed_cells", "product_units", "medium_L", "cytokine_mg", "epo_kU",
 ]
 """Columns of ``Plan.batches`` (index ``batch_id``): one row per batch phase; ``end_day`` is
 exclusive and excludes turnaround; ``seed_cells`` [cells] and ``product_units`` [units] repeat the
-batch's totals on each of its phase rows; ``medium_L`` [L] and ``cytokine_mg`` [mg, EPO as kU] are
-that phase's use."""
+batch's totals on each of its phase rows; ``medium_L`` [L], ``cytokine_mg`` [mg] (the mass-dosed
+factors, summed) and ``epo_kU`` [kU] (the activity-dosed factors — EPO — summed) are that phase's
+own use: seed cells × the recipe's ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``, or, for a
+hand-made recipe table without those columns, the recipe's total split by the phases' medium."""
 
 COST_TERMS = [
     "starting_material", "basal_medium", "cytokines", "reactor_capital", "reactor_operation",
@@ -94,7 +96,8 @@ class Plan:
         default_factory=lambda: _empty(["day", "reactor_type"], ["units_busy", "units_available"]))
     """Reactor units busy (batch phase or turnaround) and available on each day [units]."""
     media_use: pd.DataFrame = field(default_factory=lambda: _empty(["day"], ["medium_L"]))
-    """Medium prepared per day [L] and cytokines per day (``<FACTOR>_mg`` / ``EPO_kU``)."""
+    """Medium prepared per day [L] and cytokines per day (``<FACTOR>_mg`` / ``EPO_kU``): each
+    phase's own use spread evenly over that phase's culture days."""
     capacity: pd.DataFrame = field(
         default_factory=lambda: _empty(["reactor_type"], ["units_owned", "units_added", "acquisition"]))
     """Fleet decision per reactor type [units]."""

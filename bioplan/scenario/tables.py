@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,8 @@ RECIPE_REQUIRED_COLUMNS = (
     "medium_L_per_seed_cell",
     "peak_volume_L_per_seed_cell",
 )
-"""Columns a hand-made recipe CSV must have (besides ``recipe`` and the per-phase columns)."""
+"""Columns a hand-made recipe CSV must have (besides ``recipe`` and the per-phase columns).
+Per-phase cytokine columns ``phase<k>_cytokine_<F>_<unit>_per_seed_cell`` are optional."""
 
 
 def demand_table(scenario: Scenario) -> pd.DataFrame:
@@ -95,7 +97,50 @@ def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
             field=missing[0],
             fix="add the column (see bioplan.yields.recipe_table for names and units)",
         )
+    _check_phase_cytokines(frame, src.table)
     return frame.set_index("recipe")
+
+
+_PHASE_CYTOKINE = re.compile(r"^phase(?P<k>\d+)_(?P<total>cytokine_.+_(?:mg|kU)_per_seed_cell)$")
+
+
+def _check_phase_cytokines(frame: pd.DataFrame, file: str | None) -> None:
+    """A hand-made table may give per-phase cytokine columns
+    ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``; if it gives them for a recipe, it gives them
+    for all of the recipe's phases, next to the total column, and they add up to the total
+    (within 1e-6 relative). Without them the planner splits the total by the phases' medium."""
+    totals = sorted({m["total"] for c in frame.columns if (m := _PHASE_CYTOKINE.match(str(c)))})
+    for total in totals:
+        if total not in frame.columns:
+            raise InputError(
+                f"recipe table has per-phase columns phase<k>_{total} but not {total}",
+                file=file,
+                field=total,
+                fix="add the total column (the sum of the phase columns)",
+            )
+        for _i, rec in frame.iterrows():
+            n = int(rec["n_phases"])
+            values = [rec.get(f"phase{k}_{total}") for k in range(1, n + 1)]
+            given = [v for v in values if v is not None and not pd.isna(v)]
+            if not given:
+                continue
+            where = f"recipe {rec['recipe']!r}"
+            if len(given) < n:
+                raise InputError(
+                    f"{where} gives phase{{k}}_{total} for some of its {n} phases only",
+                    file=file,
+                    field=f"phase1_{total}",
+                    fix="give the column for every phase (0 where the phase has none)",
+                )
+            want = float(rec[total]) if not pd.isna(rec[total]) else 0.0
+            got = float(sum(float(v) for v in given))
+            if abs(got - want) > 1e-6 * max(abs(got), abs(want)) + 1e-300:
+                raise InputError(
+                    f"{where}: phase{{k}}_{total} add up to {got:g} but {total} is {want:g}",
+                    file=file,
+                    field=total,
+                    fix="make the total the sum of the phase columns",
+                )
 
 
 @lru_cache(maxsize=64)

@@ -70,6 +70,25 @@ def cytokine_amounts(ps: ParamSpace, theta: FloatArray, res: BatchResult) -> dic
     return out
 
 
+def phase_cytokine_amounts(
+    ps: ParamSpace, theta: FloatArray, res: BatchResult
+) -> dict[str, FloatArray]:
+    """Amount of each factor consumed in each phase [mg or kU per seed cell], keyed
+    ``<factor>_<unit>``, each an (N, n_phases) array: concentration in the phase × the phase's
+    medium litres × unit factor (summed over phases: :func:`cytokine_amounts`)."""
+    out: dict[str, FloatArray] = {}
+    for f, spec in ps.card.factors.items():
+        conc = np.stack([theta[:, ps.col(f"{ph.name}.{f}")] for ph in ps.card.protocol], axis=1)
+        out[f"{f}_{spec.amount_unit}"] = conc * res.medium_L * spec.amount_per_conc_litre()
+    return out
+
+
 def factor_column(card: YieldCard, factor: str) -> str:
     """Recipe-table column of a factor, e.g. ``cytokine_EPO_kU_per_seed_cell``."""
     return f"cytokine_{factor}_{card.factors[factor].amount_unit}_per_seed_cell"
+
+
+def phase_factor_column(card: YieldCard, k: int, factor: str) -> str:
+    """Recipe-table column of a factor's use in phase ``k`` (1-based), e.g.
+    ``phase2_cytokine_EPO_kU_per_seed_cell``."""
+    return f"phase{k}_{factor_column(card, factor)}"

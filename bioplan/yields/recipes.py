@@ -14,7 +14,13 @@ from bioplan.errors import InputError
 from bioplan.yields.card import YieldCard
 from bioplan.yields.kinetics import ParamSpace, param_space, validate_theta
 from bioplan.yields.loader import as_card
-from bioplan.yields.outcomes import cytokine_amounts, factor_column, state_outcomes
+from bioplan.yields.outcomes import (
+    cytokine_amounts,
+    factor_column,
+    phase_cytokine_amounts,
+    phase_factor_column,
+    state_outcomes,
+)
 from bioplan.yields.solver import BatchResult, run_batch
 
 MAX_RECIPES = 5_000_000
@@ -94,6 +100,7 @@ def table_from_batch(
     amounts = cytokine_amounts(ps, theta, res)
     for f in card.factors:
         data[factor_column(card, f)] = amounts[f"{f}_{card.factors[f].amount_unit}"]
+    per_phase = phase_cytokine_amounts(ps, theta, res)
     for j, ph in enumerate(card.protocol):
         p = f"phase{j + 1}"
         data[f"{p}_name"] = ph.name
@@ -101,6 +108,10 @@ def table_from_batch(
         data[f"{p}_vessel_class"] = ph.vessel_class
         data[f"{p}_peak_volume_L_per_seed_cell"] = res.peak_volume_L[:, j]
         data[f"{p}_medium_L_per_seed_cell"] = res.medium_L[:, j]
+        for f in card.factors:
+            data[phase_factor_column(card, j + 1, f)] = per_phase[
+                f"{f}_{card.factors[f].amount_unit}"
+            ][:, j]
     for k in keys:
         data[f"set:{k}"] = theta[:, ps.col(k)]
     index = pd.Index([f"{card.name}/{i}" for i in range(n)], name="recipe")

@@ -63,7 +63,8 @@ def test_fixed_batch_started_before_the_horizon_is_kept_and_delivers():
     fixed = pd.DataFrame([{
         "batch_id": "old-1", "product": "rbc", "recipe": "r/0", "phase": "culture",
         "reactor_type": "tank", "reactor_unit": 1, "start_day": -3, "end_day": 4,
-        "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 10.0,
+        "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 0.0,
+        "epo_kU": 10.0,
     }]).set_index("batch_id")
     p = plan(sc, fixed_batches=fixed)
     assert p.status is PlanStatus.OPTIMAL
@@ -81,7 +82,8 @@ def test_fixed_batch_holds_its_reactor():
     fixed = pd.DataFrame([{
         "batch_id": "F1", "product": "rbc", "recipe": "r/0", "phase": "culture",
         "reactor_type": "tank", "reactor_unit": 1, "start_day": 0, "end_day": 7,
-        "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 10.0,
+        "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 0.0,
+        "epo_kU": 10.0,
     }]).set_index("batch_id")
     p = plan(sc, fixed_batches=fixed)
     assert_valid(p)

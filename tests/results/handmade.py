@@ -4,7 +4,8 @@ Scenario (14 days from 2027-01-04):
 - rbc: 2e12 cells/unit, shelf 42 d, release 1 d; platelet: 2e11 cells/dose, shelf 5 d, release 1 d,
   storage for 10 doses.
 - recipe ``rbc/a`` (2 phases: 3 d expansion in a rocking bag, 5 d maturation in a stirred tank;
-  1e6 product cells, 1.05e-4 L medium, 1e-4 kU EPO and 1e-8 mg SCF per seed cell);
+  1e6 product cells, 1.05e-4 L medium, 1e-4 kU EPO (all in the maturation) and 1e-8 mg SCF
+  (all in the expansion) per seed cell);
   recipe ``plt/a`` (1 phase: 4 d in a turbulent reactor; 1e5 platelets, 2e-6 L, 5e-9 mg TPO).
 - demand: platelets 1 on day 3, 1 on day 6, 1 on day 7; rbc 1 on day 12.
 
@@ -46,6 +47,9 @@ _RBC_RECIPE = {
     "phase1_peak_volume_L_per_seed_cell": 5.0e-6, "phase1_medium_L_per_seed_cell": 5.0e-6,
     "phase2_name": "maturation", "phase2_days": 5, "phase2_vessel_class": "stirred",
     "phase2_peak_volume_L_per_seed_cell": 1.0e-4, "phase2_medium_L_per_seed_cell": 1.0e-4,
+    # SCF in the expansion only, EPO in the maturation only
+    "phase1_cytokine_EPO_kU_per_seed_cell": 0.0, "phase1_cytokine_SCF_mg_per_seed_cell": 1.0e-8,
+    "phase2_cytokine_EPO_kU_per_seed_cell": 1.0e-4, "phase2_cytokine_SCF_mg_per_seed_cell": 0.0,
 }
 _PLT_RECIPE = {
     "recipe": "plt/a", "card": "plt-card", "lineage": "megakaryocytic", "product": "platelet",
@@ -104,13 +108,17 @@ def scenario(changes: dict[str, Any] | None = None) -> Scenario:
     return scenario_from_dict(copy.deepcopy(SCENARIO), overrides=changes)
 
 
-# batch_id, product, recipe, phase, reactor_type, unit, start, end, seed, units, medium_L, cyto
+# batch_id, product, recipe, phase, reactor_type, unit, start, end, seed, units, medium_L,
+# cytokine_mg, epo_kU (R1: 0.02 mg SCF in the expansion, 200 kU EPO in the maturation)
 BATCH_ROWS = [
-    ("R1", "rbc", "rbc/a", "expansion", "rocking-50L", 1, 0, 3, 2e6, 1.0, 10.0, 0.02),
-    ("R1", "rbc", "rbc/a", "maturation", "stirred-500L", 1, 3, 8, 2e6, 1.0, 200.0, 200.0),
-    ("P1", "platelet", "plt/a", "maturation", "turbulent-8L", 1, 0, 4, 4e6, 2.0, 8.0, 0.02),
-    ("P2", "platelet", "plt/a", "maturation", "turbulent-8L", 2, 1, 5, 2e6, 1.0, 4.0, 0.01),
+    ("R1", "rbc", "rbc/a", "expansion", "rocking-50L", 1, 0, 3, 2e6, 1.0, 10.0, 0.02, 0.0),
+    ("R1", "rbc", "rbc/a", "maturation", "stirred-500L", 1, 3, 8, 2e6, 1.0, 200.0, 0.0, 200.0),
+    ("P1", "platelet", "plt/a", "maturation", "turbulent-8L", 1, 0, 4, 4e6, 2.0, 8.0, 0.02, 0.0),
+    ("P2", "platelet", "plt/a", "maturation", "turbulent-8L", 2, 1, 5, 2e6, 1.0, 4.0, 0.01, 0.0),
 ]
+_FACTOR = {("R1", "expansion"): "SCF_mg", ("R1", "maturation"): "EPO_kU", ("P1", "maturation"): "TPO_mg",
+           ("P2", "maturation"): "TPO_mg"}
+"""The one factor each phase row uses."""
 
 
 def batches_table(rows: list[tuple[Any, ...]] = BATCH_ROWS) -> pd.DataFrame:
@@ -139,15 +147,13 @@ def _occupancy() -> pd.DataFrame:
 
 
 def _media_use() -> pd.DataFrame:
-    # medium spread evenly over each phase's days; cytokines on the seeding day
-    medium = [0.0] * HORIZON
-    for _bid, *_r, start, end, _seed, _units, litres, _cyto in BATCH_ROWS:
-        for day in range(start, end):
-            medium[day] += litres / (end - start)
-    frame = pd.DataFrame({"medium_L": medium, "EPO_kU": 0.0, "SCF_mg": 0.0, "TPO_mg": 0.0},
+    # medium and each phase's own cytokines spread evenly over the phase's days
+    frame = pd.DataFrame({"medium_L": 0.0, "EPO_kU": 0.0, "SCF_mg": 0.0, "TPO_mg": 0.0},
                          index=pd.Index(range(HORIZON), name="day"))
-    frame.loc[0, ["EPO_kU", "SCF_mg", "TPO_mg"]] = [200.0, 0.02, 0.02]
-    frame.loc[1, "TPO_mg"] = 0.01
+    for bid, _p, _r, phase, *_u, start, end, _seed, _units, litres, mg, kU in BATCH_ROWS:
+        for day in range(start, end):
+            frame.loc[day, "medium_L"] += litres / (end - start)
+            frame.loc[day, _FACTOR[(bid, phase)]] += (mg + kU) / (end - start)
     return frame
 
 

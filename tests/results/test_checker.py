@@ -263,7 +263,7 @@ def test_fixed_batch_started_before_the_horizon_passes() -> None:
     turbulent#2 days -4..0, released on day 1, serves the day-3 demand that was short."""
     plan = handmade.plan()
     p0 = pd.DataFrame([("platelet", "plt/a", "maturation", "turbulent-8L", 2, -4, 0, 2e6, 1.0, 4.0,
-                        0.01)], columns=plan.batches.columns, index=pd.Index(["P0"], name="batch_id"))
+                        0.01, 0.0)], columns=plan.batches.columns, index=pd.Index(["P0"], name="batch_id"))
     plan.batches = pd.concat([p0, plan.batches])
     day3 = pd.MultiIndex.from_tuples([(3, "platelet", 1)], names=["day", "product", "cohort_day"])
     plan.deliveries = pd.concat([plan.deliveries, pd.DataFrame({"units": [1.0]}, index=day3)])

@@ -46,7 +46,7 @@ class FakePlanner:
             raise self.error
         rows = [] if fixed is None else [fixed]
         new = pd.DataFrame(
-            [["rbc", "tiny/0", "culture", "stirred-500L", 1, 5, 15, 2e6, 1.0, 400.0, 1.0]],
+            [["rbc", "tiny/0", "culture", "stirred-500L", 1, 5, 15, 2e6, 1.0, 400.0, 0.0, 1.0]],
             columns=BATCH_COLUMNS, index=pd.Index([f"new-{len(self.calls)}"], name="batch_id"),
         )
         batches = pd.concat([*rows, new])

@@ -58,6 +58,8 @@ def test_recipe_table_columns_follow_the_contract(name: str) -> None:
             "medium_L_per_seed_cell",
         ):
             assert f"phase{k}_{suffix}" in table.columns
+        for f, spec in card.factors.items():
+            assert f"phase{k}_cytokine_{f}_{spec.amount_unit}_per_seed_cell" in table.columns
     assert pd.api.types.is_integer_dtype(table["days"])
     assert pd.api.types.is_integer_dtype(table["phase1_days"])
     # row 0 is the default protocol; the variants change phase 1 days and the total
@@ -81,6 +83,16 @@ def test_recipe_table_columns_follow_the_contract(name: str) -> None:
     assert table.iloc[0]["medium_L_per_seed_cell"] == pytest.approx(
         sim.phases["medium_L"].sum(), rel=1e-12
     )
+    # per-phase cytokines: add up to the total on every row; row 0 equals simulate()'s phases
+    n = len(card.protocol)
+    for f, spec in card.factors.items():
+        col = f"cytokine_{f}_{spec.amount_unit}_per_seed_cell"
+        phases = table[[f"phase{k}_{col}" for k in range(1, n + 1)]]
+        assert (phases >= 0).all().all()
+        assert phases.sum(axis=1).to_numpy() == pytest.approx(table[col].to_numpy(), rel=1e-12)
+        assert phases.iloc[0].tolist() == pytest.approx(
+            sim.phases[f"{f}_{spec.amount_unit}"].tolist(), rel=1e-12, abs=0.0
+        )
 
 
 def test_full_factorial_and_set_columns() -> None:
