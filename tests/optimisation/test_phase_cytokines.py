@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from bioplan.errors import InputError
@@ -111,3 +112,20 @@ def test_inconsistent_phase_columns_are_rejected(change: dict[str, float], messa
     raw["recipes"][0]["rows"][0] |= change
     with pytest.raises(InputError, match=message):
         build(raw).recipe_table()
+
+
+def test_fixed_batches_without_epo_column_get_their_cytokines_recomputed() -> None:
+    """A batches table stored before ``epo_kU`` existed (``cytokine_mg`` then mixed mg and kU):
+    kept as given, but its cytokine columns are recomputed from the recipe by phase."""
+    old = pd.DataFrame([
+        {"batch_id": "old-1", "product": "rbc", "recipe": "two/0", "phase": name,
+         "reactor_type": "tank", "reactor_unit": 1, "start_day": start, "end_day": start + days,
+         "seed_cells": 1.0e7, "product_units": 10.0, "medium_L": 100.0, "cytokine_mg": 5.005}
+        for name, start, days in (("expansion", 0, 3), ("maturation", 3, 4))
+    ]).set_index("batch_id")
+    p = plan(build(_raw(per_phase=True)), fixed_batches=old, marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    assert_valid(p)
+    rows = p.batches.loc[["old-1"]].set_index("phase")
+    assert rows["epo_kU"].tolist() == pytest.approx([0.0, 10.0], rel=1e-9)
+    assert rows["cytokine_mg"].tolist() == pytest.approx([0.01, 0.0], rel=1e-9)
