@@ -8,11 +8,10 @@ Exit codes (:class:`bioplan.errors.ExitCode`): 0 a plan within the requested gap
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 
@@ -114,24 +113,11 @@ def _check_number(option: str, value: float | None, *, low: float | None = None,
 
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
            solver_interface: str | None = None) -> Plan:
-    from bioplan.errors import InfeasibleError
     from bioplan.planning import plan
-    from bioplan.results import Plan, PlanStatus
 
-    kwargs: dict[str, Any] = {"time_limit_s": time_limit, "mip_gap": gap}
-    if solver_interface is not None:
-        kwargs["solver_interface"] = solver_interface
-    if save_lp is not None:
-        if "save_lp" not in inspect.signature(plan).parameters:
-            raise InputError("this build cannot write the model", field="--save-lp",
-                             fix="drop --save-lp")
-        kwargs["save_lp"] = str(save_lp)
-    try:
-        return plan(sc, **kwargs)
-    except InfeasibleError as err:  # planners may raise instead of returning an infeasible Plan
-        explanation = getattr(err, "explanation", None)
-        return Plan(scenario=sc, status=PlanStatus.INFEASIBLE, message=err.describe(),
-                    explanation=explanation)
+    return plan(sc, time_limit_s=time_limit, mip_gap=gap,
+                save_lp=str(save_lp) if save_lp is not None else None,
+                solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface))
 
 
 def _check(result: Plan) -> list[str]:

@@ -1,6 +1,6 @@
-"""The run pipeline with a stand-in planner (fast): recording, idempotence, outputs, failures, CLI.
-
-The real planner is exercised in ``test_real_runs.py``.
+"""The run pipeline around the real planner on a tiny scenario: recording, idempotence,
+outputs, failures, CLI. Larger real runs (SIGKILL, concurrency, PostgreSQL) are in
+``test_real_runs.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from bioplan.cli import main
 from bioplan.errors import InputError
-from bioplan.results import BATCH_COLUMNS, Plan, PlanStatus
+from bioplan.results import Plan, PlanStatus
 from bioplan.runs import RunStore
 from bioplan.runs import runner as runner_mod
 from bioplan.runs.runner import execute_run
@@ -33,26 +33,27 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+REAL_SOLVE = runner_mod._solve
+
+
 class FakePlanner:
-    """Stands in for ``bioplan.planning.plan``: keeps the fixed batches and adds one new batch."""
+    """Wraps the real planner (the tiny scenario solves in about a second) to record the fixed
+    batches each run passes, and optionally to fail or to report another status."""
 
     def __init__(self, status: PlanStatus = PlanStatus.OPTIMAL, error: Exception | None = None):
         self.status, self.error = status, error
         self.calls: list[pd.DataFrame | None] = []
+        self.plans: list[Plan] = []
 
     def __call__(self, scenario: Any, options: dict[str, Any], fixed: pd.DataFrame | None) -> Plan:
         self.calls.append(fixed)
         if self.error is not None:
             raise self.error
-        rows = [] if fixed is None else [fixed]
-        new = pd.DataFrame(
-            [["rbc", "tiny/0", "culture", "stirred-500L", 1, 5, 15, 2e6, 1.0, 400.0, 0.0, 1.0]],
-            columns=BATCH_COLUMNS, index=pd.Index([f"new-{len(self.calls)}"], name="batch_id"),
-        )
-        batches = pd.concat([*rows, new])
-        return Plan(scenario=scenario, status=self.status, objective_usd=1000.0 + len(batches),
-                    bound_usd=1000.0, gap=0.0, timings={"solve": 0.01, "total": 0.02},
-                    batches=batches)
+        result = REAL_SOLVE(scenario, options, fixed)
+        assert result.status == PlanStatus.OPTIMAL, result.message
+        result.status = self.status
+        self.plans.append(result)
+        return result
 
 
 @pytest.fixture
@@ -112,10 +113,15 @@ def test_previous_plan_batches_are_passed_as_fixed(workdir: Path, fake: FakePlan
     second = _run(workdir)
     assert second.run.previous_run_id == first.run.run_id
     fixed = fake.calls[-1]
-    assert fixed is not None and list(fixed.index) == ["new-1"]
-    # planned for old day 5 = 2027-01-09 = new day 1: inside the 3-day frozen window, so kept
-    assert int(fixed["start_day"].iloc[0]) == 5 - 4
-    assert second.run.n_fixed_batches == 1
+    # the new day 0 (2027-01-08) is old day 4: batches starting before new day 3 (the frozen
+    # window) and still in a reactor on new day 0 are kept, shifted by 4 days
+    old = fake.plans[0].batches
+    expected = sorted({b for b, r in old.iterrows() if r.start_day - 4 < 3 and r.end_day - 4 > 0})
+    assert expected, "the tiny plan should have a batch running across the new day 0"
+    assert fixed is not None and sorted(set(fixed.index)) == expected
+    for batch_id, row in fixed.iterrows():
+        assert int(row["start_day"]) == int(old.loc[[batch_id], "start_day"].iloc[0]) - 4
+    assert second.run.n_fixed_batches == len(expected)
     # a plan for an earlier date ignores plans made for later dates
     (workdir / "run.yaml").write_text(cfg + "start_date: 2027-01-01\n")
     third = _run(workdir)
