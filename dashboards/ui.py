@@ -247,17 +247,39 @@ def _column_format(name: str) -> str | None:
     return None
 
 
+_LABELS = {
+    "units_demanded": "demanded [units]",
+    "units_delivered": "delivered [units]",
+    "units_short": "short [units]",
+    "units_expired": "expired [units]",
+    "service_level": "service level",
+    "cost_usd": "cost [USD]",
+    "cost_usd_per_delivered_unit": "cost per delivered unit [USD/unit]",
+    "shelf_life_days": "shelf life [days]",
+    "usd": "cost [USD]",
+    "share": "share of total",
+    "units": "units",
+}
+"""Display labels (with units) for the result columns people read most; the data keeps its names."""
+
+
+def column_label(name: str) -> str:
+    """A readable header: a known label, else the column name with spaces."""
+    return _LABELS.get(name, name.replace("_", " "))
+
+
 def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
-    """``st.dataframe`` with readable number formats: USD columns as dollars, fractions as
-    percentages, other floats with two decimals."""
+    """``st.dataframe`` with readable headers and number formats: USD columns as dollars,
+    fractions as percentages, other floats with two decimals."""
     config: dict[str, Any] = {}
     for col in getattr(frame, "columns", []):
+        label = column_label(str(col))
         dtype = frame[col].dtype
-        if dtype.kind not in "fi":
-            continue
-        fmt = _column_format(str(col))
+        fmt = _column_format(str(col)) if dtype.kind in "fi" else None
         if fmt is None and dtype.kind == "f":
             fmt = "%.2f"
         if fmt:
-            config[str(col)] = st.column_config.NumberColumn(format=fmt)
+            config[str(col)] = st.column_config.NumberColumn(label=label, format=fmt)
+        else:
+            config[str(col)] = st.column_config.Column(label=label)
     st.dataframe(frame, width="stretch", key=key, column_config=config, **kwargs)
