@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from bioplan.results import Plan, PlanStatus
+from bioplan.results import BATCH_COLUMNS, Plan, PlanStatus
 from bioplan.scenario import Scenario
 
 
@@ -47,12 +47,11 @@ def plan(status: PlanStatus = PlanStatus.OPTIMAL, scale: float = 1.0) -> Plan:
     scn = scenario()
     batches = pd.DataFrame(
         [
-            ["rbc", "card-e/0", "expansion", "rocking-50L", 1, 0, 7, 1e6, 4.0, 30.0, 2.0],
-            ["rbc", "card-e/0", "maturation", "rocking-50L", 2, 7, 18, 1e6, 4.0, 40.0, 1.0],
-            ["platelet", "card-m/0", "mk", "vrb-10L", 1, 10, 22, 5e5, 3.0, 8.0, 0.5],
+            ["rbc", "card-e/0", "expansion", "rocking-50L", 1, 0, 7, 1e6, 4.0, 30.0, 2.0, 3.0],
+            ["rbc", "card-e/0", "maturation", "rocking-50L", 2, 7, 18, 1e6, 4.0, 40.0, 1.0, 0.0],
+            ["platelet", "card-m/0", "mk", "vrb-10L", 1, 10, 22, 5e5, 3.0, 8.0, 0.5, 0.0],
         ],
-        columns=["product", "recipe", "phase", "reactor_type", "reactor_unit", "start_day", "end_day",
-                 "seed_cells", "product_units", "medium_L", "cytokine_mg"],
+        columns=BATCH_COLUMNS,
         index=pd.Index(["B1-1", "B1-2", "B2-1"], name="batch_id"),
     )
     idx3 = ["day", "product", "cohort_day"]
