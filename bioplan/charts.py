@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bioplan.dashboard_support import money
+
 if TYPE_CHECKING:
     from bioplan.results import Plan
 
@@ -227,14 +229,6 @@ def inventory_figure(plan: Plan) -> go.Figure:
 # ---- costs -----------------------------------------------------------------------------------------
 
 
-def _short_money(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"${value / 1e6:,.2f}M"
-    if abs(value) >= 1e3:
-        return f"${value / 1e3:,.0f}k"
-    return f"${value:,.0f}"
-
-
 def cost_figure(plan: Plan) -> go.Figure:
     """Left: waterfall of the cost terms up to the total [USD]. Right: cost per delivered unit by
     product, stacked by term [USD/unit]."""
@@ -252,7 +246,7 @@ def cost_figure(plan: Plan) -> go.Figure:
     fig.add_trace(go.Waterfall(
         x=[*labels, "Total"], y=[*main.values.tolist(), 0.0],
         measure=["relative"] * len(main) + ["total"], name="cost",
-        text=[_short_money(v) for v in [*main.values.tolist(), float(main.sum())]],
+        text=[money(v) for v in [*main.values.tolist(), float(main.sum())]],
         textposition="outside", connector={"line": {"color": "#bbb"}},
         increasing={"marker": {"color": "#4393c3"}}, totals={"marker": {"color": "#2d004b"}},
         hovertemplate="%{x}: $%{y:,.0f}<extra></extra>", showlegend=False,
