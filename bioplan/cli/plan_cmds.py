@@ -81,7 +81,6 @@ def plan_command(
                          field="--solver-interface", fix="give 'highspy' or 'pyomo'")
     path = resolve_scenario_path(scenario_file)
     sc = load_scenario(path, scenario=scenario)
-    requested_gap = sc.solver.mip_gap if gap is None else gap
     result = _solve(sc, time_limit, gap, save_lp, solver_interface)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
@@ -96,7 +95,7 @@ def plan_command(
         typer.echo(f"internal error: the plan fails {len(problems)} independent check(s); please "
                    "report it with the scenario", err=True)
         raise typer.Exit(int(ExitCode.INTERNAL))
-    raise typer.Exit(int(exit_code(result, requested_gap)))
+    raise typer.Exit(int(result.status.exit_code))
 
 
 def _check_number(option: str, value: float | None, *, low: float | None = None,
@@ -124,20 +123,6 @@ def _check(result: Plan) -> list[str]:
     from bioplan.results.checker import check_plan
 
     return check_plan(result) if result.has_solution else []
-
-
-def exit_code(result: Plan, requested_gap: float) -> ExitCode:
-    """The documented exit code of a planning outcome."""
-    from bioplan.results import PlanStatus
-
-    if result.status == PlanStatus.INFEASIBLE:
-        return ExitCode.INFEASIBLE
-    if result.status == PlanStatus.NO_SOLUTION:
-        return ExitCode.NO_SOLUTION
-    if result.status == PlanStatus.FEASIBLE and (
-            result.gap is None or result.gap > requested_gap + 1e-12):
-        return ExitCode.TIME_LIMIT_FEASIBLE
-    return ExitCode.OK
 
 
 def _usd(value: float | None) -> str:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bioplan.errors import ExitCode
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -31,6 +33,18 @@ class PlanStatus(StrEnum):
     NO_SOLUTION = "no_solution"
     """Stopped (time limit or wall-clock guard) before any plan was found."""
 
+    @property
+    def exit_code(self) -> ExitCode:
+        """The documented process exit code of this outcome (CLI and unattended runs)."""
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    PlanStatus.OPTIMAL: ExitCode.OK,
+    PlanStatus.FEASIBLE: ExitCode.TIME_LIMIT_FEASIBLE,
+    PlanStatus.INFEASIBLE: ExitCode.INFEASIBLE,
+    PlanStatus.NO_SOLUTION: ExitCode.NO_SOLUTION,
+}
 
 BATCH_COLUMNS = [
     "product", "recipe", "phase", "reactor_type", "reactor_unit", "start_day", "end_day",

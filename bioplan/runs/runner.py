@@ -43,15 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATUS_EXIT = {
-    "optimal": ExitCode.OK,
-    "feasible": ExitCode.TIME_LIMIT_FEASIBLE,
-    "infeasible": ExitCode.INFEASIBLE,
-    "no_solution": ExitCode.NO_SOLUTION,
-}
-"""Exit code of a finished run by plan status."""
-
-
 class Terminated(SystemExit):
     """A termination signal (SIGTERM) during a run: the run is recorded as failed and the
     process exits with 128 + the signal number."""
@@ -233,7 +224,7 @@ def _execute(
         plan = _solve(scenario, options, fixed if n_fixed else None)
         _checkpoint()
         status = str(plan.status)
-        code = int(STATUS_EXIT.get(status, ExitCode.INTERNAL))
+        code = int(plan.status.exit_code)
         problems = check_plan(plan) if plan.has_solution else []
         if problems:  # a plan that breaks an invariant is a bug: never report it as a success
             log.error("plan fails %d independent check(s): %s", len(problems),
