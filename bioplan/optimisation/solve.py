@@ -96,8 +96,8 @@ def _range(values: np.ndarray) -> list[float]:
     return [float(nz.min()), float(nz.max())] if nz.size else [0.0, 0.0]
 
 
-def compile_model(m: Any) -> tuple[Any, list[Any], dict[str, Any]]:
-    """Pyomo model → (``highspy.HighsLp``, column variables, facts)."""
+def compile_model(m: Any) -> tuple[Any, list[Any], list[Any], dict[str, Any]]:
+    """Pyomo model → (``highspy.HighsLp``, column variables, row constraints, facts)."""
     import highspy
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -138,22 +138,27 @@ def compile_model(m: Any) -> tuple[Any, list[Any], dict[str, Any]]:
         "rhs_range": _range(rhs),
         "bound_range": _range(np.concatenate([lower, upper])),
     }
-    return lp, columns, facts
+    return lp, columns, [con for (con, _s) in repn.rows], facts
 
 
-def _name_model(lp: Any, columns: list[Any], m: Any) -> None:
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path) -> None:
+    """Give ``lp`` readable column/row names and write it to ``path`` (``.lp``/``.mps``)."""
+    import highspy
 
-    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
     lp.col_names_ = [_clean(v.name) for v in columns]
     names, seen = [], set()
-    for con, _sense in repn.rows:
+    for con in rows:
         name = _clean(con.name)
         if name in seen:
             name += "_lo"
         seen.add(name)
         names.append(name)
     lp.row_names_ = names
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    h.writeModel(str(path))
 
 
 def _clean(name: str) -> str:
@@ -167,9 +172,7 @@ def solve_model(m: Any, options: SolveOptions) -> SolveResult:
         from bioplan.optimisation.solve_pyomo import solve_with_pyomo_highs
 
         return solve_with_pyomo_highs(m, options)
-    compiled = compile_for_highs(m, options.save_lp)
-    result = solve_compiled(compiled, options)
-    return result
+    return solve_compiled(compile_for_highs(m, options.save_lp), options)
 
 
 @dataclass
@@ -187,16 +190,9 @@ class Compiled:
 def compile_for_highs(m: Any, save_lp: str | None = None) -> Compiled:
     """Compile ``m`` to a ``HighsLp``; write it to ``save_lp`` (``.lp``/``.mps``) if given."""
     t0 = time.perf_counter()
-    lp, columns, facts = compile_model(m)
+    lp, columns, rows, facts = compile_model(m)
     if save_lp:
-        import highspy
-
-        _name_model(lp, columns, m)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.passModel(lp)
-        Path(save_lp).parent.mkdir(parents=True, exist_ok=True)
-        h.writeModel(str(save_lp))
+        _write_named(lp, columns, rows, save_lp)
     keys = [(v.parent_component().local_name, v.index()) for v in columns]
     return Compiled(lp, keys, facts, time.perf_counter() - t0)
 
@@ -282,12 +278,5 @@ def _values(keys: list[tuple[str, Any]], values: np.ndarray) -> dict[str, dict[A
 
 def write_model_file(m: Any, path: str | Path) -> None:
     """Write ``m`` to ``path`` (``.lp`` or ``.mps``) through HiGHS, with readable names."""
-    import highspy
-
-    lp, columns, _facts = compile_model(m)
-    _name_model(lp, columns, m)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    h.writeModel(str(path))
+    lp, columns, rows, _facts = compile_model(m)
+    _write_named(lp, columns, rows, path)
