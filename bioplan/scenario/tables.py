@@ -29,17 +29,22 @@ Per-phase cytokine columns ``phase<k>_cytokine_<F>_<unit>_per_seed_cell`` are op
 
 
 def demand_table(scenario: Scenario) -> pd.DataFrame:
-    """Daily demand [units], indexed by (``day``, ``product``), zero-filled over the horizon."""
-    days = range(scenario.horizon.days)
-    index = pd.MultiIndex.from_product([days, list(scenario.products)], names=["day", "product"])
-    units = pd.Series(0.0, index=index, name="units")
+    """Daily demand [units], indexed by (``day``, ``product``), zero-filled over the horizon.
+
+    Weekly records are spread evenly over their 7 days; ``demand.scale`` is applied; days
+    outside the horizon are dropped.
+    """
+    horizon = scenario.horizon
+    index = pd.MultiIndex.from_product([range(horizon.days), list(scenario.products)],
+                                       names=["day", "product"])
     spread = 7 if scenario.demand.granularity == "week" else 1
-    for rec in scenario.demand.records:
-        first = scenario.horizon.day_of(rec.date)
-        for day in range(first, first + spread):
-            if 0 <= day < scenario.horizon.days:
-                units[(day, rec.product)] += rec.units * scenario.demand.scale / spread
-    return units.to_frame()
+    share = scenario.demand.scale / spread
+    rows = [(horizon.day_of(rec.date) + k, rec.product, rec.units * share)
+            for rec in scenario.demand.records for k in range(spread)]
+    frame = pd.DataFrame(rows, columns=["day", "product", "units"])
+    frame = frame[(frame["day"] >= 0) & (frame["day"] < horizon.days)]
+    units = frame.groupby(["day", "product"])["units"].sum().reindex(index, fill_value=0.0)
+    return units.astype(float).to_frame("units")
 
 
 def recipe_table(scenario: Scenario) -> pd.DataFrame:
