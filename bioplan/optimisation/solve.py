@@ -84,6 +84,18 @@ class SolveResult:
     """Model size, coefficient ranges, HiGHS version, peak memory of the solve process."""
 
 
+NO_PLAN = "no plan satisfies the hard constraints"
+UNBOUNDED = "model unbounded: check variable bounds"
+
+
+def stopped_early(has_solution: bool) -> SolveResult:
+    """The result of a solve stopped by a limit: FEASIBLE with an incumbent, else NO_SOLUTION."""
+    if has_solution:
+        return SolveResult(SolveStatus.FEASIBLE, message="stopped at the time limit with a plan")
+    return SolveResult(SolveStatus.NO_SOLUTION,
+                       message="stopped at the time limit before finding any plan")
+
+
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None or not (math.isfinite(objective) and math.isfinite(bound)):
         return None
@@ -242,16 +254,12 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     if status == S.kOptimal:
         result = SolveResult(SolveStatus.OPTIMAL)
     elif status in (S.kInfeasible, S.kUnboundedOrInfeasible):
-        result = SolveResult(SolveStatus.INFEASIBLE, message="no plan satisfies the hard constraints")
+        result = SolveResult(SolveStatus.INFEASIBLE, message=NO_PLAN)
     elif status == S.kUnbounded:
-        result = SolveResult(SolveStatus.ERROR, message="model unbounded: check variable bounds")
+        result = SolveResult(SolveStatus.ERROR, message=UNBOUNDED)
     elif status in (S.kTimeLimit, S.kInterrupt, S.kIterationLimit, S.kSolutionLimit,
                     S.kObjectiveBound, S.kObjectiveTarget, S.kMemoryLimit):
-        if has_primal:
-            result = SolveResult(SolveStatus.FEASIBLE, message="stopped at the time limit with a plan")
-        else:
-            result = SolveResult(SolveStatus.NO_SOLUTION,
-                                 message="stopped at the time limit before finding any plan")
+        result = stopped_early(has_primal)
     else:
         result = SolveResult(SolveStatus.ERROR, message=f"HiGHS failed ({h.modelStatusToString(status)})")
     result.termination = h.modelStatusToString(status)

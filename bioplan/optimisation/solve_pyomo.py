@@ -22,7 +22,15 @@ import math
 import time
 from typing import Any
 
-from bioplan.optimisation.solve import SolveOptions, SolveResult, SolveStatus, relative_gap
+from bioplan.optimisation.solve import (
+    NO_PLAN,
+    UNBOUNDED,
+    SolveOptions,
+    SolveResult,
+    SolveStatus,
+    relative_gap,
+    stopped_early,
+)
 
 
 def solve_with_pyomo_highs(m: Any, options: SolveOptions) -> SolveResult:
@@ -59,22 +67,17 @@ def solve_with_pyomo_highs(m: Any, options: SolveOptions) -> SolveResult:
     if tc == T.convergenceCriteriaSatisfied and has_solution:
         result = SolveResult(SolveStatus.OPTIMAL)
     elif tc == T.provenInfeasible:
-        result = SolveResult(SolveStatus.INFEASIBLE, message="no plan satisfies the hard constraints")
+        result = SolveResult(SolveStatus.INFEASIBLE, message=NO_PLAN)
     elif tc == T.infeasibleOrUnbounded:
         # every cost is non-negative and every variable bounded below, so this is infeasible
         # (if the model is ever changed, check the variable bounds)
         result = SolveResult(SolveStatus.INFEASIBLE,
-                             message="no plan satisfies the hard constraints "
-                                     "(HiGHS: infeasible or unbounded; check bounds)")
+                             message=f"{NO_PLAN} (HiGHS: infeasible or unbounded; check bounds)")
     elif tc == T.unbounded:
-        result = SolveResult(SolveStatus.ERROR, message="model unbounded: check variable bounds")
+        result = SolveResult(SolveStatus.ERROR, message=UNBOUNDED)
     elif tc in (T.maxTimeLimit, T.iterationLimit, T.objectiveLimit, T.interrupted,
                 T.minStepLength):
-        if has_solution:
-            result = SolveResult(SolveStatus.FEASIBLE, message="stopped at the time limit with a plan")
-        else:
-            result = SolveResult(SolveStatus.NO_SOLUTION,
-                                 message="stopped at the time limit before finding any plan")
+        result = stopped_early(has_solution)
     else:
         result = SolveResult(SolveStatus.ERROR,
                              message=f"HiGHS failed through Pyomo ({tc.name}, {ss.name})")
