@@ -127,10 +127,9 @@ def _check_recipes(scenario: Scenario, file: str | None) -> None:
     try:
         scenario.recipe_table()
     except InputError as err:
-        if err.file is None:
-            err.file = file
-            err.args = (err.describe(),)
-        raise
+        if err.file is not None:
+            raise
+        raise InputError(err.message, file=file, field=err.field, fix=err.fix) from None
 
 
 # ---- overrides ---------------------------------------------------------------------------
