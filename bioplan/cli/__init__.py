@@ -56,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         typer.echo(f"error: {err.describe()}", err=True)
         code = int(err.exit_code)
-    except (typer.Exit, SystemExit) as err:
-        code = getattr(err, "exit_code", None)
-        code = err.code if code is None else code  # type: ignore[union-attr]
+    except typer.Exit as err:  # a command's deliberate exit code
+        code = err.exit_code
+    except SystemExit as err:
+        code = 0 if err.code is None else err.code if isinstance(err.code, int) else 1
     except typer.Abort:
         typer.echo("aborted", err=True)
         code = int(ExitCode.INTERNAL)
