@@ -39,7 +39,7 @@ def file_sha256(path: str | Path) -> str:
 
 def inputs_hash(
     *,
-    scenario_json: str,
+    scenario: dict[str, Any],
     demand_sha256: str | None,
     options: dict[str, Any],
     versions: dict[str, Any],
@@ -47,13 +47,13 @@ def inputs_hash(
 ) -> str:
     """SHA-256 over everything that decides a run's result.
 
-    ``scenario_json`` is the canonical validated scenario (``Scenario.model_dump_json()``), which
+    ``scenario`` is the validated scenario as JSON data (``json.loads(Scenario.model_dump_json())``), which
     already contains the demand as loaded; ``demand_sha256`` adds the demand file's bytes so a
     refreshed file always counts as new input. ``options`` are the solver and rolling-horizon
     options, ``versions`` those of bioplan, Pyomo and HiGHS, ``name`` the plan line.
     """
     payload = {
-        "scenario": json.loads(scenario_json),
+        "scenario": scenario,
         "demand_sha256": demand_sha256,
         "options": options,
         "versions": versions,

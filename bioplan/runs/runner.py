@@ -127,12 +127,12 @@ def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def _hashed_scenario_json(scenario: Scenario) -> str:
-    """The canonical scenario without where the demand file happened to live (its content is
-    in the records and in the file hash)."""
-    data = json.loads(scenario.model_dump_json())
-    data.get("demand", {}).pop("file", None)
-    return json.dumps(data, sort_keys=True)
+def _hashed_scenario(data: dict[str, Any]) -> dict[str, Any]:
+    """The scenario data without where the demand file happened to live (its content is in the
+    records and in the file hash); ``data`` is not modified."""
+    if "demand" not in data:
+        return data
+    return {**data, "demand": {k: v for k, v in data["demand"].items() if k != "file"}}
 
 
 def execute_run(
@@ -176,8 +176,9 @@ def _execute(
     versions = software_versions()
     demand = config.demand_path()
     demand_sha = file_sha256(demand) if demand is not None else None
+    scenario_data = json.loads(scenario.model_dump_json())
     digest = inputs_hash(
-        scenario_json=_hashed_scenario_json(scenario), demand_sha256=demand_sha,
+        scenario=_hashed_scenario(scenario_data), demand_sha256=demand_sha,
         options=options, versions=versions, name=name,
     )
     if not force:
@@ -209,7 +210,7 @@ def _execute(
     run_id = new_run_id(name)
     store.start_run(
         run_id=run_id, name=name, inputs_hash=digest,
-        scenario=json.loads(scenario.model_dump_json()), options=options, versions=versions,
+        scenario=scenario_data, options=options, versions=versions,
         config_path=str(config.path) if config.path else None,
         scenario_name=config.scenario_name or scenario.name,
         demand_file=str(demand) if demand else None, demand_sha256=demand_sha,

@@ -104,12 +104,12 @@ def test_remove_abandoned_spares_live_writers(tmp_path: Path) -> None:
 
 
 def test_inputs_hash_is_canonical() -> None:
-    base = dict(scenario_json='{"b": 1, "a": [1, 2]}', demand_sha256="d", options={"x": 1},
+    base = dict(scenario={"b": 1, "a": [1, 2]}, demand_sha256="d", options={"x": 1},
                 versions={"bioplan": "1"}, name="n")
     h = hashing.inputs_hash(**base)  # type: ignore[arg-type]
-    assert h == hashing.inputs_hash(**{**base, "scenario_json": '{"a":[1,2],"b":1}'})  # type: ignore[arg-type]
-    for key, value in (("demand_sha256", "e"), ("options", {"x": 2}), ("versions", {"bioplan": "2"}),
-                       ("name", "m")):
+    assert h == hashing.inputs_hash(**{**base, "scenario": {"a": [1, 2], "b": 1}})  # type: ignore[arg-type]
+    for key, value in (("scenario", {"a": [1, 2], "b": 2}), ("demand_sha256", "e"),
+                       ("options", {"x": 2}), ("versions", {"bioplan": "2"}), ("name", "m")):
         assert hashing.inputs_hash(**{**base, key: value}) != h  # type: ignore[arg-type]
     versions = hashing.software_versions()
     assert versions["bioplan"] and versions["pyomo"] and versions["highs"]
