@@ -21,15 +21,25 @@ EXPLANATION_COLUMNS = ["product", "resource", "first_day", "last_day", "shortfal
 TOL = 1e-6
 
 
-def _runs(days: list[int]) -> list[tuple[int, int]]:
-    """Consecutive runs of sorted days as (first, last)."""
-    runs: list[tuple[int, int]] = []
+def _spans(days: dict[int, float]) -> list[tuple[int, int, float]]:
+    """Runs of consecutive days as (first, last, largest value in the run)."""
+    spans: list[tuple[int, int, float]] = []
     for d in sorted(days):
-        if runs and d == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], d)
+        if spans and d == spans[-1][1] + 1:
+            first, _last, need = spans[-1]
+            spans[-1] = (first, d, max(need, days[d]))
         else:
-            runs.append((d, d))
-    return runs
+            spans.append((d, d, days[d]))
+    return spans
+
+
+def _by_key(values: dict[tuple[str, int], float]) -> dict[str, dict[int, float]]:
+    """The slacks above ``TOL`` of a (key, day)-indexed variable, grouped by key."""
+    out: dict[str, dict[int, float]] = defaultdict(dict)
+    for (k, d), x in values.items():
+        if x > TOL:
+            out[k][d] = x
+    return out
 
 
 def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str,
@@ -73,13 +83,8 @@ def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
         frame.index.name = "finding"
         return frame, f"infeasible; the elastic re-solve found no explanation ({result.message})"
     v = result.values
-    per_type: dict[str, dict[int, float]] = defaultdict(dict)
-    for (t, tau), x in v.get("reactor_extra_units", {}).items():
-        if x > TOL:
-            per_type[t][tau] = x
-    for t, days in per_type.items():
-        for first, last in _runs(list(days)):
-            need = max(days[d] for d in range(first, last + 1))
+    for t, days in _by_key(v.get("reactor_extra_units", {})).items():
+        for first, last, need in _spans(days):
             products = _products_on(data, v, t, first, last)
             rows.append((", ".join(products), f"reactor {t}", first, last, need, "units",
                          f"{need:.3g} more {t} unit(s) needed on days {first}-{last} beyond the "
@@ -95,20 +100,14 @@ def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
             ("media_extra_L", "media preparation", "L/day", data.media_prep_capacity),
             ("labour_extra_operations", "labour", "operations/day", data.labour_limit)):
         days = {d: x for d, x in v.get(name, {}).items() if x > TOL}
-        for first, last in _runs(list(days)):
-            need = max(days[d] for d in range(first, last + 1))
+        for first, last, need in _spans(days):
             products = _products_active(data, v, first, last)
             rows.append((", ".join(products), resource, first, last, need, unit,
                          f"{resource} short by up to {need:.3g} {unit} on days {first}-{last} "
                          f"(capacity {limit:g} {unit}; batches of "
                          f"{', '.join(products) or 'any product'})"))
-    storage: dict[str, dict[int, float]] = defaultdict(dict)
-    for (p, d), x in v.get("storage_extra_units", {}).items():
-        if x > TOL:
-            storage[p][d] = x
-    for p, days in storage.items():
-        for first, last in _runs(list(days)):
-            need = max(days[d] for d in range(first, last + 1))
+    for p, days in _by_key(v.get("storage_extra_units", {})).items():
+        for first, last, need in _spans(days):
             cap = data.products[p].storage_capacity
             rows.append((p, f"storage {p}", first, last, need, "units",
                          f"{p} storage over capacity by up to {need:.3g} units on days {first}-{last} "
