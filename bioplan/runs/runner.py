@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bioplan.errors import BioplanError, ExitCode, InfeasibleError, SolverError
+from bioplan.errors import BioplanError, ExitCode, InfeasibleError, InputError, SolverError
 from bioplan.results.checker import check_plan
 from bioplan.runs.config import DEFAULT_OUT_ROOT, RunConfig, load_run_config, slug
 from bioplan.runs.folders import atomic_folder, remove_abandoned
@@ -99,8 +99,9 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
     demand = config.demand_path()
     if demand is not None:
         if not demand.exists():
-            raise _input_error(config, "demand", f"demand file not found: {demand}",
-                               "give the CSV path relative to the run config")
+            raise InputError(f"demand file not found: {demand}",
+                             file=str(config.path) if config.path else None, field="demand",
+                             fix="give the CSV path relative to the run config")
         overrides["demand.file"] = str(demand)
         overrides["demand.records"] = []
     start = config.resolved_start_date(today)
@@ -108,12 +109,6 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
         overrides["horizon.start_date"] = start.isoformat()
     overrides.update(config.overrides)
     return load_scenario(config.scenario_path(), config.scenario_name, overrides)
-
-
-def _input_error(config: RunConfig, field: str, message: str, fix: str) -> BioplanError:
-    from bioplan.errors import InputError
-
-    return InputError(message, file=str(config.path) if config.path else None, field=field, fix=fix)
 
 
 def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
