@@ -21,7 +21,9 @@ def _by_product(frame: pd.DataFrame, products: list[str]) -> pd.Series:
 
 def product_kpis(plan: Plan) -> pd.DataFrame:
     """Per product: units demanded, delivered, short and expired [units], service level
-    (delivered / demanded) [-], cost per delivered unit [USD/unit] and shelf life [days]."""
+    (delivered / demanded) [-], the money spent making it (``cost_usd``: every allocated cost term
+    except the shortage penalty, which is a price put on unmet demand, not an expense) [USD], that
+    cost per delivered unit [USD/unit], the shortage penalty [USD] and shelf life [days]."""
     products = [str(p) for p in plan.scenario.products]
     demand = plan.scenario.demand_table()["units"].groupby(level="product").sum()
     table = pd.DataFrame(index=pd.Index(products, name="product"))
@@ -33,13 +35,17 @@ def product_kpis(plan: Plan) -> pd.DataFrame:
         table["units_demanded"] > 0
     )
     if plan.cost_by_product.empty:
-        cost = pd.Series(float("nan"), index=table.index)
+        cost = penalty = pd.Series(float("nan"), index=table.index)
     else:
-        cost = plan.cost_by_product["usd"].groupby(level="product").sum().reindex(products)
+        usd = plan.cost_by_product["usd"]
+        is_penalty = usd.index.get_level_values("term") == "shortage_penalty"
+        cost = usd[~is_penalty].groupby(level="product").sum().reindex(products, fill_value=0.0)
+        penalty = usd[is_penalty].groupby(level="product").sum().reindex(products, fill_value=0.0)
     table["cost_usd"] = cost
     table["cost_usd_per_delivered_unit"] = (cost / table["units_delivered"]).where(
         table["units_delivered"] > 0
     )
+    table["shortage_penalty_usd"] = penalty
     table["shelf_life_days"] = [plan.scenario.products[p].shelf_life_days for p in products]  # type: ignore[index]
     return table
 

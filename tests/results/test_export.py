@@ -45,6 +45,11 @@ def test_kpis_by_hand() -> None:
     assert kpis.loc["platelet", "service_level"] == pytest.approx(2 / 3)
     # rbc: 1 unit delivered, allocated costs 600 + 6300 + 2706 + 1540 + 310 + 600 = 12 056
     assert kpis.loc["rbc", "cost_usd_per_delivered_unit"] == pytest.approx(12056.0)
+    # platelet: 2 delivered; 60 + 360 + 90 + 840 + 80 + 800 + 50 = 2 280 spent making it, the
+    # 5 000 USD shortage penalty is reported apart, not as a cost of the delivered doses
+    assert kpis.loc["platelet", "cost_usd"] == pytest.approx(2280.0)
+    assert kpis.loc["platelet", "cost_usd_per_delivered_unit"] == pytest.approx(1140.0)
+    assert kpis.loc["platelet", "shortage_penalty_usd"] == pytest.approx(5000.0)
 
 
 def test_a_plan_without_solution_still_writes_its_summary(tmp_path: Path) -> None:
