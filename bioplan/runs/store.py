@@ -37,7 +37,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.pool import StaticPool
@@ -188,12 +188,11 @@ class RunStore:
                 fix="use sqlite:///path/to/runs.sqlite or postgresql://user@host/db",
             ) from err
         self.backend = parsed.get_backend_name()
-        self.engine = self._make_engine(parsed.render_as_string(hide_password=False), create)
+        self.engine = self._make_engine(parsed, create)
         self._init_schema(create)
 
     # -- engine ------------------------------------------------------------------------------
-    def _make_engine(self, url: str, create: bool) -> Engine:
-        parsed = make_url(url)
+    def _make_engine(self, parsed: URL, create: bool) -> Engine:
         try:
             if self.backend == "sqlite":
                 database = parsed.database
@@ -209,13 +208,13 @@ class RunStore:
                         parents=True, exist_ok=True
                     )
                 engine = create_engine(
-                    url,
+                    parsed,
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
                     **({"poolclass": StaticPool} if in_memory else {}),
                 )
                 _configure_sqlite(engine, wal=not in_memory)
                 return engine
-            return create_engine(url, pool_pre_ping=True)
+            return create_engine(parsed, pool_pre_ping=True)
         except (NoSuchModuleError, ModuleNotFoundError) as err:
             raise InputError(
                 f"unsupported store backend {parsed.drivername!r}",
