@@ -204,10 +204,6 @@ class WorkerProcess:
         self.join(2)
 
 
-# a standby worker is simply a worker that has not been given its job yet
-Standby = WorkerProcess
-
-
 class StandbyPool:
     """Keeps at most one warm standby worker ready (thread-safe; share one per server)."""
 
