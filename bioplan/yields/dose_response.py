@@ -33,24 +33,24 @@ def hill_activity(conc: FloatArray, ec50: FloatArray, hill_n: FloatArray) -> Flo
     return rn / (1.0 + rn)
 
 
+def _effect(conc: FloatArray, ec50: FloatArray, hill_n: FloatArray, inhibits: bool) -> FloatArray:
+    """a(c), or 1 - a(c) for a factor that inhibits the response."""
+    a = hill_activity(conc, ec50, hill_n)
+    return 1.0 - a if inhibits else a
+
+
 def rate_multiplier(
     conc: FloatArray, ec50: FloatArray, hill_n: FloatArray, floor: FloatArray, inhibits: bool
 ) -> FloatArray:
     """Multiplier of a proliferation or transit rate: floor + (1 - floor) · a (or 1 - a)."""
-    a = hill_activity(conc, ec50, hill_n)
-    if inhibits:
-        a = 1.0 - a
-    return floor + (1.0 - floor) * a
+    return floor + (1.0 - floor) * _effect(conc, ec50, hill_n, inhibits)
 
 
 def extra_death(
     conc: FloatArray, ec50: FloatArray, hill_n: FloatArray, extra: FloatArray, inhibits: bool
 ) -> FloatArray:
     """Death added [1/day] when a survival factor is short: extra · (1 - a)."""
-    a = hill_activity(conc, ec50, hill_n)
-    if inhibits:
-        a = 1.0 - a
-    return extra * (1.0 - a)
+    return extra * (1.0 - _effect(conc, ec50, hill_n, inhibits))
 
 
 def density_multiplier(setpoint: FloatArray, half: FloatArray, hill_n: FloatArray) -> FloatArray:
