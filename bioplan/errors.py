@@ -53,6 +53,15 @@ class BioplanError(Exception):
         self.fix = fix
         super().__init__(self.describe())
 
+    def __str__(self) -> str:
+        return self.describe()
+
+    def located(self, *, file: str | None = None, field: str | None = None) -> BioplanError:
+        """The same error with a file and/or field filled in by a caller that knows where it
+        occurred (e.g. the scenario file a card error came from); the message and fix stay."""
+        return type(self)(self.message, file=file if file is not None else self.file,
+                          field=field if field is not None else self.field, fix=self.fix)
+
     def describe(self) -> str:
         """One line (or a short bulleted block): ``file: field: message. Fix: ...``."""
         where = ": ".join(p for p in (self.file, self.field) if p)

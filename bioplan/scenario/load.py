@@ -129,7 +129,7 @@ def _check_recipes(scenario: Scenario, file: str | None) -> None:
     except InputError as err:
         if err.file is not None:
             raise
-        raise InputError(err.message, file=file, field=err.field, fix=err.fix) from None
+        raise err.located(file=file) from None
 
 
 # ---- overrides ---------------------------------------------------------------------------

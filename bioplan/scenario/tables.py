@@ -56,11 +56,11 @@ def recipe_table(scenario: Scenario) -> pd.DataFrame:
         try:
             frames.append(_source_table(src, scenario))
         except InputError as err:
-            if err.file is None and src.card is not None:  # a card name or a variant key
-                inner = "card" if err.field in (None, "card") else f"variants.{err.field}"
-                err.field = f"recipes.{i}.{inner}"
-                err.args = (err.describe(),)
-            raise
+            if err.file is not None or src.card is None:
+                raise
+            # a card name or a variant key: say which recipes entry of the scenario it is
+            inner = "card" if err.field in (None, "card") else f"variants.{err.field}"
+            raise err.located(field=f"recipes.{i}.{inner}") from None
     table = pd.concat(frames)
     table.index.name = "recipe"
     if table.index.duplicated().any():
