@@ -19,10 +19,6 @@ STORE_HELP = "Run store URL (sqlite:///FILE or postgresql://...); default $BIOPL
     "else the run config's store, else sqlite:///runs/bioplan-runs.sqlite."
 
 
-def _fmt_time(value: str | None) -> str:
-    return value[:19].replace("T", " ") if value else "–"
-
-
 def _open_store(store: str | None) -> Any:
     from bioplan.runs.store import RunStore, resolve_store_url
 
@@ -95,7 +91,7 @@ def history_cmd(
         status_text = "stale" if r.stale else r.status
         duration = f"{r.duration_s:7.1f}" if r.duration_s is not None else f"{'–':>7}"
         cost = f"{r.objective_usd:14,.0f}" if r.objective_usd is not None else f"{'–':>14}"
-        typer.echo(f"{r.run_id:<44} {status_text:<11} {_fmt_time(r.started_at.isoformat()):<19} "
+        typer.echo(f"{r.run_id:<44} {status_text:<11} {r.started_at:%Y-%m-%d %H:%M:%S} "
                    f"{duration} {r.plan_start_date or '–':<10} {cost} {r.inputs_hash[:12]:<12}")
 
 
