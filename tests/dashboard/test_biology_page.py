@@ -6,15 +6,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-APP = "../../dashboards/app.py"
-
-
-def biology_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("views/biology.py").run()
-    assert not at.exception, at.exception
-    return at
+from tests.dashboard.apptest import open_page
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -22,7 +14,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def test_biology_page_simulates_a_card() -> None:
-    at = biology_page()
+    at = open_page("biology", timeout_s=60)
     assert at.selectbox(key="bio_card").options, "no yield cards offered"
     assert float(metric(at, "Product per seed cell")) > 0
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -31,7 +23,7 @@ def test_biology_page_simulates_a_card() -> None:
 
 
 def test_changing_a_phase_duration_changes_the_outcome() -> None:
-    at = biology_page()
+    at = open_page("biology", timeout_s=60)
     name = at.selectbox(key="bio_card").value
     before = metric(at, "Product per seed cell")
     days_inputs = [n for n in at.number_input if n.key.startswith(f"bio_{name}_") and n.key.endswith(".days")]
@@ -42,7 +34,7 @@ def test_changing_a_phase_duration_changes_the_outcome() -> None:
 
 
 def test_every_shipped_card_renders() -> None:
-    at = biology_page()
+    at = open_page("biology", timeout_s=60)
     for name in at.selectbox(key="bio_card").options:
         at.selectbox(key="bio_card").set_value(name).run()
         assert not at.exception, (name, at.exception)

@@ -6,31 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from bioplan.runs import RunStore
 from bioplan.runs.rolling import batches_to_records
 from tests.dashboard import fakes
-
-APP = "../../dashboards/app.py"
-
-
-def compare_page(plans: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["plans"] = plans
-    at.run()
-    at.switch_page("views/compare.py").run()
-    assert not at.exception, at.exception
-    return at
+from tests.dashboard.apptest import open_page
 
 
 def test_needs_two_plans() -> None:
-    at = compare_page({"#1": fakes.plan()})
+    at = open_page("compare", plans={"#1": fakes.plan()})
     assert any("Pick two or more" in i.value for i in at.info)
 
 
 def test_two_session_plans_side_by_side() -> None:
-    at = compare_page({"#1 base": fakes.plan(), "#2 dear lots": fakes.plan(scale=2.0)})
+    at = open_page("compare", plans={"#1 base": fakes.plan(), "#2 dear lots": fakes.plan(scale=2.0)})
     table = at.dataframe[0].value
     assert table.loc["objective [USD]", "Δ #2 dear lots"] == pytest.approx(4000.0)
     assert "service_level.rbc [fraction]" in table.index  # every KPI row names its unit
@@ -54,7 +43,7 @@ def _store_run(url: str, run_id: str, scale: float) -> None:
 def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
     _store_run(url, "20270104-nightly-abc", 3.0)
-    at = compare_page({"#1 base": fakes.plan()})
+    at = open_page("compare", plans={"#1 base": fakes.plan()})
     at.toggle(key="cmp_use_store").set_value(True).run()
     at.text_input(key="cmp_store_url").set_value(url).run()
     runs = at.multiselect(key="cmp_runs")
@@ -71,7 +60,7 @@ def test_two_stored_runs_of_one_day_are_told_apart(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
     _store_run(url, "20270104T020000Z-nightly-aaaaaa", 2.0)
     _store_run(url, "20270104T020500Z-nightly-bbbbbb", 3.0)
-    at = compare_page({})
+    at = open_page("compare", plans={})
     at.toggle(key="cmp_use_store").set_value(True).run()
     at.text_input(key="cmp_store_url").set_value(url).run()
     runs = at.multiselect(key="cmp_runs")

@@ -4,33 +4,15 @@ the solve runs in a child process, the page shows elapsed time, Cancel kills it,
 from __future__ import annotations
 
 import json
-import time
 
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard import fakes, jobfuncs
-
-APP = "../../dashboards/app.py"
+from tests.dashboard.apptest import open_page, wait_for_solve
 
 
 def plan_page(solve_func: object) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["scenario"] = fakes.scenario()
-    at.session_state["scenario_label"] = "tiny"
-    at.session_state["solve_func"] = solve_func
-    at.run()
-    at.switch_page("views/plan.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def wait_for_plan(at: AppTest, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while at.session_state["job"] is not None and time.monotonic() < deadline:
-        time.sleep(0.2)
-        at.run()
-        assert not at.exception, at.exception
-    assert at.session_state["job"] is None, "solve did not finish"
+    return open_page("plan", scenario=fakes.scenario(), scenario_label="tiny", solve_func=solve_func)
 
 
 def test_run_shows_progress_then_kpis_and_gantt() -> None:
@@ -41,7 +23,7 @@ def test_run_shows_progress_then_kpis_and_gantt() -> None:
     job = at.session_state["job"]
     assert job is not None and job.process.pid != 0
     assert any("Solving" in i.value and "elapsed" in i.value for i in at.info)
-    wait_for_plan(at)
+    wait_for_solve(at)
     assert any("optimal in" in s.value for s in at.success)
     labels = {m.label: m.value for m in at.metric}
     assert labels["Status"].startswith("optimal")
@@ -69,5 +51,5 @@ def test_cancel_kills_the_solve_and_keeps_the_page_usable() -> None:
 def test_solver_error_is_reported() -> None:
     at = plan_page(jobfuncs.bad_input_solve)
     at.button(key="run_solve").click().run()
-    wait_for_plan(at)
+    wait_for_solve(at)
     assert any("demand.units" in e.value and "Fix:" in e.value for e in at.error)

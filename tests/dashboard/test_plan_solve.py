@@ -4,14 +4,14 @@ demand on the Scenario page, re-run, and see a different plan; compare the two."
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.dashboard.apptest import APP, wait_for_solve
+
 pytestmark = pytest.mark.slow
 
-APP = "../../dashboards/app.py"
 TIME_LIMIT_S = 10.0
 
 
@@ -20,12 +20,7 @@ def solve(at: AppTest, timeout_s: float = 240) -> None:
     assert not at.exception, at.exception
     at.number_input(key="solve_time_limit").set_value(TIME_LIMIT_S)  # keep the tier short
     at.button(key="run_solve").click().run()
-    deadline = time.monotonic() + timeout_s
-    while at.session_state["job"] is not None and time.monotonic() < deadline:
-        time.sleep(0.25)
-        at.run()
-        assert not at.exception, at.exception
-    assert at.session_state["job"] is None, "solve did not finish in time"
+    wait_for_solve(at, timeout_s)
     assert not at.error, [e.value for e in at.error]
 
 

@@ -9,19 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from bioplan.results import PlanStatus
 from tests.dashboard import fakes
+from tests.dashboard.apptest import open_page
 
-APP = "../../dashboards/app.py"
 
-
-def open_page(page: str, plan: object | None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["plan"] = plan
-    at.session_state["plan_label"] = "#1 tiny"
-    at.session_state["plans"] = {"#1 tiny": plan} if plan is not None else {}
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
+def result_page(page: str, plan: object | None) -> AppTest:
+    return open_page(page, plan=plan, plan_label="#1 tiny",
+                     plans={"#1 tiny": plan} if plan is not None else {})
 
 
 def plotly_specs(at: AppTest) -> list[dict]:
@@ -30,12 +23,12 @@ def plotly_specs(at: AppTest) -> list[dict]:
 
 @pytest.mark.parametrize("page", ["schedule", "inventory", "costs"])
 def test_result_pages_without_a_plan_say_so(page: str) -> None:
-    at = open_page(page, None)
+    at = result_page(page, None)
     assert any("No plan yet" in i.value for i in at.info)
 
 
 def test_schedule_page_draws_gantt_with_batches() -> None:
-    at = open_page("schedule", fakes.plan())
+    at = result_page("schedule", fakes.plan())
     (spec,) = plotly_specs(at)
     names = {t["name"] for t in spec["data"]}
     assert {"rbc", "platelet", "turnaround"} <= names
@@ -44,7 +37,7 @@ def test_schedule_page_draws_gantt_with_batches() -> None:
 
 
 def test_inventory_page() -> None:
-    at = open_page("inventory", fakes.plan())
+    at = result_page("inventory", fakes.plan())
     (spec,) = plotly_specs(at)
     assert any(t["name"] == "platelet shortage" for t in spec["data"])
     kpis = at.dataframe[0].value
@@ -54,7 +47,7 @@ def test_inventory_page() -> None:
 def test_costs_page() -> None:
     plan = fakes.plan()
     plan.cost_breakdown["cytokine:EPO"] = 1500.0  # a part of "cytokines", not another term
-    at = open_page("costs", plan)
+    at = result_page("costs", plan)
     (spec,) = plotly_specs(at)
     assert spec["data"][0]["type"] == "waterfall"
     terms = at.dataframe[0].value
@@ -67,7 +60,7 @@ def test_costs_page() -> None:
 def test_result_pages_explain_infeasible_plans(page: str) -> None:
     plan = fakes.plan(status=PlanStatus.INFEASIBLE)
     plan.batches = plan.batches.iloc[0:0]
-    at = open_page(page, plan)
+    at = result_page(page, plan)
     assert at.warning, "an infeasible plan should be explained"
 
 
@@ -79,14 +72,8 @@ def test_plan_page_explains_an_infeasible_plan() -> None:
     plan.message = "platelet demand cannot be met on days 3-5"
     plan.explanation = pd.DataFrame({"resource": ["vrb-10L units"], "short_by": [2.0]},
                                     index=pd.Index(["platelet"], name="product"))
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["scenario"] = plan.scenario
-    at.session_state["scenario_label"] = "tiny"
-    at.session_state["plan"] = plan
-    at.session_state["plan_label"] = "#1 tiny"
-    at.run()
-    at.switch_page("views/plan.py").run()
-    assert not at.exception, at.exception
+    at = open_page("plan", scenario=plan.scenario, scenario_label="tiny", plan=plan,
+                   plan_label="#1 tiny")
     assert any("days 3-5" in w.value for w in at.warning)
     assert at.dataframe[0].value.loc["platelet", "resource"] == "vrb-10L units"
     assert {m.label for m in at.metric} == {"Status", "Gap"}

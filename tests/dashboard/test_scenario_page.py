@@ -7,16 +7,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard import fakes
-
-APP = "../../dashboards/app.py"
-
-
-def scenario_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    at.switch_page("views/scenario.py").run()
-    assert not at.exception, at.exception
-    return at
+from tests.dashboard.apptest import open_page
 
 
 def upload(at: AppTest, name: str, data: bytes) -> None:
@@ -30,7 +21,7 @@ def editor_key(at: AppTest, name: str) -> str:
 
 
 def test_upload_then_invalid_upload_keeps_previous_scenario() -> None:
-    at = scenario_page()
+    at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     assert at.session_state["scenario"].name == "standalone"
     assert at.session_state["scenario_label"] == "standalone.yaml"
@@ -45,7 +36,7 @@ def test_upload_then_invalid_upload_keeps_previous_scenario() -> None:
 
 
 def test_edit_demand_and_apply() -> None:
-    at = scenario_page()
+    at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     at.session_state[editor_key(at, "demand")] = {
         "edited_rows": {0: {"units": 11.0}}, "added_rows": [], "deleted_rows": []}
@@ -58,7 +49,7 @@ def test_edit_demand_and_apply() -> None:
 
 
 def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
-    at = scenario_page()
+    at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     before = at.session_state["scenario"].model_dump_json()
     key = editor_key(at, "reactors")
@@ -87,7 +78,7 @@ def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
 
 
 def test_default_scenario_is_loaded_and_another_bundled_one_can_be_picked() -> None:
-    at = scenario_page()
+    at = open_page("scenario")
     assert at.session_state["scenario_label"] == "default"
     options = at.selectbox(key="bundled_choice").options
     others = [o for o in options if o != "default"]
@@ -103,7 +94,7 @@ def test_default_scenario_is_loaded_and_another_bundled_one_can_be_picked() -> N
 
 
 def test_fixing_a_rejected_edit_applies_it() -> None:
-    at = scenario_page()
+    at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     at.session_state[editor_key(at, "reactors")] = {
         "edited_rows": {1: {"working_volume_max_L": -5.0}}, "added_rows": [], "deleted_rows": []}
@@ -123,7 +114,7 @@ def test_fixing_a_rejected_edit_applies_it() -> None:
 
 
 def test_applying_without_changes_says_so() -> None:
-    at = scenario_page()
+    at = open_page("scenario")
     before = at.session_state["scenario"]
     at.button(key="apply_edits").click().run()
     assert not at.exception, at.exception
@@ -142,7 +133,7 @@ def test_zip_upload_with_a_csv_table() -> None:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("my-scenario/scenario.yaml", yaml.safe_dump(data))
         zf.writestr("my-scenario/demand.csv", "date,product,units\n2027-01-20,rbc,6\n2027-01-25,platelet,2\n")
-    at = scenario_page()
+    at = open_page("scenario")
     upload(at, "my-scenario.zip", buf.getvalue())
     scn = at.session_state["scenario"]
     assert at.session_state["scenario_label"] == "my-scenario.zip"
