@@ -153,8 +153,8 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
         typer.echo(f"{'product':<10}{'demand':>9}{'delivered':>11}{'short':>8}{'expired':>9}"
                    f"{'service':>9}{'cost/unit':>12}")
         for product, row in kpis.iterrows():
-            typer.echo(f"{product!s:<10}{row['units_demanded']:>9.1f}{row['units_delivered']:>11.1f}"
-                       f"{row['units_short']:>8.1f}{row['units_expired']:>9.1f}"
+            typer.echo(f"{product!s:<10}{row['units_demanded']:>9.2f}{row['units_delivered']:>11.2f}"
+                       f"{row['units_short']:>8.2f}{row['units_expired']:>9.2f}"
                        f"{_pct(row['service_level']):>9}"
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
