@@ -24,7 +24,7 @@ from bioplan.optimisation import (
     prepare,
     solve_guarded,
 )
-from bioplan.optimisation.data import USD_SCALE
+from bioplan.optimisation.data import USD_SCALE, PlanData
 from bioplan.results.plan import Plan, PlanStatus
 from bioplan.scenario import Scenario, load_scenario
 
@@ -106,8 +106,8 @@ def plan(
         timings["extract"] += time.perf_counter() - t1
         if marginal_values:
             t2 = time.perf_counter()
-            out.marginal_values = _marginal_values(sc, recipes, fixed_batches, options, guard,
-                                                   out.objective_usd or 0.0, result.values,
+            out.marginal_values = _marginal_values(sc, recipes, fixed_batches, data, options,
+                                                   guard, out.objective_usd or 0.0, result.values,
                                                    result.timings.get("solve", 1.0), pareto)
             timings["marginal"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
@@ -128,7 +128,7 @@ def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
     return PlanStatus.NO_SOLUTION
 
 
-def _fill(out: Plan, data: Any, result: SolveResult, fixed_batches: pd.DataFrame | None) -> None:
+def _fill(out: Plan, data: PlanData, result: SolveResult, fixed_batches: pd.DataFrame | None) -> None:
     tables = extract_tables(data, result.values, out.scenario, fixed_batches)
     for name in ("batches", "deliveries", "shortages", "expiries", "inventory", "occupancy",
                  "media_use", "capacity", "cost_breakdown", "cost_by_product"):
@@ -150,7 +150,7 @@ def _fill(out: Plan, data: Any, result: SolveResult, fixed_batches: pd.DataFrame
 
 
 def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | None,
-                     options: SolveOptions, guard: float, base_usd: float,
+                     data: PlanData, options: SolveOptions, guard: float, base_usd: float,
                      start: dict[str, dict[Any, float]], solve_s: float,
                      pareto: bool = True) -> pd.DataFrame:
     """Cost saved [USD over the horizon] by one more owned unit of each reactor type (before its
@@ -165,22 +165,22 @@ def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | 
     quick = SolveOptions(min(options.time_limit_s / 4, max(2.0, 2 * solve_s)),
                          options.mip_gap / 10, options.threads, start=start,
                          interface=options.interface)
-    base = solve_guarded(prepare(sc, recipes, fixed, pareto=pareto), quick, guard)
+    base = solve_guarded(data, quick, guard)  # ``data``: the plan's own, unchanged scenario
     reference = base_usd
     if base.status.has_solution and base.objective is not None:
         reference = min(base_usd, base.objective * USD_SCALE)
     base_gap = base.gap or 0.0
     rows = []
     for name in sc.reactors:
-        data = prepare(sc, recipes, fixed, extra_units={name: 1}, pareto=pareto)
+        extra = prepare(sc, recipes, fixed, extra_units={name: 1}, pareto=pareto)
         capital = sc.reactors[name].capital_cost_usd_per_unit_day * sc.horizon.days
-        res = solve_guarded(data, quick, guard)
+        res = solve_guarded(extra, quick, guard)
         rows.append((f"reactor:{name}", _saving(res, reference, capital),
                      "USD saved over the horizon per extra unit (before its own capital cost)",
                      max(res.gap or 0.0, base_gap)))
     if sc.media.prep_capacity_L_per_day is not None:
-        data = prepare(sc, recipes, fixed, extra_media_L_per_day=1.0, pareto=pareto)
-        res = solve_guarded(data, quick, guard)
+        extra = prepare(sc, recipes, fixed, extra_media_L_per_day=1.0, pareto=pareto)
+        res = solve_guarded(extra, quick, guard)
         rows.append(("media_prep", _saving(res, reference, 0.0),
                      "USD saved over the horizon per extra L/day of media preparation",
                      max(res.gap or 0.0, base_gap)))
