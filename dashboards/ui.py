@@ -193,8 +193,10 @@ def poll_until_done(timeout_s: float) -> None:
 # ---- results ---------------------------------------------------------------------------------------
 
 
-def plan_or_stop() -> Any:
-    """The latest plan, or an explanation and a stop when there is none yet."""
+def result_page(title: str) -> Any:
+    """The head of a result page (title, then the latest plan's label and status); returns that
+    plan, or explains and stops the page when there is none yet."""
+    st.title(title)
     plan = st.session_state.get("plan")
     if plan is None:
         job = st.session_state.get("job")
@@ -204,7 +206,13 @@ def plan_or_stop() -> Any:
             st.info("No plan yet: run the optimiser on the **Plan** page.")
         st.page_link("views/plan.py", label="Go to Plan", icon=":material/play_arrow:")
         st.stop()
+    st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
     return plan
+
+
+def no_solution_text(plan: Any) -> str:
+    """Why a result page shows nothing: the plan's status and the solver's message."""
+    return f"The plan has no solution ({plan.status}): {plan.message}"
 
 
 def _files_getter(plan: Any, key: str) -> Any:

@@ -8,12 +8,10 @@ import ui
 from bioplan import charts
 from bioplan import dashboard_support as ds
 
-st.title("Costs")
-plan = ui.plan_or_stop()
-st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
+plan = ui.result_page("Costs")
 
 if not plan.has_solution:
-    st.warning(f"The plan has no solution ({plan.status}): {plan.message}")
+    st.warning(ui.no_solution_text(plan))
 else:
     st.plotly_chart(charts.cost_figure(plan), key="cost_chart", width="stretch")
     left, right = st.columns(2)

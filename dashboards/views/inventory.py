@@ -8,12 +8,10 @@ import ui
 from bioplan import charts
 from bioplan import dashboard_support as ds
 
-st.title("Inventory")
-plan = ui.plan_or_stop()
-st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
+plan = ui.result_page("Inventory")
 
 if not plan.has_solution:
-    st.warning(f"The plan has no solution ({plan.status}): {plan.message}")
+    st.warning(ui.no_solution_text(plan))
 else:
     st.plotly_chart(charts.inventory_figure(plan), key="inventory_chart", width="stretch")
     st.caption("Bars: released stock at the end of each day, darker = fresher cohort. Lines: demand "

@@ -9,13 +9,11 @@ import ui
 
 from bioplan import charts
 
-st.title("Schedule")
-plan = ui.plan_or_stop()
-st.caption(f"Plan **{st.session_state.plan_label}** · {plan.status}")
+plan = ui.result_page("Schedule")
 
 if plan.batches.empty:
     st.warning("This plan schedules no batches." if plan.has_solution else
-               f"The plan has no solution ({plan.status}): {plan.message}")
+               ui.no_solution_text(plan))
 else:
     color_by: Literal["product", "recipe"] = st.segmented_control(
         "Colour bars by", ["product", "recipe"], default="product", key="gantt_color_by") or "product"
