@@ -97,3 +97,14 @@ def test_every_bundled_scenario_round_trips_through_the_editor_tables() -> None:
             products=ds.products_frame(raw), sources=ds.sources_frame(raw),
             cytokines=ds.cytokines_frame(raw), recipe_options=ds.recipe_options_frame(raw))
         assert ds.validate_raw(edited).model_dump_json() == scn.model_dump_json(), name
+
+
+def test_unit_economics_prices_mg_and_kU_cytokines_and_lists_unpriced() -> None:
+    summary = {"cytokine_mg_per_unit": {"SCF": 2.0, "IL3": 1.0}, "cytokine_kU_per_unit": {"EPO": 10.0},
+               "medium_L_per_unit": 3.0, "seed_cells_per_unit": 1e6, "product_cells_per_seed_cell": 100.0}
+    econ = ds.unit_economics(summary, fakes.scenario())  # SCF $300/mg, EPO $8/kU, basal $50/L
+    assert econ["cytokine_usd_per_unit"] == pytest.approx(2.0 * 300 + 10.0 * 8)
+    assert econ["medium_usd_per_unit"] == pytest.approx(3.0 * 50)
+    assert econ["unpriced"] == ["IL3"]
+    bare = ds.unit_economics(summary, None)
+    assert bare["cytokine_usd_per_unit"] == 0.0 and bare["unpriced"] == ["SCF", "IL3", "EPO"]
