@@ -579,18 +579,16 @@ def unit_economics(summary: Mapping[str, Any], scenario: Scenario | None) -> dic
     basal = float(media.basal_price_usd_per_L) if media else float("nan")
     cyto = 0.0
     unpriced: list[str] = []
-    for factor, mg in summary.get("cytokine_mg_per_unit", {}).items():
-        price = media.cytokine_price_usd_per_mg.get(factor) if media else None
-        if price is None:
-            unpriced.append(factor)
-        else:
-            cyto += mg * price
-    for factor, ku in summary.get("cytokine_kU_per_unit", {}).items():
-        price = media.cytokine_price_usd_per_kU.get(factor) if media else None
-        if price is None:
-            unpriced.append(factor)
-        else:
-            cyto += ku * price
+    for amounts, prices in (
+        (summary.get("cytokine_mg_per_unit", {}), media.cytokine_price_usd_per_mg if media else {}),
+        (summary.get("cytokine_kU_per_unit", {}), media.cytokine_price_usd_per_kU if media else {}),
+    ):
+        for factor, amount in amounts.items():  # [mg] or [kU] per unit, priced per mg or per kU
+            price = prices.get(factor)
+            if price is None:
+                unpriced.append(factor)
+            else:
+                cyto += amount * price
     medium_l = float(summary["medium_L_per_unit"])
     return {
         "seed_cells_per_unit": float(summary["seed_cells_per_unit"]),
