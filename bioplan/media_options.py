@@ -167,10 +167,10 @@ def pareto_efficient(points: np.ndarray) -> np.ndarray:
     n = len(points)
     valid = ~np.isnan(points).any(axis=1)
     efficient = valid.copy()
+    others = points[valid]
     for i in range(n):
         if not valid[i]:
             continue
-        others = points[valid]
         dominated = (others <= points[i]).all(axis=1) & (others < points[i]).any(axis=1)
         efficient[i] = not dominated.any()
     return efficient
