@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bioplan.errors import InputError
+from bioplan.media_options import pareto_efficient
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -436,18 +437,21 @@ def pareto_options(data: PlanData) -> list[Option]:
     media`` shows the same trade-off per card). Dropping dominated recipes shrinks the model
     several-fold on large recipe tables; the choice is approximate only in batch timing and
     working-volume minimums, which the criteria do not rank."""
-    keyed = [((o.product, o.source, tuple(ph.reactor_type for ph in o.phases)), _criteria(o, data), o)
-             for o in data.options]
-    kept = []
-    for key, crit, opt in keyed:
-        beaten = any(k2 == key and c2 != crit and all(a <= b for a, b in zip(c2, crit, strict=True))
-                     for k2, c2, _o in keyed)
-        if beaten:
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, o in enumerate(data.options):
+        route = tuple(ph.reactor_type for ph in o.phases)
+        groups.setdefault((o.product, o.source, route), []).append(i)
+    efficient = np.ones(len(data.options), dtype=bool)
+    for members in groups.values():
+        # the criteria are finite (options with no finite batch size were skipped), so
+        # pareto_efficient's "rows with NaN are never efficient" does not apply
+        crit = np.array([_criteria(data.options[i], data) for i in members], dtype=float)
+        efficient[members] = pareto_efficient(crit)
+    for opt, kept in zip(data.options, efficient, strict=True):
+        if not kept:
             log.info("option %s is dominated (cost, days, reactor-days, material): not offered",
                      opt.name)
-        else:
-            kept.append(opt)
-    return kept
+    return [opt for opt, kept in zip(data.options, efficient, strict=True) if kept]
 
 
 def _slots(data: PlanData) -> None:
