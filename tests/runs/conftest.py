@@ -110,6 +110,17 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.stop()
 
 
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the test scenario, demand and run config."""
+    for name in ("tiny.yaml", "tiny-demand.csv", "tiny-recipes.csv", "run.yaml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    return tmp_path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty store URL on each backend (a new SQLite file / a new PostgreSQL database)."""

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,16 +24,6 @@ from bioplan.runs.rolling import fixed_batches, records_to_batches
 from bioplan.runs.runner import execute_run
 
 pytestmark = pytest.mark.slow
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    for name in ("tiny.yaml", "tiny-demand.csv", "tiny-recipes.csv", "run.yaml"):
-        shutil.copy(DATA / name, tmp_path / name)
-    return tmp_path
-
 
 def _bioplan(*args: str) -> list[str]:
     return [sys.executable, "-m", "bioplan", *args]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,6 @@ from bioplan.results import Plan, PlanStatus
 from bioplan.runs import RunStore
 from bioplan.runs import runner as runner_mod
 from bioplan.runs.runner import execute_run
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A copy of the test scenario, demand and run config."""
-    for name in ("tiny.yaml", "tiny-demand.csv", "tiny-recipes.csv", "run.yaml"):
-        shutil.copy(DATA / name, tmp_path / name)
-    return tmp_path
-
 
 REAL_SOLVE = runner_mod._solve
 
