@@ -64,14 +64,11 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
 
 
 def _plan(scenario: Any, solver: dict[str, Any]) -> Any:
-    import inspect
-
     from bioplan.planning import plan
 
     options = {k: v for k, v in solver.items() if v is not None}
-    if "marginal_values" in inspect.signature(plan).parameters:
-        options["marginal_values"] = False  # extra re-solves that no sweep KPI uses
-    return plan(scenario, **options)
+    # marginal values are extra re-solves that no sweep KPI uses
+    return plan(scenario, **options, marginal_values=False)
 
 
 def _load(task: PointTask, overrides: dict[str, Any]) -> Any:
