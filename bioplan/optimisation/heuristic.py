@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from bioplan.optimisation.solve import SolveOptions, new_highs
+
 log = logging.getLogger(__name__)
 
 MIN_INTEGER_COLUMNS = 500
@@ -33,18 +35,7 @@ MIN_PHASE_S = 0.5
 """A phase with less time than this [s] is skipped."""
 
 
-def _highs(time_limit_s: float, options: Any) -> Any:
-    import highspy
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    h.setOptionValue("threads", int(options.threads))
-    return h
-
-
-def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: Any
+def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: SolveOptions
                     ) -> tuple[list[float] | None, float, dict[str, Any]]:
     """(column values of a feasible plan or None, HiGHS seconds spent, facts). ``lp`` is left
     as it was given."""
@@ -59,7 +50,7 @@ def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: Any
         return None, 0.0, {"skipped": "time limit too short"}
     try:
         lp.integrality_ = []
-        h = _highs(LP_SHARE * options.time_limit_s, options)
+        h = new_highs(LP_SHARE * options.time_limit_s, options)
         h.passModel(lp)
         t0 = time.perf_counter()
         h.run()
@@ -80,7 +71,7 @@ def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: Any
             return None, spent, facts
         lp.integrality_ = integrality
         lp.col_upper_ = restricted
-        h = _highs(budget, options)
+        h = new_highs(budget, options)
         h.passModel(lp)
         t0 = time.perf_counter()
         h.run()

@@ -177,6 +177,18 @@ def _clean(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in name)
 
 
+def new_highs(time_limit_s: float, options: SolveOptions) -> Any:
+    """A fresh, silent HiGHS with this time limit [s] and ``options``' gap and threads."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    h.setOptionValue("threads", int(options.threads))
+    return h
+
+
 def solve_model(m: Any, options: SolveOptions) -> SolveResult:
     """Compile ``m``, solve it with a fresh HiGHS and read back the values (or, with
     ``options.interface == "pyomo"``, solve it through Pyomo's HiGHS interface)."""
@@ -223,12 +235,7 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     elif options.lp_guided_start and facts["integer_columns"] >= MIN_INTEGER_COLUMNS:
         start_values, heuristic_s, facts["start_heuristic"] = lp_guided_start(lp, keys, options)
     t0 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(max(options.time_limit_s - heuristic_s,
-                                             0.1 * options.time_limit_s)))
-    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    h.setOptionValue("threads", int(options.threads))
+    h = new_highs(max(options.time_limit_s - heuristic_s, 0.1 * options.time_limit_s), options)
     h.passModel(lp)
     compiled.lp = None  # HiGHS holds its own copy
     del lp
