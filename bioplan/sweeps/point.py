@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bioplan.errors import BioplanError
 from bioplan.sweeps.spec import YIELD_PREFIX, _CardDraw
 
 ERROR_STATUS = "error"
@@ -78,9 +79,8 @@ def _load(task: PointTask, overrides: dict[str, Any]) -> Any:
 
 
 def _describe(err: BaseException) -> str:
-    describe = getattr(err, "describe", None)
-    if callable(describe):
-        return f"{type(err).__name__}: {describe()}"
+    if isinstance(err, BioplanError):
+        return f"{type(err).__name__}: {err.describe()}"
     last = traceback.extract_tb(err.__traceback__)[-1:] if err.__traceback__ else []
     where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
     return f"{type(err).__name__}: {err}{where}"
@@ -116,7 +116,7 @@ def plan_kpis(plan: Any) -> dict[str, Any]:
     delivered = summary.get("units_delivered") or {}
     total_demanded = sum(v for v in demanded.values() if v is not None)
     total_delivered = sum(v for v in delivered.values() if v is not None)
-    has_plan = row["objective_usd"] is not None and str(plan.status) in ("optimal", "feasible")
+    has_plan = row["objective_usd"] is not None and plan.has_solution
     row["units_demanded"] = float(total_demanded)
     row["units_delivered"] = float(total_delivered) if has_plan else None
     row["service_level"] = (
