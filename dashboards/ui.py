@@ -134,7 +134,7 @@ def _finish(job: SolveJob) -> None:
         ss.plan = job.value
         ss.plan_label = job.label
         ss.plans[job.label] = job.value
-        inner = (getattr(job.value, "timings", None) or {}).get("total")
+        inner = job.value.timings.get("total")
         detail = f" (planner {inner:.1f} s)" if inner is not None else ""
         kind = "success" if job.value.has_solution else "warning"
         ss.solve_message = (kind, f"{job.label}: {job.value.status} in {job.elapsed_s:.1f} s{detail}"
