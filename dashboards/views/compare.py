@@ -40,7 +40,7 @@ with right:
                                     key="cmp_runs")
 
 chosen: dict = {name: session_plans[name] for name in picked}
-schedules: dict = {name: session_plans[name] for name in picked}
+schedules: dict = dict(chosen)  # session plans all have a schedule; stored runs may not
 for run_id in stored_ids:
     try:
         run = ds.load_stored_run(url or None, run_id)
