@@ -13,11 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def warm_up() -> float:
-    """Plan a tiny instance once so one-off imports (Pyomo, HiGHS) are not charged to S [s]."""
-    from bioplan.optimisation.guard import _warm_up
+    """Compile a one-variable model once so the one-off imports (Pyomo, highspy) are not charged to S [s]."""
+    from bioplan.optimisation import guard
 
     t0 = time.perf_counter()
-    _warm_up()
+    guard.warm_up()
     return time.perf_counter() - t0
 
 

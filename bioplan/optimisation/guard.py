@@ -59,7 +59,7 @@ def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool) -> N
 _WARM = False
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Compile a one-variable model once in the parent, so forked children start with Pyomo's
     lazily imported writer machinery loaded (about 1 s otherwise, in every child)."""
     global _WARM
@@ -97,7 +97,7 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
         return build_and_solve(data, options, elastic)
     ctx = _context()
     if ctx.get_start_method() == "fork":
-        _warm_up()
+        warm_up()
         if options.interface == "pyomo":
             # load Pyomo's solver interfaces in the parent too, so forked children inherit them
             import pyomo.contrib.solver.common.factory
