@@ -7,7 +7,6 @@ once (``include_plotlyjs=True``), so the report opens offline (~5 MB).
 from __future__ import annotations
 
 import html
-import importlib
 import json
 import logging
 from pathlib import Path
@@ -34,24 +33,18 @@ td:first-child, th:first-child { text-align: left; }
 
 
 def _figures(plan: Plan) -> list[tuple[str, go.Figure]]:
-    try:
-        charts: Any = importlib.import_module("bioplan.charts")
-    except ImportError:  # pragma: no cover - the charts module ships with bioplan
-        log.warning("bioplan.charts is not available; the report has tables only")
-        return []
+    from bioplan import charts
+
     figures = []
-    for title, name in (
-        ("Schedule (Gantt)", "gantt_figure"),
-        ("Inventory", "inventory_figure"),
-        ("Cost breakdown", "cost_figure"),
+    for title, make in (
+        ("Schedule (Gantt)", charts.gantt_figure),
+        ("Inventory", charts.inventory_figure),
+        ("Cost breakdown", charts.cost_figure),
     ):
-        make = getattr(charts, name, None)
-        if make is None:
-            continue
         try:
             figures.append((title, make(plan)))
         except Exception as err:  # a chart must never cost the run its report
-            log.warning("chart %s failed: %s", name, err)
+            log.warning("chart %s failed: %s", title, err)
     return figures
 
 
