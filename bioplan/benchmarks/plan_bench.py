@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def warm_up() -> float:
-    """Compile a one-variable model once so the one-off imports (Pyomo, highspy) are not charged to S [s]."""
+    """Compile a one-variable model once, so the one-off imports (Pyomo, highspy) are not charged
+    to S [s]."""
     from bioplan.optimisation import guard
 
     t0 = time.perf_counter()
