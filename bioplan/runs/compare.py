@@ -104,11 +104,14 @@ def _kpi_table(a: RunInfo, b: RunInfo) -> pd.DataFrame:
     return table
 
 
+BATCH_CHANGE_COLUMNS = ["product", "recipe", "reactor_type", "start_date", "end_date",
+                        "seed_cells", "product_units"]
+"""Columns of :attr:`RunComparison.batches` (one row per whole batch, dates on the calendar)."""
+
+
 def _batch_keys(info: RunInfo, records: list[dict[str, Any]]) -> pd.DataFrame:
-    columns = ["product", "recipe", "reactor_type", "start_date", "end_date", "seed_cells",
-               "product_units"]
     if not records or not info.plan_start_date:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=BATCH_CHANGE_COLUMNS)
     batches = records_to_batches(records)
     start = dt.date.fromisoformat(info.plan_start_date)
     grouped = batches.groupby(level=0).agg(
@@ -120,7 +123,7 @@ def _batch_keys(info: RunInfo, records: list[dict[str, Any]]) -> pd.DataFrame:
     grouped["start_date"] = [start + dt.timedelta(days=int(d)) for d in grouped["start_day"]]
     grouped["end_date"] = [start + dt.timedelta(days=int(d)) for d in grouped["end_day"]]
     grouped["seed_cells"] = grouped["seed_cells"].astype(float).map(lambda v: float(f"{v:.6g}"))
-    return grouped[columns].reset_index(drop=True)
+    return grouped[BATCH_CHANGE_COLUMNS].reset_index(drop=True)
 
 
 def _batch_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -137,12 +140,10 @@ def _batch_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
                 "change": change, **{k: rec[k] for k in key},
                 "end_date": rec[f"end_date{side}"], "product_units": rec[f"product_units{side}"],
             })
-    columns = ["product", "recipe", "reactor_type", "start_date", "end_date", "seed_cells",
-               "product_units"]
     if not rows:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="change"))
+        return pd.DataFrame(columns=BATCH_CHANGE_COLUMNS, index=pd.Index([], name="change"))
     out = pd.DataFrame(rows).set_index("change")
-    return out[columns].sort_values(["start_date", "product"], kind="stable")
+    return out[BATCH_CHANGE_COLUMNS].sort_values(["start_date", "product"], kind="stable")
 
 
 def _recipe_mix(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
