@@ -401,14 +401,10 @@ def solve(scenario: Scenario, time_limit_s: float | None = None, mip_gap: float 
 
     Marginal values (one re-solve per resource) are off by default: the dashboard is interactive.
     """
-    import inspect
-
     from bioplan.planning import plan
 
-    kwargs: dict[str, Any] = {"time_limit_s": time_limit_s, "mip_gap": mip_gap}
-    if "marginal_values" in inspect.signature(plan).parameters:
-        kwargs["marginal_values"] = marginal_values
-    return plan(scenario, **kwargs)
+    return plan(scenario, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                marginal_values=marginal_values)
 
 
 def warm_up(scenario: str | None = None) -> None:
