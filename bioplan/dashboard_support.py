@@ -375,6 +375,8 @@ class PlanFiles:
 
 def plan_files(plan: Plan) -> PlanFiles:
     """Excel workbook, ``summary.json`` and a zip of every CSV table, via ``Plan.write``."""
+    from bioplan.results.export import SUMMARY, WORKBOOK
+
     with tempfile.TemporaryDirectory(prefix="bioplan-plan-") as tmp:
         out = Path(tmp)
         plan.write(out)
@@ -382,14 +384,8 @@ def plan_files(plan: Plan) -> PlanFiles:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for csv in sorted(out.rglob("*.csv")):
                 zf.write(csv, csv.relative_to(out).as_posix())
-        xlsx = next(out.rglob("*.xlsx"), None)
-        summary = out / "summary.json"
-        return PlanFiles(
-            xlsx=xlsx.read_bytes() if xlsx else b"",
-            summary_json=summary.read_bytes() if summary.exists() else
-            json.dumps(plan.summary(), indent=2, default=str).encode(),
-            csv_zip=buf.getvalue(),
-        )
+        return PlanFiles(xlsx=(out / WORKBOOK).read_bytes(),
+                         summary_json=(out / SUMMARY).read_bytes(), csv_zip=buf.getvalue())
 
 
 # ---- solving and comparing -------------------------------------------------------------------------
