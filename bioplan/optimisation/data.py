@@ -173,10 +173,14 @@ class PlanData:
     def days(self) -> range:
         return range(self.horizon_days)
 
+    def slot(self, s: int) -> tuple[Option, int]:
+        """(option, seeding day) of slot ``s``."""
+        return self.options[self.slot_option[s]], int(self.slot_day[s])
+
     def slot_release_day(self, s: int) -> int:
         """Cohort day (harvest + release delay) of slot ``s``."""
-        opt = self.options[self.slot_option[s]]
-        return int(self.slot_day[s]) + opt.days + self.products[opt.product].release_days
+        opt, d = self.slot(s)
+        return d + opt.days + self.products[opt.product].release_days
 
 
 def records(frame: pd.DataFrame) -> list[Any]:

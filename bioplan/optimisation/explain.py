@@ -48,8 +48,7 @@ def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str
     for s, n in values.get("slot_batches", {}).items():
         if n < 0.5:
             continue
-        opt = data.options[data.slot_option[s]]
-        d = int(data.slot_day[s])
+        opt, d = data.slot(s)
         for ph in opt.phases:
             lo, hi = d + ph.offset_days, d + ph.offset_days + ph.days + ph.turnaround_days - 1
             if ph.reactor_type == rtype and lo <= last and first <= hi:
@@ -64,8 +63,7 @@ def _products_active(data: PlanData, values: dict[str, dict[Any, float]], first:
     for s, n in values.get("slot_batches", {}).items():
         if n < 0.5:
             continue
-        opt = data.options[data.slot_option[s]]
-        d = int(data.slot_day[s])
+        opt, d = data.slot(s)
         if d <= last and first <= d + opt.days:
             found.add(opt.product)
     return sorted(found)

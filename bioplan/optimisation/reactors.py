@@ -57,8 +57,7 @@ def add_occupancy_constraints(m: Any, data: PlanData) -> None:
     horizon = data.horizon_days
     starts: dict[tuple[str, int, int], list[Any]] = defaultdict(list)
     for s in m.SLOT:
-        opt = data.options[data.slot_option[s]]
-        d = int(data.slot_day[s])
+        opt, d = data.slot(s)
         for ph in opt.phases:
             start = d + ph.offset_days
             if start < horizon:

@@ -65,8 +65,7 @@ def add_media_prep_constraints(m: Any, data: PlanData) -> None:
     horizon = data.horizon_days
     starts: dict[tuple[int, int], tuple[list[float], list[Any]]] = defaultdict(lambda: ([], []))
     for s in m.SLOT:
-        opt = data.options[data.slot_option[s]]
-        d = int(data.slot_day[s])
+        opt, d = data.slot(s)
         for ph in opt.phases:
             start = d + ph.offset_days
             if ph.days <= 0 or ph.medium_L_per_unit <= 0 or start >= horizon:
@@ -114,8 +113,7 @@ def add_labour_constraints(m: Any, data: PlanData) -> None:
     horizon = data.horizon_days
     rows: dict[int, list[Any]] = defaultdict(list)
     for s in m.SLOT:
-        opt = data.options[data.slot_option[s]]
-        d = int(data.slot_day[s])
+        opt, d = data.slot(s)
         for day in [d + ph.offset_days for ph in opt.phases] + [d + opt.days]:
             if day < horizon:
                 rows[day].append(m.slot_batches[s])
