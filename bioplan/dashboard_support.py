@@ -632,7 +632,7 @@ def load_stored_run(url: str | None, run_id: str) -> StoredRun:
     store = RunStore(resolve_store_url(url), create=False)
     try:
         info = store.get(run_id)
-        kpis = dict(info.kpis or {})
+        kpis = dict(info.kpis)  # a copy: the defaults below must not touch the RunInfo
         kpis.setdefault("objective", info.objective_usd)
         kpis.setdefault("gap", info.gap)
         kpis.setdefault("status", info.status)
@@ -640,7 +640,7 @@ def load_stored_run(url: str | None, run_id: str) -> StoredRun:
         raw = store.scenario(info.run_id)
         records = store.batches(info.run_id)
         if raw:
-            scenario = Scenario.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
+            scenario = Scenario.model_validate(raw)  # a JSON column: already parsed
             plan = Plan(scenario=scenario, status=PlanStatus(info.status),
                         objective_usd=info.objective_usd, gap=info.gap,
                         batches=records_to_batches(records))
