@@ -1,7 +1,7 @@
 """Invariants every solved plan must satisfy, checked by the tests after each solve.
 
-Deliberately small and separate from the model code; the colleague's independent checker
-(``bioplan.results.check_plan``) runs too when it is importable.
+Deliberately small and separate from the model code; the independent checker
+(``bioplan.results.check_plan``) runs too.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import itertools
 import math
 from collections import defaultdict
 
+from bioplan.results import check_plan
 from bioplan.results.plan import COST_TERMS, Plan
 
 
@@ -49,10 +50,6 @@ def check_invariants(plan: Plan) -> list[str]:
         for (_s1, e1), (s2, _e2) in itertools.pairwise(items):
             if s2 < e1:
                 problems.append(f"{key} double-booked at day {s2}")
-    try:
-        from bioplan.results import check_plan
-    except (ImportError, AttributeError):
-        return problems
     problems.extend(check_plan(plan))
     return problems
 
