@@ -44,9 +44,7 @@ def test_expm_batch_matches_scipy_including_repeated_matrices() -> None:
     A = np.concatenate([A, A[:10]])  # duplicates exercise the de-duplication path
     ours = expm_batch(A)
     ref = scipy.linalg.expm(A)
-    assert (
-        np.max(np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-300)[..., :, :].clip(1e-12)) < 1e-9
-    )
+    assert np.max(np.abs(ours - ref) / np.abs(ref).clip(1e-12)) < 1e-9
 
 
 def test_daily_grid_peak_volume_matches_a_fine_grid() -> None:
