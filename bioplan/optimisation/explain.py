@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from bioplan.optimisation.data import PlanData
+from bioplan.optimisation.data import Option, PlanData
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.solve import SolveOptions
 
@@ -42,13 +42,17 @@ def _by_key(values: dict[tuple[str, int], float]) -> dict[str, dict[int, float]]
     return out
 
 
+def _batches(data: PlanData, values: dict[str, dict[Any, float]]) -> list[tuple[Option, int]]:
+    """(option, seeding day) of every slot the elastic plan starts at least one batch in."""
+    return [data.slot(s) for s, n in values.get("slot_batches", {}).items() if n >= 0.5]
+
+
 def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str,
                  first: int, last: int) -> list[str]:
+    """Products whose batches hold a ``rtype`` reactor (phase plus turnaround) on any of days
+    first..last."""
     found = set()
-    for s, n in values.get("slot_batches", {}).items():
-        if n < 0.5:
-            continue
-        opt, d = data.slot(s)
+    for opt, d in _batches(data, values):
         for ph in opt.phases:
             lo, hi = d + ph.offset_days, d + ph.offset_days + ph.days + ph.turnaround_days - 1
             if ph.reactor_type == rtype and lo <= last and first <= hi:
@@ -59,14 +63,8 @@ def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str
 def _products_active(data: PlanData, values: dict[str, dict[Any, float]], first: int,
                      last: int) -> list[str]:
     """Products whose batches run (seeding day to harvest day) on any of days first..last."""
-    found = set()
-    for s, n in values.get("slot_batches", {}).items():
-        if n < 0.5:
-            continue
-        opt, d = data.slot(s)
-        if d <= last and first <= d + opt.days:
-            found.add(opt.product)
-    return sorted(found)
+    return sorted({opt.product for opt, d in _batches(data, values)
+                   if d <= last and first <= d + opt.days})
 
 
 def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
