@@ -35,6 +35,14 @@ MIN_PHASE_S = 0.5
 """A phase with less time than this [s] is skipped."""
 
 
+def _run(h: Any, lp: Any) -> float:
+    """Pass ``lp`` to ``h`` and run it; HiGHS's wall time [s]."""
+    h.passModel(lp)
+    t0 = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t0
+
+
 def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: SolveOptions
                     ) -> tuple[list[float] | None, float, dict[str, Any]]:
     """(column values of a feasible plan or None, HiGHS seconds spent, facts). ``lp`` is left
@@ -51,11 +59,9 @@ def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: SolveOptions
     try:
         lp.integrality_ = []
         h = new_highs(LP_SHARE * options.time_limit_s, options)
-        h.passModel(lp)
-        t0 = time.perf_counter()
-        h.run()
-        spent += time.perf_counter() - t0
-        facts["lp_s"] = round(time.perf_counter() - t0, 3)
+        seconds = _run(h, lp)
+        spent += seconds
+        facts["lp_s"] = round(seconds, 3)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             facts["skipped"] = f"LP relaxation: {h.modelStatusToString(h.getModelStatus())}"
             return None, spent, facts
@@ -72,13 +78,11 @@ def lp_guided_start(lp: Any, keys: list[tuple[str, Any]], options: SolveOptions
         lp.integrality_ = integrality
         lp.col_upper_ = restricted
         h = new_highs(budget, options)
-        h.passModel(lp)
-        t0 = time.perf_counter()
-        h.run()
-        spent += time.perf_counter() - t0
-        facts["sub_mip_s"] = round(time.perf_counter() - t0, 3)
+        seconds = _run(h, lp)
+        spent += seconds
+        facts["sub_mip_s"] = round(seconds, 3)
         info = h.getInfo()
-        if info.primal_solution_status != 2:
+        if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
             facts["skipped"] = f"restricted MIP: {h.modelStatusToString(h.getModelStatus())}"
             return None, spent, facts
         facts["sub_mip_objective"] = info.objective_function_value

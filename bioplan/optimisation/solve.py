@@ -251,7 +251,7 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     facts["highs_run_s"] = h.getRunTime() + heuristic_s
     status = h.getModelStatus()
     info = h.getInfo()
-    has_primal = info.primal_solution_status == 2
+    has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     mip = facts["integer_columns"] > 0
     objective = float(info.objective_function_value) if has_primal else None
     bound = float(info.mip_dual_bound) if mip else objective
