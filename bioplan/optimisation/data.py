@@ -365,11 +365,15 @@ def _options(recipes: pd.DataFrame, scenario: Scenario, data: PlanData) -> list[
         seed_per_unit = prod.cells_per_unit / yield_per_seed
         source = str(rec["source"])
         cells_per_lot = scenario.sources[source].cells_per_lot
-        phases = recipe_phases(rec)
         try:
-            total_days = sum(p[1] for p in phases)
-        except (KeyError, ValueError) as err:
-            raise InputError(f"recipe {recipe}: bad phase columns ({err})", field="recipes") from None
+            phases = recipe_phases(rec)
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(
+                f"recipe {recipe}: bad phase columns ({err})", field="recipes",
+                fix="give phase<k>_name, _days (whole days), _vessel_class, "
+                    "_peak_volume_L_per_seed_cell and _medium_L_per_seed_cell for k = 1..n_phases",
+            ) from None
+        total_days = sum(p[1] for p in phases)
         candidates = [
             [t for t, rt in scenario.reactors.items() if vessel in rt.vessel_classes]
             for (_n, _d, vessel, _pk, _m) in phases

@@ -61,3 +61,17 @@ def test_slots_only_where_a_release_can_serve_demand():
     0..7 release by day 14 and can serve it; later seedings release too late."""
     d = prepare(build(demand(base(28), {14: 10})))
     assert sorted(d.slot_day.tolist()) == list(range(8))
+
+
+@pytest.mark.parametrize(("column", "value"), [("phase1_days", None), ("phase1_days", "seven")])
+def test_bad_phase_column_is_an_input_error_that_says_what_to_give(column, value):
+    """A recipe row with a phase column missing (None: dropped) or not a whole number of days."""
+    from bioplan.errors import InputError
+
+    sc = build(demand(base(28), {7: 10}))
+    recipes = sc.recipe_table()
+    recipes = recipes.drop(columns=[column]) if value is None else recipes.assign(**{column: value})
+    with pytest.raises(InputError, match="bad phase columns") as err:
+        prepare(sc, recipes)
+    assert err.value.field == "recipes"
+    assert "phase<k>_name, _days" in (err.value.fix or "")
