@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 CRITERIA = ("cost_usd_per_unit", "days", "reactor_days_per_unit")
 """The three criteria, all minimised."""
 
-_CYTOKINE = re.compile(r"^cytokine_(?P<factor>.+)_(?P<unit>mg|kU)_per_seed_cell$")
+CYTOKINE_COLUMN = re.compile(r"^cytokine_(?P<factor>.+)_(?P<unit>mg|kU)_per_seed_cell$")
+"""A recipe table's total-cytokine column (``cytokine_EPO_kU_per_seed_cell``): factor and unit."""
 
 
 def card_recipes(card: str, scenario: Scenario,
@@ -96,7 +97,7 @@ def options_from_recipes(recipes: pd.DataFrame, scenario: Scenario) -> pd.DataFr
     cytokines = pd.Series(0.0, index=recipes.index)
     unpriced = []
     for column in recipes.columns:
-        match = _CYTOKINE.match(str(column))
+        match = CYTOKINE_COLUMN.match(str(column))
         if match is None:
             continue
         prices = (scenario.media.cytokine_price_usd_per_kU if match["unit"] == "kU"

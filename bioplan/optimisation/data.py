@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bioplan.errors import InputError
-from bioplan.media_options import pareto_efficient
+from bioplan.media_options import CYTOKINE_COLUMN, pareto_efficient
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -38,7 +37,6 @@ USD_SCALE = 1e3
 """Model money unit [USD per k$]."""
 MAX_ROUTES_PER_RECIPE = 64
 """Guard against a combinatorial explosion of reactor-type routes through a seed train."""
-CYTOKINE_COLUMN = re.compile(r"^cytokine_(?P<factor>.+)_(?P<unit>mg|kU)_per_seed_cell$")
 
 
 @dataclass(frozen=True)
