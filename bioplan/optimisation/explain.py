@@ -19,6 +19,10 @@ from bioplan.optimisation.solve import SolveOptions
 
 EXPLANATION_COLUMNS = ["product", "resource", "first_day", "last_day", "shortfall", "unit", "message"]
 TOL = 1e-6
+"""Slacks at or below this are zero [model units: units, lots, L/day, operations/day]."""
+ELASTIC_GAP = 1e-4
+"""Relative MIP gap of the elastic re-solve [-], tighter than a plan's so the reported shortfalls
+are close to the least that explains the infeasibility."""
 
 
 def _spans(days: dict[int, float]) -> list[tuple[int, int, float]]:
@@ -70,7 +74,7 @@ def _products_active(data: PlanData, values: dict[str, dict[Any, float]], first:
 def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
                           ) -> tuple[pd.DataFrame, str]:
     """Findings table (one row per resource shortfall) and a one-line summary."""
-    result = solve_guarded(data, SolveOptions(options.time_limit_s, 1e-4, options.threads,
+    result = solve_guarded(data, SolveOptions(options.time_limit_s, ELASTIC_GAP, options.threads,
                                                   interface=options.interface),
                            guard_s, elastic=True)
     rows: list[tuple[Any, ...]] = []
