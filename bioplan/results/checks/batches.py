@@ -5,20 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
-from bioplan.results.checks.view import (
-    ABS_TOL_UNITS,
-    Batch,
-    PlanView,
-    close,
-    exceeds,
-    listed,
-    series,
-)
-
-if TYPE_CHECKING:
-    pass
+from bioplan.results.checks import view
+from bioplan.results.checks.view import Batch, PlanView
 
 
 def check_batch_recipes(v: PlanView) -> list[str]:
@@ -55,16 +44,16 @@ def check_batch_recipes(v: PlanView) -> list[str]:
                 found.append(f"{where}: starts on day {phase.start_day}, not when the previous "
                              f"phase ends (day {b.phases[k - 2].end_day})")
             medium = b.seed_cells * float(rec[f"phase{k}_medium_L_per_seed_cell"])
-            if not close(phase.medium_L, medium):
+            if not view.close(phase.medium_L, medium):
                 found.append(f"{where}: medium_L {phase.medium_L:g} but seed cells × recipe give "
                              f"{medium:g} L")
         units = (b.seed_cells * float(rec["product_cells_per_seed_cell"])
                  / v.products[b.product].cells_per_unit)
-        if not close(b.product_units, units):
+        if not view.close(b.product_units, units):
             found.append(f"batch {b.batch_id}: product_units {b.product_units:g} but seed cells × "
                          f"yield / cells per unit = {units:g}")
         found.extend(_batch_cytokine_findings(v, b))
-    return listed("batches", found)
+    return view.listed("batches", found)
 
 
 def _batch_cytokine_findings(v: PlanView, b: Batch) -> list[str]:
@@ -77,7 +66,7 @@ def _batch_cytokine_findings(v: PlanView, b: Batch) -> list[str]:
     for unit, column in (("mg", "cytokine_mg"), ("kU", "epo_kU")):
         expect = sum(x for (_f, u), x in use.items() if u == unit)
         got = sum(getattr(p, column) for p in b.phases)
-        if not close(got, expect):
+        if not view.close(got, expect):
             found.append(f"batch {b.batch_id}: {column} sums to {got:g} but the recipe gives "
                          f"{expect:g} {unit}")
             continue
@@ -87,7 +76,7 @@ def _batch_cytokine_findings(v: PlanView, b: Batch) -> list[str]:
         for k, phase in enumerate(b.phases):
             want = sum(x[k] for x in phased if x is not None and k < len(x))
             have = getattr(phase, column)
-            if not close(have, want):
+            if not view.close(have, want):
                 found.append(f"batch {b.batch_id} phase {phase.name}: {column} {have:g} but the "
                              f"recipe's phase {k + 1} uses {want:g} {unit}")
     return found
@@ -114,13 +103,13 @@ def check_vessels(v: PlanView) -> list[str]:
                 found.append(f"{where}: needs a {vessel!r} vessel but {phase.reactor_type} hosts "
                              f"{reactor.vessel_classes}")
             peak = b.seed_cells * float(rec[f"phase{k}_peak_volume_L_per_seed_cell"])
-            if exceeds(peak, reactor.working_volume_max_L, 1e-6):
+            if view.exceeds(peak, reactor.working_volume_max_L, 1e-6):
                 found.append(f"{where}: peak volume {peak:.6g} L above {phase.reactor_type}'s "
                              f"working_volume_max_L {reactor.working_volume_max_L:g}")
-            if exceeds(reactor.working_volume_min_L, peak, 1e-6):
+            if view.exceeds(reactor.working_volume_min_L, peak, 1e-6):
                 found.append(f"{where}: peak volume {peak:.6g} L below {phase.reactor_type}'s "
                              f"working_volume_min_L {reactor.working_volume_min_L:g}")
-    return listed("batches", found)
+    return view.listed("batches", found)
 
 
 def check_reactor_units(v: PlanView) -> list[str]:
@@ -151,7 +140,7 @@ def check_reactor_units(v: PlanView) -> list[str]:
             if s2 < e1:
                 found.append(f"{rtype}#{unit} holds {first} (days {s1}-{e1 - 1} incl. turnaround) "
                              f"and {second} from day {s2}")
-    return listed("batches", found)
+    return view.listed("batches", found)
 
 
 def check_capacity(v: PlanView) -> list[str]:
@@ -165,13 +154,13 @@ def check_capacity(v: PlanView) -> list[str]:
             found.append(f"reactor type {name} missing")
             continue
         owned, added = float(cap[name]["units_owned"]), float(cap[name]["units_added"])
-        if not close(owned, reactor.units_owned):
+        if not view.close(owned, reactor.units_owned):
             found.append(f"{name}: units_owned {owned:g} but the scenario owns {reactor.units_owned}")
-        whole = close(added, round(added))
-        if not whole or added < -ABS_TOL_UNITS or exceeds(added, reactor.max_additional_units):
+        whole = view.close(added, round(added))
+        if not whole or added < -view.ABS_TOL_UNITS or view.exceeds(added, reactor.max_additional_units):
             found.append(f"{name}: units_added {added:g} is not a whole number in "
                          f"0..{reactor.max_additional_units}")
-    return listed("capacity", found)
+    return view.listed("capacity", found)
 
 
 def check_occupancy(v: PlanView) -> list[str]:
@@ -194,22 +183,22 @@ def check_occupancy(v: PlanView) -> list[str]:
             for day in v.maintenance_days(rtype, unit):
                 down[(day, rtype)] += 1
     occ = v.plan.occupancy
-    table_busy = series(occ, "units_busy", ["day", "reactor_type"])
-    table_avail = series(occ, "units_available", ["day", "reactor_type"])
+    table_busy = view.series(occ, "units_busy", ["day", "reactor_type"])
+    table_avail = view.series(occ, "units_available", ["day", "reactor_type"])
     for day in range(v.horizon):
         for rtype in v.scenario.reactors:
             expect_busy = len(busy.get((day, rtype), ()))
             expect_avail = fleet[rtype] - down[(day, rtype)]
             got_busy = table_busy.get((day, rtype), 0.0)
             got_avail = table_avail.get((day, rtype), 0.0 if occ.empty else math.nan)
-            if not close(got_busy, expect_busy):
+            if not view.close(got_busy, expect_busy):
                 found.append(f"day {day} {rtype}: units_busy {got_busy:g} but the batches keep "
                              f"{expect_busy} units busy")
-            if not occ.empty and not close(got_avail, expect_avail):
+            if not occ.empty and not view.close(got_avail, expect_avail):
                 found.append(f"day {day} {rtype}: units_available {got_avail:g}, expected "
                              f"{expect_avail} (fleet {fleet[rtype]}, {down[(day, rtype)]} in "
                              f"maintenance)")
-    return listed("occupancy", found)
+    return view.listed("occupancy", found)
 
 
 # ---- checks: flows of units ---------------------------------------------------------------------

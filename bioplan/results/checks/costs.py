@@ -7,14 +7,8 @@ import math
 from typing import TYPE_CHECKING
 
 from bioplan.contracts import TERM_NAMES as COST_TERMS
-from bioplan.results.checks.view import (
-    REL_TOL,
-    PlanView,
-    batch_lots,
-    cytokine_totals,
-    listed,
-    series,
-)
+from bioplan.results.checks import view
+from bioplan.results.checks.view import PlanView
 
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
@@ -27,7 +21,7 @@ def recompute_costs(plan: Plan) -> dict[str, float]:
     sc = v.scenario
     costs = dict.fromkeys(COST_TERMS, 0.0)
     for b in v.batches:
-        source, lots = batch_lots(v, b)
+        source, lots = view.batch_lots(v, b)
         if source is not None:
             costs["starting_material"] += lots * sc.sources[source].cost_usd_per_lot
         for phase in b.phases:
@@ -36,7 +30,7 @@ def recompute_costs(plan: Plan) -> dict[str, float]:
             if rtype is not None:
                 days = phase.end_day - phase.start_day
                 costs["reactor_operation"] += days * rtype.operating_cost_usd_per_day
-    for (factor, unit), amount in cytokine_totals(v).items():
+    for (factor, unit), amount in view.cytokine_totals(v).items():
         prices = sc.media.cytokine_price_usd_per_kU if unit == "kU" else (
             sc.media.cytokine_price_usd_per_mg)
         usd = amount * prices.get(factor, 0.0)
@@ -45,10 +39,10 @@ def recompute_costs(plan: Plan) -> dict[str, float]:
     for name, size in v.fleet().items():
         costs["reactor_capital"] += size * sc.reactors[name].capital_cost_usd_per_unit_day * v.horizon
     costs["labour"] = sum(v.operations().values()) * sc.labour.cost_usd_per_operation
-    for product, units in series(plan.expiries, "units", ["product"]).items():
+    for product, units in view.series(plan.expiries, "units", ["product"]).items():
         if product in v.products:
             costs["expiry_waste"] += units * v.products[product].expiry_cost_usd_per_unit
-    for product, units in series(plan.shortages, "units", ["product"]).items():
+    for product, units in view.series(plan.shortages, "units", ["product"]).items():
         if product in v.products:
             costs["shortage_penalty"] += units * v.products[product].shortage_penalty_usd_per_unit
     return costs
@@ -64,10 +58,10 @@ def check_costs(v: PlanView) -> list[str]:
     if missing:
         found.append(f"terms {missing} missing")
     total = sum(breakdown.get(t, 0.0) for t in COST_TERMS)
-    if objective is None or not math.isclose(total, objective, rel_tol=REL_TOL, abs_tol=1e-6):
+    if objective is None or not math.isclose(total, objective, rel_tol=view.REL_TOL, abs_tol=1e-6):
         found.append(f"terms add up to {total:.10g} USD but the objective is {objective}")
     parts = [x for k, x in breakdown.items() if k.startswith("cytokine:")]
-    if parts and not math.isclose(sum(parts), breakdown.get("cytokines", 0.0), rel_tol=REL_TOL,
+    if parts and not math.isclose(sum(parts), breakdown.get("cytokines", 0.0), rel_tol=view.REL_TOL,
                                   abs_tol=1e-6):
         found.append(f"cytokine:<F> rows add up to {sum(parts):.10g} but cytokines is "
                      f"{breakdown.get('cytokines', 0.0):.10g}")
@@ -76,10 +70,10 @@ def check_costs(v: PlanView) -> list[str]:
         if term.startswith("cytokine:") and term not in breakdown:
             continue
         got = breakdown.get(term, 0.0)
-        if abs(got - usd) > REL_TOL * max(abs(got), abs(usd)) + 1e-9 * scale:
+        if abs(got - usd) > view.REL_TOL * max(abs(got), abs(usd)) + 1e-9 * scale:
             found.append(f"{term} is {got:.10g} USD but recomputing from the tables gives "
                          f"{usd:.10g}")
-    return listed("cost_breakdown", found)
+    return view.listed("cost_breakdown", found)
 
 
 def check_cost_by_product(v: PlanView) -> list[str]:
@@ -89,14 +83,14 @@ def check_cost_by_product(v: PlanView) -> list[str]:
     if table is None or table.empty:
         return []
     found: list[str] = []
-    allocated = series(table, "usd", ["term"])
+    allocated = view.series(table, "usd", ["term"])
     breakdown = {str(k): float(x) for k, x in v.plan.cost_breakdown.items()}
     scale = max(abs(v.plan.objective_usd or 0.0), 1.0)
     for term in COST_TERMS:
         got, expect = allocated.get(term, 0.0), breakdown.get(term, 0.0)
-        if abs(got - expect) > REL_TOL * scale:
+        if abs(got - expect) > view.REL_TOL * scale:
             found.append(f"{term}: products are allocated {got:.10g} USD but the term is "
                          f"{expect:.10g}")
-    if (table["usd"].astype(float) < -REL_TOL * scale).any():
+    if (table["usd"].astype(float) < -view.REL_TOL * scale).any():
         found.append("negative allocations")
-    return listed("cost_by_product", found)
+    return view.listed("cost_by_product", found)
