@@ -91,6 +91,7 @@ def recipe_table(scenario: Scenario) -> pd.DataFrame:
 
 def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
     if src.card is not None:
+        _check_variants(src.variants)
         variants = json.dumps(src.variants, sort_keys=True)
         return _card_recipes(src.card, variants).copy()
     frame = pd.DataFrame(src.rows)
@@ -104,6 +105,26 @@ def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
         )
     _check_phase_cytokines(frame, src.table)
     return frame.set_index("recipe")
+
+
+MAX_PHASE_DAYS = 120
+"""Longest culture phase a variant may ask for [days]; published protocols use 3-14 days a phase."""
+
+
+def _check_variants(variants: dict[str, list[float]]) -> None:
+    """Variant values a card can evaluate: ``<phase>.days`` whole days in 1..MAX_PHASE_DAYS,
+    everything else (concentrations, densities) finite and not negative; no empty lists."""
+    for key, values in variants.items():
+        if not values:
+            raise InputError("lists no values", field=key, fix="give at least one value, e.g. [7, 10]")
+        for value in values:
+            if key.endswith(".days"):
+                if not (float(value).is_integer() and 1 <= value <= MAX_PHASE_DAYS):
+                    raise InputError(f"{value:g} is not a phase length", field=key,
+                                     fix=f"give whole days from 1 to {MAX_PHASE_DAYS}")
+            elif not value >= 0:
+                raise InputError(f"{value:g} is negative", field=key,
+                                 fix="give concentrations and densities >= 0")
 
 
 _PHASE_CYTOKINE = re.compile(r"^phase(?P<k>\d+)_(?P<total>cytokine_.+_(?:mg|kU)_per_seed_cell)$")
