@@ -35,25 +35,30 @@ def read_text_file(path: str | Path, *, kind: str, example: str) -> str:
         with file.open("rb") as fh:
             raw = fh.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
-        raise InputError(f"no such {kind} file", file=str(file),
+        msg = f"no such {kind} file"
+        raise InputError(msg, file=str(file),
                          fix=f"give the path of a {kind} file, e.g. {example}") from None
     except IsADirectoryError:
-        raise InputError(f"this is a folder, not a {kind} file", file=str(file),
+        msg = f"this is a folder, not a {kind} file"
+        raise InputError(msg, file=str(file),
                          fix=f"give the path of a {kind} file inside it, e.g. {example}") from None
     except OSError as err:
-        raise InputError(f"cannot read {kind} file ({err.strerror or err})", file=str(file),
+        msg = f"cannot read {kind} file ({err.strerror or err})"
+        raise InputError(msg, file=str(file),
                          fix="check the path and the file's permissions") from None
     if len(raw) > MAX_INPUT_BYTES:
+        msg = f"{kind} file is larger than {MAX_INPUT_BYTES // 2**20} MiB"
         raise InputError(
-            f"{kind} file is larger than {MAX_INPUT_BYTES // 2**20} MiB", file=str(file),
+            msg, file=str(file),
             fix=f"give a regular {kind} file (bioplan reads at most {MAX_INPUT_BYTES // 2**20} MiB)",
         )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
+        msg = f"not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})"
         raise InputError(
-            f"not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})",
+            msg,
             file=str(file), field=f"line {line}",
             fix="save the file as UTF-8 text (a binary or another encoding cannot be read)",
         ) from None
@@ -94,8 +99,9 @@ def parse_yaml(text: str, file: str) -> Any:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
+        msg = f"not valid YAML ({getattr(err, 'problem', None) or err})"
         raise InputError(
-            f"not valid YAML ({getattr(err, 'problem', None) or err})",
+            msg,
             file=file,
             field=f"line {mark.line + 1}, column {mark.column + 1}" if mark else None,
             fix="fix the YAML syntax at that position (indentation, a missing ':' or quote)",
@@ -106,7 +112,8 @@ def parse_yaml(text: str, file: str) -> Any:
     else:
         depth = _depth(data)
     if depth > MAX_NESTING:
-        raise InputError(f"YAML nested more than {MAX_NESTING} levels deep", file=file,
+        msg = f"YAML nested more than {MAX_NESTING} levels deep"
+        raise InputError(msg, file=file,
                          field="(top level)", fix="flatten the document: bioplan files need a few levels")
     return data
 
@@ -122,7 +129,8 @@ def read_yaml_mapping(path: str | Path, *, kind: str, example: str) -> dict[str,
     file = str(path)
     data = parse_yaml(read_text_file(path, kind=kind, example=example), file)
     if not isinstance(data, dict):
-        raise InputError(f"a {kind} file must be a YAML mapping of sections", file=file,
+        msg = f"a {kind} file must be a YAML mapping of sections"
+        raise InputError(msg, file=file,
                          field="(top level)", fix=f"start from {example}")
     _check_keys(data, file)
     return data
@@ -132,6 +140,7 @@ def _check_keys(data: dict[str, Any], file: str) -> None:
     """Top-level keys are names: a number, a date or ``null`` as a key is a typo."""
     for key in data:
         if not isinstance(key, str):
-            raise InputError(f"section name {key!r} is not text", file=file, field=str(key),
+            msg = f"section name {key!r} is not text"
+            raise InputError(msg, file=file, field=str(key),
                              fix="write section names as words, e.g. 'horizon:'")
 

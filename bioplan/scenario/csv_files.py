@@ -33,7 +33,8 @@ def _frame(path: Path | str | io.StringIO, kind: str, example: str, **read: Any)
         frame = pd.read_csv(io.StringIO(text), comment="#", skipinitialspace=True, **read)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"cannot read {kind} ({first})", file=name,
+        msg = f"cannot read {kind} ({first})"
+        raise InputError(msg, file=name,
                          field="(table)",
                          fix=f"save it as comma-separated text with a header row, like {example}",
                          ) from None
@@ -46,13 +47,15 @@ def read_demand_csv(path: Path | str | io.StringIO) -> tuple[list[dict[str, Any]
     frame, name = _frame(path, "demand CSV", _DEMAND_EXAMPLE, dtype=str)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "date" in frame.columns and "week" in frame.columns:
-        raise InputError("has both a 'date' and a 'week' column", file=name, field="week",
+        msg = "has both a 'date' and a 'week' column"
+        raise InputError(msg, file=name, field="week",
                          fix="keep 'date' for daily demand or 'week' for weekly demand, not both")
     date_col = "date" if "date" in frame.columns else "week" if "week" in frame.columns else None
     missing = [c for c in ("product", "units") if c not in frame.columns]
     if date_col is None or missing:
         need = (["date (or week)"] if date_col is None else []) + missing
-        raise InputError(f"missing column(s) {', '.join(need)}", file=name, field=need[0],
+        msg = f"missing column(s) {', '.join(need)}"
+        raise InputError(msg, file=name, field=need[0],
                          fix="use the header: date,product,units (or week,product,units)")
     records = [_demand_record(row_no, row, date_col, name)
                for row_no, row in enumerate(frame.itertuples(index=False), start=2)]
@@ -64,15 +67,17 @@ def _demand_record(row_no: int, row: Any, date_col: str, name: str) -> dict[str,
     try:
         date = dt.date.fromisoformat(raw_date)
     except ValueError:
-        raise InputError(f"row {row_no}: {raw_date!r} is not a date", file=name,
+        msg = f"row {row_no}: {raw_date!r} is not a date"
+        raise InputError(msg, file=name,
                          field=date_col, fix="write dates as YYYY-MM-DD, e.g. 2027-01-04") from None
     try:
         units = float(str(row.units))
     except ValueError:
         units = float("nan")
     if not (math.isfinite(units) and 0 <= units <= MAX_DEMAND_UNITS):
+        msg = f"row {row_no}: units {row.units!r} is not a number from 0 to {MAX_DEMAND_UNITS:g}"
         raise InputError(
-            f"row {row_no}: units {row.units!r} is not a number from 0 to {MAX_DEMAND_UNITS:g}",
+            msg,
             file=name, field="units",
             fix="give demand as a finite, non-negative number of units")
     return {"date": date, "product": str(row.product).strip(), "units": units}
@@ -85,7 +90,8 @@ def read_recipe_csv(path: Path) -> list[dict[str, Any]]:
     for row_no, rec in enumerate(rows, start=2):
         for column, value in rec.items():
             if isinstance(value, float) and math.isinf(value):
-                raise InputError(f"row {row_no}: {column} is infinite", file=name, field=column,
+                msg = f"row {row_no}: {column} is infinite"
+                raise InputError(msg, file=name, field=column,
                                  fix="give a finite number")
     return rows
 

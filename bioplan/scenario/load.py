@@ -57,8 +57,9 @@ def resolve_scenario_path(path: str | Path | None) -> Path:
     shipped = scenarios_dir() / f"{path}.yaml"
     if shipped.exists():
         return shipped
+    msg = "no such scenario file or shipped scenario"
     raise InputError(
-        "no such scenario file or shipped scenario",
+        msg,
         file=str(path),
         fix=f"give a YAML path or one of the shipped scenarios: {', '.join(list_scenarios())}",
     )
@@ -172,15 +173,17 @@ def _override_names(
         names = [scenario]
     else:
         choices = sorted({*combos, *named})
+        msg = f"no scenario or override named {scenario!r}"
         raise InputError(
-            f"no scenario or override named {scenario!r}",
+            msg,
             file=file,
             field="scenarios",
             fix=f"use one of: {', '.join(choices)}" if choices else "define it under 'scenarios:'",
         )
     for name in names:
         if name not in named:
-            raise InputError(f"scenario {scenario!r} uses unknown override {name!r}", file=file,
+            msg = f"scenario {scenario!r} uses unknown override {name!r}"
+            raise InputError(msg, file=file,
                              field=f"scenarios.{scenario}",
                              fix=f"define it under 'overrides:' or use one of {sorted(named)}")
     return names
@@ -217,7 +220,8 @@ def apply_overrides(
         elif isinstance(node, dict):
             node[last] = value
         else:
-            raise InputError(f"cannot set {path!r}: {'.'.join(keys[:-1])} is a value, not a section",
+            msg = f"cannot set {path!r}: {'.'.join(keys[:-1])} is a value, not a section"
+            raise InputError(msg,
                              file=file, field=label, fix="check the dotted path")
 
 
@@ -230,14 +234,16 @@ def _child(node: Any, key: str, trail: list[str], file: str | None, label: str) 
     close = difflib.get_close_matches(key, [str(o) for o in options], n=1)
     hint = f"did you mean {'.'.join([*trail[:-1], close[0]])!r}?" if close else (
         f"valid keys here: {', '.join(map(str, options))}" if options else "check the dotted path")
-    raise InputError(f"override path {'.'.join(trail)!r} does not exist", file=file, field=label,
+    msg = f"override path {'.'.join(trail)!r} does not exist"
+    raise InputError(msg, file=file, field=label,
                      fix=hint)
 
 
 def _index(node: list[Any], key: str, trail: list[str], file: str | None, label: str) -> int:
     if key.isdigit() and int(key) < len(node):
         return int(key)
-    raise InputError(f"{'.'.join(trail)!r}: list index {key!r} out of range (0..{len(node) - 1})",
+    msg = f"{'.'.join(trail)!r}: list index {key!r} out of range (0..{len(node) - 1})"
+    raise InputError(msg,
                      file=file, field=label, fix="address list items by their 0-based position")
 
 
@@ -253,9 +259,12 @@ def _read_tables(raw: dict[str, Any], base_dir: Path | None, file: str | None) -
         given = demand.setdefault("granularity", granularity)
         if given != granularity:
             column = "week" if granularity == "week" else "date"
-            raise InputError(
+            msg = (
                 f"granularity {given!r} does not match the demand CSV (its {column!r} column "
-                f"means {'weekly' if granularity == 'week' else 'daily'} records)", file=file, field="demand.granularity",
+                f"means {'weekly' if granularity == 'week' else 'daily'} records)"
+            )
+            raise InputError(
+                msg, file=file, field="demand.granularity",
                 fix="drop 'granularity' (the CSV's date or week column sets it)")
     recipes = raw.get("recipes")
     for i, src in enumerate(recipes if isinstance(recipes, list) else []):
@@ -274,7 +283,8 @@ def _table_path(name: str, base_dir: Path | None, file: str | None, field: str) 
         path = base_dir / path
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "not found"
-        raise InputError(f"table {name!r} {what} (looked for {path})", file=file, field=field,
+        msg = f"table {name!r} {what} (looked for {path})"
+        raise InputError(msg, file=file, field=field,
                          fix="give the CSV file's path relative to the scenario file")
     return path
 

@@ -34,10 +34,12 @@ def check_numbers(data: Any, file: str | None, prefix: str = "") -> None:
 
 def _check_number(value: float, path: str, file: str | None) -> None:
     if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"{value} is not a finite number", file=file, field=path or "(value)",
+        msg = f"{value} is not a finite number"
+        raise InputError(msg, file=file, field=path or "(value)",
                          fix=f"give a finite number (at most {MAX_MAGNITUDE:g} in magnitude)")
     if abs(value) > MAX_MAGNITUDE:
-        raise InputError(f"{value:g} is too large", file=file, field=path or "(value)",
+        msg = f"{value:g} is too large"
+        raise InputError(msg, file=file, field=path or "(value)",
                          fix=f"give a number of at most {MAX_MAGNITUDE:g} in magnitude")
 
 
@@ -46,19 +48,23 @@ def check_shapes(raw: Mapping[str, Any], file: str | None) -> None:
     demand = raw.get("demand")
     if isinstance(demand, Mapping) and demand.get("file") is not None \
             and not isinstance(demand["file"], str):
-        raise InputError(f"{demand['file']!r} is not a file name", file=file, field="demand.file",
+        msg = f"{demand['file']!r} is not a file name"
+        raise InputError(msg, file=file, field="demand.file",
                          fix="give the demand CSV's path as text, e.g. file: demand.csv")
     recipes = raw.get("recipes")
     if recipes is not None and not isinstance(recipes, list):
-        raise InputError("must be a list of recipe sources", file=file, field="recipes",
+        msg = "must be a list of recipe sources"
+        raise InputError(msg, file=file, field="recipes",
                          fix="write e.g. recipes: [{card: erythroid-cb-giarratana}]")
     for i, src in enumerate(recipes or []):
         if not isinstance(src, Mapping):
-            raise InputError(f"{src!r} is not a recipe source", file=file, field=f"recipes.{i}",
+            msg = f"{src!r} is not a recipe source"
+            raise InputError(msg, file=file, field=f"recipes.{i}",
                              fix="give a mapping with 'card:' (a yield card) or 'table:' (a CSV)")
         for key in ("card", "table"):
             if src.get(key) is not None and not isinstance(src[key], str):
-                raise InputError(f"{src[key]!r} is not a name", file=file,
+                msg = f"{src[key]!r} is not a name"
+                raise InputError(msg, file=file,
                                  field=f"recipes.{i}.{key}", fix="give the name or path as text")
 
 
@@ -66,24 +72,29 @@ def check_meta(named: Any, combos: Any, file: str | None) -> None:
     """``overrides:`` maps names to mappings of changes; ``scenarios:`` maps names to an override
     name or a list of them, each naming an existing override."""
     if not isinstance(named, Mapping):
-        raise InputError("must be a mapping of named overrides", file=file, field="overrides",
+        msg = "must be a mapping of named overrides"
+        raise InputError(msg, file=file, field="overrides",
                          fix="write e.g. overrides: {high-demand: {demand.scale: 1.5}}")
     if not isinstance(combos, Mapping):
-        raise InputError("must be a mapping of named scenarios", file=file, field="scenarios",
+        msg = "must be a mapping of named scenarios"
+        raise InputError(msg, file=file, field="scenarios",
                          fix="write e.g. scenarios: {stress: [high-demand, one-reactor]}")
     for name, changes in named.items():
         if not isinstance(changes, Mapping) or not changes:
-            raise InputError(f"{changes!r} is not a set of changes", file=file,
+            msg = f"{changes!r} is not a set of changes"
+            raise InputError(msg, file=file,
                              field=f"overrides.{name}",
                              fix="give a mapping of dotted paths to values, e.g. {demand.scale: 2}")
     for name, entry in combos.items():
         names = [entry] if isinstance(entry, str) else entry
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise InputError(f"{entry!r} is not a list of override names", file=file,
+            msg = f"{entry!r} is not a list of override names"
+            raise InputError(msg, file=file,
                              field=f"scenarios.{name}",
                              fix="give a list of names defined under 'overrides:'")
         unknown = [n for n in names if n not in named]
         if unknown:
-            raise InputError(f"uses unknown override {unknown[0]!r}", file=file,
+            msg = f"uses unknown override {unknown[0]!r}"
+            raise InputError(msg, file=file,
                              field=f"scenarios.{name}",
                              fix=f"define it under 'overrides:' or use one of {sorted(named)}")
