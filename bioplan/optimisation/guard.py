@@ -47,7 +47,10 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
 
 
 def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool) -> None:
+    from bioplan.optimisation.quiet_highs import silence_banner
+
     try:
+        silence_banner()  # also for Pyomo's HiGHS interface, which constructs its own
         result = build_and_solve(data, options, elastic)
     except Exception as err:  # reported to the parent as a typed error, never lost
         result = SolveResult(SolveStatus.ERROR, termination="exception",

@@ -155,7 +155,7 @@ def compile_model(m: Any) -> tuple[Any, list[Any], list[Any], dict[str, Any]]:
 
 def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path) -> None:
     """Give ``lp`` readable column/row names and write it to ``path`` (``.lp``/``.mps``)."""
-    import highspy
+    from bioplan.optimisation.quiet_highs import quiet_highs
 
     lp.col_names_ = [_clean(v.name) for v in columns]
     names, seen = [], set()
@@ -166,8 +166,7 @@ def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path)
         seen.add(name)
         names.append(name)
     lp.row_names_ = names
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.passModel(lp)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     h.writeModel(str(path))
@@ -179,10 +178,9 @@ def _clean(name: str) -> str:
 
 def new_highs(time_limit_s: float, options: SolveOptions) -> Any:
     """A fresh, silent HiGHS with this time limit [s] and ``options``' gap and threads."""
-    import highspy
+    from bioplan.optimisation.quiet_highs import quiet_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))

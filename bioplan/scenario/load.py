@@ -129,13 +129,17 @@ def scenario_from_dict(
 
 def _validate(raw: dict[str, Any], file: str | None, override: str | None) -> Scenario:
     try:
-        return Scenario.model_validate(raw)
+        validated = Scenario.model_validate(raw)
     except ValidationError as err:
         problem = validation_error(err, file, Scenario)
         if override is None:
             raise problem from None
         where = f"overrides.{override}" + (f" -> {problem.field}" if problem.field else "")
         raise InputError(problem.message, file=file, field=where, fix=problem.fix) from None
+    # numbers given as text ("inf", "1e308") pass the schema's float fields: check the result
+    check_numbers(validated.model_dump(exclude={"recipes": {"__all__": {"rows"}}}), file,
+                  prefix=f"overrides.{override}" if override is not None else "")
+    return validated
 
 
 def _check_unused_overrides(base: dict[str, Any], named: Mapping[str, Any],
