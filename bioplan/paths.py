@@ -48,10 +48,10 @@ def ensure_writable_dir(path: str | Path, *, field: str) -> Path:
     from bioplan.errors import InputError
 
     folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        msg = f"{folder} exists and is not a folder"
-        raise InputError(msg, field=field, fix="give a folder path (a new or an existing folder)")
     try:
+        if folder.exists() and not folder.is_dir():
+            msg = f"{folder} exists and is not a folder"
+            raise InputError(msg, field=field, fix="give a folder path (a new or an existing folder)")
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         msg = f"cannot create folder {folder} ({err.strerror or err})"
@@ -72,7 +72,7 @@ def ensure_writable_file(path: str | Path, *, field: str, suffixes: tuple[str, .
         msg = f"{file.name!r} does not end in {' or '.join(suffixes)}"
         raise InputError(msg, field=field,
                          fix=f"name the file with {' or '.join(suffixes)}, which sets its format")
-    if file.is_dir():
+    if os.path.isdir(file):
         msg = f"{file} is a folder"
         raise InputError(msg, field=field, fix="give a file path")
     ensure_writable_dir(file.parent if str(file.parent) else Path("."), field=field)

@@ -99,7 +99,13 @@ def parse_yaml(text: str, file: str) -> Any:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        msg = f"not valid YAML ({getattr(err, 'problem', None) or err})"
+        if isinstance(err, yaml.reader.ReaderError):  # a control character such as NUL
+            problem = f"character #x{err.character:04x} is not allowed in YAML" \
+                if isinstance(err.character, int) else "undecodable character"
+            msg = f"not valid YAML ({problem} at offset {err.position})"
+        else:
+            problem = " ".join(str(getattr(err, "problem", None) or err).split())
+            msg = f"not valid YAML ({problem})"
         raise InputError(
             msg,
             file=file,

@@ -113,6 +113,14 @@ def make_engine(parsed: URL, *, create: bool, allow_memory: bool) -> Engine:
 
 def check_sqlite_file(path: Path, display: str, *, create: bool) -> None:
     """An SQLite store file exists (or may be created), is not empty, and passes quick_check."""
+    try:
+        _check_sqlite_file(path, display, create=create)
+    except OSError as err:  # a name too long, a loop of links, no permission ...
+        msg = f"cannot use {display} ({err.strerror or err})"
+        raise InputError(msg, field="store", fix="give a path of a file you can write") from None
+
+
+def _check_sqlite_file(path: Path, display: str, *, create: bool) -> None:
     if path.is_dir():
         msg = f"{display} is a folder, not an SQLite file"
         raise InputError(msg, field="store", fix="give the path of a .sqlite file")

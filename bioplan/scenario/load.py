@@ -285,7 +285,7 @@ def _table_path(name: str, base_dir: Path | None, file: str | None, field: str) 
     path = Path(name)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    if not path.is_file():
+    if not path.exists() or path.is_dir():  # a device such as /dev/zero is read, up to the cap
         what = "is a folder" if path.is_dir() else "not found"
         msg = f"table {name!r} {what} (looked for {path})"
         raise InputError(msg, file=file, field=field,
