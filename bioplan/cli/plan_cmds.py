@@ -75,8 +75,8 @@ def plan_command(
     from bioplan.paths import ensure_writable_dir, ensure_writable_file
     from bioplan.scenario import load_scenario, resolve_scenario_path
 
-    _check_number("--time-limit", time_limit, low=0.0, low_open=True, high=MAX_TIME_LIMIT_S)
-    _check_number("--gap", gap, low=0.0, high=1.0)
+    check_number("--time-limit", time_limit, low=0.0, low_open=True, high=MAX_TIME_LIMIT_S)
+    check_number("--gap", gap, low=0.0, high=1.0)
     if save_lp is not None:
         ensure_writable_file(save_lp, field="--save-lp", suffixes=(".lp", ".mps"))
     if out is not None:
@@ -108,8 +108,9 @@ MAX_TIME_LIMIT_S = 1e6
 """Largest ``--time-limit`` [s] (about 11.6 days), as the scenario's ``solver.time_limit_s``."""
 
 
-def _check_number(option: str, value: float | None, *, low: float | None = None,
+def check_number(option: str, value: float | None, *, low: float | None = None,
                   high: float | None = None, low_open: bool = False) -> None:
+    """An InputError naming ``option`` unless ``value`` is finite and within the bounds."""
     if value is None:
         return
     bad = not math.isfinite(value) or (low is not None and (value <= low if low_open else
