@@ -9,6 +9,7 @@ own (``demand.scale: -1`` among good ones) stay per-point errors.
 from __future__ import annotations
 
 import copy
+import difflib
 from typing import Any
 
 from pydantic import ValidationError
@@ -48,10 +49,21 @@ def _check_path(base_data: dict[str, Any], name: str, value: Any) -> None:
     except ValidationError as err:
         unknown = [p for p in err.errors() if p["type"] == "extra_forbidden"]
         if unknown:
-            where = ".".join(str(p) for p in unknown[0]["loc"])
-            msg = f"{name!r} is not a scenario field ({where} is unknown)"
-            raise InputError(msg, fix="use a dotted path of an existing field, e.g. "
-                             "demand.scale or reactors.<type>.units_owned") from None
+            loc = [str(p) for p in unknown[0]["loc"]]
+            msg = f"{name!r} is not a scenario field ({'.'.join(loc)} is unknown)"
+            raise InputError(msg, fix=_suggest(base_data, loc)) from None
+
+
+def _suggest(base_data: dict[str, Any], loc: list[str]) -> str:
+    """'did you mean <path>?' from the field names next to the unknown one."""
+    node: Any = base_data
+    for key in loc[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node.get(key, {})
+    close = difflib.get_close_matches(loc[-1], [str(k) for k in node], n=1) \
+        if isinstance(node, dict) else []
+    if close:
+        return f"did you mean {'.'.join([*loc[:-1], close[0]])!r}?"
+    return "use a dotted path of an existing field, e.g. demand.scale"
 
 
 def _check_yield_parameter(base: Any, name: str, value: Any) -> None:
