@@ -52,11 +52,11 @@ def check_store(store: RunStore, out_root: Path | None = None) -> StoreReport:
             report.problems.append(f"{folder} is a partial run folder (the next `bioplan run` "
                                    "removes it once its writer is gone)")
             continue
-        run = by_id.get(folder.name)
-        if folder.name.startswith(".") or run is None:
+        owner = by_id.get(folder.name)
+        if folder.name.startswith(".") or owner is None:
             continue  # not a run folder of this store
-        if run.status == "failed" and run.run_dir is None:
-            report.problems.append(f"{folder} belongs to run {run.run_id}, which never completed "
+        if owner.status == "failed" and owner.run_dir is None:
+            report.problems.append(f"{folder} belongs to run {owner.run_id}, which never completed "
                                    "(the next `bioplan run` moves it to .orphaned/)")
     for run in runs:
         if run.run_dir and Path(run.run_dir).parent == out_root.resolve() \
