@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bioplan.dashboard_support import money
+from bioplan.formatting import money
 
 if TYPE_CHECKING:
     from bioplan.results import Plan

@@ -5,7 +5,7 @@ Session state (``st.session_state``):
 - ``scenario_label``: where it came from (``default``, an upload's file name, ``default (edited)``);
 - ``scenario_problems``: field problems of the last rejected edit, shown beside the fields;
 - ``scenario_draft``: the rejected edit itself (a raw mapping), kept until fixed or discarded;
-- ``job``: the running :class:`bioplan.solve_job.SolveJob`, or None;
+- ``job``: the running :class:`bioplan.app.job.SolveJob`, or None;
 - ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label.
 """
 
@@ -17,9 +17,10 @@ from typing import Any
 
 import streamlit as st
 
-from bioplan import dashboard_support as ds
+from bioplan.app import files, problems, solving
+from bioplan.app.fields import FieldSpec
+from bioplan.app.job import JobState, SolveJob, StandbyPool
 from bioplan.errors import BioplanError
-from bioplan.solve_job import JobState, SolveJob, StandbyPool
 
 log = logging.getLogger("bioplan.dashboard")
 
@@ -51,7 +52,7 @@ def load_bundled(name: str | None) -> Any:
 def standby_pool() -> StandbyPool:
     """One warm solve worker shared by all sessions of this server (imports and the default
     scenario's recipe tables done before the user clicks Run)."""
-    return StandbyPool(ds.warm_up)
+    return StandbyPool(solving.warm_up)
 
 
 # ---- state -----------------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def init_state() -> None:
         except BioplanError as err:
             ss.scenario = None
             ss.scenario_label = None
-            ss.scenario_problems = ds.field_problems(err)
+            ss.scenario_problems = problems.field_problems(err)
 
 
 def scenario() -> Any:
@@ -118,7 +119,7 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
         ss.job.cancel()
     n = len(ss.plans) + 1
     label = f"#{n} {ss.scenario_label}"
-    solve = ss.get("solve_func") or ds.solve  # tests inject a stand-in (a module-level function)
+    solve = ss.get("solve_func") or solving.solve  # tests inject a stand-in (a module-level function)
     extra = {"marginal_values": True} if marginal_values else {}
     ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label,
                             standby=standby_pool().take(), **extra)
@@ -218,11 +219,11 @@ def no_solution_text(plan: Any) -> str:
 def _files_getter(plan: Any, key: str) -> Any:
     """A function returning the plan's download files, built on the first click and kept for this
     session (the session's dict is captured now: the click may be served outside the script run)."""
-    cache: dict[str, ds.PlanFiles] = st.session_state.setdefault("_plan_files", {})
+    cache: dict[str, files.PlanFiles] = st.session_state.setdefault("_plan_files", {})
 
-    def get() -> ds.PlanFiles:
+    def get() -> files.PlanFiles:
         if key not in cache:
-            cache[key] = ds.plan_files(plan)
+            cache[key] = files.plan_files(plan)
         return cache[key]
 
     return get
@@ -233,15 +234,15 @@ def downloads(plan: Any, where: str, label: str | None = None) -> None:
     label = label or st.session_state.get("plan_label") or "plan"
     key = f"{label}:{id(plan)}"
     stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
-    files = _files_getter(plan, key)
+    get_files = _files_getter(plan, key)
     with st.container(horizontal=True):
-        st.download_button("Excel workbook", lambda: files().xlsx,
+        st.download_button("Excel workbook", lambda: get_files().xlsx,
                            file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.download_button("CSV tables (zip)", lambda: files().csv_zip,
+        st.download_button("CSV tables (zip)", lambda: get_files().csv_zip,
                            file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon=":material/download:",
                            mime="application/zip")
-        st.download_button("summary.json", lambda: files().summary_json,
+        st.download_button("summary.json", lambda: get_files().summary_json,
                            file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=":material/download:",
                            mime="application/json")
 
@@ -291,3 +292,40 @@ def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
         else:
             config[str(col)] = st.column_config.Column(label=label)
     st.dataframe(frame, width="stretch", key=key, column_config=config, **kwargs)
+
+
+# ---- editors generated from the scenario schema ------------------------------------------------
+
+
+def column_for(spec: FieldSpec) -> Any:
+    """A data-editor column for one schema field: its label and unit, docstring as help, bounds."""
+    cc = st.column_config
+    if spec.choices is not None:
+        return cc.SelectboxColumn(spec.header, options=list(spec.choices), help=spec.help,
+                                  required=spec.required)
+    if spec.numeric:
+        return cc.NumberColumn(spec.header, help=spec.help, min_value=spec.minimum,
+                               max_value=spec.maximum, step=1 if spec.integer else None,
+                               format="%.3g" if "cells" in spec.unit else None,
+                               required=spec.required)
+    return cc.TextColumn(spec.header, help=f"{spec.help} (comma-separated)", required=spec.required)
+
+
+def columns_for(specs: list[FieldSpec]) -> dict[str, Any]:
+    """Column configuration of a table whose columns are these schema fields."""
+    return {spec.name: column_for(spec) for spec in specs}
+
+
+def number_for(spec: FieldSpec, value: float, key: str, prefix: str = "", note: str = "") -> Any:
+    """``st.number_input`` for one numeric schema field (label, unit, help and bounds from it;
+    ``prefix`` and ``note`` frame the label: ``Labour cost [USD/operation]``)."""
+    label = " ".join(part for part in (prefix, spec.header, note) if part)
+    label = label[:1].upper() + label[1:]
+    integer = spec.integer
+    low = spec.minimum if spec.minimum is None or not spec.exclusive_minimum else \
+        spec.minimum + (1 if integer else 0)
+    return st.number_input(
+        label, min_value=int(low) if integer and low is not None else low,
+        max_value=int(spec.maximum) if integer and spec.maximum is not None else spec.maximum,
+        value=int(value) if integer else float(value), step=1 if integer else None,
+        help=spec.help, key=key)

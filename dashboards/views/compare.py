@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 
 from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan.app import compare, stored
 from bioplan.errors import BioplanError
 
 ss = st.session_state
@@ -29,7 +29,7 @@ with right:
         url = st.text_input("Store URL", value="", key="cmp_store_url",
                             placeholder="default: $BIOPLAN_STORE_URL or sqlite:///runs/bioplan-runs.sqlite")
         try:
-            runs = dict(ds.list_stored_runs(url or None))
+            runs = dict(stored.list_stored_runs(url or None))
         except BioplanError as err:
             runs = {}
             st.caption(f"Run store unavailable: {err.describe()}")
@@ -43,7 +43,7 @@ chosen: dict = {name: session_plans[name] for name in picked}
 schedules: dict = dict(chosen)  # session plans all have a schedule; stored runs may not
 for run_id in stored_ids:
     try:
-        run = ds.load_stored_run(url or None, run_id)
+        run = stored.load_stored_run(url or None, run_id)
     except BioplanError as err:
         st.error(err.describe())
         continue
@@ -58,12 +58,12 @@ if len(chosen) < 2:
         st.page_link("views/plan.py", label="Go to Plan", icon=":material/play_arrow:")
     st.stop()
 
-table = ds.compare_kpis(chosen)
+table = compare.compare_kpis(chosen)
 st.subheader("KPIs")
-status = ds.compare_status(chosen)
+status = compare.compare_status(chosen)
 st.markdown(" · ".join(f"**{name}**: {state}" for name, state in status.items()))
 st.caption("Δ columns: each plan minus the first one.")
-shown = table.rename(index=lambda k: f"{k} [{ds.kpi_unit(k)}]" if ds.kpi_unit(k) else k)
+shown = table.rename(index=lambda k: f"{k} [{compare.kpi_unit(k)}]" if compare.kpi_unit(k) else k)
 st.dataframe(shown, width="stretch", key="cmp_kpis",
              column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns})
 st.download_button("Comparison (CSV)", table.to_csv().encode(), file_name="bioplan-compare.csv",

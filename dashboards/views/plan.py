@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 
 from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan.app import overview
 
 st.title("Plan")
 scn = ui.scenario()
@@ -40,7 +40,7 @@ if plan is None:
     st.plotly_chart(charts.fleet_figure(scn), key="plan_gantt", width="stretch")
     st.stop()
 
-summary = ds.plan_overview(plan)
+summary = overview.plan_overview(plan)
 st.subheader(f"{st.session_state.plan_label}")
 for start in range(0, len(summary), 4):
     cols = st.columns(4)
@@ -54,5 +54,5 @@ if not plan.has_solution:
         ui.table(plan.explanation, key="plan_explanation")
 st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
 with st.expander("All KPIs"):
-    ui.table(ds.kpi_frame(plan))
+    ui.table(overview.kpi_frame(plan))
 ui.downloads(plan, "plan")

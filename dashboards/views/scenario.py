@@ -13,8 +13,11 @@ import datetime as dt
 import streamlit as st
 import ui
 
-from bioplan import dashboard_support as ds
+from bioplan.app import editing, files, tables
+from bioplan.app.fields import field_spec
+from bioplan.app.problems import FieldProblem, field_problems
 from bioplan.errors import BioplanError
+from bioplan.scenario.schema import Demand, Horizon
 
 ss = st.session_state
 st.title("Scenario")
@@ -32,14 +35,14 @@ with st.container(border=True):
                     ui.set_scenario(ui.load_bundled(choice), choice)
                     ss.edit_count += 1
                 except BioplanError as err:
-                    ss.scenario_problems = ds.field_problems(err)
+                    ss.scenario_problems = field_problems(err)
     with right:
         upload = st.file_uploader("…or upload a scenario (YAML, or zip of YAML + CSVs)",
                                   type=["yaml", "yml", "zip"], key="scenario_upload")
         if upload is not None and ss.get("last_upload") != upload.file_id:
             ss.last_upload = upload.file_id
             try:
-                ui.set_scenario(ds.load_upload(upload.name, upload.getvalue()), upload.name)
+                ui.set_scenario(files.load_upload(upload.name, upload.getvalue()), upload.name)
                 ss.edit_count += 1
                 ss.upload_error = None
             except BioplanError as err:
@@ -52,13 +55,13 @@ scn = ui.scenario()
 # the editors show the rejected draft when there is one (kept across page changes), else the
 # last valid scenario
 draft = ss.get("scenario_draft")
-raw = draft if draft is not None else ds.scenario_raw(scn)
-problems: list[ds.FieldProblem] = ss.scenario_problems
+raw = draft if draft is not None else tables.scenario_raw(scn)
+problems: list[FieldProblem] = ss.scenario_problems
 
 
 def num_at(path: str, fallback: float) -> float:
     """A number from the (draft) mapping at a dotted path; ``fallback`` when absent or invalid."""
-    value = ds.raw_value(raw, path)
+    value = tables.raw_value(raw, path)
     try:
         return float(value) if value is not None else fallback
     except (TypeError, ValueError):
@@ -66,7 +69,7 @@ def num_at(path: str, fallback: float) -> float:
 head, dl = st.columns([3, 1], vertical_alignment="bottom")
 head.subheader(f"{ss.scenario_label}")
 head.caption(scn.description or scn.name)
-dl.download_button("Download scenario (YAML)", ds.scenario_yaml(scn), key="dl_scenario",
+dl.download_button("Download scenario (YAML)", files.scenario_yaml(scn), key="dl_scenario",
                    file_name=f"{scn.name}.yaml", mime="application/x-yaml", icon=":material/download:")
 if ss.get("flash"):
     st.success(ss.pop("flash"), icon=":material/check_circle:")
@@ -98,15 +101,16 @@ with st.form("edit_scenario"):
     with t_dem:
         show_problems("demand")
         c1, c2 = st.columns(2)
-        scale = c1.number_input("Demand scale [×]", min_value=0.0, value=num_at("demand.scale", scn.demand.scale),
-                                step=0.1, key=f"demand_scale_{v}",
-                                help="Multiplier on every demand record (growth what-ifs).")
+        with c1:
+            scale = ui.number_for(field_spec(Demand, "scale"),
+                                  num_at("demand.scale", scn.demand.scale), f"demand_scale_{v}",
+                                  prefix="demand")
         gran = c2.selectbox("Granularity", ["day", "week"],
-                            index=1 if ds.raw_value(raw, "demand.granularity") == "week" else 0,
+                            index=1 if tables.raw_value(raw, "demand.granularity") == "week" else 0,
                             key=f"demand_granularity_{v}",
                             help="week: each record is spread evenly over 7 days from its date.")
         demand = st.data_editor(
-            ds.demand_frame(raw), key=f"ed_demand_{v}", num_rows="dynamic", width="stretch",
+            tables.demand_frame(raw), key=f"ed_demand_{v}", num_rows="dynamic", width="stretch",
             height=320, hide_index=True,
             column_config={
                 "date": st.column_config.DateColumn("date", required=True, format="YYYY-MM-DD"),
@@ -117,32 +121,28 @@ with st.form("edit_scenario"):
     with t_reac:
         show_problems("reactors")
         reactors = st.data_editor(
-            ds.reactors_frame(raw), key=f"ed_reactors_{v}", num_rows="dynamic", width="stretch",
-            column_config={
-                "working_volume_min_L": num("min volume [L]", min_value=0.0),
-                "working_volume_max_L": num("max volume [L]", min_value=0.0),
-                "units_owned": num("owned", min_value=0, step=1),
-                "max_additional_units": num("max added", min_value=0, step=1),
-                "acquisition": st.column_config.SelectboxColumn("acquisition", options=["buy", "rent"]),
-                "capital_cost_usd_per_unit_day": num("capital [$/unit/day]", min_value=0.0),
-                "operating_cost_usd_per_day": num("operating [$/day]", min_value=0.0),
-                "turnaround_days": num("turnaround [d]", min_value=0, step=1),
-                "vessel_classes": st.column_config.TextColumn("vessel classes",
-                                                              help="comma-separated"),
-            })
+            tables.reactors_frame(raw), key=f"ed_reactors_{v}", num_rows="dynamic", width="stretch",
+            column_config=ui.columns_for(tables.REACTOR_FIELDS))
     with t_price:
         show_problems("media", "labour")
         c1, c2, c3 = st.columns(3)
-        basal = c1.number_input("Basal medium [$/L]", min_value=0.0,
-                                value=num_at("media.basal_price_usd_per_L", scn.media.basal_price_usd_per_L),
-                                key=f"basal_{v}")
-        prep = c2.number_input("Medium prep capacity [L/day] (0 = unlimited)", min_value=0.0,
-                               value=num_at("media.prep_capacity_L_per_day", 0.0), key=f"prep_{v}")
-        labour = c3.number_input("Labour [$/operation]", min_value=0.0,
-                                 value=num_at("labour.cost_usd_per_operation", scn.labour.cost_usd_per_operation),
-                                 key=f"labour_{v}")
+        media = {f.name: f for f in tables.MEDIA_FIELDS}
+        labour_fields = {f.name: f for f in tables.LABOUR_FIELDS}
+        with c1:
+            basal = ui.number_for(media["basal_price_usd_per_L"],
+                                  num_at("media.basal_price_usd_per_L", scn.media.basal_price_usd_per_L),
+                                  f"basal_{v}", prefix="medium:")
+        with c2:
+            prep = ui.number_for(media["prep_capacity_L_per_day"],
+                                 num_at("media.prep_capacity_L_per_day", 0.0), f"prep_{v}",
+                                 prefix="medium:", note="(0 = unlimited)")
+        with c3:
+            labour = ui.number_for(labour_fields["cost_usd_per_operation"],
+                                   num_at("labour.cost_usd_per_operation",
+                                          scn.labour.cost_usd_per_operation),
+                                   f"labour_{v}", prefix="labour")
         cytokines = st.data_editor(
-            ds.cytokines_frame(raw), key=f"ed_cytokines_{v}", num_rows="dynamic", hide_index=True,
+            tables.cytokines_frame(raw), key=f"ed_cytokines_{v}", num_rows="dynamic", hide_index=True,
             column_config={
                 "unit": st.column_config.SelectboxColumn("unit", options=["mg", "kU"], required=True),
                 "price_usd": num("price [$ per unit]", min_value=0.0, format="%.2f"),
@@ -150,49 +150,37 @@ with st.form("edit_scenario"):
     with t_src:
         show_problems("sources")
         sources = st.data_editor(
-            ds.sources_frame(raw), key=f"ed_sources_{v}", num_rows="dynamic", width="stretch",
-            column_config={
-                "cells_per_lot": num("cells per lot", min_value=0.0, format="%.3g"),
-                "lots_per_week": num("lots per week (empty = unlimited)", min_value=0.0),
-                "cost_usd_per_lot": num("cost [$/lot]", min_value=0.0),
-                "cards": st.column_config.TextColumn("yield cards", help="comma-separated"),
-            })
+            tables.sources_frame(raw), key=f"ed_sources_{v}", num_rows="dynamic", width="stretch",
+            column_config=ui.columns_for(tables.SOURCE_FIELDS))
     with t_rec:
         show_problems("recipes")
         st.caption("Candidate settings per yield card, as `<phase>.<factor>`, `<phase>.days` or "
                    "`<phase>.density_setpoint` with comma-separated values; the optimiser picks "
                    "among the full factorial. An empty setting keeps only the default protocol.")
         recipe_options = st.data_editor(
-            ds.recipe_options_frame(raw), key=f"ed_recipes_{v}", num_rows="dynamic",
+            tables.recipe_options_frame(raw), key=f"ed_recipes_{v}", num_rows="dynamic",
             width="stretch", hide_index=True,
             column_config={"values": st.column_config.TextColumn("values", help="comma-separated")})
     with t_prod:
         show_problems("products", "horizon", "solver")
         c1, c2 = st.columns(2)
         start = c1.date_input("Horizon start", key=f"h_start_{v}",
-                              value=ds.as_date(ds.raw_value(raw, "horizon.start_date"),
+                              value=tables.as_date(tables.raw_value(raw, "horizon.start_date"),
                                                scn.horizon.start_date))
-        days = c2.number_input("Horizon [days]", min_value=1, max_value=1096,
-                               value=int(num_at("horizon.days", scn.horizon.days)), key=f"h_days_{v}")
+        with c2:
+            days = ui.number_for(field_spec(Horizon, "days"),
+                                 int(num_at("horizon.days", scn.horizon.days)), f"h_days_{v}",
+                                 prefix="horizon")
         products = st.data_editor(
-            ds.products_frame(raw), key=f"ed_products_{v}", width="stretch",
-            column_config={
-                "cells_per_unit": num("cells per unit", format="%.3g"),
-                "shelf_life_days": num("shelf life [d]", step=1),
-                "release_delay_days": num("release delay [d]", step=1),
-                "shortage_penalty_usd_per_unit": num("shortage penalty [$/unit]"),
-                "expiry_cost_usd_per_unit": num("expiry cost [$/unit]"),
-                "min_service_level": num("min service level", min_value=0.0, max_value=1.0),
-                "storage_capacity_units": num("storage cap [units]"),
-                "initial_inventory_units": num("initial stock [units]"),
-            })
+            tables.products_frame(raw), key=f"ed_products_{v}", width="stretch",
+            column_config=ui.columns_for(tables.PRODUCT_FIELDS))
     b1, b2 = st.columns([1, 3], vertical_alignment="center")
     apply = b1.form_submit_button("Validate & apply", type="primary", icon=":material/check_circle:",
                                   key="apply_edits")
     b2.caption("Edits in all tabs take effect together when applied.")
 
 if apply:
-    edited = ds.apply_tables(
+    edited = editing.apply_tables(
         raw, demand=demand, reactors=reactors, products=products, sources=sources,
         cytokines=cytokines, recipe_options=recipe_options,
         scalars={"demand.scale": scale, "demand.granularity": gran,
@@ -203,9 +191,9 @@ if apply:
                  "horizon.days": int(days)},
     )
     try:
-        new = ds.validate_raw(edited)
+        new = editing.validate_raw(edited)
     except BioplanError as err:
-        ss.scenario_problems = ds.field_problems(err)
+        ss.scenario_problems = field_problems(err)
         ss.scenario_draft = edited  # kept (also across pages) until fixed or discarded
         ss.edit_count += 1  # editors restart from the draft, which already holds the edits
     else:

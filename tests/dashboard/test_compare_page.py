@@ -21,8 +21,8 @@ def test_needs_two_plans() -> None:
 def test_two_session_plans_side_by_side() -> None:
     at = open_page("compare", plans={"#1 base": fakes.plan(), "#2 dear lots": fakes.plan(scale=2.0)})
     table = at.dataframe[0].value
-    assert table.loc["objective [USD]", "Δ #2 dear lots"] == pytest.approx(4000.0)
-    assert "service_level.rbc [fraction]" in table.index  # every KPI row names its unit
+    assert table.loc["objective_usd [USD]", "Δ #2 dear lots"] == pytest.approx(4000.0)
+    assert "service_level:rbc [fraction]" in table.index  # every KPI row names its unit
     assert len(at.get("plotly_chart")) == 2
     spec = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert "dear lots" in spec["layout"]["title"]["text"]
@@ -52,7 +52,7 @@ def test_stored_run_joins_the_comparison(tmp_path: Path) -> None:
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     delta = next(c for c in table.columns if c.startswith("Δ run 20270104-nightly-abc"))
-    assert table.loc["objective [USD]", delta] == pytest.approx(8000.0)
+    assert table.loc["objective_usd [USD]", delta] == pytest.approx(8000.0)
     assert len(at.get("plotly_chart")) == 2
 
 
@@ -70,4 +70,4 @@ def test_two_stored_runs_of_one_day_are_told_apart(tmp_path: Path) -> None:
     assert not any("Pick two or more" in i.value for i in at.info)
     table = at.dataframe[0].value
     delta = next(c for c in table.columns if c.startswith("Δ run"))
-    assert table.loc["objective [USD]", delta] != 0
+    assert table.loc["objective_usd [USD]", delta] != 0

@@ -1,0 +1,103 @@
+"""Uploads and downloads: a scenario from the browser's files, a plan's files in memory."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bioplan.errors import InputError
+
+if TYPE_CHECKING:
+    from bioplan.results import Plan
+    from bioplan.scenario import Scenario
+
+
+def _extract_zip(filename: str, data: bytes, root: Path) -> Path:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for member in zf.namelist():
+                target = (root / member).resolve()
+                if not target.is_relative_to(root.resolve()):
+                    raise InputError("zip member escapes the archive", file=filename,
+                                     field=member, fix="zip the scenario folder itself")
+            zf.extractall(root)
+    except zipfile.BadZipFile:
+        raise InputError("not a valid zip archive", file=filename,
+                         fix="upload a .yaml file or a .zip of the scenario folder") from None
+    yamls = sorted(p for p in root.rglob("*.y*ml") if "__MACOSX" not in p.parts)
+    if len(yamls) != 1:
+        raise InputError(f"the zip holds {len(yamls)} YAML files, expected exactly one",
+                         file=filename,
+                         fix="zip one scenario YAML together with the CSV tables it references")
+    return yamls[0]
+
+
+def load_upload(filename: str, data: bytes) -> Scenario:
+    """Validate an uploaded scenario: a YAML file, or a zip of one YAML plus its CSV tables.
+
+    Raises :class:`InputError` naming the uploaded file (and the member inside a zip).
+    """
+    from bioplan.scenario import load_scenario
+
+    with tempfile.TemporaryDirectory(prefix="bioplan-upload-") as tmp:
+        root = Path(tmp)
+        if filename.lower().endswith(".zip"):
+            path = _extract_zip(filename, data, root)
+        elif filename.lower().endswith((".yaml", ".yml")):
+            path = root / Path(filename).name
+            path.write_bytes(data)
+        else:
+            raise InputError("unsupported file type", file=filename,
+                             fix="upload a scenario .yaml or a .zip of YAML + CSV files")
+        try:
+            scenario = load_scenario(path)
+        except InputError as err:
+            err.file = _upload_name(err.file, root, filename)
+            raise InputError(err.message, file=err.file, field=err.field, fix=err.fix) from None
+    return scenario
+
+
+def _upload_name(file: str | None, root: Path, filename: str) -> str:
+    """Report paths inside the temporary upload folder by the name the user knows."""
+    if not file:
+        return filename
+    try:
+        rel = Path(file).resolve().relative_to(root.resolve())
+    except ValueError:
+        return file
+    return f"{filename}:{rel}" if filename.lower().endswith(".zip") else filename
+
+
+def scenario_yaml(scenario: Scenario) -> bytes:
+    """A self-contained YAML document of the scenario (re-uploadable)."""
+    from bioplan.scenario import scenario_to_yaml
+
+    return scenario_to_yaml(scenario).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class PlanFiles:
+    """The downloadable outputs of a plan, in memory."""
+
+    xlsx: bytes
+    summary_json: bytes
+    csv_zip: bytes
+
+
+def plan_files(plan: Plan) -> PlanFiles:
+    """Excel workbook, ``summary.json`` and a zip of every CSV table, via ``Plan.write``."""
+    from bioplan.results.export import SUMMARY, WORKBOOK
+
+    with tempfile.TemporaryDirectory(prefix="bioplan-plan-") as tmp:
+        out = Path(tmp)
+        plan.write(out)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for csv in sorted(out.rglob("*.csv")):
+                zf.write(csv, csv.relative_to(out).as_posix())
+        return PlanFiles(xlsx=(out / WORKBOOK).read_bytes(),
+                         summary_json=(out / SUMMARY).read_bytes(), csv_zip=buf.getvalue())
