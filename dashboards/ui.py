@@ -6,7 +6,11 @@ Session state (``st.session_state``):
 - ``scenario_problems``: field problems of the last rejected edit, shown beside the fields;
 - ``scenario_draft``: the rejected edit itself (a raw mapping), kept until fixed or discarded;
 - ``job``: the running :class:`bioplan.app.job.SolveJob`, or None;
-- ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label.
+- ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label;
+- ``scenario_file``: the loaded file (:class:`bioplan.app.whatifs.ScenarioFile`: its text, named
+  what-ifs) for the named-scenario picker and the round-trip download;
+- ``session_id``: in the URL (``?session=``); the keys in ``PERSISTED`` are saved under it after
+  every change and restored on a browser reload.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from typing import Any
 
 import streamlit as st
 
-from bioplan.app import files, problems, solving
+from bioplan.app import files, problems, solving, whatifs
 from bioplan.app.fields import FieldSpec
 from bioplan.app.job import JobState, SolveJob, StandbyPool
+from bioplan.app.sessions import SESSION_ID, SessionFolder, new_session_id
 from bioplan.errors import BioplanError
 
 log = logging.getLogger("bioplan.dashboard")
@@ -43,9 +48,43 @@ def bundled_scenarios() -> list[str]:
 
 @st.cache_data(show_spinner="Loading scenario …")
 def load_bundled(name: str | None) -> Any:
-    from bioplan.scenario import load_scenario
+    """A shipped scenario file and its base scenario: ``(ScenarioFile, Scenario)``."""
+    return whatifs.shipped_file(name)
 
-    return load_scenario(name)
+
+def session_folder() -> SessionFolder:
+    """Where sessions are saved (``$BIOPLAN_SESSION_DIR`` is read on every call)."""
+    return SessionFolder()
+
+
+PERSISTED = ("scenario", "scenario_label", "scenario_file", "plans", "plan", "plan_label")
+"""Session keys saved to the session folder and restored on a reload."""
+
+
+def persist() -> None:
+    """Save this session's scenarios and plans (called after every change)."""
+    ss = st.session_state
+    try:
+        session_folder().save(ss.session_id, {k: ss.get(k) for k in PERSISTED})
+    except OSError as err:  # a read-only home: the session still works, a reload loses it
+        log.warning("cannot save the dashboard session: %s", err)
+
+
+def _session_id() -> str:
+    """This session's id: from the URL on a reload, else a new one; written into the URL."""
+    ss = st.session_state
+    if "session_id" not in ss:
+        given = st.query_params.get("session", "")
+        ss.session_id = given if SESSION_ID.match(given) else new_session_id()
+        saved = session_folder().load(ss.session_id)
+        if saved and saved.get("scenario") is not None:
+            for key in PERSISTED:
+                ss[key] = saved.get(key)
+            ss.plans = ss.plans or {}
+            ss.restored = True
+    if st.query_params.get("session") != ss.session_id:
+        st.query_params["session"] = ss.session_id
+    return str(ss.session_id)
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,8 +98,9 @@ def standby_pool() -> StandbyPool:
 
 
 def init_state() -> None:
-    """Load the built-in default scenario once per session."""
+    """Restore the session from the URL's id, or load the built-in default scenario."""
     ss = st.session_state
+    _session_id()
     ss.setdefault("plans", {})
     ss.setdefault("job", None)
     ss.setdefault("plan", None)
@@ -72,7 +112,7 @@ def init_state() -> None:
         standby_pool().refill()
     if "scenario" not in ss:
         try:
-            ss.scenario = load_bundled(None)
+            ss.scenario_file, ss.scenario = load_bundled(None)
             ss.scenario_label = "default"
         except BioplanError as err:
             ss.scenario = None
@@ -89,11 +129,16 @@ def scenario() -> Any:
     return scn
 
 
-def set_scenario(scn: Any, label: str) -> None:
+def set_scenario(scn: Any, label: str, source: Any = None) -> None:
+    """Make ``scn`` the current scenario (``source``: the ScenarioFile it was loaded from, when it
+    comes from a new file) and save the session."""
     st.session_state.scenario = scn
     st.session_state.scenario_label = label
     st.session_state.scenario_problems = []
     st.session_state.scenario_draft = None
+    if source is not None:
+        st.session_state.scenario_file = source
+    persist()
 
 
 def sidebar_status() -> None:
@@ -127,11 +172,39 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
     log.info("started solve %s (pid %s)", label, ss.job.process.pid)
 
 
+def start_whatifs(names: list[str], *, time_limit_s: float | None, mip_gap: float | None) -> None:
+    """Solve the loaded file's named what-ifs (``names``, the file as it is among them) one after
+    the other in one background job; the Compare page then shows them together."""
+    ss = st.session_state
+    if ss.job is not None:
+        ss.job.cancel()
+    source: whatifs.ScenarioFile = ss.scenario_file
+    n = len(ss.plans)
+    items = []
+    for i, name in enumerate(names, start=1):
+        scn = source.load(name)  # InputError: the caller shows it
+        items.append((f"#{n + i} {source.label}" if name == whatifs.BASE else f"#{n + i} {name}", scn))
+    label = f"{len(items)} what-ifs of {source.label}"
+    ss.job = SolveJob.start(ss.get("solve_many_func") or solving.solve_many, items, time_limit_s,
+                            mip_gap, label=label, standby=standby_pool().take())
+    ss.solve_message = None
+
+
 def _finish(job: SolveJob) -> None:
     ss = st.session_state
     ss.job = None
     ss.finished_at = time.monotonic()  # the next worker is warmed later, not while results render
-    if job.state is JobState.DONE:
+    try:
+        _record(job)
+    finally:
+        persist()
+
+
+def _record(job: SolveJob) -> None:
+    ss = st.session_state
+    if job.state is JobState.DONE and isinstance(job.value, dict):
+        _finish_many(job)
+    elif job.state is JobState.DONE:
         ss.plan = job.value
         ss.plan_label = job.label
         ss.plans[job.label] = job.value
@@ -146,6 +219,18 @@ def _finish(job: SolveJob) -> None:
         err = job.error
         text = err.describe() if isinstance(err, BioplanError) else str(err)
         ss.solve_message = ("error", f"{job.label}: {text}")
+
+
+def _finish_many(job: SolveJob) -> None:
+    """A what-if batch came back: every plan joins the session, the Compare page picks them."""
+    ss = st.session_state
+    ss.plans.update(job.value)
+    ss.plan_label, ss.plan = list(job.value.items())[-1]
+    ss.compare_pick = list(job.value)
+    ss.pop("cmp_session", None)  # the Compare picker restarts from compare_pick
+    states = ", ".join(f"{label}: {plan.status}" for label, plan in job.value.items())
+    ss.solve_message = ("success", f"{job.label} in {job.elapsed_s:.1f} s — {states}. "
+                                   "See them side by side on the **Compare** page.")
 
 
 def _cancel_job() -> None:
@@ -298,16 +383,17 @@ def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
 
 
 def column_for(spec: FieldSpec) -> Any:
-    """A data-editor column for one schema field: its label and unit, docstring as help, bounds."""
+    """A data-editor column for one schema field: its label and unit, the docstring and bounds as
+    help. Numbers are edited as text and checked per cell (:mod:`bioplan.app.cells`), so a typed
+    ``-5`` or ``twelve`` stays visible with its error instead of being clamped or blanked."""
     cc = st.column_config
     if spec.choices is not None:
         return cc.SelectboxColumn(spec.header, options=list(spec.choices), help=spec.help,
                                   required=spec.required)
     if spec.numeric:
-        return cc.NumberColumn(spec.header, help=spec.help, min_value=spec.minimum,
-                               max_value=spec.maximum, step=1 if spec.integer else None,
-                               format="%.3g" if "cells" in spec.unit else None,
-                               required=spec.required)
+        empty = " Empty: none / unlimited." if spec.optional else ""
+        return cc.TextColumn(spec.header, help=f"{spec.help} A {spec.bounds_text()}.{empty}",
+                             required=spec.required)
     return cc.TextColumn(spec.header, help=f"{spec.help} (comma-separated)", required=spec.required)
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from bioplan.formatting import quantity
 from bioplan.runs.compare import _flat_kpis
 
 if TYPE_CHECKING:
@@ -80,3 +81,30 @@ def kpi_unit(kpi: str) -> str:
 def compare_status(plans: Mapping[str, Plan | Mapping[str, Any]]) -> dict[str, str]:
     """Status of each plan (``optimal``, ``feasible`` ...)."""
     return {name: str(summary_of(p).get("status", "?")) for name, p in plans.items()}
+
+
+_KPI_LABELS = {
+    "objective_usd": "Total cost", "bound": "Bound", "gap": "Gap", "cost_breakdown": "Cost",
+    "cost_per_delivered_unit": "Cost per delivered unit", "service_level": "Service level",
+    "units_demanded": "Demanded", "units_delivered": "Delivered", "units_short": "Short",
+    "units_expired": "Expired", "reactors_added": "Reactors added",
+}
+
+
+def kpi_label(kpi: str) -> str:
+    """A readable name with its unit: ``cost_breakdown:basal_medium`` -> ``Cost: basal medium [USD]``."""
+    head, _, sub = kpi.partition(":")
+    name = _KPI_LABELS.get(head, head.replace("_", " ").capitalize())
+    if sub:
+        name = f"{name}: {sub.replace('_', ' ')}"
+    unit = kpi_unit(kpi)
+    return f"{name} [{unit}]" if unit else name
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_kpis` for reading: readable row names, every value formatted in its unit
+    (money with $, fractions as %, counts in engineering notation)."""
+    shown = pd.DataFrame(
+        {col: [quantity(v, kpi_unit(str(k))) for k, v in table[col].items()] for col in table.columns},
+        index=pd.Index([kpi_label(str(k)) for k in table.index], name="kpi"))
+    return shown

@@ -36,8 +36,46 @@ def _extract_zip(filename: str, data: bytes, root: Path) -> Path:
     return yamls[0]
 
 
-def load_upload(filename: str, data: bytes) -> Scenario:
-    """Validate an uploaded scenario: a YAML file, or a zip of one YAML plus its CSV tables.
+def _table_references(text: str) -> list[tuple[str, str]]:
+    """``(field, path)`` of the CSV tables a scenario YAML references."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []  # load_scenario reports the syntax error with its line
+    if not isinstance(raw, dict):
+        return []
+    refs = []
+    demand = raw.get("demand")
+    if isinstance(demand, dict) and demand.get("file") and not demand.get("records"):
+        refs.append(("demand.file", str(demand["file"])))
+    for i, src in enumerate(raw.get("recipes") or []):
+        if isinstance(src, dict) and src.get("table") and not src.get("rows"):
+            refs.append((f"recipes.{i}.table", str(src["table"])))
+    return refs
+
+
+def _place_tables(filename: str, text: str, root: Path, extra: dict[str, bytes]) -> None:
+    """Write the uploaded CSVs where the YAML looks for them (matched by file name)."""
+    by_name = {Path(name).name: data for name, data in extra.items()}
+    for field, ref in _table_references(text):
+        target = (root / ref).resolve()
+        data = by_name.get(Path(ref).name)
+        if data is None or not target.is_relative_to(root.resolve()):
+            raise InputError(
+                f"{Path(ref).name!r} is referenced but was not uploaded", file=filename, field=field,
+                fix=f"select {filename} together with {Path(ref).name} in the upload (or upload a zip "
+                    "of the scenario folder)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def load_upload(filename: str, data: bytes,
+                extra: dict[str, bytes] | None = None) -> tuple[Scenario, str]:
+    """Validate an uploaded scenario: a YAML file (with ``extra`` uploaded files: the CSV tables it
+    references, matched by file name), or a zip of one YAML plus its CSV tables. Returns the
+    scenario and the YAML's text.
 
     Raises :class:`InputError` naming the uploaded file (and the member inside a zip).
     """
@@ -50,15 +88,17 @@ def load_upload(filename: str, data: bytes) -> Scenario:
         elif filename.lower().endswith((".yaml", ".yml")):
             path = root / Path(filename).name
             path.write_bytes(data)
+            _place_tables(filename, data.decode("utf-8", errors="replace"), root, extra or {})
         else:
             raise InputError("unsupported file type", file=filename,
-                             fix="upload a scenario .yaml or a .zip of YAML + CSV files")
+                             fix="upload a scenario .yaml (with its CSV files) or a .zip of them")
         try:
             scenario = load_scenario(path)
         except InputError as err:
             err.file = _upload_name(err.file, root, filename)
             raise InputError(err.message, file=err.file, field=err.field, fix=err.fix) from None
-    return scenario
+        text = path.read_text(encoding="utf-8")
+    return scenario, text
 
 
 def _upload_name(file: str | None, root: Path, filename: str) -> str:

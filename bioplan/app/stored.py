@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,13 +21,24 @@ class StoredRun:
     plan: Plan | None
 
 
+def store_exists(url: str) -> bool:
+    """False only for a SQLite store whose file does not exist yet (other databases: True)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url:
+        return True
+    return Path(url.removeprefix(prefix).split("?", 1)[0]).exists()
+
+
 def list_stored_runs(url: str | None, limit: int = 50) -> list[tuple[str, str]]:
     """``(run_id, label)`` of the newest runs with a plan in the store at ``url`` (default store when
     None). Raises :class:`InputError` when the store cannot be opened."""
     from bioplan.runs import RunStore, resolve_store_url
     from bioplan.runs.schema import PLAN_STATUSES
 
-    store = RunStore(resolve_store_url(url), create=False)
+    resolved = resolve_store_url(url)
+    if not store_exists(resolved):
+        return []  # a fresh start: nothing stored yet is not an error
+    store = RunStore(resolved, create=False)
     try:
         runs = [r for r in store.list_runs(limit=limit) if r.status in PLAN_STATUSES]
     finally:

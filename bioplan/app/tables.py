@@ -16,8 +16,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel
 
-from bioplan.app.fields import FieldSpec, scalar_fields
-from bioplan.scenario.schema import Labour, Maintenance, Media, Product, ReactorType, Source
+from bioplan.app.fields import FieldSpec, field_spec, scalar_fields
+from bioplan.scenario.schema import (
+    DemandRecord,
+    Labour,
+    Maintenance,
+    Media,
+    Product,
+    ReactorType,
+    Source,
+)
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -28,6 +36,13 @@ SOURCE_FIELDS = scalar_fields(Source)
 MAINTENANCE_FIELDS = scalar_fields(Maintenance)
 MEDIA_FIELDS = scalar_fields(Media)
 LABOUR_FIELDS = scalar_fields(Labour)
+DEMAND_UNITS = field_spec(DemandRecord, "units")
+PRICE = FieldSpec(
+    name="price_usd", label="price", unit="USD per mg or kU",
+    help="Price of the cytokine per mg (sold by mass) or per kU (sold by activity, EPO) [USD].",
+    minimum=0.0, maximum=None, exclusive_minimum=False, integer=False, numeric=True,
+    optional=False, required=True, choices=None)
+"""Cytokine prices are mappings in the schema (``media.cytokine_price_usd_per_mg``); one row each."""
 REACTOR_COLUMNS = [f.name for f in REACTOR_FIELDS]
 PRODUCT_COLUMNS = [f.name for f in PRODUCT_FIELDS]
 SOURCE_COLUMNS = [f.name for f in SOURCE_FIELDS]
@@ -81,8 +96,9 @@ def entity_frame(section: Mapping[str, Any], specs: list[FieldSpec], index: str)
             row[field.name] = join_names(value) if isinstance(value, list) else value
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[index, *(f.name for f in specs)]).set_index(index)
-    for field in specs:
-        if field.numeric and not field.integer:
+    for field in specs:  # floats as floats (empty = NaN), unless a draft holds a typed text
+        if field.numeric and not field.integer and \
+                not any(isinstance(v, str) for v in frame[field.name]):
             frame[field.name] = frame[field.name].astype(float)
     return frame
 
@@ -145,7 +161,7 @@ def maintenance_frame(raw: Mapping[str, Any]) -> pd.DataFrame:
     rows = [{"reactor_type": name, **window}
             for name, spec in raw.get("reactors", {}).items()
             for window in spec.get("maintenance") or []]
-    frame = pd.DataFrame(rows, columns=["reactor_type", *(f.name for f in MAINTENANCE_FIELDS)])
+    frame = pd.DataFrame(rows, columns=["reactor_type", *Maintenance.model_fields])
     frame["start_date"] = pd.to_datetime(frame["start_date"]).dt.date
     return frame
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -48,7 +49,8 @@ def dashboard_server(timeout_s: float = 60) -> Iterator[Server]:
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "dashboard-server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sessions = Path(tempfile.mkdtemp(prefix="bioplan-sessions-"))  # not the user's ~/.cache
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "BIOPLAN_SESSION_DIR": str(sessions)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bioplan", "dashboard", "--port", str(port)],

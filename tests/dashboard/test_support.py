@@ -52,11 +52,11 @@ def test_invalid_edit_lists_problems_by_field() -> None:
 
 
 def test_upload_yaml_zip_and_bad_files() -> None:
-    assert files.load_upload("s.yaml", fakes.standalone_yaml()).name == "standalone"
+    assert files.load_upload("s.yaml", fakes.standalone_yaml())[0].name == "standalone"
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("scn/s.yaml", fakes.standalone_yaml())
-    assert files.load_upload("s.zip", buf.getvalue()).name == "standalone"
+    assert files.load_upload("s.zip", buf.getvalue())[0].name == "standalone"
     with pytest.raises(InputError) as info:
         files.load_upload("bad.yaml", b"horizon: [unclosed")
     assert info.value.file == "bad.yaml" and "YAML" in info.value.message
@@ -68,7 +68,7 @@ def test_upload_yaml_zip_and_bad_files() -> None:
 
 def test_scenario_download_is_re_uploadable() -> None:
     scn = editing.validate_raw(fakes.standalone_dict())
-    again = files.load_upload("again.yaml", files.scenario_yaml(scn))
+    again, _ = files.load_upload("again.yaml", files.scenario_yaml(scn))
     assert again.model_dump_json() == scn.model_dump_json()
 
 
