@@ -21,6 +21,7 @@ from typing import Any
 
 import streamlit as st
 
+from bioplan import formatting
 from bioplan.app import files, problems, solving, whatifs
 from bioplan.app.fields import FieldSpec
 from bioplan.app.job import JobState, SolveJob, StandbyPool
@@ -364,11 +365,19 @@ def column_label(name: str) -> str:
 
 def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
     """``st.dataframe`` with readable headers and number formats: USD columns as dollars,
-    fractions as percentages, other floats with two decimals."""
+    fractions as percentages, cell counts in engineering notation (``2.00e12``), other floats with
+    two decimals."""
     config: dict[str, Any] = {}
+    shown = frame
     for col in getattr(frame, "columns", []):
         label = column_label(str(col))
         dtype = frame[col].dtype
+        if dtype.kind == "f" and "cells" in str(col).lower():
+            if shown is frame:
+                shown = frame.copy()
+            shown[col] = [formatting.eng(v) for v in frame[col]]
+            config[str(col)] = st.column_config.TextColumn(label=f"{label} [cells]")
+            continue
         fmt = _column_format(str(col)) if dtype.kind in "fi" else None
         if fmt is None and dtype.kind == "f":
             fmt = "%.2f"
@@ -376,7 +385,7 @@ def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
             config[str(col)] = st.column_config.NumberColumn(label=label, format=fmt)
         else:
             config[str(col)] = st.column_config.Column(label=label)
-    st.dataframe(frame, width="stretch", key=key, column_config=config, **kwargs)
+    st.dataframe(shown, width="stretch", key=key, column_config=config, **kwargs)
 
 
 # ---- editors generated from the scenario schema ------------------------------------------------

@@ -40,10 +40,11 @@ if named:
                     "one after the other, then compare them.")
         w1, w2 = st.columns([4, 1], vertical_alignment="bottom")
         chosen = w1.multiselect(
-            "Named scenarios", [whatifs.BASE, *named], default=[whatifs.BASE, *named],
+            "Named scenarios", [whatifs.BASE, *named],
+            default=[whatifs.BASE, *(source.raw.get("scenarios") or {})],
             key="whatif_pick", format_func=lambda n: n if n == whatifs.BASE else f"{n} ({named[n]})",
-            help="`scenarios:` and `overrides:` entries of the loaded file; each is solved with the "
-                 "time limit and gap above.")
+            help="`scenarios:` and `overrides:` entries of the loaded file (the `scenarios:` are "
+                 "picked to start with); each is solved with the time limit and gap above.")
         go = w2.form_submit_button("Run & compare", icon=":material/compare_arrows:",
                                    key="run_whatifs", width="stretch")
     if go and chosen:

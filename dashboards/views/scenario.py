@@ -119,14 +119,10 @@ for p in problems:
 # ---- editors: tab titles carry the number of problems found in their cells on the last run --------
 marks: dict[str, int] = ss.get("tab_marks", {})
 titles = {t: f"{t} ⚠ {marks[t]}" if marks.get(t) else t for t in editors.TABS}
-signature = "-".join(str(marks.get(t, 0)) for t in editors.TABS)
-tab_key = f"scenario_tabs_{v}_{signature}"
-active = titles.get(ss.get("scenario_tab", ""))
-tabs = dict(zip(editors.TABS, st.tabs(list(titles.values()), key=tab_key, default=active,
-                                      on_change="rerun"), strict=True))
-chosen = ss.get(tab_key)
-if chosen:
-    ss.scenario_tab = next(t for t, title in titles.items() if title == chosen)
+# switching tabs stays in the browser; when a title changes (a marker appears or goes), the tab
+# whose problems changed is opened, which is where the user is typing
+tabs = dict(zip(editors.TABS, st.tabs(list(titles.values()),
+                                      default=titles.get(ss.get("scenario_tab", ""))), strict=True))
 
 edits = editors.Edits()
 with tabs["Demand"]:
@@ -176,6 +172,7 @@ if apply:
 found = {t: sum(1 for p in {*edits.problems, *problems} if editors.tab_of(p) == t) for t in editors.TABS}
 found = {t: n for t, n in found.items() if n}
 if found != marks:
+    ss.scenario_tab = next(t for t in editors.TABS if found.get(t, 0) != marks.get(t, 0))
     ss.tab_marks = found
     st.rerun()  # redraw the tab titles with their markers (the editors keep their edits)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -103,6 +104,27 @@ class ConsoleWatch:
         page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} ({req.failure})"))
         page.on("response", lambda resp: self.errors.append(f"HTTP {resp.status}: {resp.url}")
                 if resp.status >= 400 else None)
+
+
+BASE_PROBE = re.compile(r"^HTTP 404: https?://[^/]+/[a-z-]+/_stcore/(health|host-config)$")
+"""Streamlit's frontend finds the server's base path by asking ``<path>/_stcore/health`` and
+``<path>/_stcore/host-config`` first and then the parent path: on a deep link (``/compare``) or a
+reload of one, the first two requests are answered 404 by design, and the page loads."""
+RESOURCE_404 = "console.error: Failed to load resource: the server responded with a status of 404 (Not Found)"
+
+
+def real_errors(errors: list[str]) -> list[str]:
+    """``errors`` without the base-path probes of a deep link (and their console lines)."""
+    probes = sum(1 for e in errors if BASE_PROBE.match(e))
+    out = []
+    for e in errors:
+        if BASE_PROBE.match(e):
+            continue
+        if e == RESOURCE_404 and probes > 0:
+            probes -= 1
+            continue
+        out.append(e)
+    return out
 
 
 @contextlib.contextmanager
