@@ -9,11 +9,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 import ui
+from pydantic import BaseModel
 
 from bioplan.app import cells, tables
 from bioplan.app.fields import field_spec
 from bioplan.app.problems import FieldProblem
-from bioplan.scenario.schema import Demand, Horizon, Labour
+from bioplan.scenario.schema import Demand, Horizon, Labour, Media
 
 cc = st.column_config
 
@@ -91,30 +92,26 @@ def fleet_tab(raw: dict[str, Any], v: int, edits: Edits) -> None:
                 **ui.columns_for(maint)})
 
 
+def _numbers(edits: Edits, num_at: Any, v: int,
+             items: list[tuple[str, type[BaseModel], float, str, bool]]) -> None:
+    """One number input per ``(dotted path, schema model, fallback, label prefix, 0 = unlimited)``,
+    side by side; with the last flag set, 0 is stored as None (the schema's "unlimited")."""
+    for col, (path, model, fallback, prefix, unlimited) in zip(st.columns(len(items)), items,
+                                                               strict=True):
+        with col:
+            value = ui.number_for(field_spec(model, path.rsplit(".", 1)[1]), num_at(path, fallback),
+                                  f"{path.replace('.', '_')}_{v}", prefix=prefix,
+                                  note="(0 = unlimited)" if unlimited else "")
+        edits.scalars[path] = (value or None) if unlimited else value
+
+
 def prices_tab(raw: dict[str, Any], scn: Any, v: int, num_at: Any, edits: Edits) -> None:
-    media = {f.name: f for f in tables.MEDIA_FIELDS}
-    labour = {f.name: f for f in tables.LABOUR_FIELDS}
-    c1, c2, c3, c4 = st.columns(4)
-    with c1:
-        edits.scalars["media.basal_price_usd_per_L"] = ui.number_for(
-            media["basal_price_usd_per_L"],
-            num_at("media.basal_price_usd_per_L", scn.media.basal_price_usd_per_L),
-            f"basal_{v}", prefix="medium:")
-    with c2:
-        prep = ui.number_for(media["prep_capacity_L_per_day"],
-                             num_at("media.prep_capacity_L_per_day", 0.0), f"prep_{v}",
-                             prefix="medium:", note="(0 = unlimited)")
-        edits.scalars["media.prep_capacity_L_per_day"] = prep or None
-    with c3:
-        edits.scalars["labour.cost_usd_per_operation"] = ui.number_for(
-            labour["cost_usd_per_operation"],
-            num_at("labour.cost_usd_per_operation", scn.labour.cost_usd_per_operation),
-            f"labour_{v}", prefix="labour")
-    with c4:
-        ops = ui.number_for(field_spec(Labour, "operations_per_day"),
-                            num_at("labour.operations_per_day", 0), f"labour_ops_{v}",
-                            prefix="labour capacity:", note="(0 = unlimited)")
-        edits.scalars["labour.operations_per_day"] = int(ops) or None
+    _numbers(edits, num_at, v, [
+        ("media.basal_price_usd_per_L", Media, scn.media.basal_price_usd_per_L, "medium:", False),
+        ("media.prep_capacity_L_per_day", Media, 0.0, "medium:", True),
+        ("labour.cost_usd_per_operation", Labour, scn.labour.cost_usd_per_operation, "labour", False),
+        ("labour.operations_per_day", Labour, 0, "labour capacity:", True),
+    ])
     _editor("cytokines", tables.cytokines_frame(raw), v, [tables.PRICE], "media", edits,
             row_path="cytokine_price.{cytokine}", num_rows="dynamic", hide_index=True,
             column_config={"unit": cc.SelectboxColumn("unit", options=["mg", "kU"], required=True),

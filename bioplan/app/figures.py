@@ -24,9 +24,10 @@ def _panels(table: pd.DataFrame) -> list[str]:
 
 def compare_kpi_figure(table: pd.DataFrame, columns: int = 3) -> go.Figure:
     """Small multiples of :func:`bioplan.app.compare.compare_kpis` (its plan columns, not the
-    deltas): one panel per KPI with its own axis and unit, one bar per plan in a fixed colour."""
+    deltas): one panel per KPI with its own axis and unit, one bar per plan in a fixed colour.
+    KPIs that are zero in every plan get no panel."""
     plans = [c for c in table.columns if not str(c).startswith("Δ ")]
-    keys = [k for k in _panels(table) if table.loc[k, plans].notna().any()]
+    keys = [k for k in _panels(table) if (table.loc[k, plans].fillna(0.0) != 0).any()]  # no empty panels
     if not keys:
         return go.Figure()
     rows = -(-len(keys) // columns)

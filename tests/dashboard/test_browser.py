@@ -217,7 +217,8 @@ def test_a_named_scenario_is_picked_and_compared_in_chromium() -> None:
         page.wait_for_function(
             "() => { const el = document.querySelector('.st-key-cmp_kpi_chart .js-plotly-plot');"
             " return el && el.data.filter(t => t.xaxis === 'x').length === 2; }", timeout=60_000)
-        page.get_by_text("demand.scale").first.wait_for(timeout=30_000)
+        # the inputs table (a canvas grid; its cells are mirrored in an accessible table)
+        page.get_by_text("demand.scale").first.wait_for(state="attached", timeout=30_000)
         page.wait_for_timeout(800)
         page.screenshot(path=str(ARTIFACTS / "dashboard-compare-whatifs.png"), full_page=True)
         assert not real_errors(watch.errors), watch.errors
