@@ -48,8 +48,8 @@ def compare_kpi_figure(table: pd.DataFrame, columns: int = 3) -> go.Figure:
         fig.update_yaxes(row=row + 1, col=col + 1, **axis)
         fig.update_xaxes(row=row + 1, col=col + 1, showticklabels=False)
     fig.update_layout(template="plotly_white", height=240 * rows + 80, barmode="group",
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+                      margin={"l": 10, "r": 10, "t": 40 + 160 // rows, "b": 10},
+                      legend={"orientation": "h", "y": 1.0 + 0.25 / rows, "yanchor": "bottom", "x": 0})
     return fig
 
 
