@@ -35,8 +35,9 @@ def _require_browser() -> None:
 
 
 def _nav(page, title: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("link", name=title).first.click()
-    wait_app_idle(page)
+    # generous: on a machine shared with many jobs Chromium's renderer can stall for tens of seconds
+    page.get_by_role("link", name=title).first.click(timeout=120_000)
+    wait_app_idle(page, timeout_ms=120_000)
 
 
 def _outcome(page, label: str) -> str:  # type: ignore[no-untyped-def]
@@ -159,6 +160,7 @@ def test_run_to_kpis_five_times_then_a_reload_keeps_the_plans() -> None:
     _require_browser()
     with dashboard_server() as server, browser_page() as (page, watch):
         page.goto(server.url)
+        page.get_by_role("button", name="Validate & apply").wait_for(timeout=120_000)  # loaded
         wait_app_idle(page)
         _nav(page, "Plan")
         page.get_by_role("button", name="Run optimiser").wait_for()
