@@ -22,7 +22,8 @@ path separators in overrides)."""
 class _Strict(BaseModel):
     """Unknown fields are errors, so a unit typo (``volume_max_mL``) never passes silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True,
+                              use_attribute_docstrings=True)
 
 
 class Horizon(_Strict):
