@@ -20,15 +20,19 @@ largest quantity bioplan needs; bigger numbers overflow the solver's numerics.""
 
 
 def check_numbers(data: Any, file: str | None, prefix: str = "") -> None:
-    """Every number in ``data`` is finite and at most :data:`MAX_MAGNITUDE` in magnitude."""
-    stack: list[tuple[str, Any]] = [(prefix, data)]
+    """Every number in ``data`` is finite and at most :data:`MAX_MAGNITUDE` in magnitude (in
+    recipe ``rows`` a NaN stands for an empty cell of the recipe table and is allowed)."""
+    stack: list[tuple[str, Any, bool]] = [(prefix, data, False)]
     while stack:
-        path, node = stack.pop()
+        path, node, in_rows = stack.pop()
         if isinstance(node, Mapping):
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
+            stack.extend((f"{path}.{k}" if path else str(k), v, in_rows or k == "rows")
+                         for k, v in node.items())
         elif isinstance(node, list):
-            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(node))
-        elif isinstance(node, float | int) and not isinstance(node, bool):
+            stack.extend((f"{path}.{i}" if path else str(i), v, in_rows)
+                         for i, v in enumerate(node))
+        elif isinstance(node, float | int) and not isinstance(node, bool) \
+                and not (in_rows and node != node):  # recipe rows mark empty cells with NaN
             _check_number(node, path, file)
 
 
