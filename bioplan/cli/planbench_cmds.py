@@ -35,7 +35,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         sizes = [s.upper() for s in size] or list(SIZES)
         unknown = [s for s in sizes if s not in SIZES]
         if unknown:
-            raise InputError(f"unknown instance(s) {unknown}", field="--size",
+            msg = f"unknown instance(s) {unknown}"
+            raise InputError(msg, field="--size",
                              fix=f"choose from {', '.join(SIZES)}")
         rows = run_bench(sizes, time_limit_s=time_limit, mip_gap=gap, threads=threads)
         if as_json:

@@ -106,8 +106,9 @@ class RecipeSource(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> RecipeSource:
         if (self.card is None) == (self.table is None and not self.rows):
-            raise ValueError("gives both or neither of 'card' and 'table'. Fix: give exactly one of "
-                             "'card' (a yield card) or 'table' (a recipe CSV)")
+            msg = ("gives both or neither of 'card' and 'table'. Fix: give exactly one of "
+                   "'card' (a yield card) or 'table' (a recipe CSV)")
+            raise ValueError(msg)
         return self
 
 
@@ -146,11 +147,12 @@ class ReactorType(_Strict):
     @model_validator(mode="after")
     def _volumes(self) -> ReactorType:
         if self.working_volume_min_L > self.working_volume_max_L:
-            raise ValueError(
+            msg = (
                 f"working_volume_min_L ({self.working_volume_min_L} L) exceeds "
                 f"working_volume_max_L ({self.working_volume_max_L} L). Fix: make the minimum "
                 "no larger than the maximum"
             )
+            raise ValueError(msg)
         return self
 
 
