@@ -37,7 +37,8 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
 
         result = solve_with_pyomo_highs(m, options)  # the Pyomo model stays alive while HiGHS runs
     else:
-        compiled = compile_for_highs(m, options.save_lp)
+        compiled = compile_for_highs(
+            m, options.save_lp, capacity_rows=options.price_resources or options.keep_model)
         del m  # free the Pyomo model before HiGHS allocates its own
         gc.collect()
         result = solve_compiled(compiled, options)
@@ -133,7 +134,8 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
     if result.status is SolveStatus.KILLED:
         result.timings = {"solve": elapsed}
         return result
-    inside = sum(result.timings.get(k, 0.0) for k in ("build", "transfer", "solve", "extract"))
+    inside = sum(result.timings.get(k, 0.0)
+                 for k in ("build", "transfer", "solve", "extract", "duals"))
     # process start-up and result pickling count as transfer: everything outside HiGHS is visible
     result.timings["transfer"] = result.timings.get("transfer", 0.0) + max(0.0, elapsed - inside)
     return result

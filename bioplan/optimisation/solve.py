@@ -59,6 +59,13 @@ class SolveOptions:
     ``highspy`` in bulk; the faster route) or ``pyomo`` (Pyomo's own HiGHS interface,
     ``pyomo.contrib.solver``, see :mod:`bioplan.optimisation.solve_pyomo`; no starting solution
     and no LP-guided start)."""
+    price_resources: bool = False
+    """After the MIP, solve the LP with its integer decisions fixed and return the shadow prices
+    of the capacity rows (``SolveResult.prices``; :mod:`bioplan.optimisation.duals`; ``highspy``
+    interface only)."""
+    keep_model: bool = False
+    """Return the compiled model as plain arrays (``SolveResult.model``) so exact re-solves can
+    change a bound and solve again without rebuilding (``highspy`` interface only)."""
 
 
 @dataclass
@@ -82,6 +89,12 @@ class SolveResult:
     ``extract`` (reading values)."""
     facts: dict[str, Any] = field(default_factory=dict)
     """Model size, coefficient ranges, HiGHS version, peak memory of the solve process."""
+    prices: dict[tuple[str, Any], float] | None = None
+    """Shadow prices of the capacity rows [k$ per row unit] by (component, index), with
+    ``SolveOptions.price_resources`` (None if not asked or the fixed-integer LP failed)."""
+    model: Any = None
+    """The compiled model as :class:`bioplan.optimisation.lp_arrays.LpArrays`, with
+    ``SolveOptions.keep_model``."""
 
 
 NO_PLAN = "no plan satisfies the hard constraints"
@@ -155,7 +168,6 @@ def compile_model(m: Any) -> tuple[Any, list[Any], list[Any], dict[str, Any]]:
 
 def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path) -> None:
     """Give ``lp`` readable column/row names and write it to ``path`` (``.lp``/``.mps``)."""
-    import highspy
 
     lp.col_names_ = [_clean(v.name) for v in columns]
     names, seen = [], set()
@@ -166,8 +178,7 @@ def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path)
         seen.add(name)
         names.append(name)
     lp.row_names_ = names
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = silent_highs()
     h.passModel(lp)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     h.writeModel(str(path))
@@ -177,12 +188,43 @@ def _clean(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in name)
 
 
-def new_highs(time_limit_s: float, options: SolveOptions) -> Any:
-    """A fresh, silent HiGHS with this time limit [s] and ``options``' gap and threads."""
+_BANNER_SHOWN = False
+
+
+def silent_highs() -> Any:
+    """A fresh ``highspy.Highs`` with its output off.
+
+    The first ``Highs`` of a process prints HiGHS's banner on file descriptor 1 whatever
+    ``output_flag`` says (see ../shared/RECIPES.md): that one construction runs with fd 1 pointed
+    at /dev/null, so ``--json`` output stays pure JSON.
+    """
+    global _BANNER_SHOWN
+    import os
+    import sys
+
     import highspy
 
-    h = highspy.Highs()
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
+    return h
+
+
+def new_highs(time_limit_s: float, options: SolveOptions) -> Any:
+    """A fresh, silent HiGHS with this time limit [s] and ``options``' gap and threads."""
+    h = silent_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))
@@ -209,16 +251,27 @@ class Compiled:
     """(component name, index) of every column."""
     facts: dict[str, Any]
     seconds: float
+    dual_rows: Any = None
+    """Positions of the capacity rows (:class:`bioplan.optimisation.duals.DualRows`), found only
+    when shadow prices or exact re-solves are asked for."""
 
 
-def compile_for_highs(m: Any, save_lp: str | None = None) -> Compiled:
-    """Compile ``m`` to a ``HighsLp``; write it to ``save_lp`` (``.lp``/``.mps``) if given."""
+def compile_for_highs(m: Any, save_lp: str | None = None, *, capacity_rows: bool = False
+                      ) -> Compiled:
+    """Compile ``m`` to a ``HighsLp``; write it to ``save_lp`` (``.lp``/``.mps``) if given; with
+    ``capacity_rows``, also locate the capacity rows (for shadow prices and exact re-solves)."""
     t0 = time.perf_counter()
     lp, columns, rows, facts = compile_model(m)
     if save_lp:
         _write_named(lp, columns, rows, save_lp)
     keys = [(v.parent_component().local_name, v.index()) for v in columns]
-    return Compiled(lp, keys, facts, time.perf_counter() - t0)
+    compiled = Compiled(lp, keys, facts, 0.0)
+    if capacity_rows:
+        from bioplan.optimisation.duals import capacity_rows as find_rows
+
+        compiled.dual_rows = find_rows(rows)
+    compiled.seconds = time.perf_counter() - t0
+    return compiled
 
 
 def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
@@ -238,6 +291,7 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     h = new_highs(max(options.time_limit_s - heuristic_s, 0.1 * options.time_limit_s), options)
     h.passModel(lp)
     compiled.lp = None  # HiGHS holds its own copy
+    kept = lp if (options.price_resources or options.keep_model) else None
     del lp
     if start_values is not None:
         start = highspy.HighsSolution()
@@ -280,7 +334,30 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     result.timings = {"transfer": compiled.seconds + t1 - t0, "solve": t2 - t1 + heuristic_s,
                       "extract": t3 - t2}
     result.facts = facts
+    if kept is not None and result.status.has_solution:
+        del h
+        _after_solve(kept, compiled, options, result)
     return result
+
+
+def _after_solve(lp: Any, compiled: Compiled, options: SolveOptions, result: SolveResult) -> None:
+    """The shadow prices (fixed-integer LP) and the kept model, as ``options`` ask."""
+    t0 = time.perf_counter()
+    if options.price_resources and compiled.dual_rows is not None:
+        from bioplan.optimisation.duals import fixed_lp_duals
+
+        duals = fixed_lp_duals(lp, compiled.keys, compiled.dual_rows, result.values,
+                               threads=options.threads, time_limit_s=options.time_limit_s)
+        result.prices = duals.prices if duals.ok else None
+        result.facts["dual_lp"] = {"ok": duals.ok, "objective": duals.objective,
+                                   "highs_run_s": duals.seconds, "message": duals.message}
+    t1 = time.perf_counter()
+    if options.keep_model:
+        from bioplan.optimisation.lp_arrays import LpArrays
+
+        result.model = LpArrays.from_highs_lp(lp, compiled.keys, compiled.dual_rows)
+    result.timings["duals"] = t1 - t0
+    result.timings["transfer"] += time.perf_counter() - t1
 
 
 def _values(keys: list[tuple[str, Any]], values: np.ndarray) -> dict[str, dict[Any, float]]:

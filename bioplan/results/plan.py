@@ -123,7 +123,12 @@ class Plan:
     """Costs allocated to products (shared reactor capital by reactor-days used) [USD]."""
     marginal_values: pd.DataFrame = field(
         default_factory=lambda: _empty(["resource"], ["usd_per_unit", "unit"]))
-    """Cost saved by one more unit of a resource (a reactor of a type; 1 L/day of media prep)."""
+    """Cost saved by one more unit of a resource over the horizon (a reactor of a type; 1 L/day of
+    media prep; ...); columns in :data:`bioplan.results.bottlenecks.MARGINAL_COLUMNS`."""
+    bottlenecks: pd.DataFrame = field(
+        default_factory=lambda: _empty(["resource", "day"], ["date", "shadow_price", "unit"]))
+    """Shadow price of every binding capacity row by resource and day [USD per ``unit``]; see
+    :mod:`bioplan.results.bottlenecks`."""
     explanation: pd.DataFrame | None = None
     """For infeasible plans: which product, days and resource fall short (elastic re-solve)."""
     solver: dict[str, Any] = field(default_factory=dict)
@@ -149,6 +154,7 @@ class Plan:
             "cost_breakdown": self.cost_breakdown.to_frame("usd"),
             "cost_by_product": self.cost_by_product,
             "marginal_values": self.marginal_values,
+            "bottlenecks": self.bottlenecks,
             "kpis": product_kpis(self),
             "utilisation": reactor_utilisation(self),
         }
