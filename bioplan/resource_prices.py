@@ -88,7 +88,7 @@ def exact_marginal_values(out: Plan, data: PlanData, result: SolveResult,
     plan_gap = out.gap or 0.0
     rows = []
     for o in outcomes:
-        saving = (max(base - o.objective * USD_SCALE, 0.0) if o.objective is not None
+        saving = (round(max(base - o.objective * USD_SCALE, 0.0), 6) if o.objective is not None
                   else float("nan"))
         gap = max(o.gap or 0.0, plan_gap)
         rows.append((o.resource, saving, HORIZON_UNITS[o.resource.split(":", 1)[0]], gap,

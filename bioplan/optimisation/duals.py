@@ -199,5 +199,5 @@ def price_records(prices: dict[tuple[str, Any], float]) -> list[tuple[str, int, 
     out = []
     for (component, index), value in prices.items():
         resource, day = resource_of(component, index)
-        out.append((resource, day, value * USD_SCALE, _BY_COMPONENT[component].unit))
+        out.append((resource, day, round(value * USD_SCALE, 6), _BY_COMPONENT[component].unit))
     return sorted(out)

@@ -70,7 +70,7 @@ def dual_marginal_values(bottlenecks: pd.DataFrame, scenario: Scenario) -> pd.Da
               if len(bottlenecks) else pd.Series(dtype=float))
     rows = []
     for name in priced_resources(scenario):
-        value = float(totals.get(name, 0.0))
+        value = round(float(totals.get(name, 0.0)), 6)
         rows.append((name, value, HORIZON_UNITS[name.split(":", 1)[0]], 0.0, value > 0, "dual"))
     return marginal_frame(rows)
 
