@@ -25,6 +25,7 @@ from bioplan.optimisation import (
     solve_guarded,
 )
 from bioplan.optimisation.data import USD_SCALE, PlanData
+from bioplan.optimisation.guard import gc_paused
 from bioplan.resource_prices import attach_prices, price_mode, solve_options
 from bioplan.results.plan import Plan, PlanStatus
 from bioplan.scenario import Scenario, load_scenario
@@ -108,7 +109,8 @@ def plan(
         timings["explain"] = time.perf_counter() - t1
     elif result.status.has_solution:
         t1 = time.perf_counter()
-        _fill(out, data, result, fixed_batches)
+        with gc_paused():  # extraction builds many small objects and no cycles worth a collection
+            _fill(out, data, result, fixed_batches)
         timings["extract"] += time.perf_counter() - t1
         if mode is not None:
             t2 = time.perf_counter()
