@@ -9,6 +9,9 @@ because a whole reactor changes integer decisions that no dual sees. Each re-sol
   +1 unit, ``media_prep[·]`` +1 L/day) and, for a reactor, the fleet bound on the batches of the
   slots that use it (see ``data._slots``);
 - starts from the plan (still feasible with more capacity), so ``V ≥ 0`` from the first incumbent;
+  for a reactor type the plan bought or rented, from the plan with one unit fewer added (the same
+  capacity, one unit's capital cheaper): a re-solve stopping at the plan's gap would otherwise
+  often stop at the plan itself;
 - runs on a process pool (one HiGHS thread per worker) with its own gap and time limit.
 
 The extra reactor's own capital cost is not charged (the bound changes, no unit is bought), so
@@ -45,6 +48,8 @@ class Variant:
     """Columns whose upper bound changes (batches and units of the slots using the reactor)."""
     col_upper: np.ndarray
     """Their new upper bounds."""
+    added_col: int = -1
+    """Column of ``reactor_added[t]`` (−1: none): the start buys or rents one unit fewer."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +93,11 @@ def _fleet_bounds(data: PlanData, model: LpArrays, reactor: str) -> tuple[np.nda
 def variants(data: PlanData, model: LpArrays) -> list[Variant]:
     """One variant per reactor type, and one for media preparation when it is limited."""
     out = []
+    added = model.column_positions("reactor_added")
     for name in data.reactors:
         cols, upper = _fleet_bounds(data, model, name)
         out.append(Variant(f"reactor:{name}", _rows_of(model, "reactor_occupancy", name),
-                           cols, upper))
+                           cols, upper, added.get(name, -1)))
     if data.media_prep_capacity is not None:
         out.append(Variant("media_prep", _rows_of(model, "media_prep"), np.zeros(0, dtype=int),
                            np.zeros(0)))
@@ -124,6 +130,9 @@ def solve_variant(model: LpArrays, variant: Variant, start: np.ndarray,
         lp.col_upper_ = col_upper
     h = new_highs(options.time_limit_s, options)
     h.passModel(lp)
+    start = start.copy()
+    if variant.added_col >= 0 and start[variant.added_col] >= 1:
+        start[variant.added_col] -= 1.0
     sol = highspy.HighsSolution()
     sol.col_value = list(start)
     sol.value_valid = True

@@ -100,3 +100,11 @@ def test_price_mode_names_the_choices():
     assert price_mode("exact") == "exact"
     with pytest.raises(ValueError, match="marginal_values must be one of"):
         price_mode("both")
+
+
+def test_pyomo_interface_gets_the_same_shadow_prices():
+    """Pyomo's HiGHS interface keeps no compiled model: the prices come from the stand-alone
+    route (build, compile, fix, solve the LP) and match the highspy route's 612.5 USD."""
+    p = plan(_media_limited(10), solver_interface="pyomo")
+    assert p.solver["interface"] == "pyomo"
+    assert p.marginal_values.loc["media_prep", "usd_per_unit"] == pytest.approx(612.5, rel=1e-6)
