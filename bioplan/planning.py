@@ -14,20 +14,20 @@ from typing import Literal
 
 import pandas as pd
 
-from bioplan.errors import SolverError
+from bioplan.contracts import TERM_NAMES, PlanStatus
+from bioplan.errors import BioplanError, SolverError
 from bioplan.optimisation import (
+    PlanData,
     SolveOptions,
     SolveResult,
-    SolveStatus,
     explain_infeasibility,
-    extract_tables,
     prepare,
     solve_guarded,
 )
-from bioplan.optimisation.data import USD_SCALE, PlanData
 from bioplan.optimisation.guard import gc_paused
 from bioplan.resource_prices import attach_prices, price_mode, solve_options
-from bioplan.results.plan import Plan, PlanStatus
+from bioplan.results.plan import Plan
+from bioplan.results.tables import extract_tables
 from bioplan.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def plan(
         (on a process pool, each with its own gap); ``False``: no prices (benchmarks).
         See :mod:`bioplan.resource_prices`.
     pareto : offer only Pareto-efficient batch options (the default; see
-        :func:`bioplan.optimisation.data.pareto_options`); ``False`` offers every recipe row.
+        :func:`bioplan.optimisation.options.pareto_options`); ``False`` offers every recipe row.
     solver_interface : ``"highspy"`` (standard-form compiler + highspy, the faster default) or
         ``"pyomo"`` (Pyomo's own HiGHS interface); overrides the scenario's ``solver.interface``.
 
@@ -96,21 +96,21 @@ def plan(
         "solve": result.timings.get("solve", 0.0),
         "extract": result.timings.get("extract", 0.0),
     }
-    solver = {"name": "highs", "interface": options.interface, "termination": result.termination,
-              **result.facts}
+    solver = {"name": "highs", "interface": options.interface,
+              "termination": str(result.termination), **result.facts}
     out = Plan(scenario=sc, status=_status(result, options), message=result.message,
                solver=solver)
-    if result.status is SolveStatus.ERROR:
+    if result.failed:
         raise SolverError(f"the solver failed: {result.message.splitlines()[0]}",
                           fix="rerun with --save-lp and report the model file")
-    if result.status is SolveStatus.INFEASIBLE:
+    if result.status is PlanStatus.INFEASIBLE:
         t1 = time.perf_counter()
         out.explanation, out.message = explain_infeasibility(data, options, guard)
         timings["explain"] = time.perf_counter() - t1
     elif result.status.has_solution:
         t1 = time.perf_counter()
         with gc_paused():  # extraction builds many small objects and no cycles worth a collection
-            _fill(out, data, result, fixed_batches)
+            _fill(out, data, recipes, result, fixed_batches)
         timings["extract"] += time.perf_counter() - t1
         if mode is not None:
             t2 = time.perf_counter()
@@ -124,31 +124,43 @@ def plan(
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
-    if result.status is SolveStatus.OPTIMAL:
-        return PlanStatus.OPTIMAL
-    if result.status is SolveStatus.FEASIBLE:
+    """A plan stopped at a limit within the requested gap counts as optimal."""
+    if result.status is PlanStatus.FEASIBLE:
         within = result.gap is not None and result.gap <= options.mip_gap + 1e-12
         return PlanStatus.OPTIMAL if within else PlanStatus.FEASIBLE
-    if result.status is SolveStatus.INFEASIBLE:
-        return PlanStatus.INFEASIBLE
-    return PlanStatus.NO_SOLUTION
+    return result.status
 
 
-def _fill(out: Plan, data: PlanData, result: SolveResult, fixed_batches: pd.DataFrame | None) -> None:
-    tables = extract_tables(data, result.values, out.scenario, fixed_batches)
+class CostMismatchError(BioplanError):
+    """The plan's cost tables do not add up to the solver's objective (a bug: please report)."""
+
+
+COST_REL_TOL = 1e-6
+"""Relative tolerance between the cost tables and the solver's objective [-]."""
+COST_ABS_TOL_USD = 1e-3
+"""Absolute tolerance between the cost tables and the solver's objective [USD]."""
+
+
+def check_costs(tables_usd: float, solver_usd: float) -> None:
+    """Raise :class:`CostMismatchError` unless the tables' total equals the solver's objective
+    within ``COST_REL_TOL`` relative plus ``COST_ABS_TOL_USD``."""
+    if abs(tables_usd - solver_usd) > COST_REL_TOL * max(abs(solver_usd), 1.0) + COST_ABS_TOL_USD:
+        msg = (f"the cost tables add up to {tables_usd:.6f} USD but the solver's objective is "
+               f"{solver_usd:.6f} USD")
+        raise CostMismatchError(msg, fix="report the scenario: a cost term is built differently "
+                                         "in the model and in the tables")
+
+
+def _fill(out: Plan, data: PlanData, recipes: pd.DataFrame, result: SolveResult,
+          fixed_batches: pd.DataFrame | None) -> None:
+    tables = extract_tables(data, result.values, out.scenario, recipes, fixed_batches)
     for name in ("batches", "deliveries", "shortages", "expiries", "inventory", "occupancy",
                  "media_use", "capacity", "cost_breakdown", "cost_by_product"):
         setattr(out, name, getattr(tables, name))
-    from bioplan.results.plan import COST_TERMS
-
-    objective = float(sum(tables.cost_breakdown[t] for t in COST_TERMS))
-    solver_objective = (result.objective or 0.0) * USD_SCALE
-    if abs(objective - solver_objective) > 1e-6 * max(abs(objective), 1.0) + 1e-3:
-        log.warning("cost terms from the tables (%.6f USD) differ from the solver objective "
-                    "(%.6f USD)", objective, solver_objective)
-    out.solver["solver_objective_usd"] = solver_objective
+    objective = result.objective_usd or 0.0
+    check_costs(float(sum(tables.cost_breakdown[t] for t in TERM_NAMES)), objective)
     out.objective_usd = objective
-    bound = result.bound * USD_SCALE if result.bound is not None else None
+    bound = result.bound_usd
     out.bound_usd = min(bound, objective) if bound is not None else None
     out.gap = result.gap
     if not out.message:

@@ -98,10 +98,10 @@ def exact_marginal_values(out: Plan, data: PlanData, result: SolveResult,
 
 def _compile(data: PlanData) -> Any:
     """The plan's model compiled here (when its solve did not keep it: Pyomo's interface)."""
-    from bioplan.optimisation.duals import capacity_rows
+    from bioplan.optimisation.capacity_rows import capacity_rows
+    from bioplan.optimisation.compile import compile_model
     from bioplan.optimisation.lp_arrays import LpArrays
     from bioplan.optimisation.model import build_model
-    from bioplan.optimisation.solve import compile_model
 
     lp, columns, rows, _facts = compile_model(build_model(data))
     keys = [(v.parent_component().local_name, v.index()) for v in columns]

@@ -37,71 +37,15 @@ from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CapacityRow:
-    """How one group of capacity rows maps to a resource and a day."""
-
-    component: str
-    """Name of the Pyomo constraint component."""
-    unit: str
-    """Unit of its shadow price."""
-    day_scale: int = 1
-    """Days per index step (7 for weekly rows: the index is a week, the day its first day)."""
-
-
-CAPACITY_ROWS: tuple[CapacityRow, ...] = (
-    CapacityRow("reactor_occupancy", "USD per reactor-day"),
-    CapacityRow("media_prep", "USD per L of media preparation"),
-    CapacityRow("labour", "USD per operation"),
-    CapacityRow("starting_material", "USD per lot", day_scale=7),
-    CapacityRow("storage", "USD per unit-day of storage"),
+from bioplan.optimisation.capacity_rows import (
+    BY_COMPONENT,
+    DUAL_TOL,
+    DualRows,
+    capacity_rows,
+    resource_of,
 )
-"""Every capacity row group with a shadow price (model component names of
-:mod:`bioplan.optimisation.reactors`, ``resources`` and ``inventory``)."""
 
-_BY_COMPONENT = {r.component: r for r in CAPACITY_ROWS}
-DUAL_TOL = 1e-9
-"""Duals smaller than this [k$ per row unit] are read as zero (HiGHS's dual feasibility is 1e-7)."""
-
-
-def resource_of(component: str, index: Any) -> tuple[str, int]:
-    """(resource name, day) of one capacity row, e.g. ``("reactor:tank", 12)``."""
-    spec = _BY_COMPONENT[component]
-    if component == "reactor_occupancy":
-        t, day = index
-        return f"reactor:{t}", int(day)
-    if component == "starting_material":
-        q, week = index
-        return f"source:{q}", int(week) * spec.day_scale
-    if component == "storage":
-        p, day = index
-        return f"storage:{p}", int(day)
-    return component, int(index)
-
-
-@dataclass
-class DualRows:
-    """Positions of the capacity rows in a compiled model (picklable, no Pyomo objects)."""
-
-    positions: np.ndarray
-    """Row numbers in the compiled matrix."""
-    keys: list[tuple[str, Any]]
-    """(component name, index) of each of those rows."""
-
-
-def capacity_rows(rows: list[Any]) -> DualRows:
-    """Find the capacity rows among the compiled model's rows (``compile_model``'s row list)."""
-    positions: list[int] = []
-    keys: list[tuple[str, Any]] = []
-    for i, con in enumerate(rows):
-        name = con.parent_component().local_name
-        if name in _BY_COMPONENT:
-            positions.append(i)
-            keys.append((name, con.index()))
-    return DualRows(np.asarray(positions, dtype=int), keys)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -133,7 +77,7 @@ def fixed_lp_duals(lp: Any, keys: list[tuple[str, Any]], rows: DualRows,
     """
     import highspy
 
-    from bioplan.optimisation.solve import silent_highs
+    from bioplan.optimisation.outcome import silent_highs
 
     integer = _integer_mask(lp)
     fixed = np.array([round(values.get(name, {}).get(index, 0.0)) for name, index in keys],
@@ -183,8 +127,8 @@ def shadow_prices(data: Any, values: dict[str, dict[Any, float]], *, threads: in
     """Build and compile the model for ``data`` (a ``PlanData``), then :func:`fixed_lp_duals` at
     the plan ``values`` (``SolveResult.values``). The stand-alone route; the planner's own solve
     runs the same LP on the model it already compiled (``SolveOptions.price_resources``)."""
+    from bioplan.optimisation.compile import compile_model
     from bioplan.optimisation.model import build_model
-    from bioplan.optimisation.solve import compile_model
 
     lp, columns, rows, _facts = compile_model(build_model(data))
     keys = [(v.parent_component().local_name, v.index()) for v in columns]
@@ -199,5 +143,5 @@ def price_records(prices: dict[tuple[str, Any], float]) -> list[tuple[str, int, 
     out = []
     for (component, index), value in prices.items():
         resource, day = resource_of(component, index)
-        out.append((resource, day, round(value * USD_SCALE, 6), _BY_COMPONENT[component].unit))
+        out.append((resource, day, round(value * USD_SCALE, 6), BY_COMPONENT[component].unit))
     return sorted(out)

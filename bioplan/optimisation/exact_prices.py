@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from bioplan.contracts import PlanStatus
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.lp_arrays import LpArrays
-from bioplan.optimisation.solve import SolveOptions, SolveStatus, relative_gap, stopped_early
+from bioplan.optimisation.outcome import SolveOptions, new_highs, relative_gap
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class Variant:
 @dataclass(frozen=True)
 class VariantResult:
     resource: str
-    status: SolveStatus
+    status: PlanStatus
+    """OPTIMAL (to its gap), FEASIBLE (stopped at its time limit with a plan) or NO_SOLUTION."""
     objective: float | None
     """Incumbent objective of the re-solve [k$]."""
     gap: float | None
@@ -118,8 +120,6 @@ def solve_variant(model: LpArrays, variant: Variant, start: np.ndarray,
     """Raise the variant's bounds, start from ``start`` (the plan) and solve with a fresh HiGHS."""
     import highspy
 
-    from bioplan.optimisation.solve import new_highs
-
     lp = model.to_highs_lp()
     row_upper = np.asarray(lp.row_upper_, dtype=float)
     row_upper[variant.rows] += 1.0
@@ -144,9 +144,9 @@ def solve_variant(model: LpArrays, variant: Variant, start: np.ndarray,
     has = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kOptimal:
-        outcome = SolveStatus.OPTIMAL
+        outcome = PlanStatus.OPTIMAL
     else:
-        outcome = stopped_early(has).status
+        outcome = PlanStatus.FEASIBLE if has else PlanStatus.NO_SOLUTION
     objective = float(info.objective_function_value) if has else None
     gap = relative_gap(objective, float(info.mip_dual_bound)) if has else None
     return VariantResult(variant.resource, outcome, objective, gap, seconds)
@@ -171,7 +171,7 @@ def exact_values(data: PlanData, model: LpArrays, values: dict[str, dict[Any, fl
 
     ``options`` give each re-solve its gap and time limit [s] (threads are set to 1); ``guard_s``
     [s] is a hard wall-clock limit for the whole set, after which the pool is terminated and the
-    unfinished variants are reported ``killed``.
+    unfinished variants are reported without a solution (NO_SOLUTION, no objective).
     """
     todo = variants(data, model)
     start = np.array([values.get(name, {}).get(index, 0.0) for name, index in model.keys])
@@ -190,7 +190,7 @@ def exact_values(data: PlanData, model: LpArrays, values: dict[str, dict[Any, fl
             try:
                 results.append(job.get(max(deadline - time.perf_counter(), 0.0)))
             except multiprocessing.TimeoutError:
-                results.append(VariantResult(v.resource, SolveStatus.KILLED, None, None, guard))
+                results.append(VariantResult(v.resource, PlanStatus.NO_SOLUTION, None, None, guard))
     finally:
         pool.terminate()
         pool.join()

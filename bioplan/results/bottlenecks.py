@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bioplan.contracts import PLAN_TABLES
+
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
 
-BOTTLENECK_COLUMNS = ["date", "shadow_price", "unit"]
-MARGINAL_COLUMNS = ["usd_per_unit", "unit", "gap", "above_noise", "method"]
-"""Columns of ``Plan.marginal_values`` (index ``resource``): ``usd_per_unit`` cost saved over the
-horizon by one more unit of the resource [USD]; ``unit`` what "one more unit" is; ``gap`` the
+BOTTLENECK_COLUMNS = list(PLAN_TABLES["bottlenecks"].columns)
+MARGINAL_COLUMNS = list(PLAN_TABLES["marginal_values"].columns)
+MARGINAL_DOC = """Columns of ``Plan.marginal_values`` (index ``resource``): ``usd_per_unit`` cost
+saved over the horizon by one more unit of the resource [USD]; ``unit`` what "one more unit" is; ``gap`` the
 relative MIP gap that bounds the noise of a re-solve (0 for a dual: an LP dual is exact for its
 LP); ``above_noise`` whether the value exceeds ``gap`` × objective (a re-solve's difference
 smaller than that may be solver noise); ``method`` ``dual`` (fixed-integer LP) or ``resolve``."""
