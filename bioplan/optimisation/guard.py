@@ -124,6 +124,7 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
         log.warning("running inside a daemonic process: no wall-clock guard for this solve")
         return build_and_solve(data, options, elastic)
     ctx = _context()
+    t0 = time.perf_counter()  # the first warm-up (Pyomo's lazy imports) counts as transfer too
     if ctx.get_start_method() == "fork":
         warm_up()
         if options.interface == "pyomo":
@@ -131,7 +132,6 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
             import pyomo.contrib.solver.common.factory
             import pyomo.contrib.solver.solvers.highs  # noqa: F401
     parent, child = ctx.Pipe(duplex=False)
-    t0 = time.perf_counter()
     proc = ctx.Process(target=_child, args=(child, data, options, elastic), daemon=True)
     proc.start()
     child.close()
