@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from bioplan.charts import _empty_figure
 from bioplan.results.bottlenecks import priced_resources
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def bottleneck_heatmap(plan: Plan) -> go.Figure:
     table = plan.bottlenecks
     horizon = plan.scenario.horizon
     if not plan.has_solution or table.empty or not resources:
-        return _note(NO_PRICES if plan.has_solution else "No plan: nothing to price")
+        return _empty_figure(TITLE, NO_PRICES if plan.has_solution else "No plan: nothing to price")
     z = np.zeros((len(resources), horizon.days))
     units = [""] * len(resources)
     row_of = {name: i for i, name in enumerate(resources)}
@@ -53,13 +54,4 @@ def bottleneck_heatmap(plan: Plan) -> go.Figure:
         colorbar={"title": {"text": "USD per unit"}}))
     fig.update_layout(title=TITLE, template="plotly_white", height=120 + 28 * len(resources),
                       xaxis_title="date", yaxis={"autorange": "reversed"})
-    return fig
-
-
-def _note(text: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 14, "color": "#666"})
-    fig.update_layout(title=TITLE, xaxis={"visible": False}, yaxis={"visible": False},
-                      height=260, template="plotly_white")
     return fig
