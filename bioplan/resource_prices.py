@@ -56,15 +56,20 @@ def attach_prices(out: Plan, data: PlanData, result: SolveResult, options: Solve
     """Fill ``out.bottlenecks`` and ``out.marginal_values`` from ``result`` (and, for
     ``"exact"``, the re-solves)."""
     prices = result.prices
-    if prices is None:  # Pyomo's interface, or the hook's LP failed: the stand-alone route
+    tried = result.facts.get("dual_lp")
+    if prices is None and tried is not None:  # the solve process ran the LP and it failed
+        log.warning("no shadow prices: %s", tried.get("message", ""))
+    elif prices is None:  # Pyomo's interface keeps no compiled model: the stand-alone route
         duals = shadow_prices(data, result.values, threads=options.threads,
                               time_limit_s=options.time_limit_s)
-        prices = duals.prices if duals.ok else {}
+        prices = duals.prices if duals.ok else None
         if not duals.ok:
             log.warning("no shadow prices: %s", duals.message)
     sc = out.scenario
-    out.bottlenecks = bottleneck_table(price_records(prices), sc.horizon.start_date)
+    out.bottlenecks = bottleneck_table(price_records(prices or {}), sc.horizon.start_date)
     values = dual_marginal_values(out.bottlenecks, sc)
+    if prices is None:  # unknown, not zero
+        values["usd_per_unit"] = float("nan")
     if mode == "exact":
         exact = exact_marginal_values(out, data, result, options)
         values = pd.concat([exact, values.drop(index=exact.index, errors="ignore")])
