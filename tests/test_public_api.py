@@ -46,7 +46,7 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
-    {"planning", "media_options", "charts", "benchmarks"},
+    {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks"},
     {"runs", "sweeps"},
     {"cli", "__main__", "app"},
 ]

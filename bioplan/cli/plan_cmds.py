@@ -65,6 +65,12 @@ def plan_command(
         help="How the model reaches HiGHS: 'highspy' (standard-form compiler, faster) or 'pyomo' "
              "(Pyomo's own HiGHS interface); default: the scenario's solver.interface.",
     )] = None,
+    exact_prices: Annotated[bool, typer.Option(
+        "--exact-prices",
+        help="Also price one more reactor of each type and one more L/day of media preparation "
+             "by re-solving (a process pool, each re-solve with its own gap). Without it, prices "
+             "are shadow prices from one LP with the plan's batches fixed (bottlenecks.csv).",
+    )] = False,
 ) -> None:
     """Plan recipes, batch schedule and reactor capacity for a scenario at least cost.
 
@@ -87,7 +93,7 @@ def plan_command(
                          field="--solver-interface", fix="give 'highspy' or 'pyomo'")
     path = resolve_scenario_path(scenario_file)
     sc = load_scenario(path, scenario=scenario)
-    result = _solve(sc, time_limit, gap, save_lp, solver_interface)
+    result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
     if save_lp is not None:
@@ -123,12 +129,13 @@ def check_number(option: str, value: float | None, *, low: float | None = None,
 
 
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
-           solver_interface: str | None = None) -> Plan:
+           solver_interface: str | None = None, exact_prices: bool = False) -> Plan:
     from bioplan.planning import plan
 
     return plan(sc, time_limit_s=time_limit, mip_gap=gap,
                 save_lp=str(save_lp) if save_lp is not None else None,
-                solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface))
+                solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface),
+                marginal_values="exact" if exact_prices else "dual")
 
 
 def _check(result: Plan) -> list[str]:
@@ -170,6 +177,7 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_pct(row['service_level']):>9}"
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
+        typer.echo(f"binds     {_bottlenecks(result)}")
     if explained:
         assert result.explanation is not None
         typer.echo("why       the hard constraints cannot all hold:")
@@ -190,6 +198,18 @@ def _reactors(result: Plan) -> str:
         verb = "bought" if str(row.get("acquisition", "rent")) == "buy" else "rented"
         parts.append(f"{name} {owned}" + (f" + {added} {verb}" if added else ""))
     return ", ".join(parts)
+
+
+def _bottlenecks(result: Plan, top: int = 3) -> str:
+    """The resources with the largest horizon values, e.g. ``media_prep $612 (dual)``."""
+    values = result.marginal_values
+    if values.empty or "usd_per_unit" not in values.columns:
+        return "-"
+    ranked = values[values["usd_per_unit"] > 0].sort_values("usd_per_unit", ascending=False)
+    if ranked.empty:
+        return "no priced resource binds"
+    return ", ".join(f"{name} {_usd(row['usd_per_unit'])} ({row.get('method', '')})"
+                     for name, row in ranked.head(top).iterrows())
 
 
 # ---- bioplan media ------------------------------------------------------------------------------

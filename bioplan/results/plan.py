@@ -89,7 +89,11 @@ class Plan:
     """Costs allocated to products (shared reactor capital by reactor-days used) [USD]."""
     marginal_values: pd.DataFrame = field(
         default_factory=lambda: _empty("marginal_values"))
-    """Cost saved by one more unit of a resource (a reactor of a type; 1 L/day of media prep)."""
+    """Cost saved by one more unit of a resource over the horizon (a reactor of a type; 1 L/day of
+    media prep; ...); see :data:`bioplan.results.bottlenecks.MARGINAL_DOC`."""
+    bottlenecks: pd.DataFrame = field(default_factory=lambda: _empty("bottlenecks"))
+    """Shadow price of every binding capacity row by resource and day [USD per ``unit``]; see
+    :mod:`bioplan.results.bottlenecks`."""
     explanation: pd.DataFrame | None = None
     """For infeasible plans: which product, days and resource fall short (elastic re-solve)."""
     recipes: pd.DataFrame | None = None
@@ -116,6 +120,7 @@ class Plan:
             "cost_breakdown": self.cost_breakdown.to_frame("usd"),
             "cost_by_product": self.cost_by_product,
             "marginal_values": self.marginal_values,
+            "bottlenecks": self.bottlenecks,
             "kpis": product_kpis(self),
             "utilisation": reactor_utilisation(self),
         }
