@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,7 @@ from bioplan.errors import InputError
 
 if TYPE_CHECKING:
     from bioplan.results.evaluation import Evaluation
+    from bioplan.scenario.schema import Uncertainty
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
@@ -108,4 +109,66 @@ def format_evaluation(ev: Evaluation) -> str:
     lines.append(f"cost      mean {_usd(cost['mean'])}"
                  + (f" (± {_usd(se)})" if se is not None else "")
                  + f"   P5 {_usd(cost['p5'])}   P50 {_usd(cost['p50'])}   P95 {_usd(cost['p95'])}")
+    return "\n".join(lines)
+
+
+def uncertainty_from_flags(sc: Any, *, samples: int | None, seed: int | None, engine: str | None,
+                           service_level: float | None, confidence: float | None,
+                           risk: str | None) -> Uncertainty:
+    """The scenario's ``uncertainty:`` block (defaults if none) with the flags given on top;
+    a bad flag is one line naming the flag, what is wrong and the fix."""
+    from pydantic import ValidationError
+
+    from bioplan.scenario.schema import Uncertainty
+
+    flags = {"--samples": ("samples", samples), "--seed": ("seed", seed),
+             "--engine": ("engine", engine), "--service-level": ("service_level", service_level),
+             "--confidence": ("confidence", confidence), "--risk": ("risk", risk)}
+    if samples is not None:
+        check_samples("--samples", samples)
+    for flag, low in (("--service-level", service_level), ("--confidence", confidence)):
+        if low is not None and not (0 < low <= 1):
+            raise InputError(f"{low} is outside (0, 1]", field=flag,
+                             fix="give a fraction above 0 and at most 1, e.g. 0.95")
+    if engine is not None and engine not in ("ef", "ph"):
+        raise InputError(f"unknown engine {engine!r}", field="--engine",
+                         fix="give 'ef' (extensive form, HiGHS) or 'ph' (progressive hedging)")
+    base = sc.uncertainty.model_dump() if sc.uncertainty is not None else {}
+    given = {field: value for field, value in flags.values() if value is not None}
+    if "service_level" in given or "risk" in given:  # a target on the command line replaces the file's
+        for key in ("service_level", "confidence", "risk"):
+            base.pop(key, None)
+    try:
+        return Uncertainty.model_validate({**base, **given})
+    except ValidationError as err:
+        problem = err.errors()[0]
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        flag = next((f for f, (name, _v) in flags.items() if name == field), "--robust")
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        raise InputError(message, field=flag,
+                         fix="give --service-level P with --confidence C, or --risk "
+                             "cvar:ALPHA:WEIGHT (ALPHA in [0, 1), WEIGHT >= 0)") from None
+
+
+def format_robust(robust: dict[str, Any]) -> str:
+    """Robust-plan lines: samples and engine, expected cost, what robustness costs and buys, and
+    the out-of-sample service of the robust and the deterministic plan."""
+    def usd(key: str) -> str:
+        value, se = robust.get(key), robust.get(key.replace("_usd", "_se_usd"))
+        return _usd(value) + (f" ± {_usd(se)}" if se is not None and key != "price_of_robustness_usd"
+                              and se is not None else "")
+
+    gap = robust.get("gap")
+    lines = [f"robust    {robust.get('samples')} samples, engine {robust.get('engine')}, "
+             f"expected cost {_usd(robust.get('expected_cost_usd'))}"
+             f" (bound {_usd(robust.get('bound_usd'))}, gap {_pct(gap)})"]
+    if "deterministic_objective_usd" in robust:
+        lines.append(f"          deterministic plan {_usd(robust['deterministic_objective_usd'])}, "
+                     f"price of robustness {usd('price_of_robustness_usd')}, "
+                     f"VSS {usd('vss_usd')}, EVPI {usd('evpi_usd')}")
+        for product, s in (robust.get("service") or {}).items():
+            lines.append(f"          {product:<9} out-of-sample service P10 robust "
+                         f"{_pct(s.get('robust_p10'))} vs deterministic "
+                         f"{_pct(s.get('deterministic_p10'))} (mean {_pct(s.get('robust_mean'))}"
+                         f" vs {_pct(s.get('deterministic_mean'))})")
     return "\n".join(lines)

@@ -58,6 +58,8 @@ class Dispatch:
     """(N,) units still usable at the end of the horizon (not costed, as in the plan)."""
     by_cohort: np.ndarray | None = None
     """(N, M, H) deliveries from each cohort on each day (only with ``detail=True``)."""
+    discarded_by_cohort: np.ndarray | None = None
+    """(N, M, H) discards from each cohort on each day (only with ``detail=True``)."""
 
 
 def _take_oldest_first(block: np.ndarray, amount: np.ndarray | float) -> np.ndarray:
@@ -105,6 +107,7 @@ def fefo_dispatch(
                    expired=z.copy(), left=np.zeros(n))
     if detail:
         out.by_cohort = np.zeros((n, m, horizon))
+        out.discarded_by_cohort = np.zeros((n, m, horizon))
     first_day = np.maximum(days, 0)
     last_day = days + life_days - 1  # last usable day
     for d in range(horizon):
@@ -128,7 +131,10 @@ def fefo_dispatch(
         if storage_units is not None:
             excess = np.maximum(held - storage_units, 0.0)
             if (excess > TOL).any():
-                block -= _take_oldest_first(block, excess)
+                thrown = _take_oldest_first(block, excess)
+                block -= thrown
+                if out.discarded_by_cohort is not None:
+                    out.discarded_by_cohort[:, lo:hi, d] = thrown
                 out.discarded[:, d] = excess
                 held = held - excess
         out.stock[:, d] = held
@@ -138,4 +144,6 @@ def fefo_dispatch(
         back = np.empty_like(order)
         back[order] = np.arange(m)
         out.by_cohort = out.by_cohort[:, back, :]
+        assert out.discarded_by_cohort is not None
+        out.discarded_by_cohort = out.discarded_by_cohort[:, back, :]
     return out

@@ -120,3 +120,17 @@ class Evaluation:
                          for p in self.product_names},
             "cost_usd": {k: finite_or_none(cost[k]) for k in ("mean", "p5", "p50", "p95")},
         }
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with floats JSON-safe (NaN, inf -> None) and numpy scalars as Python numbers,
+    through nested dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return finite_or_none(float(value))
+    return value

@@ -128,6 +128,10 @@ class Plan:
     """For infeasible plans: which product, days and resource fall short (elastic re-solve)."""
     solver: dict[str, Any] = field(default_factory=dict)
     """Solver facts: name, version, termination, coefficient ranges, model size."""
+    robust: dict[str, Any] | None = None
+    """For robust plans: samples, engine, expected cost, price of robustness, VSS and EVPI with
+    their standard errors, out-of-sample service beside the deterministic plan's
+    (see :mod:`bioplan.robust.metrics`); None for deterministic plans."""
 
     @property
     def has_solution(self) -> bool:

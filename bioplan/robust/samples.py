@@ -17,6 +17,7 @@ their nominal yield unless ``yield_cv`` gives a lognormal lot-to-lot spread (mea
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from bioplan.optimisation.data import PlanData
     from bioplan.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,9 @@ def recipe_settings(recipes: pd.DataFrame, recipe: str) -> dict[str, float]:
             if str(c).startswith("set:") and pd.notna(v)}
 
 
-def _seed(parent: int, *keys: int) -> int:
-    """A reproducible integer seed for a sub-stream of ``parent``."""
-    return int(np.random.SeedSequence([parent, *keys]).generate_state(1)[0])
+def _seed(parent: int, name: str) -> int:
+    """A reproducible integer seed for the sub-stream ``name`` (a card) of ``parent``."""
+    return int(np.random.SeedSequence([parent, zlib.crc32(name.encode())]).generate_state(1)[0])
 
 
 def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list[str], n: int,
@@ -65,7 +67,7 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
     refs = card_references(scenario)
     cards = sorted({str(recipes.loc[r, "card"]) for r in recipe_names})
     out: dict[str, np.ndarray] = {}
-    for ci, card in enumerate(cards):
+    for card in cards:
         names = [r for r in recipe_names if str(recipes.loc[r, "card"]) == card]
         ref = refs.get(card)
         has_variability = ref is not None and bool(load_card(ref).variability)
@@ -73,11 +75,11 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
         for r in names:
             nominal = float(recipes["product_cells_per_seed_cell"].to_dict()[r])
             if has_variability:
-                table = sample(str(ref), n, seed=_seed(seed, ci), settings=recipe_settings(recipes, r))
+                table = sample(str(ref), n, seed=_seed(seed, card), settings=recipe_settings(recipes, r))
                 out[r] = table["product_cells_per_seed_cell"].to_numpy(dtype=float) / nominal
             elif cv:
                 sigma = np.sqrt(np.log1p(cv**2))
-                rng = np.random.default_rng(_seed(seed, ci))
+                rng = np.random.default_rng(_seed(seed, card))
                 out[r] = np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
             else:
                 out[r] = np.ones(n)
@@ -140,3 +142,60 @@ def batch_factors(scenario: Scenario, batches: pd.DataFrame, samples: int, seed:
             lots = per_lot[str(recipe_of[i])][:, start:start + weights.shape[1]]
             factors[:, i] = lots @ weights[k]
     return table, factors
+
+
+MAX_POOLED_LOTS = 4
+"""At most this many lots are averaged into one slot's draw in the stochastic program."""
+
+Grid = dict[str, np.ndarray]
+"""Per recipe, (samples, horizon days, MAX_POOLED_LOTS) lot yield factors [-]."""
+
+
+def factor_grid(scenario: Scenario, recipes: pd.DataFrame, names: list[str], samples: int,
+                seed: int, yield_cv: Mapping[str, float] | None = None) -> Grid:
+    """Lot draws of the stochastic program's sampling model: for every recipe, seeding day and
+    lot position; recipes of one card share them (common random numbers)."""
+    horizon = scenario.horizon.days
+    n = samples * horizon * MAX_POOLED_LOTS
+    draws = recipe_factors(scenario, recipes, sorted(set(names)), n, seed, yield_cv)
+    return {r: f.reshape(samples, horizon, MAX_POOLED_LOTS) for r, f in draws.items()}
+
+
+def pick(grid: Grid, slots: list[tuple[str, int, int]], samples: int) -> np.ndarray:
+    """(samples, S) factors of slots (recipe, seeding day, lots pooled) [-].
+
+    All batches of one recipe seeded on one day share one draw, the mean of ``lots pooled`` lot
+    draws (capped at ``MAX_POOLED_LOTS``): conservative, since bigger batches pool more lots and
+    vary less. Seeding days outside the horizon (fixed batches) keep the nominal yield.
+    """
+    out = np.ones((samples, len(slots)))
+    for i, (r, d, m) in enumerate(slots):
+        g = grid.get(r)
+        if g is not None and 0 <= d < g.shape[1]:
+            out[:, i] = g[:samples, d, :max(1, min(m, MAX_POOLED_LOTS))].mean(axis=1)
+    return out
+
+
+def pooled_lots(seed_cells: float, cells_per_lot: float) -> int:
+    """Whole lots a batch of ``seed_cells`` pools (at least 1)."""
+    return max(1, int(np.floor(seed_cells / cells_per_lot + 1e-9)))
+
+
+def batch_slot_factors(scenario: Scenario, table: pd.DataFrame, grid: Grid, samples: int
+                       ) -> np.ndarray:
+    """(samples, batches) factors of ``batch_table`` rows under the slot sampling model."""
+    recipes = scenario.recipe_table()
+    source = recipes["source"].to_dict()
+    slots = [(str(r), int(d), pooled_lots(float(c), scenario.sources[str(source[r])].cells_per_lot))
+             for r, d, c in zip(table["recipe"], table["seed_day"], table["seed_cells"], strict=True)]
+    return pick(grid, slots, samples)
+
+
+def slot_keys(data: PlanData, scenario: Scenario) -> list[tuple[str, int, int]]:
+    """(recipe, seeding day, lots pooled by a smallest batch) of every slot."""
+    keys = []
+    for s in range(len(data.slot_day)):
+        opt, day = data.slot(s)
+        cells = scenario.sources[opt.source].cells_per_lot
+        keys.append((opt.recipe, day, pooled_lots(opt.units_min * opt.seed_cells_per_unit, cells)))
+    return keys
