@@ -21,8 +21,74 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Add ``evaluate`` to ``app``."""
+    """Add ``evaluate`` and ``pareto`` to ``app`` and ``bench robust`` to ``bench_app``."""
     app.command("evaluate")(evaluate_command)
+    app.command("pareto")(pareto_command)
+    bench_app.command("robust")(bench_robust_command)
+
+
+def pareto_command(
+    scenario_file: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO", help="Scenario file or shipped name (default: the built-in default).")
+    ] = None,
+    service: Annotated[str, typer.Option(
+        "--service", metavar="LOW:HIGH:N", help="Service targets, e.g. 0.80:0.99:5.")] = "0.80:0.99:5",
+    robust: Annotated[bool, typer.Option(
+        "--robust", help="Chance-constrained robust plans (else hard service levels).")] = False,
+    samples: Annotated[int, typer.Option(
+        "--samples", metavar="N", help="Out-of-sample draws per point.")] = 500,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", metavar="S", help="Solver time limit per point [s].")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Write front.csv and front.html here.")] = Path("out/pareto"),
+) -> None:
+    """Trace a cost–service front (ε-constraint): plan at each service target, judge each plan
+    out of sample, print the table and write it with a plotly figure."""
+    from bioplan.robust.pareto import front, parse_grid
+    from bioplan.robust_charts import front_figure
+    from bioplan.scenario import load_scenario, resolve_scenario_path
+
+    targets = parse_grid(service)
+    check_samples("--samples", samples)
+    sc = load_scenario(resolve_scenario_path(scenario_file))
+    unc = None
+    if robust:
+        unc = uncertainty_from_flags(sc, samples=None, seed=None, engine=None, service_level=None,
+                                     confidence=None, risk=None)
+    table = front(sc, targets, robust=unc, samples=samples, time_limit_s=time_limit)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "front.csv")
+    front_figure(table).write_html(out / "front.html", include_plotlyjs=True)
+    typer.echo(table.to_string(float_format=lambda x: f"{x:,.4g}"))
+    typer.echo(f"written   {out}/front.csv, {out}/front.html")
+
+
+def bench_robust_command(
+    instance: Annotated[list[str] | None, typer.Option(
+        "--instance", help="default, S, M or L (repeatable; default: default and M).")] = None,
+    samples: Annotated[int, typer.Option("--samples", metavar="K")] = 20,
+    engine: Annotated[str, typer.Option("--engine", metavar="ef|ph")] = "ef",
+    time_limit: Annotated[float, typer.Option("--time-limit", metavar="S")] = 60.0,
+    evaluate_l: Annotated[bool, typer.Option(
+        "--evaluate-l/--no-evaluate-l", help="Also time evaluate of the L plan (1,000 samples).")
+    ] = True,
+) -> None:
+    """Robust plans: samples, engine, columns, nonzeros, build / solve / total seconds, gap,
+    bound and peak memory; then the out-of-sample evaluation time of the L plan."""
+    from bioplan.benchmarks.robust_bench import bench_evaluate, bench_robust, format_table
+
+    names = instance or ["default", "M"]
+    bad = [n for n in names if n not in ("default", "S", "M", "L")]
+    if bad:
+        raise InputError(f"unknown instance(s) {bad}", field="--instance",
+                         fix="choose from default, S, M, L")
+    check_samples("--samples", samples)
+    rows = [bench_robust(n, samples=samples, engine=engine, time_limit_s=time_limit) for n in names]
+    typer.echo(format_table(rows))
+    if evaluate_l:
+        ev = bench_evaluate("L", 1000, time_limit_s=time_limit)
+        typer.echo(f"evaluate  L plan ({ev['batches']} batches), {ev['samples']} samples: "
+                   f"{ev['evaluate_s']:.2f} s")
 
 
 def check_samples(option: str, value: int) -> None:
