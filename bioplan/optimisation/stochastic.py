@@ -77,6 +77,12 @@ class StochasticData:
     cvar_weight: float = 0.0
     nominal_block: bool = True
     """Add the probability-0 nominal block (the plan as planned must be storable)."""
+    excused: dict[str, set[int]] | None = None
+    """Samples excused from the chance constraint per product (default: :func:`excused_samples`;
+    progressive hedging passes each one-sample model its share of the global choice)."""
+    fixed: dict[str, dict[Any, float]] | None = None
+    """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
+    the LP that prices a given set of batches (progressive hedging's incumbent)."""
 
     @property
     def samples(self) -> int:
@@ -147,6 +153,8 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
 def excused_samples(sd: StochasticData, product: str) -> set[int]:
     """The ⌊(1 − C) K⌋ samples excused from the service level of ``product``: those whose slots of
     the product yield least on average (the samples a plan would find hardest)."""
+    if sd.excused is not None:
+        return set(sd.excused.get(product, set()))
     data = sd.base
     cols = [s for s in range(len(data.slot_day))
             if data.options[data.slot_option[s]].product == product]
@@ -189,15 +197,24 @@ def recourse_cost(b: Any) -> Any:
     return sum(getattr(b, f"cost_{t}") for t in RECOURSE_TERMS) + b.cost_discard
 
 
+def first_stage_cost(m: Any) -> Any:
+    """The first-stage cost terms of ``m`` [k$] (everything but waste and shortage)."""
+    return sum(getattr(m, f"cost_{t}") for t in COST_TERMS if t not in RECOURSE_TERMS)
+
+
 def build_extensive_form(sd: StochasticData) -> Any:
     """The EF: first stage on the model, one block per sample, expected cost (+ CVaR)."""
     data = sd.base
     m = pyo.ConcreteModel(name="bioplan-robust")
     add_first_stage(m, data)
+    for name, values in (sd.fixed or {}).items():
+        var = getattr(m, name)
+        for index in var:
+            var[index].fix(round(values.get(index, 0.0)))
     blocks = [add_sample_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None)
-    first = sum(getattr(m, f"cost_{t}") for t in COST_TERMS if t not in RECOURSE_TERMS)
+    first = first_stage_cost(m)
     expected = sum(float(p) * recourse_cost(b) for p, b in zip(sd.probabilities, blocks,
                                                                strict=True))
     risk: Any = 0.0

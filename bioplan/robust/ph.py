@@ -1,4 +1,4 @@
-"""Progressive hedging with mpi-sppy (the ``ph`` engine): availability check only, so far.
+"""Progressive hedging with mpi-sppy (the ``ph`` engine): availability check and entry point.
 
 mpi-sppy, mpi4py and an MPI library (the ``mpich`` wheel) are the optional extra
 ``pip install 'bioplan[robust]'``.
@@ -35,9 +35,7 @@ def missing_mpi() -> str | None:
 
 def solve_progressive_hedging(sd: StochasticData, options: SolveOptions, *, processes: int = 2
                               ) -> SolveResult:
-    """Not implemented yet: the MPI check above passes, but the mpi-sppy scenario creator and the
-    Lagrangian bound are still to be written. Says so as bad input (exit 2) instead of guessing."""
-    from bioplan.errors import InputError
+    """Progressive hedging over ``processes`` MPI processes (see :mod:`bioplan.robust.ph_run`)."""
+    from bioplan.robust.ph_run import run_ph
 
-    raise InputError("progressive hedging (engine 'ph') is not implemented yet in this build",
-                     field="--engine", fix="use --engine ef (the extensive form, HiGHS)")
+    return run_ph(sd, options, processes=processes)

@@ -94,3 +94,24 @@ def test_chance_constraint_by_hand(confidence: float | None, cost: float, made: 
     robust = first_stage_plan(sc, sd.base, res.values, None, PlanStatus.OPTIMAL)
     assert units(robust) == pytest.approx(made, abs=1e-6)
     assert check_plan(robust) == []
+
+
+@pytest.mark.slow
+def test_ef_and_ph_agree_within_their_gaps() -> None:
+    """Progressive hedging (mpi-sppy, 2 MPI processes) on the two-sample case: its plan costs
+    what the EF proves optimal (1920 USD) within PH's own gap, its Lagrangian bound lies below
+    that optimum, and its trivial bound is the wait-and-see cost worked out above (1670 USD)."""
+    from bioplan.robust.ph import missing_mpi
+    from bioplan.robust.ph_run import run_ph
+    from tests.support import require
+
+    require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
+    sd = program(scenario(1000))
+    ef = solve_extensive_form(sd, OPTIONS)
+    ph = run_ph(sd, OPTIONS, processes=2)
+    assert ef.status.has_solution and ph.status.has_solution
+    assert ef.objective is not None and ph.objective is not None and ph.bound is not None
+    tolerance = (ph.gap or 0.0) + (ef.gap or 0.0) + 1e-6
+    assert abs(ph.objective - ef.objective) <= tolerance * abs(ef.objective)
+    assert ph.bound <= ef.objective * (1 + 1e-6)
+    assert ph.facts["trivial_bound"] * USD_SCALE == pytest.approx(1670, rel=1e-6)
