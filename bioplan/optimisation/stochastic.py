@@ -93,16 +93,39 @@ class StochasticData:
         return math.floor((1.0 - float(self.confidence or 1.0)) * self.samples + 1e-9)
 
 
-def relaxed_bounds(data: PlanData) -> PlanData:
-    """``data`` with the slot bounds that assume nominal yields lifted: the deterministic model
-    caps a slot's units at the demand its cohort can serve and its batches at what that demand
-    needs; a robust plan may make more to cover low-yield samples, up to the working volumes
-    (units per batch) and the fleet (batches per slot)."""
+def slot_windows(data: PlanData) -> np.ndarray:
+    """(S,) demand inside each slot's delivery window [unit]: what its cohort can serve."""
+    cum = {p: np.concatenate([[0.0], np.cumsum(pd_.demand)]) for p, pd_ in data.products.items()}
+    out = np.zeros(len(data.slot_day))
+    for s in range(len(data.slot_day)):
+        opt, _day = data.slot(s)
+        release = data.slot_release_day(s)
+        last = min(release + data.products[opt.product].life_days, data.horizon_days)
+        out[s] = cum[opt.product][last] - cum[opt.product][min(release, data.horizon_days)]
+    return out
+
+
+def relaxed_bounds(data: PlanData, factors: np.ndarray | None = None) -> PlanData:
+    """``data`` with the slot bounds that assume nominal yields replaced by the samples' own.
+
+    The deterministic model caps a slot's units at the demand its cohort can serve (window W)
+    and its batches at what W needs. Over samples, planning more than ``W / min_k f[k,s]`` units
+    is dominated (every sample would then release at least W, and more costs more), so the
+    caps become ``min(u_max, W / min_k f[k,s])`` units per batch and as many batches as that
+    needs at full size, within the fleet [unit, batch]. ``factors`` None: volume and fleet only.
+    """
     units = np.array([data.options[j].units_max for j in data.slot_option], dtype=float)
     fleet = np.array([min(data.reactors[ph.reactor_type].owned + data.reactors[ph.reactor_type].max_added
                           for ph in data.options[j].phases) for j in data.slot_option], dtype=float)
+    batches = fleet
+    if factors is not None and factors.size:
+        lowest = np.maximum(factors.min(axis=0), 1e-6)
+        useful = slot_windows(data) / np.minimum(lowest, 1.0)
+        floor = np.array([data.options[j].units_min for j in data.slot_option], dtype=float)
+        batches = np.minimum(fleet, np.maximum(1.0, np.ceil(useful / units - 1e-9)))
+        units = np.maximum(floor, np.minimum(units, useful))
     return dataclasses.replace(data, slot_units_max=units,
-                               slot_batches_max=np.maximum(fleet, data.slot_batches_max))
+                               slot_batches_max=np.maximum(batches, data.slot_batches_max))
 
 
 def add_first_stage(m: Any, data: PlanData) -> None:

@@ -71,13 +71,17 @@ def wait_and_see(data: PlanData, factors: np.ndarray, options: SolveOptions, gua
     """(samples,) optimal cost knowing each sample (a row of ``factors``, (samples, S)) in
     advance [USD] (NaN if unsolved): the expected-cost program with that one sample (EF)."""
     from bioplan.optimisation.guard import solve_guarded
-    from bioplan.optimisation.stochastic import StochasticData, solve_extensive_form
+    from bioplan.optimisation.stochastic import (
+        StochasticData,
+        relaxed_bounds,
+        solve_extensive_form,
+    )
 
     quick = dataclasses.replace(options, start=None, time_limit_s=max(5.0, options.time_limit_s / 4))
     out = np.full(factors.shape[0], np.nan)
     for k in range(factors.shape[0]):
-        sd = StochasticData(base=data, factors=factors[k:k + 1], probabilities=np.ones(1),
-                            nominal_block=False)
+        sd = StochasticData(base=relaxed_bounds(data, factors[k:k + 1]), factors=factors[k:k + 1],
+                            probabilities=np.ones(1), nominal_block=False)
         res = solve_guarded(sd, quick, guard_s, solve=solve_extensive_form)
         if res.status.has_solution and res.objective is not None:
             out[k] = res.objective * USD_SCALE

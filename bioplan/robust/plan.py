@@ -49,8 +49,9 @@ def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, sample
     keys = slot_keys(data, scenario)
     grid = factor_grid(scenario, recipes, [k[0] for k in keys], samples, seed, unc.yield_cv)
     cvar = unc.cvar() if targets else None
+    factors = pick(grid, keys, samples)
     return StochasticData(
-        base=relaxed_bounds(data), factors=pick(grid, keys, samples),
+        base=relaxed_bounds(data, factors), factors=factors,
         probabilities=np.full(samples, 1.0 / samples),
         service_level=unc.service_level if targets else None,
         confidence=unc.confidence if targets else None,
@@ -99,7 +100,7 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     VSS and the deterministic plan's out-of-sample service in ``plan.robust``).
     """
     t0 = time.perf_counter()
-    data = relaxed_bounds(prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto))
+    data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed)
     t1 = time.perf_counter()
     result = solve_program(sd, unc, options, guard_s)

@@ -167,3 +167,22 @@ def test_cli_missing_plan_folder_is_one_line(tmp_path: Path,
 def test_library_rejects_zero_samples(default_plan: Plan) -> None:
     with pytest.raises(InputError, match="samples"):
         bioplan.evaluate(default_plan, samples=0)
+
+
+def test_figures_of_an_evaluation(default_plan: Plan) -> None:
+    from bioplan.robust_charts import front_figure, service_histogram_figure, stock_fan_figure
+
+    ev = bioplan.evaluate(default_plan, samples=80, seed=4)
+    fan = stock_fan_figure(ev)
+    assert len(fan.data) == 2 * len(ev.product_names)  # a P10-P90 band and a median each
+    band = fan.data[0]
+    horizon = default_plan.scenario.horizon.days
+    assert len(band.x) == 2 * horizon
+    lower, upper = np.array(band.y[horizon:][::-1]), np.array(band.y[:horizon])
+    assert (lower <= upper + 1e-12).all()
+    hist = service_histogram_figure(ev)
+    assert [t.name for t in hist.data] == ev.product_names
+    assert len(hist.data[0].x) == 80
+    front = pd.DataFrame({"cost_usd": [1.0, 2.0], "service_p10:rbc": [0.8, 0.9]},
+                         index=pd.Index([0.8, 0.9], name="target"))
+    assert list(front_figure(front).data[0].y) == [1.0, 2.0]
