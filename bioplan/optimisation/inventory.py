@@ -13,8 +13,9 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from bioplan.contracts import SLACKS
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.terms import elastic_slack, linear, total
+from bioplan.optimisation.expressions import elastic_slack, linear, total
 
 
 def _release_terms(m: Any, data: PlanData) -> dict[tuple[str, int], list[Any]]:
@@ -100,7 +101,7 @@ def add_storage_constraints(m: Any, data: PlanData) -> None:
     def balance(m: Any, p: str, d: int) -> Any:
         made = release.get((p, d), [])
         gone = list(delivered.get((p, d), []))
-        expired = (p, d - data.products[p].life_days)
+        expired = (p, data.products[p].cohort_expiring_on(d))
         if expired in cohorts:
             gone.append(m.cohort_left[expired])
         variables = [m.product_stock[p, d], *gone, *made]
@@ -111,7 +112,7 @@ def add_storage_constraints(m: Any, data: PlanData) -> None:
         return linear(coefs, variables) == fixed_in.get((p, d), 0.0)
 
     m.stock_balance = pyo.Constraint(m.STOCK, rule=balance)
-    slack = elastic_slack(m, "storage_extra_units", m.STOCK)
+    slack = elastic_slack(m, SLACKS["storage_extra_units"], m.STOCK)
 
     def limit(m: Any, p: str, d: int) -> Any:
         cap = float(data.products[p].storage_capacity or 0.0)
@@ -132,7 +133,7 @@ def add_service_level_constraints(m: Any, data: PlanData) -> None:
     products = [p for p, pd_ in data.products.items()
                 if pd_.min_service_level is not None and pd_.demand.sum() > 0]
     m.SERVICE = pyo.Set(initialize=products, ordered=True)
-    slack = elastic_slack(m, "service_missing_units", m.SERVICE)
+    slack = elastic_slack(m, SLACKS["service_missing_units"], m.SERVICE)
     short: dict[str, list[Any]] = defaultdict(list)
     for (p, d) in m.DEMAND:
         short[p].append(m.demand_short[p, d])

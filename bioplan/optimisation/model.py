@@ -54,7 +54,7 @@ def add_sets(m: Any, data: PlanData) -> None:
     for s in range(len(data.slot_day)):
         cohort_days[data.options[data.slot_option[s]].product].add(data.slot_release_day(s))
     cohorts = [(p, c) for p in data.products for c in sorted(cohort_days[p])
-               if c < horizon and c + data.products[p].life_days > 0]
+               if c < horizon and data.products[p].expiry_day(c) > 0]
     m.COHORT = pyo.Set(initialize=cohorts, dimen=2, ordered=True)
     demand = [(p, d) for p, pd_ in data.products.items() for d in range(horizon) if pd_.demand[d] > 0]
     m.DEMAND = pyo.Set(initialize=demand, dimen=2, ordered=True)
@@ -62,7 +62,7 @@ def add_sets(m: Any, data: PlanData) -> None:
     deliveries = [
         (p, c, d)
         for (p, c) in cohorts
-        for d in range(max(c, 0), min(c + data.products[p].life_days, horizon))
+        for d in range(max(c, 0), min(data.products[p].expiry_day(c), horizon))
         if (p, d) in has_demand
     ]
     m.DELIVERY = pyo.Set(initialize=deliveries, dimen=3, ordered=True)

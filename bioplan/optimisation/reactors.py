@@ -7,8 +7,9 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from bioplan.contracts import SLACKS
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.terms import elastic_slack, total
+from bioplan.optimisation.expressions import elastic_slack, total
 
 
 def add_batch_size_constraints(m: Any, data: PlanData) -> None:
@@ -75,7 +76,7 @@ def add_occupancy_constraints(m: Any, data: PlanData) -> None:
             rows[(t, tau)].append(m.phase_starts[t, length, d])
     index = sorted(rows, key=lambda k: (order[k[0]], k[1]))
     m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
-    slack = elastic_slack(m, "reactor_extra_units", m.OCCUPANCY)
+    slack = elastic_slack(m, SLACKS["reactor_extra_units"], m.OCCUPANCY)
 
     def rule(m: Any, t: str, tau: int) -> Any:
         rd = data.reactors[t]

@@ -7,8 +7,9 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from bioplan.contracts import SLACKS
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.terms import elastic_slack, linear, total
+from bioplan.optimisation.expressions import elastic_slack, linear, total
 
 
 def add_starting_material_constraints(m: Any, data: PlanData) -> None:
@@ -32,7 +33,7 @@ def add_starting_material_constraints(m: Any, data: PlanData) -> None:
         coefs.append(opt.lots_per_unit)
         variables.append(m.slot_units[s])
     m.SOURCE_WEEK = pyo.Set(initialize=sorted(rows), dimen=2, ordered=True)
-    slack = elastic_slack(m, "source_extra_lots", m.SOURCE_WEEK)
+    slack = elastic_slack(m, SLACKS["source_extra_lots"], m.SOURCE_WEEK)
 
     def rule(m: Any, q: str, w: int) -> Any:
         coefs, variables = rows[(q, w)]
@@ -86,7 +87,7 @@ def add_media_prep_constraints(m: Any, data: PlanData) -> None:
         for tau in range(d, min(d + length, horizon)):
             rows[tau].append(m.media_rate[length, d])
     m.MEDIA_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
-    slack = elastic_slack(m, "media_extra_L", m.MEDIA_DAY)
+    slack = elastic_slack(m, SLACKS["media_extra_L"], m.MEDIA_DAY)
     fixed = data.fixed_medium
     cap = float(data.media_prep_capacity)
 
@@ -118,7 +119,7 @@ def add_labour_constraints(m: Any, data: PlanData) -> None:
             if day < horizon:
                 rows[day].append(m.slot_batches[s])
     m.LABOUR_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
-    slack = elastic_slack(m, "labour_extra_operations", m.LABOUR_DAY)
+    slack = elastic_slack(m, SLACKS["labour_extra_operations"], m.LABOUR_DAY)
     fixed = data.fixed_operations
     limit = float(data.labour_limit)
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -43,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bioplan.results.plan import COST_TERMS
+from bioplan.contracts import CYTOKINE_COLUMN as _CYTOKINE_COLUMN
+from bioplan.contracts import TERM_NAMES as COST_TERMS
 
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
@@ -56,8 +56,6 @@ ABS_TOL_UNITS = 1e-5
 """Absolute tolerance on units, litres and lots (solver feasibility tolerance after scaling)."""
 MAX_LISTED = 5
 """At most this many offending rows are named per check; the rest are counted."""
-
-_CYTOKINE_COLUMN = re.compile(r"^cytokine_(?P<factor>.+)_(?P<unit>mg|kU)_per_seed_cell$")
 
 
 def check_plan(plan: Plan) -> list[str]:

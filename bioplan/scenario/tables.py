@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bioplan.contracts import PHASE_CYTOKINE_COLUMN
 from bioplan.errors import InputError
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
     return frame.set_index("recipe")
 
 
-_PHASE_CYTOKINE = re.compile(r"^phase(?P<k>\d+)_(?P<total>cytokine_.+_(?:mg|kU)_per_seed_cell)$")
+
 
 
 def _check_phase_cytokines(frame: pd.DataFrame, file: str | None) -> None:
@@ -114,7 +114,7 @@ def _check_phase_cytokines(frame: pd.DataFrame, file: str | None) -> None:
     ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``; if it gives them for a recipe, it gives them
     for all of the recipe's phases, next to the total column, and they add up to the total
     (within 1e-6 relative). Without them the planner splits the total by the phases' medium."""
-    totals = sorted({m["total"] for c in frame.columns if (m := _PHASE_CYTOKINE.match(str(c)))})
+    totals = sorted({m["total"] for c in frame.columns if (m := PHASE_CYTOKINE_COLUMN.match(str(c)))})
     for total in totals:
         if total not in frame.columns:
             raise InputError(
