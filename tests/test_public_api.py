@@ -46,7 +46,7 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
-    {"planning", "media_options", "charts", "benchmarks"},
+    {"planning", "media_options", "charts", "benchmarks", "robust", "robust_charts"},
     {"runs", "sweeps", "solve_job", "dashboard_support"},
     {"cli", "__main__"},
 ]

@@ -37,8 +37,11 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from bioplan.optimisation.costs import COST_TERMS, add_cost_expressions
-from bioplan.optimisation.data import PlanData
+from bioplan.contracts import COST_TERMS, Driver
+from bioplan.optimisation.compile import Compiled, compile_model
+from bioplan.optimisation.costs import add_cost_expressions
+from bioplan.optimisation.data import USD_SCALE, PlanData
+from bioplan.optimisation.expressions import linear
 from bioplan.optimisation.heuristic import lp_guided_start
 from bioplan.optimisation.inventory import (
     add_cohort_constraints,
@@ -46,17 +49,19 @@ from bioplan.optimisation.inventory import (
     add_storage_constraints,
 )
 from bioplan.optimisation.model import add_sets, add_variables
+from bioplan.optimisation.outcome import SolveOptions, SolveResult
 from bioplan.optimisation.reactors import add_batch_size_constraints, add_occupancy_constraints
 from bioplan.optimisation.resources import (
     add_labour_constraints,
     add_media_prep_constraints,
     add_starting_material_constraints,
 )
-from bioplan.optimisation.solve import Compiled, SolveOptions, SolveResult, _values, solve_compiled
-from bioplan.optimisation.terms import linear
+from bioplan.optimisation.solve import _values, solve_compiled
 
-RECOURSE_TERMS = COST_TERMS[-2:]
-"""The second-stage cost terms (waste, shortage penalty): per sample in the EF."""
+RECOURSE_TERMS = tuple(t.name for t in COST_TERMS
+                       if t.driver in (Driver.EXPIRED_UNITS, Driver.SHORT_UNITS))
+"""The second-stage cost terms (waste, shortage penalty; the registry's terms driven by expired
+and short units): per sample in the EF, in this order."""
 FIRST_STAGE = ("slot_batches", "slot_units", "reactor_added")
 """First-stage variables (what a robust plan fixes)."""
 NOMINAL = "nominal"
@@ -100,7 +105,7 @@ def slot_windows(data: PlanData) -> np.ndarray:
     for s in range(len(data.slot_day)):
         opt, _day = data.slot(s)
         release = data.slot_release_day(s)
-        last = min(release + data.products[opt.product].life_days, data.horizon_days)
+        last = min(data.products[opt.product].expiry_day(release), data.horizon_days)
         out[s] = cum[opt.product][last] - cum[opt.product][min(release, data.horizon_days)]
     return out
 
@@ -166,7 +171,8 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
     add_storage_constraints(b, data)
     add_cost_expressions(b, data)
     slots = list(b.SLOT)
-    waste = [data.products[data.options[data.slot_option[s]].product].expiry_cost for s in slots]
+    waste = [data.prices.expiry_usd_per_unit[data.options[data.slot_option[s]].product] / USD_SCALE
+             for s in slots]
     b.cost_discard = pyo.Expression(expr=linear(
         [w * float(f[s]) for w, s in zip(waste, slots, strict=True)] + [-w for w in waste],
         [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
@@ -222,7 +228,7 @@ def recourse_cost(b: Any) -> Any:
 
 def first_stage_cost(m: Any) -> Any:
     """The first-stage cost terms of ``m`` [k$] (everything but waste and shortage)."""
-    return sum(getattr(m, f"cost_{t}") for t in COST_TERMS if t not in RECOURSE_TERMS)
+    return sum(getattr(m, f"cost_{t.name}") for t in COST_TERMS if t.name not in RECOURSE_TERMS)
 
 
 def build_extensive_form(sd: StochasticData) -> Any:
@@ -257,8 +263,6 @@ def build_extensive_form(sd: StochasticData) -> Any:
 
 def compile_named(m: Any) -> Compiled:
     """Compile for HiGHS with full component names as keys (blocks repeat local names)."""
-    from bioplan.optimisation.solve import compile_model
-
     t0 = time.perf_counter()
     lp, columns, _rows, facts = compile_model(m)
     keys = [(v.parent_component().name, v.index()) for v in columns]

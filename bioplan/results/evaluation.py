@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bioplan.results.plan import finite_or_none
+from bioplan.results.kpis import finite_or_none
 
 SERVICE_QUANTILES = (5, 10, 50)
 """Percentiles reported for the service level [%]: the low tail matters."""

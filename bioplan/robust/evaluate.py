@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bioplan.contracts import COST_TERMS, Driver
 from bioplan.errors import InputError
 from bioplan.optimisation.recourse import Dispatch, fefo_dispatch
 from bioplan.results.evaluation import PER_SAMPLE_COLUMNS, Evaluation
-from bioplan.results.plan import COST_TERMS
 from bioplan.robust.samples import batch_factors
 
 if TYPE_CHECKING:
@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WASTE_TERM, SHORTAGE_TERM = COST_TERMS[-2], COST_TERMS[-1]
-"""The two second-stage cost terms (waste and shortage penalty): the last two of ``COST_TERMS``
-(a test pins them)."""
-FIRST_STAGE_TERMS = tuple(t for t in COST_TERMS if t not in (WASTE_TERM, SHORTAGE_TERM))
+WASTE_TERM = next(t.name for t in COST_TERMS if t.driver is Driver.EXPIRED_UNITS)
+"""The cost term of wasted units (the registry's term driven by expired units)."""
+SHORTAGE_TERM = next(t.name for t in COST_TERMS if t.driver is Driver.SHORT_UNITS)
+"""The cost term of unmet demand (the registry's term driven by short units)."""
+FIRST_STAGE_TERMS = tuple(t.name for t in COST_TERMS
+                          if t.name not in (WASTE_TERM, SHORTAGE_TERM))
 """Cost terms fixed once the batches and reactors are decided."""
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from bioplan.optimisation import SolveOptions
 from bioplan.optimisation.data import USD_SCALE, PlanData
 from bioplan.results.evaluation import standard_error
-from bioplan.results.plan import finite_or_none
+from bioplan.results.kpis import finite_or_none
 from bioplan.robust.evaluate import dispatch, evaluate, first_stage_usd, product_inputs
 from bioplan.robust.samples import (
     Grid,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bioplan.optimisation.solve import SolveOptions, SolveResult
+    from bioplan.optimisation.outcome import SolveOptions, SolveResult
     from bioplan.optimisation.stochastic import StochasticData
 
 
@@ -38,4 +38,4 @@ def solve_progressive_hedging(sd: StochasticData, options: SolveOptions, *, proc
     """Progressive hedging over ``processes`` MPI processes (see :mod:`bioplan.robust.ph_run`)."""
     from bioplan.robust.ph_run import run_ph
 
-    return run_ph(sd, options, processes=processes)
+    return run_ph(sd, options, processes=processes, mpiexec=mpiexec() or "mpiexec")

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from bioplan.optimisation.solve import SolveOptions, SolveResult, SolveStatus, relative_gap
+from bioplan.contracts import PlanStatus, Termination
+from bioplan.optimisation.outcome import SolveOptions, SolveResult, failure, relative_gap
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
     StochasticData,
@@ -103,24 +104,24 @@ def _rounded(xbar: dict[str, dict[Any, float]], how: Any) -> dict[str, dict[Any,
             for name in INTEGERS}
 
 
-def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2) -> SolveResult:
-    """PH over ``processes`` MPI processes, then the incumbent priced by the guarded EF route."""
+def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2,
+           mpiexec: str = "mpiexec") -> SolveResult:
+    """PH over ``processes`` MPI processes (started with ``mpiexec``), then the incumbent priced
+    by the guarded EF route."""
     from bioplan.optimisation.guard import solve_guarded
     from bioplan.optimisation.stochastic import solve_extensive_form
-    from bioplan.robust.ph import mpiexec
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bioplan-ph-") as tmp:
         src, dst = Path(tmp) / "in.pkl", Path(tmp) / "out.pkl"
         src.write_bytes(pickle.dumps((sd, options)))
-        cmd = [str(mpiexec()), "-n", str(processes), sys.executable, "-m", "bioplan.robust.ph_run",
+        cmd = [mpiexec, "-n", str(processes), sys.executable, "-m", "bioplan.robust.ph_run",
                str(src), str(dst)]
         proc = subprocess.run(cmd, capture_output=True, text=True,
                               timeout=max(60.0, 4 * options.time_limit_s + 120))
         if proc.returncode != 0 or not dst.exists():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            return SolveResult(SolveStatus.ERROR, termination="ph failed",
-                               message="progressive hedging failed: " + " | ".join(tail))
+            return failure("progressive hedging failed: " + " | ".join(tail))
         ph = pickle.loads(dst.read_bytes())
     t1 = time.perf_counter()
     best: SolveResult | None = None
@@ -133,13 +134,13 @@ def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2) -> 
             break
     bound = max(float(ph["lagrangian"]), float(ph["trivial"]))
     if best is None or best.objective is None:
-        return SolveResult(SolveStatus.NO_SOLUTION, termination="ph: no feasible rounding",
+        return SolveResult(PlanStatus.NO_SOLUTION, Termination.LIMIT,
                            message="progressive hedging found no feasible first stage",
                            bound=bound)
     best.bound = min(bound, best.objective)
     best.gap = relative_gap(best.objective, best.bound)
-    best.status = SolveStatus.FEASIBLE
-    best.termination = f"ph: {ph['iterations']} iterations"
+    best.status = PlanStatus.FEASIBLE
+    best.termination = Termination.LIMIT
     best.facts.update({"iterations": ph["iterations"], "lagrangian_bound": ph["lagrangian"],
                        "trivial_bound": ph["trivial"], "processes": processes,
                        "ph_s": round(t1 - t0, 2)})

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bioplan.contracts import PlanStatus
 from bioplan.errors import InputError, SolverError
-from bioplan.optimisation import SolveOptions, SolveResult, SolveStatus, extract_tables, prepare
-from bioplan.optimisation.data import USD_SCALE, PlanData
+from bioplan.optimisation import SolveOptions, SolveResult, prepare
+from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
@@ -28,7 +29,8 @@ from bioplan.optimisation.stochastic import (
     solve_extensive_form,
 )
 from bioplan.results.evaluation import json_safe
-from bioplan.results.plan import Plan, PlanStatus
+from bioplan.results.plan import Plan
+from bioplan.results.tables import extract_tables
 from bioplan.robust.realised import realised_plan
 from bioplan.robust.samples import factor_grid, pick, slot_keys
 
@@ -69,21 +71,18 @@ def solve_program(sd: StochasticData, unc: Uncertainty, options: SolveOptions, g
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
-    if result.status is SolveStatus.OPTIMAL:
-        return PlanStatus.OPTIMAL
-    if result.status is SolveStatus.FEASIBLE:
+    """A program stopped at a limit within the requested gap counts as optimal."""
+    if result.status is PlanStatus.FEASIBLE:
         ok = result.gap is not None and result.gap <= options.mip_gap + 1e-12
         return PlanStatus.OPTIMAL if ok else PlanStatus.FEASIBLE
-    if result.status is SolveStatus.INFEASIBLE:
-        return PlanStatus.INFEASIBLE
-    return PlanStatus.NO_SOLUTION
+    return result.status
 
 
 def first_stage_plan(scenario: Scenario, data: PlanData, values: dict[str, dict[Any, float]],
                      fixed_batches: pd.DataFrame | None, status: PlanStatus) -> Plan:
     """The program's first stage as a Plan, its second stage re-dispatched at nominal yields."""
     first = {name: values.get(name, {}) for name in FIRST_STAGE}
-    tables = extract_tables(data, first, scenario, fixed_batches)
+    tables = extract_tables(data, first, scenario, scenario.recipe_table(), fixed_batches)
     out = Plan(scenario=scenario, status=status)
     for name in ("batches", "occupancy", "media_use", "capacity", "cost_breakdown",
                  "cost_by_product"):
@@ -104,15 +103,15 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed)
     t1 = time.perf_counter()
     result = solve_program(sd, unc, options, guard_s)
-    if result.status is SolveStatus.ERROR:
+    if result.failed:
         raise SolverError(f"the solver failed: {result.message.splitlines()[0]}",
                           fix="rerun with --debug and report the scenario")
     status = _status(result, options)
     robust: dict[str, Any] = {
         "samples": unc.samples, "engine": unc.engine, "seed": unc.seed,
         "service_level": unc.service_level, "confidence": unc.confidence, "risk": unc.risk,
-        "expected_cost_usd": None if result.objective is None else result.objective * USD_SCALE,
-        "bound_usd": None if result.bound is None else result.bound * USD_SCALE,
+        "expected_cost_usd": result.objective_usd,
+        "bound_usd": result.bound_usd,
         "gap": result.gap,
         **{k: result.facts.get(k) for k in ("columns", "rows", "nonzeros", "integer_columns",
                                            "peak_rss_mib", "iterations")},
@@ -135,7 +134,7 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
             t2 = time.perf_counter()
             robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s))
             timings["metrics"] = time.perf_counter() - t2
-    out.solver = {"name": "highs", "engine": unc.engine, "termination": result.termination,
+    out.solver = {"name": "highs", "engine": unc.engine, "termination": str(result.termination),
                   **result.facts}
     out.robust = json_safe(robust)
     timings["total"] = time.perf_counter() - t0

@@ -33,10 +33,10 @@ from bioplan.optimisation.data import USD_SCALE
 from bioplan.optimisation.stochastic import StochasticData, relaxed_bounds, solve_extensive_form
 from bioplan.planning import plan
 from bioplan.results import check_plan
+from bioplan.results.plan import PlanStatus
 from bioplan.robust.metrics import wait_and_see
 from bioplan.robust.plan import first_stage_plan
 from bioplan.robust.realised import realised_plan
-from bioplan.results.plan import PlanStatus
 from bioplan.scenario import Scenario
 from tests.optimisation.builders import base, build, demand
 
@@ -101,14 +101,13 @@ def test_ef_and_ph_agree_within_their_gaps() -> None:
     """Progressive hedging (mpi-sppy, 2 MPI processes) on the two-sample case: its plan costs
     what the EF proves optimal (1920 USD) within PH's own gap, its Lagrangian bound lies below
     that optimum, and its trivial bound is the wait-and-see cost worked out above (1670 USD)."""
-    from bioplan.robust.ph import missing_mpi
-    from bioplan.robust.ph_run import run_ph
+    from bioplan.robust.ph import missing_mpi, solve_progressive_hedging
     from tests.support import require
 
     require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
     sd = program(scenario(1000))
     ef = solve_extensive_form(sd, OPTIONS)
-    ph = run_ph(sd, OPTIONS, processes=2)
+    ph = solve_progressive_hedging(sd, OPTIONS, processes=2)
     assert ef.status.has_solution and ph.status.has_solution
     assert ef.objective is not None and ph.objective is not None and ph.bound is not None
     tolerance = (ph.gap or 0.0) + (ef.gap or 0.0) + 1e-6
