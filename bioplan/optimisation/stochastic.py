@@ -49,7 +49,7 @@ from bioplan.optimisation.inventory import (
     add_storage_constraints,
 )
 from bioplan.optimisation.model import add_sets, add_variables
-from bioplan.optimisation.outcome import SolveOptions, SolveResult
+from bioplan.optimisation.outcome import SolveOptions, SolveResult, new_highs
 from bioplan.optimisation.reactors import add_batch_size_constraints, add_occupancy_constraints
 from bioplan.optimisation.resources import (
     add_labour_constraints,
@@ -269,6 +269,40 @@ def compile_named(m: Any) -> Compiled:
     return Compiled(lp, keys, facts, time.perf_counter() - t0)
 
 
+def rounding_start(lp: Any, options: SolveOptions) -> list[float] | None:
+    """Column values of a feasible EF solution from its LP relaxation, or None: solve the LP,
+    round every integer column up (more batches and reactors only add supply; occupancy rows
+    gain the rounded-up reactors), fix them and re-solve the LP for the continuous columns.
+    Used when the LP-guided start finds nothing (tight chance constraints) [HiGHS seconds are
+    charged to the time limit by the caller]."""
+    import highspy
+
+    integrality = list(lp.integrality_)
+    lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
+    is_int = np.array([v == highspy.HighsVarType.kInteger for v in integrality], dtype=bool)
+    try:
+        lp.integrality_ = []
+        h = new_highs(max(1.0, options.time_limit_s / 10), options)
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(h.getSolution().col_value)
+        for how in (np.ceil, np.round):
+            fixed = np.clip(how(x - 1e-7), lower, upper)
+            lp.col_lower_ = np.where(is_int, fixed, lower)
+            lp.col_upper_ = np.where(is_int, fixed, upper)
+            h = new_highs(max(1.0, options.time_limit_s / 10), options)
+            h.passModel(lp)
+            h.run()
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                return list(h.getSolution().col_value)
+        return None
+    finally:
+        lp.integrality_ = integrality
+        lp.col_lower_, lp.col_upper_ = lower, upper
+
+
 def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: bool = False
                          ) -> SolveResult:
     """Build and solve the EF in this process (the guarded child's job; ``elastic`` unused)."""
@@ -284,6 +318,11 @@ def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: boo
     if options.lp_guided_start and options.start is None and compiled.facts["integer_columns"]:
         # the EF always gets the LP-guided start, whatever its size (HiGHS alone stalls on it)
         values, spent, facts = lp_guided_start(compiled.lp, compiled.keys, options)
+        if values is None:
+            t2 = time.perf_counter()
+            values = rounding_start(compiled.lp, options)
+            spent += time.perf_counter() - t2
+            facts["rounding_start"] = values is not None
         if values is not None:
             start = _values(compiled.keys, np.asarray(values))
             options = dataclasses.replace(options, start=start,
