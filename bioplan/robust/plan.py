@@ -11,6 +11,7 @@ re-dispatched optimally), and ``plan.robust`` what robustness costs and buys
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,35 @@ def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, sample
         cvar_alpha=cvar[0] if cvar else None, cvar_weight=cvar[1] if cvar else 0.0)
 
 
+def plan_integers(plan: Plan, data: PlanData) -> dict[str, dict[Any, float]]:
+    """A plan's integer first stage in the program's columns: batches per slot (option, seeding
+    day) and reactors added per type."""
+    where = {(data.options[j].name, int(d)): s
+             for s, (j, d) in enumerate(zip(data.slot_option, data.slot_day, strict=True))}
+    batches: dict[Any, float] = {}
+    for _batch_id, rows in plan.batches.sort_values("start_day").groupby(level="batch_id"):
+        route = "+".join(str(t) for t in rows["reactor_type"])
+        s = where.get((f"{rows['recipe'].iloc[0]}@{route}", int(rows["start_day"].min())))
+        if s is not None:
+            batches[s] = batches.get(s, 0.0) + 1.0
+    added = {str(t): float(n) for t, n in plan.capacity["units_added"].items()}
+    return {"slot_batches": batches, "reactor_added": added}
+
+
+def deterministic_start(sd: StochasticData, deterministic: Plan | None, options: SolveOptions,
+                        guard_s: float) -> dict[str, dict[Any, float]] | None:
+    """A starting solution of the program: the deterministic plan's batches and reactors fixed,
+    the rest (units, every sample's recourse) solved as an LP; None if that is infeasible (a
+    chance constraint the deterministic plan misses)."""
+    if deterministic is None or not deterministic.has_solution:
+        return None
+    fixed = dataclasses.replace(sd, fixed=plan_integers(deterministic, sd.base))
+    quick = dataclasses.replace(options, lp_guided_start=False,
+                                time_limit_s=max(5.0, options.time_limit_s / 5))
+    res = solve_guarded(fixed, quick, guard_s, solve=solve_extensive_form)
+    return res.values if res.status.has_solution else None
+
+
 def solve_program(sd: StochasticData, unc: Uncertainty, options: SolveOptions, guard_s: float
                   ) -> SolveResult:
     """Solve with the engine ``unc.engine``."""
@@ -101,8 +131,9 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     t0 = time.perf_counter()
     data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed)
+    start = deterministic_start(sd, deterministic, options, guard_s) if unc.engine == "ef" else None
     t1 = time.perf_counter()
-    result = solve_program(sd, unc, options, guard_s)
+    result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)
     if result.failed:
         raise SolverError(f"the solver failed: {result.message.splitlines()[0]}",
                           fix="rerun with --debug and report the scenario")
