@@ -133,17 +133,20 @@ def relaxed_bounds(data: PlanData, factors: np.ndarray | None = None) -> PlanDat
                                slot_batches_max=np.maximum(batches, data.slot_batches_max))
 
 
+FIRST_STAGE_GROUPS = (add_batch_size_constraints, add_occupancy_constraints,
+                      add_starting_material_constraints, add_media_prep_constraints,
+                      add_labour_constraints)
+"""The deterministic model's constraint groups that involve only first-stage decisions."""
+
+
 def add_first_stage(m: Any, data: PlanData) -> None:
-    """The deterministic model's sets, variables and first-stage constraint groups on ``m``."""
+    """The deterministic model's sets, variables, first-stage constraint groups and cost terms."""
     m.elastic = False
     m.elastic_slacks = []
     add_sets(m, data)
     add_variables(m, data)
-    add_batch_size_constraints(m, data)
-    add_occupancy_constraints(m, data)
-    add_starting_material_constraints(m, data)
-    add_media_prep_constraints(m, data)
-    add_labour_constraints(m, data)
+    for group in FIRST_STAGE_GROUPS:
+        group(m, data)
     add_cost_expressions(m, data)
 
 
