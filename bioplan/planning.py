@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -29,6 +29,9 @@ from bioplan.resource_prices import attach_prices, price_mode, solve_options
 from bioplan.results.plan import Plan
 from bioplan.results.tables import extract_tables
 from bioplan.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from bioplan.scenario.schema import Uncertainty
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ def plan(
     marginal_values: bool | Literal["dual", "exact"] = "dual",
     pareto: bool = True,
     solver_interface: Literal["highspy", "pyomo"] | None = None,
+    robust: Uncertainty | bool | None = None,
 ) -> Plan:
     """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
 
@@ -71,6 +75,11 @@ def plan(
     solver_interface : ``"highspy"`` (standard-form compiler + highspy, the faster default) or
         ``"pyomo"`` (Pyomo's own HiGHS interface); overrides the scenario's ``solver.interface``.
 
+    robust : plan against yield samples (a two-stage stochastic program, see
+        :mod:`bioplan.robust.plan`): an :class:`~bioplan.scenario.schema.Uncertainty`, or True for
+        the scenario's ``uncertainty:`` block (its defaults if it has none). The deterministic plan
+        is solved first and reported beside it in ``plan.robust``.
+
     Returns a :class:`Plan` whose ``status`` says what happened; an infeasible scenario gives a
     plan with ``explanation`` rather than an exception. Raises :class:`SolverError` only when
     HiGHS itself fails.
@@ -86,6 +95,8 @@ def plan(
         interface=solver_interface or sc.solver.interface,
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
+    if robust:
+        return _robust(sc, robust, options, guard, fixed_batches, pareto)
     recipes = sc.recipe_table()
     data = prepare(sc, recipes, fixed_batches, pareto=pareto)
     t_prep = time.perf_counter() - t0
@@ -122,6 +133,21 @@ def plan(
     log.info("plan %s: %s, objective %s USD, gap %s, %.2f s", sc.name, out.status,
              out.objective_usd, out.gap, timings["total"])
     return out
+
+
+def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, guard: float,
+            fixed_batches: pd.DataFrame | None, pareto: bool) -> Plan:
+    """The deterministic plan, then the robust plan beside it (:mod:`bioplan.robust.plan`)."""
+    from bioplan.robust.plan import check_engine, robust_plan
+    from bioplan.scenario.schema import Uncertainty
+
+    unc = robust if isinstance(robust, Uncertainty) else (sc.uncertainty or Uncertainty())
+    check_engine(unc)
+    deterministic = plan(sc, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
+                         threads=options.threads, fixed_batches=fixed_batches,
+                         marginal_values=False, pareto=pareto)
+    return robust_plan(sc, unc, options, guard, deterministic=deterministic,
+                       fixed_batches=fixed_batches, pareto=pareto)
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:

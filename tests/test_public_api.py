@@ -46,7 +46,8 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
-    {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks"},
+    {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks",
+     "robust", "robust_charts"},
     {"runs", "sweeps"},
     {"cli", "__main__", "app"},
 ]

@@ -19,6 +19,7 @@ from bioplan.cli import (
     errors,
     plan_cmds,
     planbench_cmds,
+    robust_cmds,
     runs_cmds,
     store_cmds,
     yields_cmds,
@@ -49,7 +50,8 @@ def _root(
     )
 
 
-for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds):
+for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds,
+                robust_cmds):
     _module.register(app, bench_app)
 
 

@@ -71,6 +71,24 @@ def plan_command(
              "by re-solving (a process pool, each re-solve with its own gap). Without it, prices "
              "are shadow prices from one LP with the plan's batches fixed (bottlenecks.csv).",
     )] = False,
+    robust: Annotated[bool, typer.Option(
+        "--robust", help="Plan against yield samples (two-stage stochastic program); the "
+                         "scenario's 'uncertainty:' block gives the defaults of the options below.",
+    )] = False,
+    samples: Annotated[int | None, typer.Option("--samples", metavar="K",
+                                                help="Robust: yield samples K.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", metavar="S",
+                                             help="Robust: seed of the samples.")] = None,
+    service_level: Annotated[float | None, typer.Option(
+        "--service-level", metavar="P", help="Robust: service >= P per product ...")] = None,
+    confidence: Annotated[float | None, typer.Option(
+        "--confidence", metavar="C", help="... in >= a share C of the samples.")] = None,
+    risk: Annotated[str | None, typer.Option(
+        "--risk", metavar="cvar:ALPHA:WEIGHT",
+        help="Robust: add WEIGHT x CVaR_ALPHA of the shortage penalty to the expected cost.")] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", metavar="ef|ph",
+        help="Robust: 'ef' extensive form (HiGHS) or 'ph' progressive hedging (mpi-sppy).")] = None,
 ) -> None:
     """Plan recipes, batch schedule and reactor capacity for a scenario at least cost.
 
@@ -93,7 +111,14 @@ def plan_command(
                          field="--solver-interface", fix="give 'highspy' or 'pyomo'")
     path = resolve_scenario_path(scenario_file)
     sc = load_scenario(path, scenario=scenario)
-    result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices)
+    uncertainty = None
+    if robust:
+        from bioplan.cli.robust_cmds import uncertainty_from_flags
+
+        uncertainty = uncertainty_from_flags(sc, samples=samples, seed=seed, engine=engine,
+                                             service_level=service_level, confidence=confidence,
+                                             risk=risk)
+    result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices, uncertainty)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
     if save_lp is not None:
@@ -129,13 +154,14 @@ def check_number(option: str, value: float | None, *, low: float | None = None,
 
 
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
-           solver_interface: str | None = None, exact_prices: bool = False) -> Plan:
+           solver_interface: str | None = None, exact_prices: bool = False,
+           uncertainty: Any = None) -> Plan:
     from bioplan.planning import plan
 
     return plan(sc, time_limit_s=time_limit, mip_gap=gap,
                 save_lp=str(save_lp) if save_lp is not None else None,
                 solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface),
-                marginal_values="exact" if exact_prices else "dual")
+                marginal_values="exact" if exact_prices else "dual", robust=uncertainty)
 
 
 def _check(result: Plan) -> list[str]:
@@ -178,6 +204,10 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
         typer.echo(f"binds     {_bottlenecks(result)}")
+    if result.robust is not None:
+        from bioplan.cli.robust_cmds import format_robust
+
+        typer.echo(format_robust(result.robust))
     if explained:
         assert result.explanation is not None
         typer.echo("why       the hard constraints cannot all hold:")

@@ -70,12 +70,13 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool) -> None:
+def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool,
+           solve: Any = None) -> None:
     from bioplan.optimisation.quiet_highs import silence_banner
 
     try:
         silence_banner()  # also for Pyomo's HiGHS interface, which constructs its own
-        result = build_and_solve(data, options, elastic)
+        result = (solve or build_and_solve)(data, options, elastic)
     except Exception as err:  # reported to the parent as a typed error, never lost
         result = failure(f"{type(err).__name__}: {err}\n{traceback.format_exc()}")
     conn.send(result)
@@ -116,16 +117,19 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
-                  elastic: bool = False) -> SolveResult:
+def solve_guarded(data: Any, options: SolveOptions, guard_s: float,
+                  elastic: bool = False, solve: Any = None) -> SolveResult:
     """Build and solve in a child process killed after ``guard_s`` seconds [s].
+
+    ``solve`` (default :func:`build_and_solve`) is the module-level function ``(data, options,
+    elastic) -> SolveResult`` run in the child, e.g. the stochastic program's extensive form.
 
     A daemonic process (e.g. a pool worker) may not have children: there the solve runs in-process
     with only HiGHS's own time limit, and a warning says so.
     """
     if multiprocessing.current_process().daemon:
         log.warning("running inside a daemonic process: no wall-clock guard for this solve")
-        return build_and_solve(data, options, elastic)
+        return (solve or build_and_solve)(data, options, elastic)
     ctx = _context()
     t0 = time.perf_counter()  # the first warm-up (Pyomo's lazy imports) counts as transfer too
     if ctx.get_start_method() == "fork":
@@ -135,7 +139,8 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
             import pyomo.contrib.solver.common.factory
             import pyomo.contrib.solver.solvers.highs  # noqa: F401
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, data, options, elastic), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, data, options, elastic, solve),
+                       daemon=True)
     proc.start()
     child.close()
     result: SolveResult | None = None

@@ -101,6 +101,10 @@ class Plan:
     reads it too). None for a plan built by hand: then ``scenario.recipe_table()``."""
     solver: dict[str, Any] = field(default_factory=dict)
     """Solver facts: name, version, termination, coefficient ranges, model size."""
+    robust: dict[str, Any] | None = None
+    """For robust plans: samples, engine, expected cost, price of robustness, VSS and EVPI with
+    their standard errors, out-of-sample service beside the deterministic plan's
+    (see :mod:`bioplan.robust.metrics`); None for deterministic plans."""
 
     @property
     def has_solution(self) -> bool:
