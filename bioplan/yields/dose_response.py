@@ -67,7 +67,7 @@ def effective_density_multiplier(
     seed_density: FloatArray,
     setpoint: FloatArray,
     days: FloatArray,
-    perfusion: bool,
+    perfusion: NDArray[np.bool_] | bool,
     half: FloatArray,
     hill_n: FloatArray,
 ) -> FloatArray:
@@ -86,10 +86,8 @@ def effective_density_multiplier(
     grow = np.exp(np.clip(r * t, -50.0, 50.0))
     inv_s0 = 1.0 / np.asarray(seed_density, dtype=float)[..., None]
     s = np.asarray(setpoint, dtype=float)[..., None]
-    if perfusion:
-        top = np.exp(np.clip(r[..., 0] * np.asarray(days, dtype=float), -50.0, 50.0))[..., None]
-        rho = grow / np.maximum(inv_s0, np.maximum(1.0, top) / s)
-    else:
-        rho = grow / np.maximum(inv_s0, np.maximum(1.0, grow) / s)
+    top = np.exp(np.clip(r[..., 0] * np.asarray(days, dtype=float), -50.0, 50.0))[..., None]
+    held = np.where(np.asarray(perfusion)[..., None], np.maximum(1.0, top), np.maximum(1.0, grow))
+    rho = grow / np.maximum(inv_s0, held / s)
     ratio = rho / np.asarray(half, dtype=float)[..., None]
     return np.mean(1.0 / (1.0 + ratio ** np.asarray(hill_n, dtype=float)[..., None]), axis=-1)

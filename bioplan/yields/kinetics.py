@@ -5,11 +5,14 @@ Every number of a card that can vary between recipes (settings), lots (variabili
 
 - ``<phase>.<factor>`` concentration [factor unit]; ``<phase>.days`` [days, integer];
   ``<phase>.density_setpoint`` and ``<phase>.seed_density`` [cells/mL];
-  ``<phase>.perfusion_exchange_per_day`` [1/day] (perfusion phases)
+  ``<phase>.perfusion`` (0 = dilution feeding, 1 = perfusion) and
+  ``<phase>.perfusion_exchange_per_day`` [1/day]; ``<phase>.stroma`` (0/1, co-culture)
 - ``stages.<stage>.proliferation_per_day`` / ``.transit_per_day`` / ``.death_per_day`` [1/day]
 - ``stages.<stage>.transit_to.<target>`` [-] (first target of a branching stage; the other
   targets share the remainder in their card proportions)
+- ``stages.<stage>.exhaustion_per_division`` [-], ``stages.<stage>.ploidy_N`` [N]
 - ``stages.<stage>.<factor>.<effect>.ec50`` / ``.hill_n`` / ``.floor`` / ``.extra_death_per_day``
+  / ``.or_ec50``
 - ``seed.<stage>`` [-] (the other seed stages share the remainder in their card proportions)
 - ``platelets.platelets_per_mk_ref`` / ``.mean_ploidy_N`` / ``.ploidy_exponent`` /
   ``.shear.<class>``; ``density.half_inhibition_cells_per_mL`` / ``density.hill_n``
@@ -40,6 +43,7 @@ SETTING_SUFFIXES = {
     "density_setpoint": "density_setpoint_cells_per_mL",
     "seed_density": "seed_density_cells_per_mL",
     "perfusion_exchange_per_day": "perfusion_exchange_per_day",
+    "perfusion": "feeding",
     "stroma": "stroma",
 }
 """Phase-level setting keys (besides factor concentrations) and the Phase field they set."""
@@ -118,9 +122,9 @@ def param_space(card: YieldCard) -> ParamSpace:
         ps.add(f"{ph.name}.days", ph.days)
         ps.add(f"{ph.name}.density_setpoint", ph.density_setpoint_cells_per_mL.value)
         ps.add(f"{ph.name}.seed_density", ph.seed_density_cells_per_mL.value)
-        if ph.feeding == "perfusion":
-            assert ph.perfusion_exchange_per_day is not None
-            ps.add(f"{ph.name}.perfusion_exchange_per_day", ph.perfusion_exchange_per_day.value)
+        ps.add(f"{ph.name}.perfusion", 1.0 if ph.feeding == "perfusion" else 0.0)
+        exch = ph.perfusion_exchange_per_day
+        ps.add(f"{ph.name}.perfusion_exchange_per_day", exch.value if exch is not None else 0.0)
     for st in card.stages:
         base = f"stages.{st.name}"
         ps.add(f"{base}.proliferation_per_day", st.proliferation_per_day.value)
@@ -173,6 +177,9 @@ def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None 
         if np.any(vals < 0):
             bad = float(vals[vals < 0][0])
             raise InputError(f"{name} = {bad:g} is negative", field=name, fix="use a value >= 0")
+        if name.endswith((".perfusion", ".stroma")) and np.any((vals != 0) & (vals != 1)):
+            raise InputError(f"{name} must be 0 or 1", field=name,
+                             fix="0 = off (dilution feeding / no stroma), 1 = on")
         if name.endswith(".days") and np.any(vals != np.round(vals)):
             bad = float(vals[vals != np.round(vals)][0])
             raise InputError(
@@ -285,7 +292,7 @@ def _density(ps: ParamSpace, theta: FloatArray, phase_idx: int, P: FloatArray,
         theta[:, col(f"{ph.name}.seed_density")],
         theta[:, col(f"{ph.name}.density_setpoint")],
         theta[:, col(f"{ph.name}.days")],
-        ph.feeding == "perfusion",
+        theta[:, col(f"{ph.name}.perfusion")] > 0.5,
         theta[:, col("density.half_inhibition_cells_per_mL")],
         theta[:, col("density.hill_n")],
     )
