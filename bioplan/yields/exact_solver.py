@@ -197,6 +197,28 @@ def run_batch(
     )
 
 
+def _step_rows(
+    E: FloatArray, x: FloatArray, limit: NDArray[np.int64], cell_weight: FloatArray,
+    nmax: FloatArray, time_course: bool, grid_per_day: int,
+    course: tuple[FloatArray, FloatArray, list[FloatArray], list[FloatArray]],
+) -> FloatArray:
+    """Step every row with its own propagator (n, K, K); records the daily course on request."""
+    v0, setpoint, course_x, course_v = course
+    for step in range(int(limit.max(initial=0))):
+        active = step < limit
+        xn = np.matmul(E, x[:, :, None])[:, :, 0]
+        if active.all():
+            x = xn
+        else:
+            np.copyto(x, xn, where=active[:, None])
+        np.maximum(nmax, x @ cell_weight, out=nmax)
+        if time_course and (step + 1) % grid_per_day == 0:
+            # dilution: the volume so far; perfusion: the volume the vessel must hold so far
+            course_x.append(x.copy())
+            course_v.append(np.maximum(v0, nmax / setpoint / 1000.0))
+    return x
+
+
 def _run_chunk(
     ps: ParamSpace,
     theta_all: FloatArray,
@@ -248,23 +270,10 @@ def _run_chunk(
         cells0 = x @ cell_weight
         v0 = cells0 / seed_density / 1000.0  # cells / (cells/mL) = mL -> L
         nmax = cells0.copy()
-        E = pr.E[inv] if pr.E.shape[0] > 1 else np.broadcast_to(pr.E, (n, k, k))
-        steps = int(d.max(initial=0)) * grid_per_day
-        vol = v0.copy()
         limit = d * grid_per_day
-        for step in range(steps):
-            active = step < limit
-            xn = np.matmul(E, x[:, :, None])[:, :, 0]
-            if active.all():
-                x = xn
-            else:
-                np.copyto(x, xn, where=active[:, None])
-            np.maximum(nmax, x @ cell_weight, out=nmax)
-            if time_course and (step + 1) % grid_per_day == 0:
-                # dilution: the volume so far; perfusion: the volume the vessel must hold so far
-                vol = np.maximum(v0, nmax / setpoint / 1000.0)
-                course_x.append(x.copy())
-                course_v.append(vol.copy())
+        E = pr.E[inv] if pr.E.shape[0] > 1 else np.broadcast_to(pr.E, (n, k, k))
+        x = _step_rows(E, x, limit, cell_weight, nmax, time_course, grid_per_day,
+                       (v0, setpoint, course_x, course_v))
         v = np.maximum(v0, nmax / setpoint / 1000.0)
         ran = d > 0
         perf = theta[:, ps.col(f"{ph.name}.perfusion")] > 0.5
