@@ -81,7 +81,7 @@ def _print_simulation(sim: Any) -> None:
         "peak_L",
         "medium_L",
     ]
-    factors = list(card.factors)
+    factors = list(card.costed_factors)
     header += [f"{f}_{card.factors[f].amount_unit}" for f in factors]
     rows = []
     for name, r in ph.iterrows():
@@ -119,7 +119,7 @@ def _print_simulation(sim: Any) -> None:
     amounts = [f"{f} {_fmt(v)} mg" for f, v in s["cytokine_mg_per_unit"].items()]
     amounts += [f"{f} {_fmt(v)} kU" for f, v in s["cytokine_kU_per_unit"].items()]
     typer.echo("cytokines per unit: " + ", ".join(amounts))
-    inert = [f for f in card.inert_factors() if any(
+    inert = [f for f in card.inert_factors() if f in card.costed_factors and any(
         float(r[f"{f}_{card.factors[f].amount_unit}"]) > 0 for _, r in ph.iterrows())]
     if inert:
         typer.echo("no modelled effect (costed only): " + ", ".join(

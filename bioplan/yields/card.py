@@ -258,6 +258,11 @@ class YieldCard(_Strict):
                     "platelet_release has no mean_ploidy_N)"
                 )
 
+    @property
+    def costed_factors(self) -> dict[str, Factor]:
+        """Factors costed per mg/kU (all but those ``in_basal_medium``)."""
+        return {f: spec for f, spec in self.factors.items() if not spec.in_basal_medium}
+
     def inert_factors(self) -> list[str]:
         """Factors no stage responds to (costed, no modelled effect)."""
         responding = {r.factor for st in self.stages for r in st.responses}

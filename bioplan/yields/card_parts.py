@@ -67,6 +67,9 @@ class Factor(_Strict):
     """What the factor is (e.g. 'recombinant human erythropoietin')."""
     molar_mass_g_per_mol: Num | None = None
     """Molar mass [g/mol]; required for factors in uM so the amount can be reported in mg."""
+    in_basal_medium: bool = False
+    """Part of the basal medium and priced with it (``basal_price_usd_per_L``), e.g.
+    holo-transferrin: it acts on rates but has no cytokine column of its own."""
     no_modelled_effect: str = ""
     """Why the factor has no modelled effect (cited), for a factor no stage responds to: it is
     costed but inert, and ``simulate`` lists it. A factor must have a response or this reason."""

@@ -99,7 +99,7 @@ def table_from_batch(
         "peak_volume_L_per_seed_cell": res.peak_volume_L.max(axis=1),
     }
     amounts = cytokine_amounts(ps, theta, res)
-    for f in card.factors:
+    for f in card.costed_factors:
         data[factor_column(card, f)] = amounts[f"{f}_{card.factors[f].amount_unit}"]
     per_phase = phase_cytokine_amounts(ps, theta, res)
     for j, ph in enumerate(card.protocol):
@@ -109,7 +109,7 @@ def table_from_batch(
         data[f"{p}_vessel_class"] = ph.vessel_class
         data[f"{p}_peak_volume_L_per_seed_cell"] = res.peak_volume_L[:, j]
         data[f"{p}_medium_L_per_seed_cell"] = res.medium_L[:, j]
-        for f in card.factors:
+        for f in card.costed_factors:
             data[phase_factor_column(card, j + 1, f)] = per_phase[
                 f"{f}_{card.factors[f].amount_unit}"
             ][:, j]

@@ -78,7 +78,7 @@ class Simulation:
         per_unit = self.seed_cells_per_unit()
         mass: dict[str, float] = {}
         ku: dict[str, float] = {}
-        for f, spec in c.factors.items():
+        for f, spec in c.costed_factors.items():
             amount = self.per_seed[f"{f}_{spec.amount_unit}"] * per_unit
             (mass if spec.amount_unit == "mg" else ku)[f] = amount
         phases = []
@@ -97,7 +97,7 @@ class Simulation:
                     "cytokines": {
                         f: {"amount": float(row[f"{f}_{spec.amount_unit}"]),
                             "unit": spec.amount_unit}
-                        for f, spec in c.factors.items()
+                        for f, spec in c.costed_factors.items()
                     },
                 }
             )
@@ -125,7 +125,7 @@ class Simulation:
             "cytokine_kU_per_unit": ku,
             "cytokine_per_unit": {
                 f: {"amount": (mass | ku)[f], "unit": spec.amount_unit}
-                for f, spec in c.factors.items()
+                for f, spec in c.costed_factors.items()
             },
             "phases": phases,
             "warnings": self.warnings,
@@ -251,7 +251,7 @@ def simulate(
         row["cells_total"] = float(x[stage_masks(c)["cell"]].sum())
         row["peak_volume_L"] = float(res.peak_volume_L[0, j] * seed_cells)
         row["medium_L"] = float(res.medium_L[0, j] * seed_cells)
-        for f, spec in c.factors.items():
+        for f, spec in c.costed_factors.items():
             conc = theta[0, ps.col(f"{ph.name}.{f}")]
             row[f"{f}_{spec.amount_unit}"] = float(
                 conc * row["medium_L"] * spec.amount_per_conc_litre()
