@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 
 from bioplan.yields.exact_solver import run_batch
-from bioplan.yields.kinetics import ParamSpace, param_space, validate_theta
+from bioplan.yields.kinetics import ParamSpace, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.recipes import recipe_table, table_from_batch
 from bioplan.yields.reference import reference_states
+from bioplan.yields.validity import validate_theta
 
 
 def random_theta(card_name: str, n: int, seed: int = 0) -> tuple[ParamSpace, np.ndarray, list[str]]:

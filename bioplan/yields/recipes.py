@@ -13,7 +13,7 @@ import pandas as pd
 from bioplan.errors import InputError
 from bioplan.yields.card import YieldCard
 from bioplan.yields.exact_solver import BatchResult, run_batch
-from bioplan.yields.kinetics import ParamSpace, param_space, validate_theta
+from bioplan.yields.kinetics import ParamSpace, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import (
     cytokine_amounts,
@@ -22,7 +22,7 @@ from bioplan.yields.outcomes import (
     phase_factor_column,
     state_outcomes,
 )
-from bioplan.yields.validity import extrapolation
+from bioplan.yields.validity import extrapolation, validate_theta
 
 MAX_RECIPES = 5_000_000
 

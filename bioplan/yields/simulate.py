@@ -19,11 +19,10 @@ from bioplan.yields.kinetics import (
     _transit_fractions,
     apply_settings,
     param_space,
-    validate_theta,
 )
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import cytokine_amounts, stage_masks, state_outcomes
-from bioplan.yields.validity import extrapolation
+from bioplan.yields.validity import extrapolation, validate_theta
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""A card's validity domain, checked for every recipe: where a protocol leaves what the
+"""Valid parameter values (``validate_theta``: errors) and a card's validity domain, checked for
+every recipe: where a protocol leaves what the
 calibration supports (phase days, total days, factor concentrations, density set-points).
 
 ``simulate`` turns the reasons into warnings, ``recipe_table`` into the ``extrapolates`` and
@@ -11,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from bioplan.errors import InputError
 from bioplan.yields.kinetics import ParamSpace
+
+FloatArray = NDArray[np.float64]
 
 
 def _range_reasons(vals: NDArray[np.float64], lo: float, hi: float, what: str, unit: str,
@@ -71,3 +75,41 @@ def extrapolation(ps: ParamSpace, theta: NDArray[np.float64]) -> list[str]:
     a = validity_reasons(ps, theta)
     b = required_factor_reasons(ps, theta)
     return ["; ".join(x + y) for x, y in zip(a, b, strict=True)]
+
+
+def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None = None) -> None:
+    """Raise :class:`InputError` for negative values, non-integer days or broken densities."""
+    cols = range(theta.shape[1]) if columns is None else columns
+    for c in cols:
+        name = ps.names[c]
+        vals = theta[:, c]
+        if not np.all(np.isfinite(vals)):
+            raise InputError(f"{name} must be a finite number", field=name, fix="give a number")
+        if np.any(vals < 0):
+            bad = float(vals[vals < 0][0])
+            raise InputError(f"{name} = {bad:g} is negative", field=name, fix="use a value >= 0")
+        if name.endswith((".perfusion", ".stroma")) and np.any((vals != 0) & (vals != 1)):
+            raise InputError(f"{name} must be 0 or 1", field=name,
+                             fix="0 = off (dilution feeding / no stroma), 1 = on")
+        if name.endswith(".days") and np.any(vals != np.round(vals)):
+            bad = float(vals[vals != np.round(vals)][0])
+            raise InputError(
+                f"{name} = {bad:g} is not a whole number of days",
+                field=name,
+                fix="phase durations are integer days (the planner works on a daily grid)",
+            )
+    for ph in ps.card.protocol:
+        sd = theta[:, ps.col(f"{ph.name}.seed_density")]
+        sp = theta[:, ps.col(f"{ph.name}.density_setpoint")]
+        if np.any(sd <= 0):
+            raise InputError(
+                f"{ph.name}.seed_density must be > 0",
+                field=f"{ph.name}.seed_density",
+                fix="give a positive density in cells/mL",
+            )
+        if np.any(sp <= 0):
+            raise InputError(
+                f"{ph.name}.density_setpoint must be > 0",
+                field=f"{ph.name}.density_setpoint",
+                fix="give a positive density in cells/mL",
+            )

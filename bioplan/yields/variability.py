@@ -22,9 +22,10 @@ import pandas as pd
 from bioplan.errors import InputError
 from bioplan.yields.card import Variation, YieldCard
 from bioplan.yields.exact_solver import run_batch
-from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space, validate_theta
+from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.recipes import table_from_batch
+from bioplan.yields.validity import validate_theta
 
 Uncertainty = Literal["lot", "fit", "both"]
 UNCERTAINTIES = ("lot", "fit", "both")
