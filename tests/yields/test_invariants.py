@@ -195,3 +195,21 @@ def test_the_ceiling_is_the_division_budget_bound(name: str) -> None:
     res = run_batch(ps, theta)
     fold = res.x_end[0, -1][[s.is_cell for s in card.stages]].sum()
     assert fold <= card.validity.max_fold_expansion
+
+
+def _required(card: YieldCard) -> list[str]:
+    """Factors with a floor-0 proliferation response (the card says: required) that the default
+    protocol uses."""
+    used = {f for ph in card.protocol for f, c in ph.medium.items() if c.value > 0}
+    return sorted({r.factor for st in card.stages for r in st.responses
+                   if r.effect == "proliferation" and r.mode == "activates"
+                   and r.floor is not None and r.floor.value == 0 and r.factor in used})
+
+
+REQUIRED = [(n, f) for n in CARDS for f in _required(load_card(n))]
+
+
+@pytest.mark.parametrize(("name", "factor"), REQUIRED)
+def test_removing_each_required_factor_collapses_output(name: str, factor: str) -> None:
+    card = load_card(name)
+    assert _product(card, **_removal(card, factor)) < 0.01 * _product(card)
