@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bioplan.contracts import COST_LABELS, TERM_NAMES, last_usable_day
 from bioplan.dashboard_support import money
 
 if TYPE_CHECKING:
@@ -26,16 +27,6 @@ PRODUCT_LABELS = {"rbc": "RBC units", "platelet": "platelet doses"}
 TURNAROUND_COLOUR = "rgba(120,120,120,0.35)"
 PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
            "#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99"]
-COST_LABELS = {
-    "starting_material": "Starting material",
-    "basal_medium": "Basal medium",
-    "cytokines": "Cytokines",
-    "reactor_capital": "Reactor capital",
-    "reactor_operation": "Reactor operation",
-    "labour": "Labour",
-    "expiry_waste": "Expiry waste",
-    "shortage_penalty": "Shortage penalty",
-}
 _MS_PER_DAY = 86_400_000
 
 
@@ -176,7 +167,9 @@ def inventory_figure(plan: Plan) -> go.Figure:
                         subplot_titles=[PRODUCT_LABELS.get(p, p) for p in products])
     inv = plan.inventory
     for row, product in enumerate(products, start=1):
-        shelf = int(plan.scenario.products[product].shelf_life_days)  # type: ignore[index]
+        prod = plan.scenario.products[product]  # type: ignore[index]
+        # days a cohort is usable after its release (bioplan.contracts.last_usable_day)
+        shelf = last_usable_day(0, prod.shelf_life_days, prod.release_delay_days) + 1
         base = PRODUCT_COLOURS.get(product, "#444")
         if inv is not None and not inv.empty and product in inv.index.get_level_values("product"):
             sub = inv.xs(product, level="product").reset_index()
@@ -236,9 +229,7 @@ def cost_figure(plan: Plan) -> go.Figure:
     breakdown = plan.cost_breakdown
     if breakdown is None or breakdown.empty or not plan.has_solution:
         return _empty_figure(title, "No costs: the plan has no solution")
-    from bioplan.results import COST_TERMS
-
-    main = breakdown[[t for t in breakdown.index if t in COST_TERMS]]
+    main = breakdown[[t for t in breakdown.index if t in TERM_NAMES]]
     main = main[main.abs() > 1e-9]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.1,
                         subplot_titles=["Cost by term [USD]", "Cost per delivered unit [USD/unit]"])
@@ -255,7 +246,7 @@ def cost_figure(plan: Plan) -> go.Figure:
     if cbp is not None and not cbp.empty:
         delivered = plan.kpis()["units_delivered"]
         table = cbp["usd"].unstack("term").fillna(0.0)
-        table = table[[c for c in COST_TERMS if c in table.columns]]
+        table = table[[c for c in TERM_NAMES if c in table.columns]]
         table = table.reindex([p for p in plan.scenario.products if p in table.index])
         per_unit = table.div(delivered.reindex(table.index).where(lambda s: s > 0), axis=0)
         colours = _colour_map(per_unit.columns.astype(str))

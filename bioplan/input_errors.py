@@ -19,15 +19,12 @@ def validation_error(
 ) -> InputError:
     """One InputError listing every problem as ``field: message (fix)``; with ``model``, unknown
     fields get a "did you mean" suggestion from that model's field names."""
-    lines = []
-    first_field = None
-    for problem in err.errors():
-        field = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-        first_field = first_field or field
-        lines.append(f"{field}: {_message(problem, model)}")
-    if len(lines) == 1:
-        field, _, message = lines[0].partition(": ")
+    problems = [(".".join(str(p) for p in problem["loc"]) or "(top level)",
+                 _message(problem, model)) for problem in err.errors()]
+    if len(problems) == 1:
+        field, message = problems[0]
         return InputError(message, file=file, field=field)
+    lines = [f"{field}: {message}" for field, message in problems]
     return InputError(
         f"{len(lines)} problems:\n  - " + "\n  - ".join(lines), file=file, field=None
     )
@@ -35,28 +32,63 @@ def validation_error(
 
 _FIXES = {
     "missing": "add this field",
-    "greater_than": "use a positive value",
-    "greater_than_equal": "use a value that is not negative",
-    "less_than_equal": "use a smaller value",
-    "literal_error": "use one of the allowed values",
-    "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
-    "date_parsing": "write dates as YYYY-MM-DD",
+    "greater_than": "use a value > {gt}",
+    "greater_than_equal": "use a value >= {ge}",
+    "less_than": "use a value < {lt}",
+    "less_than_equal": "use a value <= {le}",
+    "literal_error": "use one of {expected}",
+    "enum": "use one of {expected}",
+    "date_from_datetime_parsing": "write dates as YYYY-MM-DD (a real calendar day)",
+    "date_from_datetime_inexact": "write dates as YYYY-MM-DD, without a time",
+    "date_parsing": "write dates as YYYY-MM-DD (a real calendar day)",
+    "date_type": "write dates as YYYY-MM-DD",
     "float_parsing": "give a number",
+    "float_type": "give a number",
+    "finite_number": "give a finite number",
     "int_parsing": "give a whole number",
+    "int_type": "give a whole number",
+    "int_from_float": "give a whole number",
+    "bool_parsing": "give true or false",
+    "bool_type": "give true or false",
+    "string_type": "give text (quote it if it looks like a number or a date)",
+    "string_too_short": "give a non-empty text",
     "string_pattern_mismatch": "use letters, digits, '-' and '_' only",
+    "dict_type": "give a mapping of names to values (key: value lines)",
+    "list_type": "give a list, e.g. [a, b]",
+    "too_short": "give at least {min_length} item(s)",
+    "too_long": "give at most {max_length} item(s)",
+    "model_type": "give a mapping of this section's fields",
+    "model_attributes_type": "give a mapping of this section's fields",
 }
+_DEFAULT_FIX = "correct the value (the field's description is in docs/ and the shipped examples)"
 
 
 def _message(problem: Mapping[str, Any], model: type[BaseModel] | None) -> str:
+    """``message (got ...). Fix: ...`` for one pydantic problem; every message carries a fix."""
     kind = problem["type"]
     if kind == "extra_forbidden":
-        field = str(problem["loc"][-1])
+        field = str(problem["loc"][-1]) if problem["loc"] else "(field)"
         return f"unknown field {field!r}. Fix: remove it or correct the spelling{_did_you_mean(problem, model)}"
-    msg = str(problem["msg"]).removeprefix("Value error, ")
-    if "input" in problem and kind not in ("missing",) and not isinstance(problem["input"], dict | list):
-        msg = f"{msg} (got {problem['input']!r})"
-    fix = _FIXES.get(kind)
-    return f"{msg}. Fix: {fix}" if fix else msg
+    msg = str(problem["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    got = problem.get("input")
+    if kind != "missing" and "input" in problem and not isinstance(got, dict | list):
+        shown = repr(got)
+        msg = f"{msg} (got {shown[:60] + '...' if len(shown) > 60 else shown})"
+    if "Fix:" in msg:
+        return msg
+    return f"{msg}. Fix: {_fix(kind, dict(problem.get('ctx') or {}))}"
+
+
+def _fix(kind: str, ctx: dict[str, Any]) -> str:
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        return "use a positive value"
+    if kind == "greater_than_equal" and ctx.get("ge") == 0:
+        return "use a value that is not negative"
+    shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
+    try:
+        return _FIXES.get(kind, _DEFAULT_FIX).format(**shown)
+    except (KeyError, IndexError, ValueError):
+        return _DEFAULT_FIX
 
 
 def _did_you_mean(problem: Mapping[str, Any], model: type[BaseModel] | None) -> str:

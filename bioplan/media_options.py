@@ -17,18 +17,19 @@ Per product unit (``seed = cells per unit / product cells per seed cell``):
   occupies). NaN when no reactor type of the scenario hosts a phase.
 
 A recipe is *efficient* when no other recipe is at least as good in all three criteria and
-strictly better in one.
+strictly better in one (:func:`bioplan.contracts.pareto_efficient`, the rule the planner prunes
+its batch options with too, on finer criteria: see :mod:`bioplan.optimisation.options`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from bioplan.contracts import cytokine_keys, pareto_efficient
 from bioplan.errors import InputError
 
 if TYPE_CHECKING:
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
 
 CRITERIA = ("cost_usd_per_unit", "days", "reactor_days_per_unit")
 """The three criteria, all minimised."""
-
-CYTOKINE_COLUMN = re.compile(r"^cytokine_(?P<factor>.+)_(?P<unit>mg|kU)_per_seed_cell$")
-"""A recipe table's total-cytokine column (``cytokine_EPO_kU_per_seed_cell``): factor and unit."""
-
 
 def card_recipes(card: str, scenario: Scenario,
                  variants: Mapping[str, Sequence[float]] | None = None) -> pd.DataFrame:
@@ -71,7 +68,8 @@ def media_options(card: str, scenario: Scenario,
     """
     recipes = card_recipes(card, scenario, variants)
     if recipes.empty:
-        raise InputError(f"card {card!r} gives no recipes", field="card")
+        msg = f"card {card!r} gives no recipes"
+        raise InputError(msg, field="card")
     return options_from_recipes(recipes, scenario)
 
 
@@ -96,16 +94,13 @@ def options_from_recipes(recipes: pd.DataFrame, scenario: Scenario) -> pd.DataFr
                                         * scenario.media.basal_price_usd_per_L)
     cytokines = pd.Series(0.0, index=recipes.index)
     unpriced = []
-    for column in recipes.columns:
-        match = CYTOKINE_COLUMN.match(str(column))
-        if match is None:
-            continue
-        prices = (scenario.media.cytokine_price_usd_per_kU if match["unit"] == "kU"
+    for key in cytokine_keys(recipes.columns):
+        prices = (scenario.media.cytokine_price_usd_per_kU if key.unit == "kU"
                   else scenario.media.cytokine_price_usd_per_mg)
-        amount = recipes[column].fillna(0.0).astype(float)
-        if match["factor"] not in prices and (amount > 0).any():
-            unpriced.append(f"{match['factor']} ({match['unit']})")
-        cytokines += amount * prices.get(match["factor"], 0.0)
+        amount = recipes[key.per_seed_column].fillna(0.0).astype(float)
+        if key.factor not in prices and (amount > 0).any():
+            unpriced.append(f"{key.factor} ({key.unit})")
+        cytokines += amount * prices.get(key.factor, 0.0)
     out["cytokines_usd_per_unit"] = seed_per_unit * cytokines
     out["cost_usd_per_unit"] = out[["starting_material_usd_per_unit", "basal_medium_usd_per_unit",
                                     "cytokines_usd_per_unit"]].sum(axis=1, min_count=3)
@@ -156,25 +151,6 @@ def _reactor_days(rec: pd.Series, seed_per_unit: float, scenario: Scenario) -> f
         total += (int(rec[f"phase{k}_days"]) + biggest.turnaround_days) * peak / (
             biggest.working_volume_max_L)
     return total
-
-
-def pareto_efficient(points: np.ndarray) -> np.ndarray:
-    """Boolean mask of the rows of ``points`` (n × k, all minimised) that no other row dominates.
-    Rows with NaN are never efficient.
-
-    >>> pareto_efficient(np.array([[1, 2], [2, 1], [2, 2], [1, 2]])).tolist()
-    [True, True, False, True]
-    """
-    n = len(points)
-    valid = ~np.isnan(points).any(axis=1)
-    efficient = valid.copy()
-    others = points[valid]
-    for i in range(n):
-        if not valid[i]:
-            continue
-        dominated = (others <= points[i]).all(axis=1) & (others < points[i]).any(axis=1)
-        efficient[i] = not dominated.any()
-    return efficient
 
 
 def unhosted_vessel_classes(recipes: pd.DataFrame, scenario: Scenario) -> list[str]:

@@ -14,18 +14,18 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from bioplan.errors import SolverError
+from bioplan.contracts import TERM_NAMES, PlanStatus
+from bioplan.errors import BioplanError, SolverError
 from bioplan.optimisation import (
+    PlanData,
     SolveOptions,
     SolveResult,
-    SolveStatus,
     explain_infeasibility,
-    extract_tables,
     prepare,
     solve_guarded,
 )
-from bioplan.optimisation.data import USD_SCALE, PlanData
-from bioplan.results.plan import Plan, PlanStatus
+from bioplan.results.plan import Plan
+from bioplan.results.tables import extract_tables
 from bioplan.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def plan(
     marginal_values : price one more reactor of each type and one more L/day of media preparation
         by re-solving (one extra solve each); off in benchmarks.
     pareto : offer only Pareto-efficient batch options (the default; see
-        :func:`bioplan.optimisation.data.pareto_options`); ``False`` offers every recipe row.
+        :func:`bioplan.optimisation.options.pareto_options`); ``False`` offers every recipe row.
     solver_interface : ``"highspy"`` (standard-form compiler + highspy, the faster default) or
         ``"pyomo"`` (Pyomo's own HiGHS interface); overrides the scenario's ``solver.interface``.
 
@@ -89,20 +89,21 @@ def plan(
         "solve": result.timings.get("solve", 0.0),
         "extract": result.timings.get("extract", 0.0),
     }
-    solver = {"name": "highs", "interface": options.interface, "termination": result.termination,
-              **result.facts}
+    solver = {"name": "highs", "interface": options.interface,
+              "termination": str(result.termination), **result.facts}
     out = Plan(scenario=sc, status=_status(result, options), message=result.message,
-               solver=solver)
-    if result.status is SolveStatus.ERROR:
-        raise SolverError(f"the solver failed: {result.message.splitlines()[0]}",
+               solver=solver, recipes=recipes)
+    if result.failed:
+        msg = f"the solver failed: {result.message.splitlines()[0]}"
+        raise SolverError(msg,
                           fix="rerun with --save-lp and report the model file")
-    if result.status is SolveStatus.INFEASIBLE:
+    if result.status is PlanStatus.INFEASIBLE:
         t1 = time.perf_counter()
         out.explanation, out.message = explain_infeasibility(data, options, guard)
         timings["explain"] = time.perf_counter() - t1
     elif result.status.has_solution:
         t1 = time.perf_counter()
-        _fill(out, data, result, fixed_batches)
+        _fill(out, data, recipes, result, fixed_batches)
         timings["extract"] += time.perf_counter() - t1
         if marginal_values:
             t2 = time.perf_counter()
@@ -118,31 +119,43 @@ def plan(
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
-    if result.status is SolveStatus.OPTIMAL:
-        return PlanStatus.OPTIMAL
-    if result.status is SolveStatus.FEASIBLE:
+    """A plan stopped at a limit within the requested gap counts as optimal."""
+    if result.status is PlanStatus.FEASIBLE:
         within = result.gap is not None and result.gap <= options.mip_gap + 1e-12
         return PlanStatus.OPTIMAL if within else PlanStatus.FEASIBLE
-    if result.status is SolveStatus.INFEASIBLE:
-        return PlanStatus.INFEASIBLE
-    return PlanStatus.NO_SOLUTION
+    return result.status
 
 
-def _fill(out: Plan, data: PlanData, result: SolveResult, fixed_batches: pd.DataFrame | None) -> None:
-    tables = extract_tables(data, result.values, out.scenario, fixed_batches)
+class CostMismatchError(BioplanError):
+    """The plan's cost tables do not add up to the solver's objective (a bug: please report)."""
+
+
+COST_REL_TOL = 1e-6
+"""Relative tolerance between the cost tables and the solver's objective [-]."""
+COST_ABS_TOL_USD = 1e-3
+"""Absolute tolerance between the cost tables and the solver's objective [USD]."""
+
+
+def check_costs(tables_usd: float, solver_usd: float) -> None:
+    """Raise :class:`CostMismatchError` unless the tables' total equals the solver's objective
+    within ``COST_REL_TOL`` relative plus ``COST_ABS_TOL_USD``."""
+    if abs(tables_usd - solver_usd) > COST_REL_TOL * max(abs(solver_usd), 1.0) + COST_ABS_TOL_USD:
+        msg = (f"the cost tables add up to {tables_usd:.6f} USD but the solver's objective is "
+               f"{solver_usd:.6f} USD")
+        raise CostMismatchError(msg, fix="report the scenario: a cost term is built differently "
+                                         "in the model and in the tables")
+
+
+def _fill(out: Plan, data: PlanData, recipes: pd.DataFrame, result: SolveResult,
+          fixed_batches: pd.DataFrame | None) -> None:
+    tables = extract_tables(data, result.values, out.scenario, recipes, fixed_batches)
     for name in ("batches", "deliveries", "shortages", "expiries", "inventory", "occupancy",
                  "media_use", "capacity", "cost_breakdown", "cost_by_product"):
         setattr(out, name, getattr(tables, name))
-    from bioplan.results.plan import COST_TERMS
-
-    objective = float(sum(tables.cost_breakdown[t] for t in COST_TERMS))
-    solver_objective = (result.objective or 0.0) * USD_SCALE
-    if abs(objective - solver_objective) > 1e-6 * max(abs(objective), 1.0) + 1e-3:
-        log.warning("cost terms from the tables (%.6f USD) differ from the solver objective "
-                    "(%.6f USD)", objective, solver_objective)
-    out.solver["solver_objective_usd"] = solver_objective
+    objective = result.objective_usd or 0.0
+    check_costs(float(sum(tables.cost_breakdown[t] for t in TERM_NAMES)), objective)
     out.objective_usd = objective
-    bound = result.bound * USD_SCALE if result.bound is not None else None
+    bound = result.bound_usd
     out.bound_usd = min(bound, objective) if bound is not None else None
     out.gap = result.gap
     if not out.message:
@@ -167,8 +180,8 @@ def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | 
                          interface=options.interface)
     base = solve_guarded(data, quick, guard)  # ``data``: the plan's own, unchanged scenario
     reference = base_usd
-    if base.status.has_solution and base.objective is not None:
-        reference = min(base_usd, base.objective * USD_SCALE)
+    if base.status.has_solution and base.objective_usd is not None:
+        reference = min(base_usd, base.objective_usd)
     base_gap = base.gap or 0.0
     rows = []
     for name in sc.reactors:
@@ -192,7 +205,7 @@ def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | 
 
 
 def _saving(res: SolveResult, base_usd: float, extra_capital_usd: float) -> float:
-    if not res.status.has_solution or res.objective is None:
+    if not res.status.has_solution or res.objective_usd is None:
         return float("nan")
     # the re-solve charges the extra unit's capital; add it back so the value is gross
-    return max(base_usd - (res.objective * USD_SCALE - extra_capital_usd), 0.0)
+    return max(base_usd - (res.objective_usd - extra_capital_usd), 0.0)

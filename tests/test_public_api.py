@@ -35,3 +35,86 @@ def test_only_the_optimisation_package_imports_pyomo() -> None:
         and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+# The layer of every top-level module or package of bioplan (docs/architecture.md): a module may
+# import only from its own layer's package or from lower layers, at module level or inside a
+# function (TYPE_CHECKING imports aside), and no import cycle may form anywhere.
+LAYERS: list[set[str]] = [
+    {"bioplan", "errors", "paths", "yaml_files", "input_errors", "contracts", "formatting"},
+    {"yields"},
+    {"scenario"},
+    {"optimisation"},
+    {"results"},
+    {"planning", "media_options", "charts", "benchmarks"},
+    {"runs", "sweeps", "solve_job", "dashboard_support"},
+    {"cli", "__main__"},
+]
+PENDING_UPWARD = {
+    ("charts", "dashboard_support"),  # issue 8: pending dashboard (money moves to bioplan.formatting)
+}
+"""Known upward imports owned by other branches; each is removed as its branch lands."""
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> the bioplan modules it imports (module and function level, not TYPE_CHECKING)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(bioplan.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        module = ".".join(parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        hidden = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                  and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in hidden:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[module] = {m for m in found if m == "bioplan" or m.startswith("bioplan.")}
+    return graph
+
+
+def _layer(module: str) -> tuple[int, str]:
+    top = module.split(".")[1] if "." in module else "bioplan"
+    for i, names in enumerate(LAYERS):
+        if top in names:
+            return i, top
+    raise AssertionError(f"{module} is in no layer of LAYERS: add it")
+
+
+def test_imports_flow_down_the_layers() -> None:
+    wrong = []
+    for module, targets in _imports().items():
+        level, top = _layer(module)
+        for target in targets:
+            t_level, t_top = _layer(target)
+            if t_level > level and (top, t_top) not in PENDING_UPWARD:
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """No cycle of imports between modules (a package's ``__init__`` re-exporting its own
+    children aside)."""
+    import graphlib
+
+    graph = _imports()
+    modules = set(graph)
+
+    def owner(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    edges = {m: {o for t in ts if (o := owner(t)) and o != m and not m.startswith(o + ".")}
+             for m, ts in graph.items()}
+    graphlib.TopologicalSorter(edges).prepare()  # raises CycleError naming the cycle

@@ -47,16 +47,18 @@ def parse_sets(values: list[str]) -> dict[str, float]:
     for item in values:
         key, sep, val = item.partition("=")
         if not sep or "." not in key:
+            msg = f"--set {item!r} is not PHASE.FACTOR=VALUE"
             raise InputError(
-                f"--set {item!r} is not PHASE.FACTOR=VALUE",
+                msg,
                 field="--set",
                 fix="write e.g. --set expansion.EPO=2 or --set expansion.days=9",
             )
         try:
             out[key.strip()] = float(val)
         except ValueError:
+            msg = f"--set {item!r}: {val!r} is not a number"
             raise InputError(
-                f"--set {item!r}: {val!r} is not a number", field="--set", fix="give a number"
+                msg, field="--set", fix="give a number"
             ) from None
     return out
 
@@ -159,8 +161,9 @@ def _echo_validation(table: Any) -> None:
 
 def _plot(sim: Any, path: Path) -> None:
     if path.suffix.lower() not in (".html", ".htm"):
+        msg = f"cannot write a plot to {path.name!r}"
         raise InputError(
-            f"cannot write a plot to {path.name!r}", field="--plot", fix="give a .html file name"
+            msg, field="--plot", fix="give a .html file name"
         )
     import plotly.graph_objects as go
 
@@ -180,6 +183,12 @@ def _plot(sim: Any, path: Path) -> None:
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Add this area's commands to ``app`` and its benchmarks to ``bench_app``."""
+    _register_simulate(app)
+    _register_catalogue(app, bench_app)
+
+
+def _register_simulate(app: typer.Typer) -> None:
+    """Add ``bioplan simulate``."""
 
     @app.command("simulate")
     def simulate_cmd(
@@ -232,6 +241,11 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
                 typer.echo(f"{name} P5-P50-P95 (lot-to-lot and fit uncertainty, "
                            f"{row['n']} draws): {_fmt(row['p5'])} - {_fmt(row['p50'])} - "
                            f"{_fmt(row['p95'])}")
+
+
+
+def _register_catalogue(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``bioplan cards``, ``bioplan validate`` and ``bioplan bench yields``."""
 
     @app.command("cards")
     def cards_cmd(

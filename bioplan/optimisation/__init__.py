@@ -6,52 +6,44 @@ Steps, each usable on its own:
 - :func:`prepare` — scenario and recipe table to plain data in scaled units (no Pyomo);
 - :func:`build_model` — the MILP, one ``add_<concern>_constraints`` function per group;
 - :func:`solve_model` / :func:`solve_guarded` — HiGHS, in a child process with a wall-clock guard;
-- :func:`extract_tables` — solution to the ``Plan`` tables, with unit assignment;
 - :func:`explain_infeasibility` — elastic re-solve naming the resource that falls short.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bioplan.optimisation.data import PlanData, prepare
+from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.explain import explain_infeasibility
-from bioplan.optimisation.extract import extract_tables
 from bioplan.optimisation.guard import build_and_solve, solve_guarded
-from bioplan.optimisation.solve import SolveOptions, SolveResult, SolveStatus
+from bioplan.optimisation.inputs import prepare
+from bioplan.optimisation.outcome import SolveOptions, SolveResult
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
 __all__ = [
     "PlanData",
     "SolveOptions",
     "SolveResult",
-    "SolveStatus",
     "build_and_solve",
     "build_model",
     "explain_infeasibility",
-    "extract_tables",
     "prepare",
     "solve_guarded",
     "solve_model",
-    "write_model",
 ]
 
 
-def build_model(data: PlanData, *, elastic: bool = False) -> Any:
+def build_model(data: PlanData, *, elastic: bool = False) -> pyo.ConcreteModel:
     """See :func:`bioplan.optimisation.model.build_model` (imports Pyomo on first use)."""
     from bioplan.optimisation.model import build_model as _build
 
     return _build(data, elastic=elastic)
 
 
-def solve_model(m: Any, options: SolveOptions) -> SolveResult:
+def solve_model(m: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     """See :func:`bioplan.optimisation.solve.solve_model`."""
     from bioplan.optimisation.solve import solve_model as _solve
 
     return _solve(m, options)
-
-
-def write_model(data: PlanData, path: str) -> None:
-    """Write the model for ``data`` as an LP or MPS file (by extension) without solving."""
-    from bioplan.optimisation.solve import write_model_file
-
-    write_model_file(build_model(data), path)

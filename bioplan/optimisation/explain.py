@@ -9,13 +9,17 @@ products' batches need it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 
+from bioplan.contracts import SLACKS, Shape, Slack
 from bioplan.optimisation.data import Option, PlanData
 from bioplan.optimisation.guard import solve_guarded
-from bioplan.optimisation.solve import SolveOptions
+from bioplan.optimisation.outcome import SolveOptions
+
+Values = dict[str, dict[Any, float]]
 
 EXPLANATION_COLUMNS = ["product", "resource", "first_day", "last_day", "shortfall", "unit", "message"]
 TOL = 1e-6
@@ -46,13 +50,12 @@ def _by_key(values: dict[tuple[str, int], float]) -> dict[str, dict[int, float]]
     return out
 
 
-def _batches(data: PlanData, values: dict[str, dict[Any, float]]) -> list[tuple[Option, int]]:
+def _batches(data: PlanData, values: Values) -> list[tuple[Option, int]]:
     """(option, seeding day) of every slot the elastic plan starts at least one batch in."""
     return [data.slot(s) for s, n in values.get("slot_batches", {}).items() if n >= 0.5]
 
 
-def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str,
-                 first: int, last: int) -> list[str]:
+def _products_on(data: PlanData, values: Values, rtype: str, first: int, last: int) -> list[str]:
     """Products whose batches hold a ``rtype`` reactor (phase plus turnaround) on any of days
     first..last."""
     found = set()
@@ -64,65 +67,111 @@ def _products_on(data: PlanData, values: dict[str, dict[Any, float]], rtype: str
     return sorted(found)
 
 
-def _products_active(data: PlanData, values: dict[str, dict[Any, float]], first: int,
-                     last: int) -> list[str]:
+def _products_active(data: PlanData, values: Values, first: int, last: int) -> list[str]:
     """Products whose batches run (seeding day to harvest day) on any of days first..last."""
     return sorted({opt.product for opt, d in _batches(data, values)
                    if d <= last and first <= d + opt.days})
+
+
+Finding = tuple[Any, int, int, float]
+"""(key, first day, last day, slack amount) of one shortfall."""
+
+
+def _findings(slack: Slack, values: dict[Any, float], data: PlanData) -> Iterator[Finding]:
+    """The shortfalls of one slack, grouped as its shape says."""
+    if slack.shape is Shape.KEY_DAY:
+        for key, days in _by_key(values).items():
+            for first, last, need in _spans(days):
+                yield key, first, last, need
+    elif slack.shape is Shape.KEY_WEEK:
+        for (key, w), x in values.items():
+            if x > TOL:
+                yield key, 7 * w, 7 * w + 6, x
+    elif slack.shape is Shape.DAY:
+        for first, last, need in _spans({d: x for d, x in values.items() if x > TOL}):
+            yield None, first, last, need
+    else:
+        for key, x in values.items():
+            if x > TOL:
+                yield key, 0, data.horizon_days - 1, x
+
+
+def _any(products: list[str]) -> str:
+    return ", ".join(products) or "any product"
+
+
+def _reactor(data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
+    t, first, last, _x = f
+    rd = data.reactors[t]
+    return _products_on(data, v, t, first, last), f"{rd.owned} owned + {rd.max_added} allowed"
+
+
+def _source(data: PlanData, _v: Values, f: Finding) -> tuple[list[str], str]:
+    q = f[0]
+    return sorted({o.product for o in data.options if o.source == q}), f"{data.sources[q]:g}"
+
+
+def _media(data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
+    return _products_active(data, v, f[1], f[2]), f"{data.media_prep_capacity:g}"
+
+
+def _labour(data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
+    return _products_active(data, v, f[1], f[2]), f"{data.labour_limit:g}"
+
+
+def _storage(data: PlanData, _v: Values, f: Finding) -> tuple[list[str], str]:
+    return [f[0]], f"{data.products[f[0]].storage_capacity:g}"
+
+
+def _service(data: PlanData, _v: Values, f: Finding) -> tuple[list[str], str]:
+    return [f[0]], f"{data.products[f[0]].min_service_level:g}"
+
+
+CONTEXT: dict[str, Callable[[PlanData, Values, Finding], tuple[list[str], str]]] = {
+    "reactor_extra_units": _reactor,
+    "source_extra_lots": _source,
+    "media_extra_L": _media,
+    "labour_extra_operations": _labour,
+    "storage_extra_units": _storage,
+    "service_missing_units": _service,
+}
+"""Per registered slack: the products concerned and the limit that gives, for its message. A
+slack registered in :data:`bioplan.contracts.SLACKS` without an entry here fails a test."""
+
+
+def _short_days(v: Values, product: str) -> tuple[int, int] | None:
+    days = sorted(d for (q, d), u in v.get("demand_short", {}).items() if q == product and u > TOL)
+    return (days[0], days[-1]) if days else None
+
+
+def explanation_rows(data: PlanData, v: Values) -> list[tuple[Any, ...]]:
+    """One row (``EXPLANATION_COLUMNS``) per shortfall of every registered slack, in registry
+    order."""
+    rows: list[tuple[Any, ...]] = []
+    for slack in SLACKS.values():
+        for finding in _findings(slack, v.get(slack.name, {}), data):
+            key, first, last, amount = finding
+            if slack.shape is Shape.KEY:
+                first, last = _short_days(v, key) or (first, last)
+            products, limit = CONTEXT[slack.name](data, v, finding)
+            message = slack.message.format(amount=amount, key=key, first=first, last=last,
+                                           limit=limit, products=_any(products))
+            rows.append((", ".join(products), slack.resource.format(key=key), first, last, amount,
+                         slack.unit, message))
+    return rows
 
 
 def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
                           ) -> tuple[pd.DataFrame, str]:
     """Findings table (one row per resource shortfall) and a one-line summary."""
     result = solve_guarded(data, SolveOptions(options.time_limit_s, ELASTIC_GAP, options.threads,
-                                                  interface=options.interface),
+                                              interface=options.interface),
                            guard_s, elastic=True)
-    rows: list[tuple[Any, ...]] = []
     if not result.status.has_solution:
         frame = pd.DataFrame(columns=EXPLANATION_COLUMNS)
         frame.index.name = "finding"
         return frame, f"infeasible; the elastic re-solve found no explanation ({result.message})"
-    v = result.values
-    for t, days in _by_key(v.get("reactor_extra_units", {})).items():
-        for first, last, need in _spans(days):
-            products = _products_on(data, v, t, first, last)
-            rows.append((", ".join(products), f"reactor {t}", first, last, need, "units",
-                         f"{need:.3g} more {t} unit(s) needed on days {first}-{last} beyond the "
-                         f"{data.reactors[t].owned} owned + {data.reactors[t].max_added} allowed "
-                         f"(batches of {', '.join(products) or 'any product'})"))
-    for (q, w), x in v.get("source_extra_lots", {}).items():
-        if x > TOL:
-            products = sorted({o.product for o in data.options if o.source == q})
-            rows.append((", ".join(products), f"starting material {q}", 7 * w, 7 * w + 6, x, "lots",
-                         f"{x:.3g} more lots of {q} needed in the week of days {7 * w}-{7 * w + 6} "
-                         f"(limit {data.sources[q]:g} per week)"))
-    for name, resource, unit, limit in (
-            ("media_extra_L", "media preparation", "L/day", data.media_prep_capacity),
-            ("labour_extra_operations", "labour", "operations/day", data.labour_limit)):
-        days = {d: x for d, x in v.get(name, {}).items() if x > TOL}
-        for first, last, need in _spans(days):
-            products = _products_active(data, v, first, last)
-            rows.append((", ".join(products), resource, first, last, need, unit,
-                         f"{resource} short by up to {need:.3g} {unit} on days {first}-{last} "
-                         f"(capacity {limit:g} {unit}; batches of "
-                         f"{', '.join(products) or 'any product'})"))
-    for p, days in _by_key(v.get("storage_extra_units", {})).items():
-        for first, last, need in _spans(days):
-            cap = data.products[p].storage_capacity
-            rows.append((p, f"storage {p}", first, last, need, "units",
-                         f"{p} storage over capacity by up to {need:.3g} units on days {first}-{last} "
-                         f"(capacity {cap:g} units; stock held between release and delivery)"))
-    for p, x in v.get("service_missing_units", {}).items():
-        if x > TOL:
-            short_days = sorted(d for (q, d), u in v.get("demand_short", {}).items()
-                                if q == p and u > TOL)
-            first, last = (short_days[0], short_days[-1]) if short_days else (0, data.horizon_days - 1)
-            rows.append((p, "service level", first, last, x, "units",
-                         f"{p}: even with the resources above, {x:.3g} units short of the minimum "
-                         f"service level {data.products[p].min_service_level:g} (short on days "
-                         f"{first}-{last}: demand before batches can be released, or no recipe "
-                         "can serve it within its shelf life)"))
-    frame = pd.DataFrame(rows, columns=EXPLANATION_COLUMNS)
+    frame = pd.DataFrame(explanation_rows(data, result.values), columns=EXPLANATION_COLUMNS)
     frame.index.name = "finding"
     if frame.empty:
         return frame, "infeasible; the elastic re-solve needed no slack (numerical trouble?)"

@@ -2,7 +2,7 @@
 
 HiGHS's time limit is soft (it has been seen ignored in presolve and some MIP phases), so every
 solve runs in its own process: the parent waits at most ``guard_s`` seconds and then kills it,
-reporting :attr:`SolveStatus.KILLED` rather than hanging. The child builds the Pyomo model itself
+reporting ``Termination.KILLED`` rather than hanging. The child builds the Pyomo model itself
 from the picklable :class:`PlanData`, so no Pyomo object crosses the process boundary.
 """
 
@@ -16,8 +16,9 @@ import time
 import traceback
 from typing import Any
 
+from bioplan.contracts import Termination
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.solve import SolveOptions, SolveResult, SolveStatus
+from bioplan.optimisation.outcome import SolveOptions, SolveResult, failure
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
     """Build the model from ``data`` and solve it in this process."""
     import gc
 
+    from bioplan.optimisation.compile import compile_for_highs
     from bioplan.optimisation.model import build_model
-    from bioplan.optimisation.solve import compile_for_highs, solve_compiled
+    from bioplan.optimisation.solve import solve_compiled
 
     t0 = time.perf_counter()
     m = build_model(data, elastic=elastic)
@@ -47,11 +49,13 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
 
 
 def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool) -> None:
+    from bioplan.optimisation.quiet_highs import silence_banner
+
     try:
+        silence_banner()  # also for Pyomo's HiGHS interface, which constructs its own
         result = build_and_solve(data, options, elastic)
     except Exception as err:  # reported to the parent as a typed error, never lost
-        result = SolveResult(SolveStatus.ERROR, termination="exception",
-                             message=f"{type(err).__name__}: {err}\n{traceback.format_exc()}")
+        result = failure(f"{type(err).__name__}: {err}\n{traceback.format_exc()}")
     conn.send(result)
     conn.close()
 
@@ -67,7 +71,7 @@ def warm_up() -> None:
         return
     import pyomo.environ as pyo
 
-    from bioplan.optimisation.solve import compile_model
+    from bioplan.optimisation.compile import compile_model
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 1))
@@ -116,21 +120,19 @@ def solve_guarded(data: PlanData, options: SolveOptions, guard_s: float,
                 result = None
         if result is None and proc.is_alive():
             proc.kill()
-            result = SolveResult(
-                SolveStatus.KILLED, termination="killed",
-                message=f"killed by the wall-clock guard after {guard_s:g} s "
-                        f"(HiGHS did not stop at its {options.time_limit_s:g} s time limit)")
+            result = failure(f"killed by the wall-clock guard after {guard_s:g} s "
+                             f"(HiGHS did not stop at its {options.time_limit_s:g} s time limit)",
+                             Termination.KILLED)
         elif result is None:
             proc.join(5)
-            result = SolveResult(SolveStatus.ERROR, termination="crashed",
-                                 message=f"the solve process died (exit code {proc.exitcode})")
+            result = failure(f"the solve process died (exit code {proc.exitcode})")
     finally:
         proc.join(5)
         if proc.is_alive():
             proc.kill()
         parent.close()
     elapsed = time.perf_counter() - t0
-    if result.status is SolveStatus.KILLED:
+    if result.termination is Termination.KILLED:
         result.timings = {"solve": elapsed}
         return result
     inside = sum(result.timings.get(k, 0.0) for k in ("build", "transfer", "solve", "extract"))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bioplan.optimisation.solve import SolveOptions, new_highs
+from bioplan.optimisation.outcome import SolveOptions, new_highs
 
 log = logging.getLogger(__name__)
 

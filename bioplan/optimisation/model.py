@@ -21,8 +21,6 @@ Variables (scaled units, see :mod:`bioplan.optimisation.data`)::
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyomo.environ as pyo
 
 from bioplan.optimisation.costs import add_cost_expressions, add_elastic_objective, add_objective
@@ -41,7 +39,7 @@ from bioplan.optimisation.resources import (
 )
 
 
-def add_sets(m: Any, data: PlanData) -> None:
+def add_sets(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Index sets; cohorts are the days on which some batch (or stock) can become available."""
     horizon = data.horizon_days
     m.DAY = pyo.Set(initialize=range(horizon), ordered=True)
@@ -54,7 +52,7 @@ def add_sets(m: Any, data: PlanData) -> None:
     for s in range(len(data.slot_day)):
         cohort_days[data.options[data.slot_option[s]].product].add(data.slot_release_day(s))
     cohorts = [(p, c) for p in data.products for c in sorted(cohort_days[p])
-               if c < horizon and c + data.products[p].life_days > 0]
+               if c < horizon and data.products[p].expiry_day(c) > 0]
     m.COHORT = pyo.Set(initialize=cohorts, dimen=2, ordered=True)
     demand = [(p, d) for p, pd_ in data.products.items() for d in range(horizon) if pd_.demand[d] > 0]
     m.DEMAND = pyo.Set(initialize=demand, dimen=2, ordered=True)
@@ -62,13 +60,13 @@ def add_sets(m: Any, data: PlanData) -> None:
     deliveries = [
         (p, c, d)
         for (p, c) in cohorts
-        for d in range(max(c, 0), min(c + data.products[p].life_days, horizon))
+        for d in range(max(c, 0), min(data.products[p].expiry_day(c), horizon))
         if (p, d) in has_demand
     ]
     m.DELIVERY = pyo.Set(initialize=deliveries, dimen=3, ordered=True)
 
 
-def add_variables(m: Any, data: PlanData) -> None:
+def add_variables(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Decision variables with their natural bounds (see the module docstring for units).
 
     Batches per slot are bounded by the fleet, except in the elastic re-solve, which may ask for
@@ -88,7 +86,7 @@ def add_variables(m: Any, data: PlanData) -> None:
                              bounds=lambda _m, p, d: (0, float(data.products[p].demand[d])))
 
 
-def build_model(data: PlanData, *, elastic: bool = False) -> Any:
+def build_model(data: PlanData, *, elastic: bool = False) -> pyo.ConcreteModel:
     """The whole model. With ``elastic=True`` the hard resource limits and service levels get
     priced slack variables and the objective minimises those slacks (infeasibility explanation).
     """

@@ -6,7 +6,7 @@ The alternative to :func:`bioplan.optimisation.solve.solve_model` (standard-form
 (Pyomo's ``set_instance``: walking the model and loading it into HiGHS), ``solve`` (HiGHS's run)
 and ``extract`` (reading values back).
 
-Called as ../shared/RECIPES.md prescribes: a fresh solver object per solve,
+Called the way the Pyomo + HiGHS pitfalls require: a fresh solver object per solve,
 ``load_solutions=False, raise_exception_on_nonoptimal_result=False``, and the outcome read from
 ``(termination_condition, solution_status)``; time limit, relative gap and threads are passed as
 the interface's own options.
@@ -20,20 +20,26 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bioplan.optimisation.solve import (
+from bioplan.contracts import PlanStatus
+from bioplan.optimisation.outcome import (
     NO_PLAN,
-    UNBOUNDED,
     SolveOptions,
     SolveResult,
-    SolveStatus,
+    failure,
+    infeasible,
+    optimal,
     relative_gap,
     stopped_early,
+    unbounded,
 )
 
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
-def solve_with_pyomo_highs(m: Any, options: SolveOptions) -> SolveResult:
+
+def solve_with_pyomo_highs(m: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     """Solve ``m`` with a fresh ``pyomo.contrib.solver`` HiGHS and read back the values."""
     import pyomo.environ as pyo
     from pyomo.contrib.solver.common.factory import SolverFactory
@@ -41,7 +47,7 @@ def solve_with_pyomo_highs(m: Any, options: SolveOptions) -> SolveResult:
 
     facts: dict[str, Any] = {"interface": "pyomo"}
     if options.save_lp:
-        from bioplan.optimisation.solve import write_model_file
+        from bioplan.optimisation.compile import write_model_file
 
         write_model_file(m, options.save_lp)
     if options.start:
@@ -65,30 +71,28 @@ def solve_with_pyomo_highs(m: Any, options: SolveOptions) -> SolveResult:
     has_solution = ss in (SolutionStatus.optimal, SolutionStatus.feasible)
     T = TerminationCondition
     if tc == T.convergenceCriteriaSatisfied and has_solution:
-        result = SolveResult(SolveStatus.OPTIMAL)
+        result = optimal()
     elif tc == T.provenInfeasible:
-        result = SolveResult(SolveStatus.INFEASIBLE, message=NO_PLAN)
+        result = infeasible()
     elif tc == T.infeasibleOrUnbounded:
         # every cost is non-negative and every variable bounded below, so this is infeasible
         # (if the model is ever changed, check the variable bounds)
-        result = SolveResult(SolveStatus.INFEASIBLE,
-                             message=f"{NO_PLAN} (HiGHS: infeasible or unbounded; check bounds)")
+        result = infeasible(f"{NO_PLAN} (HiGHS: infeasible or unbounded; check bounds)")
     elif tc == T.unbounded:
-        result = SolveResult(SolveStatus.ERROR, message=UNBOUNDED)
+        result = unbounded()
     elif tc in (T.maxTimeLimit, T.iterationLimit, T.objectiveLimit, T.interrupted,
                 T.minStepLength):
         result = stopped_early(has_solution)
     else:
-        result = SolveResult(SolveStatus.ERROR,
-                             message=f"HiGHS failed through Pyomo ({tc.name}, {ss.name})")
-    result.termination = tc.name
+        result = failure(f"HiGHS failed through Pyomo ({tc.name}, {ss.name})")
+    facts["solver_status"] = tc.name
     if result.status.has_solution:
         objective = res.incumbent_objective
         bound = res.objective_bound
         result.objective = float(objective) if objective is not None else None
         result.bound = float(bound) if bound is not None and math.isfinite(bound) else None
         result.gap = relative_gap(result.objective, result.bound)
-        if result.status is SolveStatus.OPTIMAL and result.gap is None:
+        if result.status is PlanStatus.OPTIMAL and result.gap is None:
             result.gap = 0.0
         primals = res.solution_loader.get_vars()
         values: dict[str, dict[Any, float]] = {}

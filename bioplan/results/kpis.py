@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bioplan.results.plan import COST_TERMS, finite_or_none
+from bioplan.contracts import PENALTY_TERMS, TERM_NAMES
 
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON-safe float: NaN and infinities become None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _by_product(frame: pd.DataFrame, products: list[str]) -> pd.Series:
@@ -38,7 +46,7 @@ def product_kpis(plan: Plan) -> pd.DataFrame:
         cost = penalty = pd.Series(float("nan"), index=table.index)
     else:
         usd = plan.cost_by_product["usd"]
-        is_penalty = usd.index.get_level_values("term") == "shortage_penalty"
+        is_penalty = usd.index.get_level_values("term").isin(list(PENALTY_TERMS))
         cost = usd[~is_penalty].groupby(level="product").sum().reindex(products, fill_value=0.0)
         penalty = usd[is_penalty].groupby(level="product").sum().reindex(products, fill_value=0.0)
     table["cost_usd"] = cost
@@ -78,7 +86,7 @@ def summary(plan: Plan) -> dict[str, Any]:
     breakdown = {
         str(term): finite_or_none(float(usd))
         for term, usd in plan.cost_breakdown.items()
-        if term in COST_TERMS
+        if term in TERM_NAMES
     }
     added = (
         {str(k): int(v) for k, v in plan.capacity["units_added"].items()}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bioplan.contracts import PENALTY_TERMS
 from bioplan.errors import BioplanError
 from bioplan.sweeps.spec import YIELD_PREFIX, _CardDraw
 
@@ -126,7 +127,7 @@ def plan_kpis(plan: Any) -> dict[str, Any]:
     if has_plan:
         breakdown = summary.get("cost_breakdown") or {}
         production_cost = sum(
-            v for k, v in breakdown.items() if v is not None and k != "shortage_penalty"
+            v for k, v in breakdown.items() if v is not None and k not in PENALTY_TERMS
         )
     row["cost_per_unit_usd"] = (
         production_cost / total_delivered if production_cost is not None and total_delivered > 0

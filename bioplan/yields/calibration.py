@@ -61,8 +61,9 @@ class CalibrationResult:
 def _data(card: YieldCard, data: CalibrationData | None) -> CalibrationData:
     out = data if data is not None else load_datasets(card)
     if out is None:
+        msg = f"card {card.name!r} has no calibration data"
         raise InputError(
-            f"card {card.name!r} has no calibration data",
+            msg,
             file=str(calibration_dir() / f"{card.name}.yaml"),
             fix="add the card's published datasets there (docs/yields.md, 'Calibration data')",
         )
@@ -153,8 +154,9 @@ def calibrate(
     names = list(parameters if parameters is not None else c.calibration.parameters)
     fit_sets = [ds for ds in cal.datasets if ds.use == "fit" and ds.id not in exclude]
     if not names or not fit_sets:
+        msg = f"card {c.name!r} has no calibration parameters or datasets to fit"
         raise InputError(
-            f"card {c.name!r} has no calibration parameters or datasets to fit",
+            msg,
             field="calibration.parameters",
             fix="list parameters under 'calibration' and datasets with use: fit",
         )

@@ -98,9 +98,11 @@ class Variation(_Strict):
     def _check(self) -> Variation:
         if self.distribution == "uniform":
             if self.low is None or self.high is None or self.high < self.low:
-                raise ValueError("a uniform variation needs low <= high")
+                msg = "a uniform variation needs low <= high"
+                raise ValueError(msg)
         elif self.cv is None:
-            raise ValueError(f"a {self.distribution} variation needs cv")
+            msg = f"a {self.distribution} variation needs cv"
+            raise ValueError(msg)
         return self
 
 
@@ -167,95 +169,137 @@ class YieldCard(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> YieldCard:
+        pos = self._check_stages()
+        self._check_products(pos)
+        self._check_factors()
+        return self
+
+    def _check_stages(self) -> dict[str, int]:
+        """Unique stage names, forward transits, known response factors; name -> position."""
         names = [s.name for s in self.stages]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"stage name(s) {dup} appear twice")
+            msg = f"stage name(s) {dup} appear twice"
+            raise ValueError(msg)
         pos = {n: i for i, n in enumerate(names)}
         for i, st in enumerate(self.stages):
             for t in st.transit_to:
                 if t.stage not in pos:
-                    raise ValueError(f"stages.{st.name}.transit_to: unknown stage {t.stage!r}")
+                    msg = f"stages.{st.name}.transit_to: unknown stage {t.stage!r}"
+                    raise ValueError(msg)
                 if pos[t.stage] <= i:
+                    msg = f"stages.{st.name}.transit_to: {t.stage!r} must point to a later stage"
                     raise ValueError(
-                        f"stages.{st.name}.transit_to: {t.stage!r} must point to a later stage"
+                        msg
                     )
             for r in st.responses:
                 bad = [f for f in (r.factor, r.or_factor)
                        if f is not None and f not in self.factors and f != STROMA]
                 if bad:
-                    raise ValueError(
+                    msg = (
                         f"stages.{st.name}.responses: unknown factor {bad[0]!r}; declare it under "
                         f"'factors' (known: {', '.join(self.factors)})"
                     )
+                    raise ValueError(
+                        msg
+                    )
+        return pos
+
+    def _check_products(self, pos: dict[str, int]) -> None:
+        """Reserved names, budgets, one product stage, seed fractions, lineage."""
         if STROMA in self.factors:
-            raise ValueError(f"factors.{STROMA}: the name is reserved for stroma co-culture")
+            msg = f"factors.{STROMA}: the name is reserved for stroma co-culture"
+            raise ValueError(msg)
         self._check_budgets()
         products = [s.name for s in self.stages if s.product]
         if len(products) != 1:
-            raise ValueError(f"exactly one stage must have product: true (found {products})")
+            msg = f"exactly one stage must have product: true (found {products})"
+            raise ValueError(msg)
         prod = self.stages[pos[products[0]]]
         want_cell = self.product == "rbc"
         if prod.is_cell != want_cell:
-            raise ValueError(f"product stage {prod.name}: is_cell must be {want_cell}")
+            msg = f"product stage {prod.name}: is_cell must be {want_cell}"
+            raise ValueError(msg)
         unknown_seed = [s for s in self.seed if s not in pos]
         if unknown_seed:
-            raise ValueError(f"seed names unknown stage(s) {unknown_seed}")
+            msg = f"seed names unknown stage(s) {unknown_seed}"
+            raise ValueError(msg)
         total = sum(v.value for v in self.seed.values())
         if abs(total - 1) > 1e-6 or any(v.value < 0 for v in self.seed.values()):
-            raise ValueError(f"seed fractions must be >= 0 and sum to 1 (sum {total:g})")
+            msg = f"seed fractions must be >= 0 and sum to 1 (sum {total:g})"
+            raise ValueError(msg)
         if (self.lineage == "erythroid") != (self.product == "rbc"):
+            msg = "lineage erythroid goes with product rbc, megakaryocytic with platelet"
             raise ValueError(
-                "lineage erythroid goes with product rbc, megakaryocytic with platelet"
+                msg
             )
         if self.product == "platelet":
             self._check_release(products[0])
+
+    def _check_factors(self) -> None:
+        """Validity ranges, phase names, every factor responding or declared inert."""
         unknown_ranges = [f for f in self.validity.concentration_ranges if f not in self.factors]
         if unknown_ranges:
-            raise ValueError(f"validity.concentration_ranges: unknown factor(s) {unknown_ranges}")
+            msg = f"validity.concentration_ranges: unknown factor(s) {unknown_ranges}"
+            raise ValueError(msg)
         phase_names = [p.name for p in self.protocol]
         if len(set(phase_names)) != len(phase_names):
-            raise ValueError("phase names must be unique")
+            msg = "phase names must be unique"
+            raise ValueError(msg)
         bad_days = [p for p in self.validity.phase_days_ranges if p not in phase_names]
         if bad_days:
-            raise ValueError(f"validity.phase_days_ranges: unknown phase(s) {bad_days}")
+            msg = f"validity.phase_days_ranges: unknown phase(s) {bad_days}"
+            raise ValueError(msg)
         responding = {r.factor for st in self.stages for r in st.responses}
         inert = [f for f, spec in self.factors.items()
                  if f not in responding and not spec.no_modelled_effect]
         if inert:
-            raise ValueError(
+            msg = (
                 f"factors.{inert[0]}: no stage responds to it; add a response or say why it "
                 "has none in no_modelled_effect"
+            )
+            raise ValueError(
+                msg
             )
         for ph in self.protocol:
             unknown = [f for f in ph.medium if f not in self.factors]
             if unknown:
-                raise ValueError(
+                msg = (
                     f"protocol.{ph.name}.medium: unknown factor(s) {unknown}; declare them under "
                     f"'factors' (known: {', '.join(self.factors)})"
                 )
-        return self
+                raise ValueError(
+                    msg
+                )
 
     def _check_budgets(self) -> None:
         for name, num in self.division_budgets.items():
             if num.value < 0 or num.value != round(num.value) or num.value > 40:
-                raise ValueError(f"division_budgets.{name} must be a whole number 0-40")
+                msg = f"division_budgets.{name} must be a whole number 0-40"
+                raise ValueError(msg)
         for st in self.stages:
             if st.division_budget is not None and st.division_budget not in self.division_budgets:
-                raise ValueError(
+                msg = (
                     f"stages.{st.name}.division_budget: unknown budget {st.division_budget!r} "
                     f"(declared: {', '.join(self.division_budgets) or 'none'})"
+                )
+                raise ValueError(
+                    msg
                 )
 
     def _check_release(self, product: str) -> None:
         if self.platelet_release is None:
-            raise ValueError("a platelet card needs platelet_release")
+            msg = "a platelet card needs platelet_release"
+            raise ValueError(msg)
         for st in self.stages:
             releases = any(t.stage == product for t in st.transit_to)
             if releases and st.ploidy_N is None and self.platelet_release.mean_ploidy_N is None:
-                raise ValueError(
+                msg = (
                     f"stages.{st.name}: releases platelets but has no ploidy_N (and "
                     "platelet_release has no mean_ploidy_N)"
+                )
+                raise ValueError(
+                    msg
                 )
 
     @property

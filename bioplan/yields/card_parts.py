@@ -43,18 +43,21 @@ class Num(_Strict):
     def _from_pair(cls, data: Any) -> Any:
         if isinstance(data, list | tuple):
             if len(data) != 2:
-                raise ValueError('write a number as [value, "source"]')
+                msg = 'write a number as [value, "source"]'
+                raise ValueError(msg)
             return {"value": data[0], "source": data[1]}
         if isinstance(data, int | float) and not isinstance(data, bool):
+            msg = f'the number {data} has no source: write [{data}, "<source or assumption: why>"]'
             raise ValueError(
-                f'the number {data} has no source: write [{data}, "<source or assumption: why>"]'
+                msg
             )
         return data
 
 
 def _nonneg(num: Num, what: str) -> Num:
     if num.value < 0:
-        raise ValueError(f"{what} must be >= 0, got {num.value}")
+        msg = f"{what} must be >= 0, got {num.value}"
+        raise ValueError(msg)
     return num
 
 
@@ -80,13 +83,15 @@ class Factor(_Strict):
         if unit not in FACTOR_UNITS:
             close = [u for u in FACTOR_UNITS if u.lower() == unit.lower()]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown unit {unit!r}{hint}; use one of {', '.join(FACTOR_UNITS)}")
+            msg = f"unknown unit {unit!r}{hint}; use one of {', '.join(FACTOR_UNITS)}"
+            raise ValueError(msg)
         return unit
 
     @model_validator(mode="after")
     def _molar(self) -> Factor:
         if self.unit == "uM" and self.molar_mass_g_per_mol is None:
-            raise ValueError("a factor in uM needs molar_mass_g_per_mol to report its mass in mg")
+            msg = "a factor in uM needs molar_mass_g_per_mol to report its mass in mg"
+            raise ValueError(msg)
         return self
 
     @property
@@ -140,22 +145,29 @@ class Response(_Strict):
     def _check(self) -> Response:
         _nonneg(self.ec50, "ec50")
         if self.ec50.value == 0:
-            raise ValueError("ec50 must be > 0")
+            msg = "ec50 must be > 0"
+            raise ValueError(msg)
         if self.hill_n.value <= 0:
-            raise ValueError(f"hill_n must be > 0, got {self.hill_n.value}")
+            msg = f"hill_n must be > 0, got {self.hill_n.value}"
+            raise ValueError(msg)
         if (self.or_factor is None) != (self.or_ec50 is None):
-            raise ValueError("or_factor and or_ec50 go together")
+            msg = "or_factor and or_ec50 go together"
+            raise ValueError(msg)
         if self.or_ec50 is not None and self.or_ec50.value <= 0:
-            raise ValueError("or_ec50 must be > 0")
+            msg = "or_ec50 must be > 0"
+            raise ValueError(msg)
         if self.effect == "death":
             if self.extra_death_per_day is None:
-                raise ValueError("a death response needs extra_death_per_day")
+                msg = "a death response needs extra_death_per_day"
+                raise ValueError(msg)
             _nonneg(self.extra_death_per_day, "extra_death_per_day")
         else:
             if self.floor is None:
-                raise ValueError(f"a {self.effect} response needs floor (0 = factor required)")
+                msg = f"a {self.effect} response needs floor (0 = factor required)"
+                raise ValueError(msg)
             if not 0 <= self.floor.value <= 1:
-                raise ValueError(f"floor must be within [0, 1], got {self.floor.value}")
+                msg = f"floor must be within [0, 1], got {self.floor.value}"
+                raise ValueError(msg)
         return self
 
 
@@ -213,21 +225,28 @@ class Stage(_Strict):
         if self.transit_to:
             total = sum(t.fraction.value for t in self.transit_to)
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"transit_to fractions sum to {total:g}; make them sum to 1")
+                msg = f"transit_to fractions sum to {total:g}; make them sum to 1"
+                raise ValueError(msg)
             for t in self.transit_to:
                 if not 0 <= t.fraction.value <= 1:
-                    raise ValueError(f"transit fraction to {t.stage} must be within [0, 1]")
+                    msg = f"transit fraction to {t.stage} must be within [0, 1]"
+                    raise ValueError(msg)
         elif self.transit_per_day.value > 0:
-            raise ValueError("transit_per_day > 0 but transit_to is empty; add a target stage")
+            msg = "transit_per_day > 0 but transit_to is empty; add a target stage"
+            raise ValueError(msg)
         if self.transit_from_last_generation and self.division_budget is None:
-            raise ValueError("transit_from_last_generation needs a division_budget")
+            msg = "transit_from_last_generation needs a division_budget"
+            raise ValueError(msg)
         if self.exhaustion_per_division is not None:
             if self.division_budget is None:
-                raise ValueError("exhaustion_per_division needs a division_budget")
+                msg = "exhaustion_per_division needs a division_budget"
+                raise ValueError(msg)
             if not 0 <= self.exhaustion_per_division.value < 1:
-                raise ValueError("exhaustion_per_division must be within [0, 1)")
+                msg = "exhaustion_per_division must be within [0, 1)"
+                raise ValueError(msg)
         if self.ploidy_N is not None and self.ploidy_N.value <= 0:
-            raise ValueError("ploidy_N must be > 0")
+            msg = "ploidy_N must be > 0"
+            raise ValueError(msg)
         return self
 
 
@@ -255,15 +274,19 @@ class PlateletRelease(_Strict):
     def _check(self) -> PlateletRelease:
         for what in ("platelets_per_mk_ref", "ploidy_ref_N"):
             if getattr(self, what).value <= 0:
-                raise ValueError(f"{what} must be > 0")
+                msg = f"{what} must be > 0"
+                raise ValueError(msg)
         if self.mean_ploidy_N is not None and self.mean_ploidy_N.value <= 0:
-            raise ValueError("mean_ploidy_N must be > 0")
+            msg = "mean_ploidy_N must be > 0"
+            raise ValueError(msg)
         missing = [c for c in SHEAR_CLASSES if c not in self.shear_multiplier]
         if missing:
-            raise ValueError(f"shear_multiplier lacks class(es) {missing}")
+            msg = f"shear_multiplier lacks class(es) {missing}"
+            raise ValueError(msg)
         extra = [c for c in self.shear_multiplier if c not in SHEAR_CLASSES]
         if extra:
-            raise ValueError(f"unknown shear class(es) {extra}; use {', '.join(SHEAR_CLASSES)}")
+            msg = f"unknown shear class(es) {extra}; use {', '.join(SHEAR_CLASSES)}"
+            raise ValueError(msg)
         for c, m in self.shear_multiplier.items():
             _nonneg(m, f"shear_multiplier.{c}")
         return self
@@ -325,7 +348,8 @@ class Phase(_Strict):
     @classmethod
     def _name(cls, name: str) -> str:
         if not name.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"phase name {name!r} may use letters, digits, '_' and '-' only")
+            msg = f"phase name {name!r} may use letters, digits, '_' and '-' only"
+            raise ValueError(msg)
         return name
 
     @model_validator(mode="after")
@@ -333,15 +357,19 @@ class Phase(_Strict):
         for f, c in self.medium.items():
             _nonneg(c, f"medium.{f}")
         if self.seed_density_cells_per_mL.value <= 0:
-            raise ValueError("seed_density_cells_per_mL must be > 0")
+            msg = "seed_density_cells_per_mL must be > 0"
+            raise ValueError(msg)
         if self.density_setpoint_cells_per_mL.value <= 0:
-            raise ValueError("density_setpoint_cells_per_mL must be > 0")
+            msg = "density_setpoint_cells_per_mL must be > 0"
+            raise ValueError(msg)
         if self.feeding == "perfusion":
             if self.perfusion_exchange_per_day is None:
-                raise ValueError("a perfusion phase needs perfusion_exchange_per_day")
+                msg = "a perfusion phase needs perfusion_exchange_per_day"
+                raise ValueError(msg)
             _nonneg(self.perfusion_exchange_per_day, "perfusion_exchange_per_day")
         elif self.perfusion_exchange_per_day is not None:
-            raise ValueError("perfusion_exchange_per_day applies to perfusion phases only")
+            msg = "perfusion_exchange_per_day applies to perfusion phases only"
+            raise ValueError(msg)
         return self
 
 

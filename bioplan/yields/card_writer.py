@@ -147,8 +147,9 @@ def set_parameter(data: dict, path: str, value: float, note: str) -> None:
                 scale = (1.0 - float(value)) / (1.0 - old) if old < 1 else 0.0
                 seed[other] = {"value": float(num["value"]) * scale, "source": num["source"]}
     else:
+        msg = f"calibration parameter {path!r} is a protocol setting, not a model rate"
         raise InputError(
-            f"calibration parameter {path!r} is a protocol setting, not a model rate",
+            msg,
             field="calibration.parameters",
             fix="fit stage, platelet, density or seed parameters only",
         )

@@ -71,15 +71,20 @@ class Observation(_Strict):
     @model_validator(mode="after")
     def _check(self) -> Observation:
         if self.quantity in COUNT_QUANTITIES and self.value <= 0:
-            raise ValueError(f"{self.quantity} must be > 0")
+            msg = f"{self.quantity} must be > 0"
+            raise ValueError(msg)
         if self.quantity in FRACTION_QUANTITIES and not 0 <= self.value <= 1:
-            raise ValueError(f"{self.quantity} is a fraction within [0, 1]")
+            msg = f"{self.quantity} is a fraction within [0, 1]"
+            raise ValueError(msg)
         if self.quantity == "stage_fraction" and not (self.numerator and self.denominator):
-            raise ValueError("stage_fraction needs numerator and denominator stages")
+            msg = "stage_fraction needs numerator and denominator stages"
+            raise ValueError(msg)
         if self.quantity in ("product_per_run", "platelets_per_mk") and self.run_phase is None:
-            raise ValueError(f"{self.quantity} needs run_phase")
+            msg = f"{self.quantity} needs run_phase"
+            raise ValueError(msg)
         if self.quantity == "product_per_run" and self.run_volume_L is None:
-            raise ValueError("product_per_run needs run_volume_L")
+            msg = "product_per_run needs run_volume_L"
+            raise ValueError(msg)
         return self
 
     @property
@@ -146,7 +151,8 @@ def load_datasets(card: YieldCard, path: str | Path | None = None) -> Calibratio
         return None
     out = _load(str(p.resolve()), p.stat().st_mtime)
     if out.card != card.name:
-        raise InputError(f"calibration data is for card {out.card!r}, not {card.name!r}",
+        msg = f"calibration data is for card {out.card!r}, not {card.name!r}"
+        raise InputError(msg,
                          file=str(p), field="card", fix="name the card the file belongs to")
     return out
 
@@ -215,8 +221,10 @@ def check_dataset_keys(ps: ParamSpace, data: CalibrationData, file: str) -> None
         for ob in ds.observations:
             for s in ob.numerator + ob.denominator + ob.seed_stages:
                 if s not in card.stage_names:
-                    raise InputError(f"unknown stage {s!r}", file=file, field=f"{ds.id}.{s}",
+                    msg = f"unknown stage {s!r}"
+                    raise InputError(msg, file=file, field=f"{ds.id}.{s}",
                                      fix=f"use one of {', '.join(card.stage_names)}")
             if ob.run_phase is not None and ob.run_phase not in [p.name for p in card.protocol]:
-                raise InputError(f"unknown phase {ob.run_phase!r}", file=file,
+                msg = f"unknown phase {ob.run_phase!r}"
+                raise InputError(msg, file=file,
                                  field=f"{ds.id}.run_phase", fix="name a phase of the card")

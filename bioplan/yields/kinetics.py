@@ -98,8 +98,9 @@ class ParamSpace:
             hint = f"unknown phase {phase!r} (phases: {', '.join(phases)})"
         else:
             hint = "unknown key"
+        msg = f"unknown {what} key {key!r} for card {self.card.name!r}: {hint}"
         raise InputError(
-            f"unknown {what} key {key!r} for card {self.card.name!r}: {hint}",
+            msg,
             field=key,
             fix=f"use one of: {', '.join(valid)}",
         )
@@ -110,8 +111,9 @@ def param_space(card: YieldCard) -> ParamSpace:
     ps = ParamSpace(card)
     for ph in card.protocol:
         if ph.name in RESERVED_PHASE_NAMES:
+            msg = f"phase name {ph.name!r} is reserved"
             raise InputError(
-                f"phase name {ph.name!r} is reserved",
+                msg,
                 field=f"protocol.{ph.name}",
                 fix=f"rename the phase (reserved: {', '.join(RESERVED_PHASE_NAMES)})",
             )
@@ -125,6 +127,18 @@ def param_space(card: YieldCard) -> ParamSpace:
         ps.add(f"{ph.name}.perfusion", 1.0 if ph.feeding == "perfusion" else 0.0)
         exch = ph.perfusion_exchange_per_day
         ps.add(f"{ph.name}.perfusion_exchange_per_day", exch.value if exch is not None else 0.0)
+    _add_stage_params(ps, card)
+    _add_release_params(ps, card)
+    ps.add(
+        "density.half_inhibition_cells_per_mL",
+        card.density_effect.half_inhibition_cells_per_mL.value,
+    )
+    ps.add("density.hill_n", card.density_effect.hill_n.value)
+    return ps
+
+
+def _add_stage_params(ps: ParamSpace, card: YieldCard) -> None:
+    """Stage rates, ploidy, transit split, response curves and seed fractions."""
     for st in card.stages:
         base = f"stages.{st.name}"
         ps.add(f"{base}.proliferation_per_day", st.proliferation_per_day.value)
@@ -149,6 +163,10 @@ def param_space(card: YieldCard) -> ParamSpace:
                 ps.add(f"{rb}.or_ec50", r.or_ec50.value)
     for s, frac in card.seed.items():
         ps.add(f"seed.{s}", frac.value)
+
+
+def _add_release_params(ps: ParamSpace, card: YieldCard) -> None:
+    """Platelet release per MK (ploidy and shear) of a megakaryocytic card."""
     if card.platelet_release is not None:
         pr = card.platelet_release
         ps.add("platelets.platelets_per_mk_ref", pr.platelets_per_mk_ref.value)
@@ -158,12 +176,6 @@ def param_space(card: YieldCard) -> ParamSpace:
         ps.add("platelets.ploidy_exponent", pr.ploidy_exponent.value)
         for c in SHEAR_CLASSES:
             ps.add(f"platelets.shear.{c}", pr.shear_multiplier[c].value)
-    ps.add(
-        "density.half_inhibition_cells_per_mL",
-        card.density_effect.half_inhibition_cells_per_mL.value,
-    )
-    ps.add("density.hill_n", card.density_effect.hill_n.value)
-    return ps
 
 
 @dataclass
@@ -359,7 +371,8 @@ def apply_settings(
         try:
             out[:, c] = float(value)
         except (TypeError, ValueError):
+            msg = f"value {value!r} for {key!r} is not a number"
             raise InputError(
-                f"value {value!r} for {key!r} is not a number", field=key, fix="give a number"
+                msg, field=key, fix="give a number"
             ) from None
     return out

@@ -39,23 +39,26 @@ def variant_theta(
     for k in keys:
         vals = variants[k]
         if isinstance(vals, str | bytes) or not isinstance(vals, Sequence) or len(vals) == 0:
+            msg = f"variant {k!r} of card {ps.card.name!r} must be a non-empty list of numbers"
             raise InputError(
-                f"variant {k!r} of card {ps.card.name!r} must be a non-empty list of numbers",
+                msg,
                 field=k,
                 fix=f'write e.g. "{k}": [1, 2, 3]',
             )
         try:
             levels.append([float(v) for v in vals])
         except (TypeError, ValueError):
+            msg = f"variant {k!r} of card {ps.card.name!r} has a non-numeric value in {list(vals)!r}"
             raise InputError(
-                f"variant {k!r} of card {ps.card.name!r} has a non-numeric value in {list(vals)!r}",
+                msg,
                 field=k,
                 fix="give numbers only",
             ) from None
     count = int(np.prod([len(v) for v in levels])) if levels else 0
     if count > MAX_RECIPES:
+        msg = f"{count} variants of card {ps.card.name!r} exceed {MAX_RECIPES}"
         raise InputError(
-            f"{count} variants of card {ps.card.name!r} exceed {MAX_RECIPES}",
+            msg,
             field="variants",
             fix="use fewer levels per key",
         )

@@ -31,7 +31,8 @@ def reference_states(
                 lambda _t, y, A=A: A @ y, (0.0, days), x, method="DOP853", rtol=rtol, atol=atol
             )
             if not sol.success:
-                raise RuntimeError(f"solve_ivp failed: {sol.message}")
+                msg = f"solve_ivp failed: {sol.message}"
+                raise RuntimeError(msg)
             x = sol.y[:, -1]
         out.append(x.copy())
     return ps.comp.aggregate(np.array(out))

@@ -134,7 +134,8 @@ class Simulation:
 def _days_settings(card: YieldCard, base: dict[str, float], days: int) -> dict[str, float]:
     """Settings that stop the protocol after ``days`` (or extend its last phase)."""
     if days < 1:
-        raise InputError(f"days = {days}: nothing would be cultured", field="days",
+        msg = f"days = {days}: nothing would be cultured"
+        raise InputError(msg, field="days",
                          fix="give days >= 1")
     out = dict(base)
     left = days
@@ -212,8 +213,9 @@ def simulate(
     """
     c = as_card(card)
     if not seed_cells > 0:
+        msg = f"seed cells = {seed_cells} must be > 0"
         raise InputError(
-            f"seed cells = {seed_cells} must be > 0",
+            msg,
             field="seed_cells",
             fix="give a positive count",
         )
@@ -228,7 +230,8 @@ def simulate(
     res = run_batch(ps, theta, time_course=time_course)
     unit = cells_per_unit if cells_per_unit is not None else CELLS_PER_UNIT[c.product]
     if not unit > 0:
-        raise InputError("cells per unit must be > 0", field="cells_per_unit", fix="e.g. 2e12")
+        msg = "cells per unit must be > 0"
+        raise InputError(msg, field="cells_per_unit", fix="e.g. 2e12")
 
     amounts = cytokine_amounts(ps, theta, res)
     balance = _balance(ps, res)

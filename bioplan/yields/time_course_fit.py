@@ -28,7 +28,8 @@ def _observation(card: YieldCard, col: str, day: int, value: float,
         return Observation(quantity="enucleation", day=day, value=value, error=0.05,
                            provenance="D")
     if value <= 0:
-        raise InputError(f"time course {col} on day {day} is {value:g}; counts must be > 0",
+        msg = f"time course {col} on day {day} is {value:g}; counts must be > 0"
+        raise InputError(msg,
                          field=col, fix="drop the row or leave the cell empty")
     if col == "product":
         return Observation(quantity="product_per_seed_cell", day=day, value=value / seed_cells,
@@ -57,19 +58,22 @@ def fit_time_course(
     c = as_card(card)
     frame = data.reset_index() if "day" not in data.columns else data
     if "day" not in frame.columns:
-        raise InputError("time course needs a 'day' column", field="day", fix="add the day [d]")
+        msg = "time course needs a 'day' column"
+        raise InputError(msg, field="day", fix="add the day [d]")
     allowed = set(TIME_COURSE_COLUMNS) | {f"cells_{s}" for s in c.stage_names}
     cols = [col for col in frame.columns if col not in ("day", "index")]
     unknown = [col for col in cols if col not in allowed]
     if unknown or not cols:
+        msg = f"time course column(s) {unknown or '(none)'} not understood for card {c.name!r}"
         raise InputError(
-            f"time course column(s) {unknown or '(none)'} not understood for card {c.name!r}",
+            msg,
             field=str(unknown[0]) if unknown else "columns",
             fix=f"use {', '.join(sorted(allowed))}",
         )
     days = frame["day"].to_numpy()
     if np.any(days != np.round(days)) or days.min() < 0 or days.max() > c.total_days:
-        raise InputError(f"time-course days must be whole days within 0-{c.total_days}",
+        msg = f"time-course days must be whole days within 0-{c.total_days}"
+        raise InputError(msg,
                          field="day", fix="give integer days inside the protocol")
     obs = [
         _observation(c, col, int(d), float(v), seed_cells, count_error)

@@ -84,17 +84,21 @@ def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None 
         name = ps.names[c]
         vals = theta[:, c]
         if not np.all(np.isfinite(vals)):
-            raise InputError(f"{name} must be a finite number", field=name, fix="give a number")
+            msg = f"{name} must be a finite number"
+            raise InputError(msg, field=name, fix="give a number")
         if np.any(vals < 0):
             bad = float(vals[vals < 0][0])
-            raise InputError(f"{name} = {bad:g} is negative", field=name, fix="use a value >= 0")
+            msg = f"{name} = {bad:g} is negative"
+            raise InputError(msg, field=name, fix="use a value >= 0")
         if name.endswith((".perfusion", ".stroma")) and np.any((vals != 0) & (vals != 1)):
-            raise InputError(f"{name} must be 0 or 1", field=name,
+            msg = f"{name} must be 0 or 1"
+            raise InputError(msg, field=name,
                              fix="0 = off (dilution feeding / no stroma), 1 = on")
         if name.endswith(".days") and np.any(vals != np.round(vals)):
             bad = float(vals[vals != np.round(vals)][0])
+            msg = f"{name} = {bad:g} is not a whole number of days"
             raise InputError(
-                f"{name} = {bad:g} is not a whole number of days",
+                msg,
                 field=name,
                 fix="phase durations are integer days (the planner works on a daily grid)",
             )
@@ -102,14 +106,16 @@ def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None 
         sd = theta[:, ps.col(f"{ph.name}.seed_density")]
         sp = theta[:, ps.col(f"{ph.name}.density_setpoint")]
         if np.any(sd <= 0):
+            msg = f"{ph.name}.seed_density must be > 0"
             raise InputError(
-                f"{ph.name}.seed_density must be > 0",
+                msg,
                 field=f"{ph.name}.seed_density",
                 fix="give a positive density in cells/mL",
             )
         if np.any(sp <= 0):
+            msg = f"{ph.name}.density_setpoint must be > 0"
             raise InputError(
-                f"{ph.name}.density_setpoint must be > 0",
+                msg,
                 field=f"{ph.name}.density_setpoint",
                 fix="give a positive density in cells/mL",
             )

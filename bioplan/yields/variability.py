@@ -44,16 +44,19 @@ def _draw(v: Variation, base: float, n: int, rng: np.random.Generator) -> np.nda
 
 def _check(card: YieldCard, uncertainty: str) -> None:
     if uncertainty not in UNCERTAINTIES:
-        raise InputError(f"uncertainty {uncertainty!r} is not one of {UNCERTAINTIES}",
+        msg = f"uncertainty {uncertainty!r} is not one of {UNCERTAINTIES}"
+        raise InputError(msg,
                          field="uncertainty", fix="use lot, fit or both")
     if uncertainty in ("lot", "both") and not card.variability:
+        msg = f"card {card.name!r} declares no variability"
         raise InputError(
-            f"card {card.name!r} declares no variability",
+            msg,
             field="variability",
             fix="add entries under 'variability' (parameter, distribution, cv or low/high, source)",
         )
     if uncertainty in ("fit", "both") and not card.calibration.covariance:
-        raise InputError(f"card {card.name!r} stores no calibration covariance",
+        msg = f"card {card.name!r} stores no calibration covariance"
+        raise InputError(msg,
                          field="calibration.covariance",
                          fix="refit the card with bioplan.yields.calibrate and save it")
 
@@ -64,7 +67,8 @@ def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
     card = ps.card
     _check(card, uncertainty)
     if n < 1:
-        raise InputError(f"n = {n} must be >= 1", field="n", fix="ask for at least one sample")
+        msg = f"n = {n} must be >= 1"
+        raise InputError(msg, field="n", fix="ask for at least one sample")
     rng = np.random.default_rng(seed)
     base = ps.theta(1)[0]
     out: dict[str, np.ndarray] = {}

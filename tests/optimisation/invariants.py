@@ -10,8 +10,8 @@ import itertools
 import math
 from collections import defaultdict
 
-from bioplan.results import check_plan
-from bioplan.results.plan import COST_TERMS, Plan
+from bioplan.contracts import TERM_NAMES as COST_TERMS
+from bioplan.results import Plan, check_plan
 
 
 def check_invariants(plan: Plan) -> list[str]:

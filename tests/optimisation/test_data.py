@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bioplan.contracts import COST_TERMS, Driver
 from bioplan.optimisation import prepare
 from tests.optimisation.builders import base, build, demand, recipe
 from tests.optimisation.invariants import assert_valid
@@ -20,8 +21,13 @@ def test_scaled_units_of_the_reference_recipe():
     assert opt.units_min == 0
     assert opt.medium_L_per_unit == pytest.approx(10)
     assert opt.lots_per_unit == pytest.approx(0.1)
-    assert opt.material_cost_per_unit == pytest.approx(0.025)
-    assert opt.batch_cost == pytest.approx(0.37)
+    prices = d.prices
+    per_unit = {t.name: t.usd(prices, opt.unit_use) for t in COST_TERMS
+                if t.driver is Driver.PRODUCT_UNITS}
+    per_batch = {t.name: t.usd(prices, opt.unit_use) for t in COST_TERMS
+                 if t.driver is Driver.BATCHES}
+    assert per_unit["basal_medium"] + per_unit["cytokines"] == pytest.approx(25.0)
+    assert sum(per_batch.values()) == pytest.approx(370.0)
 
 
 def test_dominated_recipe_is_not_offered():

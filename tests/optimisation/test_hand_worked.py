@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from bioplan.contracts import PlanStatus
 from bioplan.planning import plan
-from bioplan.results.plan import PlanStatus
 from tests.optimisation.builders import base, build, demand, recipe
 from tests.optimisation.invariants import assert_valid
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bioplan.optimisation import SolveOptions, SolveStatus, build_model, prepare, solve_guarded
+from bioplan.contracts import PlanStatus, Termination
+from bioplan.optimisation import SolveOptions, build_model, prepare, solve_guarded
 from bioplan.planning import plan
 from bioplan.results import check_plan
-from bioplan.results.plan import PlanStatus
 from bioplan.scenario.schema import SolverSettings
 from tests.optimisation.builders import base, build, demand, recipe
 from tests.optimisation.invariants import assert_valid
@@ -78,7 +78,8 @@ def test_both_interfaces_give_the_hand_worked_optimum(raw, cost):
     pyomo_plan = plans["pyomo"]
     assert check_plan(pyomo_plan) == []
     assert set(pyomo_plan.timings) >= {"build", "transfer", "solve", "extract", "total"}
-    assert pyomo_plan.solver["termination"] == "convergenceCriteriaSatisfied"
+    assert pyomo_plan.solver["termination"] == "optimal"
+    assert pyomo_plan.solver["solver_status"] == "convergenceCriteriaSatisfied"
 
 
 def test_scenario_field_selects_the_pyomo_interface():
@@ -108,7 +109,7 @@ def test_pyomo_route_in_process_returns_values_by_component_and_index():
                                                               interface=i))
                for i in ("highspy", "pyomo")}
     a, b = results["highspy"], results["pyomo"]
-    assert a.status is b.status is SolveStatus.OPTIMAL
+    assert a.status is b.status is PlanStatus.OPTIMAL
     assert b.objective == pytest.approx(a.objective, rel=1e-9)
     assert b.gap == pytest.approx(0.0, abs=1e-9)
     assert set(b.values) == set(a.values)
@@ -123,8 +124,8 @@ def test_infeasible_scenario_through_the_pyomo_interface():
     raw["products"]["rbc"]["min_service_level"] = 1.0
     sc = build(demand(raw, {7: 30}))
     result = solve_guarded(prepare(sc), SolveOptions(time_limit_s=20, interface="pyomo"), 60)
-    assert result.status is SolveStatus.INFEASIBLE
-    assert result.termination in ("provenInfeasible", "infeasibleOrUnbounded")
+    assert result.status is PlanStatus.INFEASIBLE and result.termination is Termination.INFEASIBLE
+    assert result.facts["solver_status"] in ("provenInfeasible", "infeasibleOrUnbounded")
     assert not result.values
     p = plan(sc, solver_interface="pyomo")
     assert p.status is PlanStatus.INFEASIBLE
@@ -139,7 +140,7 @@ def test_short_time_limit_through_the_pyomo_interface(time_limit_s):
     p = plan(generate("S"), time_limit_s=time_limit_s, mip_gap=1e-6, marginal_values=False,
              solver_interface="pyomo")
     assert p.status in (PlanStatus.FEASIBLE, PlanStatus.NO_SOLUTION)
-    assert p.solver["termination"] == "maxTimeLimit"
+    assert p.solver["termination"] == "limit" and p.solver["solver_status"] == "maxTimeLimit"
     if p.status is PlanStatus.FEASIBLE:
         assert p.gap is not None and p.gap > 1e-6
         assert p.bound_usd is not None and p.bound_usd <= p.objective_usd

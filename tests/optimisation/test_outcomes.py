@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bioplan.optimisation import SolveOptions, SolveStatus, prepare, solve_guarded
+from bioplan.contracts import BATCH_COLUMNS, PlanStatus, Termination
+from bioplan.optimisation import SolveOptions, prepare, solve_guarded
 from bioplan.planning import plan
-from bioplan.results.plan import BATCH_COLUMNS, PlanStatus
 from tests.optimisation.builders import base, build, demand, recipe
 from tests.optimisation.invariants import assert_valid
 
@@ -19,7 +19,7 @@ def _constant_demand():
 def test_wall_clock_guard_kills_a_solve_that_overruns():
     """A guard shorter than it takes to start and build is reported as 'killed', not hung."""
     result = solve_guarded(prepare(_constant_demand()), SolveOptions(time_limit_s=10), guard_s=0.001)
-    assert result.status is SolveStatus.KILLED
+    assert result.status is PlanStatus.NO_SOLUTION and result.termination is Termination.KILLED
     assert "wall-clock guard" in result.message
 
 
@@ -38,7 +38,8 @@ def test_time_limit_before_any_solution_is_no_solution():
 
     p = plan(generate("S"), time_limit_s=1e-6, marginal_values=False)
     assert p.status is PlanStatus.NO_SOLUTION
-    assert p.solver["termination"] == "Time limit reached"
+    assert p.solver["termination"] == "limit"
+    assert p.solver["solver_status"] == "Time limit reached"
     assert p.batches.empty
 
 

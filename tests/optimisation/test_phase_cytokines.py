@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from bioplan.contracts import PlanStatus
 from bioplan.errors import InputError
 from bioplan.planning import plan
 from bioplan.results import check_plan
-from bioplan.results.plan import PlanStatus
 from tests.optimisation.builders import base, build, demand, recipe
 from tests.optimisation.invariants import assert_valid
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bioplan.optimisation.assign import Interval, assign_units
+from bioplan.results.assign import Interval, assign_units
 
 
 def _clash_free(intervals: list[Interval], units: dict[int, int], down: dict[int, set[int]]) -> bool:
@@ -48,7 +48,7 @@ def test_pins_that_cannot_all_hold_raise_when_clashes_are_not_allowed() -> None:
     both pins: strict mode says so, the default falls back (and logs the clash)."""
     import pytest
 
-    from bioplan.optimisation.assign import AssignmentFailed
+    from bioplan.results.assign import AssignmentFailed
 
     ivs = [
         Interval(key=0, reactor_type="t", start=0, end=4, busy_end=4, unit=1),

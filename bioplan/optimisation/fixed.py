@@ -1,0 +1,94 @@
+"""Fixed batches (rolling horizon): they hold their reactors, use resources, cost what they cost
+(constants of the objective, by the cost-term registry) and release their product."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bioplan.contracts import BatchUse, batch_usd
+from bioplan.errors import InputError
+from bioplan.optimisation.data import USD_SCALE, PlanData, records
+from bioplan.optimisation.options import per_seed_cytokines
+
+if TYPE_CHECKING:
+    from bioplan.scenario import Scenario
+
+
+def fixed_batch_use(frame: pd.DataFrame, source: str, cytokines_per_seed: dict[Any, float]
+                    ) -> BatchUse:
+    """What a batch of the batches table used (``frame``: its phase rows; ``cytokines_per_seed``:
+    the recipe's total use per seed cell), as the cost terms read it."""
+    seed = float(frame["seed_cells"].iloc[0])
+    days: dict[str, float] = defaultdict(float)
+    for row in records(frame):
+        days[str(row.reactor_type)] += int(row.end_day) - int(row.start_day)
+    return BatchUse(source=source, seed_cells=seed, medium_L=float(frame["medium_L"].sum()),
+                    cytokines={k: v * seed for k, v in cytokines_per_seed.items()},
+                    reactor_days=dict(days), operations=len(frame) + 1)
+
+
+def add_fixed_batches(data: PlanData, fixed: pd.DataFrame, recipes: pd.DataFrame,
+                      scenario: Scenario) -> None:
+    """Add the batches of ``fixed`` (a ``Plan.batches`` table) to ``data`` as constants."""
+    horizon = data.horizon_days
+    rows = fixed.reset_index()
+    if "batch_id" not in rows.columns:
+        rows = rows.rename(columns={rows.columns[0]: "batch_id"})
+    data.fixed_medium = np.zeros(horizon)
+    data.fixed_operations = np.zeros(horizon)
+    cost: dict[str, float] = defaultdict(float)
+    for batch_id, frame in rows.groupby("batch_id", sort=True):
+        frame = frame.sort_values("start_day")
+        first = frame.iloc[0]
+        recipe, product = str(first["recipe"]), str(first["product"])
+        if recipe not in recipes.index or product not in data.products:
+            msg = (
+                f"fixed batch {batch_id}: recipe {recipe!r} / product {product!r} is "
+                             "not in the scenario"
+            )
+            raise InputError(msg, field="fixed_batches",
+                             fix="give fixed batches from a plan of the same scenario")
+        rec: Any = recipes.loc[recipe]
+        source = str(rec["source"])
+        use = fixed_batch_use(frame, source, per_seed_cytokines(rec, data.cytokines))
+        for row_name, usd in batch_usd(data.prices, use).items():
+            cost[row_name] += usd / USD_SCALE
+        harvest = int(frame["end_day"].max())
+        _release(data, product, harvest + data.products[product].release_days,
+                 float(first["product_units"]))
+        seed_day = int(frame["start_day"].min())
+        if seed_day >= 0:
+            week = (source, seed_day // 7)
+            data.fixed_lots[week] = (data.fixed_lots.get(week, 0.0)
+                                     + use.seed_cells / scenario.sources[source].cells_per_lot)
+        for day in [*frame["start_day"].astype(int), harvest]:
+            if 0 <= day < horizon:
+                data.fixed_operations[day] += 1
+        _hold(data, frame)
+    data.fixed_cost = dict(cost)
+
+
+def _release(data: PlanData, product: str, release: int, units: float) -> None:
+    """A fixed batch's units become available on its cohort day (if usable in the horizon)."""
+    prod = data.products[product]
+    if release < data.horizon_days and prod.expiry_day(release) > 0:
+        prod.fixed_release[release] = prod.fixed_release.get(release, 0.0) + units
+
+
+def _hold(data: PlanData, frame: pd.DataFrame) -> None:
+    """A fixed batch's phases hold their reactor (plus turnaround) and prepare their medium."""
+    assert data.fixed_medium is not None
+    horizon = data.horizon_days
+    for row in records(frame):
+        start, end = int(row.start_day), int(row.end_day)
+        rd = data.reactors[str(row.reactor_type)]
+        lo, hi = max(start, 0), min(end + rd.turnaround_days, horizon)
+        if lo < hi:
+            rd.fixed_busy[lo:hi] += 1
+        if end > start:
+            for day in range(max(start, 0), min(end, horizon)):
+                data.fixed_medium[day] += float(row.medium_L) / (end - start)

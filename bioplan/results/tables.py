@@ -1,0 +1,177 @@
+"""Turn a solution (variable values in scaled units) into the ``Plan`` tables.
+
+Works from :class:`PlanData`, the recipe table and the values alone (no Pyomo), in the parent
+process: the batches (:mod:`bioplan.results.batches`, with reactor units assigned), deliveries,
+shortages, expiries, inventory by cohort, occupancy, media use, capacity and the costs
+(:mod:`bioplan.results.costs`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bioplan.contracts import maintenance_days
+from bioplan.optimisation.data import PlanData, records
+from bioplan.results.batches import batch_table, fixed_ids, phase_cytokines
+from bioplan.results.costs import plan_costs
+
+if TYPE_CHECKING:
+    from bioplan.scenario import Scenario
+
+Values = dict[str, dict[Any, float]]
+TOL = 1e-7
+"""Values below this are treated as zero [unit, L, batch]."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tables:
+    batches: pd.DataFrame
+    deliveries: pd.DataFrame
+    shortages: pd.DataFrame
+    expiries: pd.DataFrame
+    inventory: pd.DataFrame
+    occupancy: pd.DataFrame
+    media_use: pd.DataFrame
+    capacity: pd.DataFrame
+    cost_breakdown: pd.Series
+    cost_by_product: pd.DataFrame
+
+
+def _frame(rows: list[tuple[Any, ...]], index: list[str], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*index, *columns])
+    for col in index:
+        if col in ("day", "cohort_day", "start_day", "end_day"):
+            frame[col] = frame[col].astype(int)
+    return frame.set_index(index if len(index) > 1 else index[0]).sort_index()
+
+
+def extract_tables(data: PlanData, values: Values, scenario: Scenario, recipes: pd.DataFrame,
+                   fixed_batches: pd.DataFrame | None = None) -> Tables:
+    """All result tables of a solved model (``recipes``: the table ``data`` was prepared from)."""
+    horizon = data.horizon_days
+    batches = batch_table(data, values, scenario, recipes, fixed_batches)
+    delivered = values.get("cohort_delivered", {})
+    deliveries = _frame([(d, p, c, u) for (p, c, d), u in delivered.items() if u > TOL],
+                        ["day", "product", "cohort_day"], ["units"])
+    shortages = _frame([(d, p, u) for (p, d), u in values.get("demand_short", {}).items() if u > TOL],
+                       ["day", "product"], ["units"])
+    left = values.get("cohort_left", {})
+    expiries = _frame(
+        [(data.products[p].expiry_day(c), p, u) for (p, c), u in left.items()
+         if u > TOL and data.products[p].expiry_day(c) < horizon],
+        ["day", "product"], ["units"])
+    expiries = expiries.groupby(level=["day", "product"]).sum() if not expiries.empty else expiries
+    inventory = _inventory(data, batches, delivered, fixed_ids(fixed_batches))
+    capacity = _capacity(data, values, scenario)
+    occupancy = _occupancy(batches, capacity, scenario, horizon)
+    media_use = _media_use(batches, data, recipes)
+    breakdown, by_product = plan_costs(data, scenario, recipes, batches, shortages, expiries,
+                                       capacity)
+    return Tables(batches, deliveries, shortages, expiries, inventory, occupancy, media_use,
+                  capacity, breakdown, by_product)
+
+
+def _inventory(data: PlanData, batches: pd.DataFrame, delivered: dict[Any, float],
+               fixed: set[str]) -> pd.DataFrame:
+    """Stock by cohort: released − delivered so far, until the cohort's last usable day."""
+    horizon = data.horizon_days
+    released: dict[tuple[str, int], float] = defaultdict(float)
+    for p, pd_ in data.products.items():
+        for c, u in pd_.fixed_release.items():
+            released[(p, c)] += u
+    if not batches.empty:
+        per_batch = batches.groupby(level="batch_id").agg(
+            product=("product", "first"), units=("product_units", "first"), harvest=("end_day", "max"))
+        for batch_id, b in per_batch.iterrows():
+            if str(batch_id) in fixed:
+                continue
+            c = int(b["harvest"]) + data.products[str(b["product"])].release_days
+            released[(str(b["product"]), c)] += float(b["units"])
+    out_by: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    for (p, c, d), u in delivered.items():
+        out_by[(p, c)][d] = u
+    rows = []
+    for (p, c), units in sorted(released.items()):
+        if c >= horizon or units <= TOL:
+            continue
+        stock = units
+        for d in range(max(c, 0), min(data.products[p].expiry_day(c), horizon)):
+            stock -= out_by[(p, c)].get(d, 0.0)
+            if stock > TOL:
+                rows.append((d, p, c, stock))
+    return _frame(rows, ["day", "product", "cohort_day"], ["units"])
+
+
+def _capacity(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scenario) -> pd.DataFrame:
+    added = values.get("reactor_added", {})
+    rows = [(t, scenario.reactors[t].units_owned, round(added.get(t, 0.0)), r.acquisition)
+            for t, r in data.reactors.items()]
+    frame = pd.DataFrame(rows, columns=["reactor_type", "units_owned", "units_added", "acquisition"])
+    return frame.set_index("reactor_type")
+
+
+def _occupancy(batches: pd.DataFrame, capacity: pd.DataFrame, scenario: Scenario,
+               horizon: int) -> pd.DataFrame:
+    busy: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for r in records(batches):
+        turnaround = scenario.reactors[str(r.reactor_type)].turnaround_days
+        for day in range(max(int(r.start_day), 0), min(int(r.end_day) + turnaround, horizon)):
+            busy[(day, str(r.reactor_type))].add(int(r.reactor_unit))
+    rows = []
+    for name, rt in scenario.reactors.items():
+        row: Any = capacity.loc[name]
+        fleet = int(row["units_owned"]) + int(row["units_added"])
+        down = np.zeros(horizon, dtype=int)
+        for w in rt.maintenance:
+            if w.unit <= fleet:
+                days = maintenance_days(scenario.horizon.day_of(w.start_date), w.days, horizon)
+                down[days.start:days.stop] += 1
+        for day in range(horizon):
+            rows.append((day, name, len(busy.get((day, name), ())), fleet - int(down[day])))
+    return _frame(rows, ["day", "reactor_type"], ["units_busy", "units_available"])
+
+
+def _phases(batches: pd.DataFrame) -> pd.DataFrame:
+    """One row per batch phase with ``days`` and the batch's first-row facts alongside."""
+    ph = batches.reset_index()
+    ph["days"] = (ph["end_day"] - ph["start_day"]).astype(int)
+    return ph
+
+
+def _media_use(batches: pd.DataFrame, data: PlanData, recipes: pd.DataFrame) -> pd.DataFrame:
+    """Medium and cytokines per day: each phase's own use spread evenly over its culture days.
+
+    A phase's cytokines are the batch's seed cells x the recipe's use per seed cell in that phase
+    (for a hand-made recipe table without per-phase columns, the recipe's total split by the
+    phases' medium; see :func:`~bioplan.optimisation.data.phase_cytokines_per_seed`).
+    """
+    columns = ["medium_L", *(k.label for k in data.cytokines)]
+    if batches.empty:
+        return _frame([], ["day"], columns)
+    ph = _phases(batches).sort_values(["batch_id", "start_day"], kind="stable")
+    ph["position"] = ph.groupby("batch_id").cumcount()
+    ph = ph[ph["days"] > 0].reset_index(drop=True)
+    amounts = np.zeros((len(ph), len(columns)))
+    amounts[:, 0] = ph["medium_L"].to_numpy(dtype=float)
+    phase_use = phase_cytokines(recipes, data.cytokines, ph["recipe"].unique())
+    for j, (recipe, k, seed) in enumerate(zip(ph["recipe"], ph["position"], ph["seed_cells"],
+                                              strict=True)):
+        uses = phase_use.get(str(recipe), [])
+        use = uses[int(k)] if int(k) < len(uses) else {}
+        for i, key in enumerate(data.cytokines, start=1):
+            amounts[j, i] = float(seed) * use.get(key, 0.0)
+    days = ph["days"].to_numpy(dtype=int)
+    row = np.repeat(np.arange(len(ph)), days)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(days) - days, days)
+    day = ph["start_day"].to_numpy(dtype=int)[row] + offset
+    daily = pd.DataFrame(amounts[row] / days[row][:, None], columns=columns)
+    daily["day"] = day
+    return daily.groupby("day").sum().sort_index()

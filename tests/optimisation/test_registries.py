@@ -1,0 +1,73 @@
+"""The cost-term and slack registries drive the model, the reports and the explanation."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+import pytest
+
+from bioplan.contracts import COST_TERMS, SLACKS, TERM_NAMES, PlanStatus, Shape, Slack
+from bioplan.optimisation import build_model, prepare
+from bioplan.optimisation.explain import CONTEXT
+from bioplan.optimisation.expressions import elastic_slack
+from bioplan.planning import CostMismatchError, check_costs, plan
+from tests.optimisation.builders import base, build, demand
+
+
+def _every_limit() -> dict:
+    """The base scenario with every hard limit switched on: a source lot limit, media preparation,
+    labour, storage and a minimum service level."""
+    raw = demand(base(28), {14: 10, 21: 10})
+    raw["sources"]["cord_blood"]["lots_per_week"] = 5
+    raw["media"]["prep_capacity_L_per_day"] = 1000
+    raw["labour"]["operations_per_day"] = 10
+    raw["products"]["rbc"]["storage_capacity_units"] = 50
+    raw["products"]["rbc"]["min_service_level"] = 0.5
+    return raw
+
+
+def test_every_slack_of_the_elastic_model_is_registered_and_explained() -> None:
+    """The elastic model of a scenario with every limit creates exactly the registered slacks,
+    and the explanation has a context (products, limit) for each of them."""
+    m = build_model(prepare(build(_every_limit())), elastic=True)
+    assert sorted(m.elastic_slacks) == sorted(SLACKS)
+    assert set(CONTEXT) == set(SLACKS)
+    for name in SLACKS:
+        assert isinstance(getattr(m, name), pyo.Var)
+
+
+def test_an_unregistered_slack_fails_at_once() -> None:
+    m = pyo.ConcreteModel()
+    m.elastic = True
+    m.elastic_slacks = []
+    stray = Slack("extra_widgets", 1.0, "widgets", "units", Shape.DAY, "{amount}")
+    with pytest.raises(KeyError, match="not registered"):
+        elastic_slack(m, stray, [0, 1])
+    # a copy with a registered name but another weight is not the registered slack either
+    fake = Slack("media_extra_L", 5.0, "media preparation", "L/day", Shape.DAY, "{amount}")
+    with pytest.raises(KeyError):
+        elastic_slack(m, fake, [0, 1])
+
+
+def test_the_objective_has_one_expression_per_registered_term() -> None:
+    m = build_model(prepare(build(_every_limit())))
+    for name in TERM_NAMES:
+        assert isinstance(getattr(m, f"cost_{name}"), pyo.Expression)
+    objective_terms = {str(e) for e in m.total_cost.expr.args}
+    assert objective_terms == {f"cost_{name}" for name in TERM_NAMES}
+
+
+def test_reported_costs_add_up_to_the_solver_objective() -> None:
+    """Two batches of 10 units (days 7 and 14 harvests, shelf 42): material 125 USD/unit, one
+    7-day batch 7 × 50 + 2 × 10 = 370 USD, one tank for 28 days 2800 USD; the plan's objective is
+    the solver's and every registered term is a row of the breakdown."""
+    p = plan(build(demand(base(28), {14: 10, 21: 10})), marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    assert p.objective_usd == pytest.approx(2 * 10 * 125 + 2 * 370 + 2800, rel=1e-6)
+    assert list(p.cost_breakdown.index[:len(COST_TERMS)]) == list(TERM_NAMES)
+    assert float(p.cost_breakdown[list(TERM_NAMES)].sum()) == pytest.approx(p.objective_usd)
+
+
+def test_a_cost_table_that_disagrees_with_the_solver_is_an_error() -> None:
+    check_costs(1000.0, 1000.0 + 1e-4)
+    with pytest.raises(CostMismatchError, match="solver's objective"):
+        check_costs(1000.0, 1001.0)
