@@ -6,6 +6,7 @@ Used for every file a user writes (scenarios, run configs, sweeps), so messages 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,3 +108,36 @@ def _did_you_mean(problem: Mapping[str, Any], model: type[BaseModel] | None) -> 
     names = list(getattr(node, "model_fields", {}))
     close = difflib.get_close_matches(str(problem["loc"][-1]), names, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+MAX_MAGNITUDE = 1e15
+"""Largest absolute number accepted anywhere in a scenario [-]: cells per unit (2e12) is the
+largest quantity bioplan needs; bigger numbers overflow the solver's numerics."""
+
+
+def check_numbers(data: Any, file: str | None, prefix: str = "") -> None:
+    """Every number in ``data`` is finite and at most :data:`MAX_MAGNITUDE` in magnitude (in
+    recipe ``rows`` a NaN stands for an empty cell of the recipe table and is allowed)."""
+    stack: list[tuple[str, Any, bool]] = [(prefix, data, False)]
+    while stack:
+        path, node, in_rows = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend((f"{path}.{k}" if path else str(k), v, in_rows or k == "rows")
+                         for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{path}.{i}" if path else str(i), v, in_rows)
+                         for i, v in enumerate(node))
+        elif isinstance(node, float | int) and not isinstance(node, bool) \
+                and not (in_rows and node != node):  # recipe rows mark empty cells with NaN
+            _check_number(node, path, file)
+
+
+def _check_number(value: float, path: str, file: str | None) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"{value} is not a finite number"
+        raise InputError(msg, file=file, field=path or "(value)",
+                         fix=f"give a finite number (at most {MAX_MAGNITUDE:g} in magnitude)")
+    if abs(value) > MAX_MAGNITUDE:
+        msg = f"{value:g} is too large"
+        raise InputError(msg, file=file, field=path or "(value)",
+                         fix=f"give a number of at most {MAX_MAGNITUDE:g} in magnitude")

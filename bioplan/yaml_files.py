@@ -8,7 +8,7 @@ the file, the line and the fix.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -93,8 +93,35 @@ def _depth(data: Any) -> int:
     return deepest
 
 
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` outside quotes and comments (a quick scan, so that a file
+    of ten thousand ``[`` is refused before the parser recurses into it)."""
+    deepest = depth = 0
+    quote = ""
+    comment = False
+    for ch in text:
+        if comment:
+            comment = ch != "\n"
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """The document in ``text`` (from ``file``), or an InputError naming the line and the fix."""
+    if _flow_depth(text) > MAX_NESTING:
+        _too_deep(file)
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as err:
@@ -118,10 +145,14 @@ def parse_yaml(text: str, file: str) -> Any:
     else:
         depth = _depth(data)
     if depth > MAX_NESTING:
-        msg = f"YAML nested more than {MAX_NESTING} levels deep"
-        raise InputError(msg, file=file,
-                         field="(top level)", fix="flatten the document: bioplan files need a few levels")
+        _too_deep(file)
     return data
+
+
+def _too_deep(file: str) -> NoReturn:
+    msg = f"YAML nested more than {MAX_NESTING} levels deep"
+    raise InputError(msg, file=file, field="(top level)",
+                     fix="flatten the document: bioplan files need a few levels")
 
 
 def read_yaml_mapping(path: str | Path, *, kind: str, example: str) -> dict[str, Any]:

@@ -26,8 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bioplan.errors import InputError
-from bioplan.input_errors import validation_error
-from bioplan.scenario.raw_checks import check_numbers
+from bioplan.input_errors import check_numbers, validation_error
 from bioplan.yaml_files import read_yaml_mapping
 
 DEFAULT_OUT_ROOT = "runs"

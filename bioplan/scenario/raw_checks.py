@@ -8,49 +8,13 @@ are reported at load time even when the override is not used.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from bioplan.errors import InputError
+from bioplan.input_errors import MAX_MAGNITUDE, check_numbers
 
-MAX_MAGNITUDE = 1e15
-"""Largest absolute number accepted anywhere in a scenario [-]: cells per unit (2e12) is the
-largest quantity bioplan needs; bigger numbers overflow the solver's numerics."""
-
-
-def check_numbers(data: Any, file: str | None, prefix: str = "") -> None:
-    """Every number in ``data`` is finite and at most :data:`MAX_MAGNITUDE` in magnitude."""
-    stack: list[tuple[str, Any]] = [(prefix, data)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, Mapping):
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(node))
-        elif isinstance(node, float | int) and not isinstance(node, bool):
-            if isinstance(node, float) and math.isnan(node) and _is_table_cell(path):
-                continue
-            _check_number(node, path, file)
-
-
-def _is_table_cell(path: str) -> bool:
-    """A cell of a hand-made recipe table (``recipes.<i>.rows.<j>.<column>``): NaN there is an
-    empty CSV cell, i.e. "not given" (e.g. ``enucleation`` of a platelet recipe), not a bad number."""
-    parts = path.split(".")
-    return len(parts) == 5 and parts[0] == "recipes" and parts[2] == "rows"
-
-
-def _check_number(value: float, path: str, file: str | None) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        msg = f"{value} is not a finite number"
-        raise InputError(msg, file=file, field=path or "(value)",
-                         fix=f"give a finite number (at most {MAX_MAGNITUDE:g} in magnitude)")
-    if abs(value) > MAX_MAGNITUDE:
-        msg = f"{value:g} is too large"
-        raise InputError(msg, file=file, field=path or "(value)",
-                         fix=f"give a number of at most {MAX_MAGNITUDE:g} in magnitude")
-
+__all__ = ["MAX_MAGNITUDE", "check_meta", "check_numbers", "check_shapes"]
 
 def check_shapes(raw: Mapping[str, Any], file: str | None) -> None:
     """Sections the loader walks itself have the shape it needs (the schema checks the rest)."""

@@ -22,7 +22,8 @@ path separators in overrides)."""
 class _Strict(BaseModel):
     """Unknown fields are errors, so a unit typo (``volume_max_mL``) never passes silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True,
+                              use_attribute_docstrings=True)
 
 
 class Horizon(_Strict):
@@ -107,10 +108,8 @@ class RecipeSource(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> RecipeSource:
         if (self.card is None) == (self.table is None and not self.rows):
-            msg = (
-                "gives both or neither of 'card' and 'table'. Fix: give exactly one of "
-                             "'card' (a yield card) or 'table' (a recipe CSV)"
-            )
+            msg = ("gives both or neither of 'card' and 'table'. Fix: give exactly one of "
+                   "'card' (a yield card) or 'table' (a recipe CSV)")
             raise ValueError(msg)
         return self
 
@@ -155,9 +154,7 @@ class ReactorType(_Strict):
                 f"working_volume_max_L ({self.working_volume_max_L} L). Fix: make the minimum "
                 "no larger than the maximum"
             )
-            raise ValueError(
-                msg
-            )
+            raise ValueError(msg)
         return self
 
 

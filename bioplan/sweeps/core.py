@@ -141,8 +141,8 @@ def sweep(
     spec = _as_spec(spec)
     tasks = tasks_of(spec)
     if executor is not None and dask is not None:
-        msg = "give either an executor or a Dask address, not both"
-        raise InputError(msg, field="dask")
+        msg = "both an executor and a Dask address were given"
+        raise InputError(msg, field="dask", fix="give either an executor or a Dask address")
     with ExitStack() as stack:
         if executor is not None:
             pool = _wrap_executor(executor)

@@ -98,3 +98,38 @@ def test_plan_stdout_has_no_highs_banner() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "HiGHS" not in proc.stdout and "THIRD_PARTY" not in proc.stdout
     assert proc.stdout.startswith("scenario  ")
+
+
+@pytest.mark.slow
+def test_run_json_and_log_json_are_clean(tmp_path: Path) -> None:
+    """``run --json --log-json``: stdout is one JSON document, every stderr line a JSON object."""
+    for name in ("tiny.yaml", "tiny-demand.csv", "tiny-recipes.csv", "run.yaml"):
+        (tmp_path / name).write_bytes((Path("tests/runs/data") / name).read_bytes())
+    config = tmp_path / "run.yaml"
+    config.write_text(config.read_text() + "outputs: {html_report: false}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bioplan", "run", str(config), "--store",
+         f"sqlite:///{tmp_path / 's.sqlite'}", "--out-root", str(tmp_path / "out"), "--json",
+         "--log-json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "optimal"
+    assert_json_lines(proc.stderr)
+
+
+@pytest.mark.slow
+def test_bench_plan_json_parses() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bioplan", "bench", "plan", "--size", "S",
+                           "--time-limit", "5", "--json"], capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert row["name"] == "S"
+
+
+@pytest.mark.parametrize("args", [["bench", "plan", "--time-limit", "inf"],
+                                  ["bench", "plan", "--gap", "2"],
+                                  ["bench", "plan", "--threads", "0"]])
+def test_bench_plan_numbers_checked(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = _run(args, capsys)
+    assert code == 2
+    assert_error_output(err)

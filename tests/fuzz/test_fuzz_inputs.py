@@ -170,7 +170,7 @@ def test_yield_cards_unreadable(workdir: Path, data: st.DataObject) -> None:
     raw = data.draw(st.one_of(
         st.just(source[:pos] + chunk + source[pos:]),
         st.integers(70, 3000).map(lambda n: b"a: " + b"[" * n + b"]" * n),
-        st.integers(70, 500).map(lambda n: b"".join(b"  " * i + b"k:\n" for i in range(n))),
+        st.integers(70, 150).map(lambda n: b"".join(b"  " * i + b"k:\n" for i in range(n))),
     ), label="bytes")
     path = workdir / f"fuzz-card-{data.draw(st.integers(0, 10**9), label='id')}.yaml"
     path.write_bytes(raw)
