@@ -18,6 +18,7 @@ import copy
 import datetime as dt
 import difflib
 import io
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from bioplan.paths import scenarios_dir
 from bioplan.scenario.schema import Scenario
 from bioplan.scenario.tables import resolve_card_reference
 from bioplan.yaml_files import read_yaml_mapping
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "default"
 """Name of the built-in default scenario (``models/scenarios/default.yaml``)."""
@@ -125,11 +128,33 @@ def _check_recipes(scenario: Scenario, file: str | None) -> None:
     """Evaluate the recipe table now, so an unknown card or an unfed recipe is reported against
     the scenario file at load time rather than deep inside a solve."""
     try:
-        scenario.recipe_table()
+        table = scenario.recipe_table()
     except InputError as err:
         if err.file is not None:
             raise
         raise err.located(file=file) from None
+    _check_extrapolation(scenario, table, file)
+
+
+def _check_extrapolation(scenario: Scenario, table: Any, file: str | None) -> None:
+    """Refuse recipes outside their card's validity domain unless ``allow_extrapolation``."""
+    if "extrapolates" not in table.columns:
+        return
+    bad = table[table["extrapolates"].fillna(False).astype(bool)]
+    if bad.empty:
+        return
+    if scenario.allow_extrapolation:
+        log.warning("%d offered recipe(s) extrapolate beyond their card's validity domain: %s",
+                    len(bad), ", ".join(map(str, bad.index[:10])))
+        return
+    first = str(bad["extrapolation"].iloc[0])
+    raise InputError(
+        f"recipe {bad.index[0]} ({len(bad)} recipe(s) in all) extrapolates: {first}",
+        file=file,
+        field="recipes",
+        fix="keep the variants inside the card's validity domain (bioplan simulate CARD warns, "
+        "recipe_table column 'extrapolation' says why), or set allow_extrapolation: true",
+    )
 
 
 # ---- overrides ---------------------------------------------------------------------------

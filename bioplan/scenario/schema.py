@@ -199,6 +199,9 @@ class Scenario(_Strict):
     media: Media
     labour: Labour = Field(default_factory=Labour)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    allow_extrapolation: bool = False
+    """Offer recipes outside their yield card's validity domain (phase days, concentrations,
+    set-points; ``bioplan.yields.validity``). False (default): such a scenario is refused."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

@@ -51,7 +51,7 @@ def perturbed_recipe_overrides(scenario: Any, values: dict[str, Any]) -> tuple[d
     from bioplan.yields import load_card
     from bioplan.yields.kinetics import param_space, validate_theta
     from bioplan.yields.recipes import table_from_batch, variant_theta
-    from bioplan.yields.solver import run_batch
+    from bioplan.yields.exact_solver import run_batch
 
     by_card: dict[str, dict[str, Any]] = {}
     for key, value in values.items():

@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bioplan.yields.card import YieldCard
+from bioplan.yields.exact_solver import BatchResult
 from bioplan.yields.kinetics import ParamSpace
-from bioplan.yields.solver import BatchResult
 
 FloatArray = NDArray[np.float64]
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from bioplan.errors import InputError
 from bioplan.yields.card import YieldCard
+from bioplan.yields.exact_solver import BatchResult, run_batch
 from bioplan.yields.kinetics import ParamSpace, param_space, validate_theta
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import (
@@ -21,7 +22,7 @@ from bioplan.yields.outcomes import (
     phase_factor_column,
     state_outcomes,
 )
-from bioplan.yields.solver import BatchResult, run_batch
+from bioplan.yields.validity import extrapolation
 
 MAX_RECIPES = 5_000_000
 
@@ -112,6 +113,9 @@ def table_from_batch(
             data[phase_factor_column(card, j + 1, f)] = per_phase[
                 f"{f}_{card.factors[f].amount_unit}"
             ][:, j]
+    reasons = extrapolation(ps, theta)
+    data["extrapolates"] = np.array([bool(r) for r in reasons])
+    data["extrapolation"] = reasons
     for k in keys:
         data[f"set:{k}"] = theta[:, ps.col(k)]
     index = pd.Index([f"{card.name}/{i}" for i in range(n)], name="recipe")

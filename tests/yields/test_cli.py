@@ -41,7 +41,7 @@ def test_simulate_plot_writes_html(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["simulate", "mk-imkcl-vermes", "--plot", str(target)]) == 0
     capsys.readouterr()
     text = target.read_text(encoding="utf-8")
-    assert "MatMK" in text and "plotly" in text.lower()
+    assert "MK8N" in text and "plotly" in text.lower()
 
 
 def test_cards_lists_every_shipped_card(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,7 +50,7 @@ def test_cards_lists_every_shipped_card(capsys: pytest.CaptureFixture[str]) -> N
     assert [r["name"] for r in rows] == list_cards()
     assert main(["cards", "--targets"]) == 0
     out = capsys.readouterr().out
-    assert "V1-fold" in out and "V6a-platelets-per-run" in out and " NO" not in out
+    assert "giarratana-2005" in out and "ito-2018" in out and "product_per_run" in out
 
 
 def test_bad_set_syntax_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

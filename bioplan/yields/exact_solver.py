@@ -93,9 +93,9 @@ class BatchResult:
     stage_names: list[str]
     phase_names: list[str]
     x_end: FloatArray
-    """(N, J, k) stage amounts at the end of each phase [cells or platelets per seed cell]."""
+    """(N, J, S) stage amounts at the end of each phase [cells or platelets per seed cell]."""
     x0: FloatArray
-    """(N, k) seed composition [cells per seed cell]."""
+    """(N, S) seed composition by stage [cells per seed cell]."""
     days: NDArray[np.int64]
     """(N, J) phase durations [days]."""
     medium_L: FloatArray
@@ -108,6 +108,10 @@ class BatchResult:
     """(N, D+1, k) daily states when a time course was requested."""
     course_volume_L: FloatArray | None = None
     """(N, D+1) daily culture volume [L per seed cell] when a time course was requested."""
+    x_end_comp: FloatArray | None = None
+    """(N, J, K) compartment states at the end of each phase (single-chunk batches)."""
+    x0_comp: FloatArray | None = None
+    """(N, K) seed composition by compartment (single-chunk batches)."""
 
 
 _BATCH_CHUNK = 2048
@@ -116,14 +120,15 @@ _BATCH_CHUNK = 2048
 
 def _phase_columns(ps: ParamSpace, j: int) -> list[int]:
     """Parameter columns that change phase j's rate matrix: every model parameter plus the phase's
-    concentrations and set-point (not its days, seeding density, exchange, nor other phases)."""
+    concentrations, days, seeding density and set-point (these four set its density inhibition;
+    not its perfusion exchange, nor other phases)."""
     phases = {p.name for p in ps.card.protocol}
     own = ps.card.protocol[j].name
     cols = []
     for i, name in enumerate(ps.names):
         head, _, tail = name.partition(".")
         if head in phases:
-            if head == own and tail not in ("days", "seed_density", "perfusion_exchange_per_day"):
+            if head == own and tail != "perfusion_exchange_per_day":
                 cols.append(i)
         elif head != "seed":
             cols.append(i)
@@ -204,8 +209,9 @@ def _run_chunk(
     theta = theta_all[rows]
     n = theta.shape[0]
     J = len(card.protocol)
-    k = len(card.stages)
-    is_cell = np.array([s.is_cell for s in card.stages])
+    comp = ps.comp
+    k = comp.size
+    is_cell = np.array([s.is_cell for s in card.stages])[comp.stage_of]
     cell_weight = is_cell.astype(float)
     x = seed_vector(ps, theta)
     x0 = x.copy()
@@ -229,7 +235,12 @@ def _run_chunk(
             inv = pr.inverse[rows]
         if n <= _BATCH_CHUNK:
             r = pr.rates
-            rates.append(PhaseRates(r.proliferation[inv], r.death[inv], r.transit[inv], r.A[inv]))
+            rates.append(
+                PhaseRates(
+                    r.proliferation[inv], r.death[inv], r.transit[inv], r.A[inv],
+                    r.density_multiplier[inv],
+                )
+            )
         d = np.rint(theta[:, ps.col(f"{ph.name}.days")]).astype(np.int64)
         days[:, j] = d
         seed_density = theta[:, ps.col(f"{ph.name}.seed_density")]
@@ -263,17 +274,19 @@ def _run_chunk(
             medium[:, j] = np.where(ran, v * (1.0 + exch * d), 0.0)
         peak[:, j] = np.where(ran, v, 0.0)
         x_end[:, j] = x
-    cx = np.stack(course_x, axis=1) if time_course else None
+    cx = comp.aggregate(np.stack(course_x, axis=1)) if time_course else None
     cv = np.stack(course_v, axis=1) if time_course else None
     return BatchResult(
         card.stage_names,
         [p.name for p in card.protocol],
-        x_end,
-        x0,
+        comp.aggregate(x_end),
+        comp.aggregate(x0),
         days,
         medium,
         peak,
         rates,
         cx,
         cv,
+        x_end if n <= _BATCH_CHUNK else None,
+        x0 if n <= _BATCH_CHUNK else None,
     )
