@@ -46,6 +46,7 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
+    {"media_search"},
     {"planning", "media_options", "charts", "benchmarks"},
     {"runs", "sweeps", "solve_job", "dashboard_support"},
     {"cli", "__main__"},
