@@ -14,7 +14,14 @@ import traceback
 
 import typer
 
-from bioplan.cli import dashboard_cmds, plan_cmds, planbench_cmds, runs_cmds, yields_cmds
+from bioplan.cli import (
+    dashboard_cmds,
+    media_search_cmds,
+    plan_cmds,
+    planbench_cmds,
+    runs_cmds,
+    yields_cmds,
+)
 from bioplan.errors import BioplanError, ExitCode
 
 app = typer.Typer(
@@ -41,7 +48,8 @@ def _root(
     )
 
 
-for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, dashboard_cmds):
+for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, dashboard_cmds,
+                media_search_cmds):
     _module.register(app, bench_app)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bioplan.media_search.pricing_problem import Candidate, default_cost_usd_per_unit, price_card
+from bioplan.media_search.space import search_space
 from bioplan.optimisation import prepare
 from bioplan.optimisation.data import USD_SCALE
 from bioplan.optimisation.pricing import PriceBook, dual_records, relaxation_duals
@@ -108,9 +109,10 @@ def _row(cand: Candidate, name: str, round_no: int, default_usd: float) -> pd.Se
 
 
 def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | None = None, *,
-                   pareto: bool = True, threads: int = 1) -> tuple[Scenario, MediaSearch]:
-    """Generate recipes for ``sc`` (module docstring). Returns the scenario with the generated
-    recipes added as a recipe source, and the search report."""
+                   pareto: bool = True, threads: int = 1,
+                   cards: list[str] | None = None) -> tuple[Scenario, MediaSearch]:
+    """Generate recipes for ``sc`` (module docstring; ``cards``: price only these). Returns the
+    scenario with the generated recipes added as a recipe source, and the search report."""
     budget = budget or SearchBudget()
     t0 = time.perf_counter()
     generated: list[pd.Series] = []
@@ -119,6 +121,8 @@ def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | N
     previous: float | None = None
     converged, reason = False, f"stopped after {budget.rounds} rounds"
     current = recipes
+    seen = {(card, *(round(float(v), 9) for v in search_space(card).default))
+            for card, _q in searchable_cards(sc, recipes)}
     for r in range(1, budget.rounds + 1):
         t1 = time.perf_counter()
         data = prepare(sc, current, pareto=pareto)
@@ -131,8 +135,9 @@ def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | N
         cands = [price_card(card, q, sc, data, book, starts=budget.starts,
                             max_iter=budget.max_iter, seed=budget.seed + r,
                             max_integer_moves=budget.max_integer_moves)
-                 for card, q in searchable_cards(sc, recipes)]
-        found = [c for c in cands if c is not None and c.reduced_cost_k < -RC_TOL]
+                 for card, q in searchable_cards(sc, recipes) if cards is None or card in cards]
+        found = [c for c in cands if c is not None and c.reduced_cost_k < -RC_TOL
+                 and _new(c, seen)]
         for k, cand in enumerate(found):
             name = f"{cand.card}/search-r{r}-{k}"
             route = cand.option.split("@", 1)[1]
@@ -166,6 +171,17 @@ def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | N
         duals=pd.concat(dual_tables) if dual_tables else pd.DataFrame(),
         converged=converged, stop_reason=reason, seconds=time.perf_counter() - t0)
     return with_recipes(sc, extra), report
+
+
+def _new(cand: Candidate, seen: set[tuple[Any, ...]]) -> bool:
+    """False if ``cand``'s settings are the card's default or were generated before (the
+    model already offers that recipe: it priced out only because the Pareto filter or its
+    timing kept it out of the model)."""
+    key = (cand.card, *(round(v, 9) for v in cand.settings.values()))
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
 
 def _facts_table(facts: list[dict[str, Any]]) -> pd.DataFrame:

@@ -94,6 +94,9 @@ class Plan:
     """For infeasible plans: which product, days and resource fall short (elastic re-solve)."""
     solver: dict[str, Any] = field(default_factory=dict)
     """Solver facts: name, version, termination, coefficient ranges, model size."""
+    media_search: dict[str, Any] | None = None
+    """``plan(..., search_media=True)`` only: ``{"tables": {name: DataFrame}, "summary": dict}``
+    (see :mod:`bioplan.media_search.report`); the tables are written with the others."""
 
     @property
     def has_solution(self) -> bool:
@@ -118,6 +121,8 @@ class Plan:
         }
         if self.explanation is not None:
             tables["explanation"] = self.explanation
+        if self.media_search is not None:
+            tables.update(self.media_search["tables"])
         return tables
 
     def kpis(self) -> pd.DataFrame:
@@ -126,7 +131,10 @@ class Plan:
 
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
-        return summary(self)
+        out = summary(self)
+        if self.media_search is not None:
+            out["media_search"] = self.media_search["summary"]
+        return out
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write one CSV per table, ``plan.xlsx`` with all of them and ``summary.json``."""
