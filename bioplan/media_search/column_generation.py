@@ -86,12 +86,15 @@ def with_recipes(sc: Scenario, rows: pd.DataFrame) -> Scenario:
     """``sc`` with ``rows`` (recipe-table rows) as one more hand-made recipe source."""
     if rows.empty:
         return sc
-    records = rows.drop(columns=["source"], errors="ignore").reset_index().to_dict("records")
+    records = [{str(k): v for k, v in rec.items()} for rec in
+               rows.drop(columns=["source"], errors="ignore").reset_index().to_dict("records")]
     extra = RecipeSource(table=SEARCH_TABLE, rows=records)
     return sc.model_copy(update={"recipes": [*sc.recipes, extra]})
 
 
-def _row(cand: Candidate, name: str, round_no: int, default_usd: float) -> pd.Series:
+def _row(cand: Candidate, name: str, round_no: int,
+         default_usd: float) -> tuple[pd.Series, dict[str, Any]]:
+    """The generated recipe's table row (renamed) and its report record."""
     row = cand.row.copy()
     row.name = name
     return row, {

@@ -82,9 +82,9 @@ def search_space(card: YieldCard | str) -> SearchSpace:
         if v.density_setpoint_range_cells_per_mL is not None:
             add(f"{ph.name}.density_setpoint", *v.density_setpoint_range_cells_per_mL,
                 whole=False, logscale=True)
-    default = np.array([ps.defaults[ps.col(k)] for k in keys])
+    defaults = np.array([ps.defaults[ps.col(k)] for k in keys])
     return SearchSpace(c.name, tuple(keys), np.array(lo), np.array(hi),
-                       np.clip(default, lo, hi), np.array(integer), np.array(log),
+                       np.clip(defaults, lo, hi), np.array(integer), np.array(log),
                        (v.total_days_min, v.total_days_max))
 
 
