@@ -68,18 +68,19 @@ def search_card(card: str, scenario: str | None) -> None:
 
 def bench_media(
     instances: Annotated[list[str] | None, typer.Argument(
-        metavar="INSTANCE", help="'default' and/or benchmark sizes S, M, L (default: default M).",
+        metavar="INSTANCE", help="'default' and/or benchmark sizes S, M, L with two searchable "
+        "cards added (bioplan.benchmarks.media_instance; default: default M).",
     )] = None,
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="Most search rounds.")] = 10,
 ) -> None:
     """Media search against the plain plan: rounds, recipes generated, LP objective and time per
     round, final MIP objectives and the time ratio."""
-    from bioplan.benchmarks.instances import generate
+    from bioplan.benchmarks.media_instance import media_instance
     from bioplan.planning import plan
     from bioplan.scenario import load_scenario
 
     for name in instances or ["default", "M"]:
-        sc = load_scenario(None) if name == "default" else generate(name)
+        sc = load_scenario(None) if name == "default" else media_instance(name)
         t0 = time.perf_counter()
         plain = plan(sc, marginal_values=False)
         plain_s = time.perf_counter() - t0
