@@ -12,7 +12,7 @@ from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, total
 
 
-def add_batch_size_constraints(m: Any, data: PlanData) -> None:
+def add_batch_size_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Batch size within the working volumes of every vessel on the batch's route.
 
     ``u_min(j) · n[s] ≤ x[s] ≤ u_max(s) · n[s]`` for every slot s of option j, where
@@ -37,7 +37,7 @@ def add_batch_size_constraints(m: Any, data: PlanData) -> None:
         floor, rule=lambda m, s: m.slot_units[s] >= lo[s] * m.slot_batches[s])
 
 
-def add_occupancy_constraints(m: Any, data: PlanData) -> None:
+def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Units of each reactor type busy on each day within the fleet.
 
     Phase starts are first summed per reactor type, occupancy length and day (an exact
@@ -78,7 +78,7 @@ def add_occupancy_constraints(m: Any, data: PlanData) -> None:
     m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
     slack = elastic_slack(m, SLACKS["reactor_extra_units"], m.OCCUPANCY)
 
-    def rule(m: Any, t: str, tau: int) -> Any:
+    def rule(m: pyo.ConcreteModel, t: str, tau: int) -> Any:
         rd = data.reactors[t]
         body = total(rows[(t, tau)], float(rd.fixed_busy[tau]))
         cap = rd.owned - float(rd.down[tau]) + m.reactor_added[t]
