@@ -51,7 +51,8 @@ def search_card(card: str, scenario: str | None) -> None:
     if card not in set(recipes["card"]):
         from bioplan.errors import InputError
 
-        raise InputError(f"scenario {sc.name} offers no recipe of card {card!r}", field="recipes",
+        msg = f"scenario {sc.name} offers no recipe of card {card!r}"
+        raise InputError(msg, field="recipes",
                          fix="add the card to the scenario's recipes and to a source's cards")
     _, report = search_recipes(sc, recipes, cards=[card])
     typer.echo(f"card {card} against scenario {sc.name}: {len(report.recipes)} recipes "

@@ -46,7 +46,7 @@ def lp_case() -> tuple:
 
 
 def test_relaxation_solves_and_bounds_the_plan(lp_case: tuple) -> None:
-    data, duals, _rc, _pos = lp_case
+    _data, duals, _rc, _pos = lp_case
     assert duals.ok and duals.objective_k is not None
     from bioplan.planning import plan
 
