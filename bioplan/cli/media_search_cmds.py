@@ -59,10 +59,10 @@ def search_card(card: str, scenario: str | None) -> None:
                f"generated in {len(report.rounds)} rounds ({report.stop_reason})")
     if report.recipes.empty:
         return
-    best = report.recipes.iloc[-1]
+    best = report.recipes.loc[report.recipes["cost_usd_per_unit"].idxmin()]
     settings = {str(k).removeprefix("set:"): float(v) for k, v in best.items()
                 if str(k).startswith("set:")}
-    typer.echo(f"last generated recipe {best.name}: {best['cost_usd_per_unit']:,.0f} USD/unit "
+    typer.echo(f"cheapest generated recipe {best.name}: {best['cost_usd_per_unit']:,.0f} USD/unit "
                f"(default protocol {best['default_cost_usd_per_unit']:,.0f} USD/unit)")
     typer.echo(protocol_table(card, settings).to_string(float_format=lambda x: f"{x:.4g}"))
 
