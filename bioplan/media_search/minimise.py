@@ -47,22 +47,24 @@ class _Problem:
         self.integer, self.log = integer, logscale & (lower > 0)
         self.points = self.calls = 0
 
+    def _log_frame(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low end, log of high/low) of the log-scaled settings (1 and 1 elsewhere)."""
+        low = np.where(self.log, self.lower, 1.0)
+        span = np.where(self.log & (self.upper > self.lower), np.log(self.upper / low), 1.0)
+        return low, span
+
     def to_x(self, u: np.ndarray) -> np.ndarray:
         u = np.clip(u, 0.0, 1.0)
-        lo, hi = self.lower, self.upper
-        safe_lo = np.where(self.log, lo, 1.0)
-        ratio = np.where(self.log, hi / safe_lo, 1.0)
-        x = np.where(self.log, safe_lo * ratio ** u, lo + u * (hi - lo))
+        low, span = self._log_frame()
+        x = np.where(self.log, low * np.exp(u * span),
+                     self.lower + u * (self.upper - self.lower))
         return np.where(self.integer, np.round(x), x)
 
     def to_u(self, x: np.ndarray) -> np.ndarray:
-        lo, hi = self.lower, self.upper
-        span = np.where(hi > lo, hi - lo, 1.0)
-        safe = np.where(self.log, np.maximum(x, 1e-300), 1.0)
-        logspan = np.where(self.log & (hi > lo), np.log(np.where(self.log, hi / np.where(
-            self.log, lo, 1.0), 2.0)), 1.0)
-        ulog = np.log(safe / np.where(self.log, lo, 1.0)) / logspan
-        return np.clip(np.where(self.log, ulog, (x - lo) / span), 0.0, 1.0)
+        low, span = self._log_frame()
+        width = np.where(self.upper > self.lower, self.upper - self.lower, 1.0)
+        logu = np.log(np.maximum(x, 1e-300) / low) / span
+        return np.clip(np.where(self.log, logu, (x - self.lower) / width), 0.0, 1.0)
 
     def values(self, u_rows: np.ndarray) -> np.ndarray:
         self.points += u_rows.shape[0]
