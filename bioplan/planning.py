@@ -54,6 +54,8 @@ def plan(
     pareto: bool = True,
     solver_interface: Literal["highspy", "pyomo"] | None = None,
     robust: Uncertainty | bool | None = None,
+    search_media: bool = False,
+    media_rounds: int | None = None,
 ) -> Plan:
     """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
 
@@ -74,6 +76,11 @@ def plan(
         :func:`bioplan.optimisation.options.pareto_options`); ``False`` offers every recipe row.
     solver_interface : ``"highspy"`` (standard-form compiler + highspy, the faster default) or
         ``"pyomo"`` (Pyomo's own HiGHS interface); overrides the scenario's ``solver.interface``.
+    search_media : generate recipes by pricing against the plan (:mod:`bioplan.media_search`:
+        column generation over each card's settings inside its validity domain, at most
+        ``media_rounds`` rounds, default 10), then plan on the scenario's recipes plus the
+        generated ones; ``plan.media_search`` reports them, the rounds, the duals and the
+        saving against the plain plan (solved first, on the scenario's own recipes).
 
     robust : plan against yield samples (a two-stage stochastic program, see
         :mod:`bioplan.robust.plan`): an :class:`~bioplan.scenario.schema.Uncertainty`, or True for
@@ -97,6 +104,11 @@ def plan(
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
     if robust:
         return _robust(sc, robust, options, guard, fixed_batches, pareto)
+    search = None
+    if search_media:
+        from bioplan.media_search.report import run_search
+
+        sc, search = run_search(sc, options, guard, pareto=pareto, rounds=media_rounds)
     recipes = sc.recipe_table()
     data = prepare(sc, recipes, fixed_batches, pareto=pareto)
     t_prep = time.perf_counter() - t0
@@ -130,6 +142,9 @@ def plan(
             timings["marginal"] = time.perf_counter() - t2 + result.timings.get("duals", 0.0)
     timings["total"] = time.perf_counter() - t0
     out.timings = timings
+    if search is not None and out.has_solution:
+        timings["media_search"] = search.search.seconds
+        search.attach(out)
     log.info("plan %s: %s, objective %s USD, gap %s, %.2f s", sc.name, out.status,
              out.objective_usd, out.gap, timings["total"])
     return out

@@ -46,6 +46,7 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
+    {"media_search"},
     {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks",
      "robust", "robust_charts"},
     {"runs", "sweeps"},

@@ -17,6 +17,7 @@ import typer
 from bioplan.cli import (
     dashboard_cmds,
     errors,
+    media_search_cmds,
     plan_cmds,
     planbench_cmds,
     robust_cmds,
@@ -51,7 +52,7 @@ def _root(
 
 
 for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds,
-                robust_cmds):
+                robust_cmds, media_search_cmds):
     _module.register(app, bench_app)
 
 

@@ -89,6 +89,13 @@ def plan_command(
     engine: Annotated[str | None, typer.Option(
         "--engine", metavar="ef|ph",
         help="Robust: 'ef' extensive form (HiGHS) or 'ph' progressive hedging (mpi-sppy).")] = None,
+    search_media: Annotated[bool, typer.Option(
+        "--search-media", help="Generate recipes by pricing against the plan (column generation "
+        "over each card's settings inside its validity domain) and plan on them too.",
+    )] = False,
+    rounds: Annotated[int | None, typer.Option(
+        "--rounds", metavar="N", min=1, help="Most rounds of the media search (default 10).",
+    )] = None,
 ) -> None:
     """Plan recipes, batch schedule and reactor capacity for a scenario at least cost.
 
@@ -118,9 +125,14 @@ def plan_command(
         uncertainty = uncertainty_from_flags(sc, samples=samples, seed=seed, engine=engine,
                                              service_level=service_level, confidence=confidence,
                                              risk=risk)
-    result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices, uncertainty)
+    result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices, uncertainty,
+                    search_media, rounds)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
+    if result.media_search is not None:
+        from bioplan.cli.media_search_cmds import print_search
+
+        print_search(result)
     if save_lp is not None:
         typer.echo(f"model     written to {save_lp}")
     if out is not None:
@@ -155,13 +167,15 @@ def check_number(option: str, value: float | None, *, low: float | None = None,
 
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
            solver_interface: str | None = None, exact_prices: bool = False,
-           uncertainty: Any = None) -> Plan:
+           uncertainty: Any = None, search_media: bool = False,
+           rounds: int | None = None) -> Plan:
     from bioplan.planning import plan
 
     return plan(sc, time_limit_s=time_limit, mip_gap=gap,
                 save_lp=str(save_lp) if save_lp is not None else None,
                 solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface),
-                marginal_values="exact" if exact_prices else "dual", robust=uncertainty)
+                marginal_values="exact" if exact_prices else "dual", robust=uncertainty,
+                search_media=search_media, media_rounds=rounds)
 
 
 def _check(result: Plan) -> list[str]:
@@ -257,6 +271,13 @@ def media_command(
         "variants the scenario lists for the card, else the default protocol.",
     )] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List dominated recipes too.")] = False,
+    search: Annotated[bool, typer.Option(
+        "--search", help="Search the card's settings against a plan of SCENARIO (default: the "
+        "built-in default) and print the recipes generated beside the default protocol.",
+    )] = False,
+    scenario_arg: Annotated[str | None, typer.Argument(
+        metavar="[SCENARIO]", help="Scenario for --search (same as --scenario).",
+    )] = None,
 ) -> None:
     """Pareto-efficient recipes of a yield card (cost/unit vs days vs reactor-days/unit).
 
@@ -268,6 +289,11 @@ def media_command(
     from bioplan.yields import load_card
 
     load_card(card)  # an unknown card is reported before the scenario is read
+    if search:
+        from bioplan.cli.media_search_cmds import search_card
+
+        search_card(card, scenario_file or scenario_arg)
+        return
     sc = load_scenario(scenario_file)
     options = media_options(card, sc, parse_variants(vary or []))
     shown = options if show_all else options[options["efficient"]]

@@ -25,11 +25,15 @@ class CapacityRow:
     """Days per index step (7 for weekly rows: the index is a week, the day its first day)."""
 
 
+LOT_ROWS = "starting_material"
+"""Component name of the lots-per-source-and-week rows (the constraint shares its cost term's
+name; this is the one place that spells it)."""
+
 CAPACITY_ROWS: tuple[CapacityRow, ...] = (
     CapacityRow("reactor_occupancy", "USD per reactor-day"),
     CapacityRow("media_prep", "USD per L of media preparation"),
     CapacityRow("labour", "USD per operation"),
-    CapacityRow("starting_material", "USD per lot", day_scale=7),
+    CapacityRow(LOT_ROWS, "USD per lot", day_scale=7),
     CapacityRow("storage", "USD per unit-day of storage"),
 )
 """Every capacity row group with a shadow price (model component names of
@@ -46,7 +50,7 @@ def resource_of(component: str, index: Any) -> tuple[str, int]:
     if component == "reactor_occupancy":
         t, day = index
         return f"reactor:{t}", int(day)
-    if component == "starting_material":
+    if component == LOT_ROWS:
         q, week = index
         return f"source:{q}", int(week) * spec.day_scale
     if component == "storage":

@@ -105,6 +105,9 @@ class Plan:
     """For robust plans: samples, engine, expected cost, price of robustness, VSS and EVPI with
     their standard errors, out-of-sample service beside the deterministic plan's
     (see :mod:`bioplan.robust.metrics`); None for deterministic plans."""
+    media_search: dict[str, Any] | None = None
+    """``plan(..., search_media=True)`` only: ``{"tables": {name: DataFrame}, "summary": dict}``
+    (see :mod:`bioplan.media_search.report`); the tables are written with the others."""
 
     @property
     def has_solution(self) -> bool:
@@ -130,6 +133,8 @@ class Plan:
         }
         if self.explanation is not None:
             tables["explanation"] = self.explanation
+        if self.media_search is not None:
+            tables.update(self.media_search["tables"])
         return tables
 
     def kpis(self) -> pd.DataFrame:
@@ -138,7 +143,10 @@ class Plan:
 
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
-        return summary(self)
+        out = summary(self)
+        if self.media_search is not None:
+            out["media_search"] = self.media_search["summary"]
+        return out
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write one CSV per table, ``plan.xlsx`` with all of them and ``summary.json``."""
