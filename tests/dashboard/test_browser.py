@@ -133,7 +133,6 @@ def test_cancel_stops_a_running_solve_in_chromium() -> None:
         page.goto(server.url)
         wait_app_idle(page)
         _nav(page, "Plan")
-        page.get_by_text("Price resources").click()  # marginal values: several solves, a longer run
         page.get_by_role("button", name="Run optimiser").click()
         page.get_by_text(re.compile("Solving")).first.wait_for(timeout=30_000)
         # the elapsed time ticks while the page stays usable: poll for a non-zero reading (a fixed
