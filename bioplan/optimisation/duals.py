@@ -31,7 +31,6 @@ No Pyomo here beyond what the compiled model carries: the LP is a ``highspy.High
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +76,7 @@ def fixed_lp_duals(lp: Any, keys: list[tuple[str, Any]], rows: DualRows,
     """
     import highspy
 
-    from bioplan.optimisation.quiet_highs import quiet_highs
+    from bioplan.optimisation.quiet_highs import quiet_highs, run_for_row_duals
 
     integer = _integer_mask(lp)
     fixed = np.array([round(values.get(name, {}).get(index, 0.0)) for name, index in keys],
@@ -95,15 +94,9 @@ def fixed_lp_duals(lp: Any, keys: list[tuple[str, Any]], rows: DualRows,
     idx = np.flatnonzero(integer).astype(np.int32)
     if idx.size:
         h.changeColsBounds(int(idx.size), idx, lower[idx], upper[idx])
-    t0 = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - t0
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        text = h.modelStatusToString(status)
-        log.warning("the fixed-integer LP for shadow prices ended with %s", text)
-        return DualResult(False, {}, None, seconds, f"fixed-integer LP: {text}")
-    row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    row_dual, seconds, message = run_for_row_duals(h, "fixed-integer LP")
+    if row_dual is None:
+        return DualResult(False, {}, None, seconds, message)
     prices: dict[tuple[str, Any], float] = {}
     for pos, key in zip(rows.positions, rows.keys, strict=True):
         y = -float(row_dual[pos])

@@ -38,7 +38,6 @@ batch-size rows have zero duals. No Pyomo is imported at module level.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,13 +47,11 @@ import pandas as pd
 
 from bioplan.contracts import Driver
 from bioplan.contracts.costs import batch_terms
-from bioplan.optimisation.capacity_rows import LOT_ROWS
+from bioplan.optimisation.capacity_rows import DUAL_TOL, LOT_ROWS
 from bioplan.optimisation.data import USD_SCALE, Option, PlanData
 
 log = logging.getLogger(__name__)
 
-DUAL_TOL = 1e-9
-"""Duals smaller than this [k$ per row unit] are reported as zero."""
 
 _FAMILIES = ("cohort_balance", "stock_balance", LOT_ROWS, "media_prep",
              "reactor_occupancy", "labour", "demand_balance")
@@ -87,23 +84,16 @@ def relaxation_duals(data: PlanData, *, threads: int = 1, time_limit_s: float = 
 
 
 def _solve_relaxation(lp: Any, rows: list[Any], *, threads: int, time_limit_s: float) -> PlanDuals:
-    import highspy
+    from bioplan.optimisation.quiet_highs import quiet_highs, run_for_row_duals
 
     lp.integrality_ = []
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()  # the first HiGHS of a process prints its banner on stdout otherwise
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", int(threads))
     h.passModel(lp)
-    t0 = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - t0
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        text = h.modelStatusToString(status)
-        log.warning("the LP relaxation for pricing ended with %s", text)
-        return PlanDuals(False, None, seconds, message=f"LP relaxation: {text}")
-    row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    row_dual, seconds, message = run_for_row_duals(h, "LP relaxation for pricing")
+    if row_dual is None:
+        return PlanDuals(False, None, seconds, message=message)
     out: dict[str, dict[Any, float]] = defaultdict(dict)
     for pos, con in enumerate(rows):
         family = con.parent_component().local_name
