@@ -103,19 +103,7 @@ def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None 
                 fix="phase durations are integer days (the planner works on a daily grid)",
             )
     for ph in ps.card.protocol:
-        sd = theta[:, ps.col(f"{ph.name}.seed_density")]
-        sp = theta[:, ps.col(f"{ph.name}.density_setpoint")]
-        if np.any(sd <= 0):
-            msg = f"{ph.name}.seed_density must be > 0"
-            raise InputError(
-                msg,
-                field=f"{ph.name}.seed_density",
-                fix="give a positive density in cells/mL",
-            )
-        if np.any(sp <= 0):
-            msg = f"{ph.name}.density_setpoint must be > 0"
-            raise InputError(
-                msg,
-                field=f"{ph.name}.density_setpoint",
-                fix="give a positive density in cells/mL",
-            )
+        for key in (f"{ph.name}.seed_density", f"{ph.name}.density_setpoint"):
+            if np.any(theta[:, ps.col(key)] <= 0):
+                msg = f"{key} must be > 0 [cells/mL]"
+                raise InputError(msg, field=key, fix="give a positive density in cells/mL")
