@@ -198,6 +198,7 @@ def _finish(job: SolveJob) -> None:
     ss = st.session_state
     ss.job = None
     ss.finished_at = time.monotonic()  # the next worker is warmed later, not while results render
+    standby_pool().refill_later(REFILL_DELAY_S)
     try:
         _record(job)
     finally:
