@@ -11,13 +11,15 @@ if TYPE_CHECKING:
 
 
 def solve(scenario: Scenario, time_limit_s: float | None = None, mip_gap: float | None = None,
-          marginal_values: bool = True, robust: Uncertainty | None = None) -> Plan:
+          marginal_values: bool = True, robust: Uncertainty | None = None,
+          search_media: bool = False) -> Plan:
     """Plan ``scenario``. Marginal values are the shadow prices of one fixed-integer LP (cheap:
-    on by default); ``robust``: plan against yield samples (see :func:`bioplan.planning.plan`)."""
+    on by default); ``robust``: plan against yield samples; ``search_media``: generate recipes
+    by pricing against the plan first (see :func:`bioplan.planning.plan`)."""
     from bioplan.planning import plan
 
     return plan(scenario, time_limit_s=time_limit_s, mip_gap=mip_gap,
-                marginal_values=marginal_values, robust=robust)
+                marginal_values=marginal_values, robust=robust, search_media=search_media)
 
 
 def warm_up(scenario: str | None = None) -> None:
