@@ -84,6 +84,9 @@ class RunConfig(BaseModel):
     start_date: str = "scenario"
     """Day 0 of the plan: ``today`` (UTC date at run time), ``YYYY-MM-DD``, or ``scenario`` (keep
     the scenario's ``horizon.start_date``)."""
+    records: str | None = None
+    """Batch records CSV (relative to this file; ``docs/learning.md``): the kept batches carry the
+    units their counts forecast instead of the recipe's nominal yield."""
     overrides: dict[str, Any] = Field(default_factory=dict)
     """Extra dotted-path scenario overrides, e.g. ``{"demand.scale": 1.1}``."""
     rolling: RollingSettings = Field(default_factory=RollingSettings)
@@ -135,6 +138,13 @@ class RunConfig(BaseModel):
         if self.demand is None:
             return None
         path = Path(self.demand)
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def records_path(self) -> Path | None:
+        """Absolute path of the batch records file, or None."""
+        if self.records is None:
+            return None
+        path = Path(self.records)
         return path if path.is_absolute() else (self.base_dir / path).resolve()
 
     def resolved_start_date(self, today: dt.date | None = None) -> dt.date | None:

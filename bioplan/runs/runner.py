@@ -174,6 +174,9 @@ def _execute(
 
     scenario = _load_scenario(config, today)
     options = _options(config, scenario)
+    records = config.records_path()
+    if records is not None:  # batch records (bioplan.records): a new file is a new input
+        options["records_sha256"] = file_sha256(records) if records.is_file() else None
     versions = software_versions()
     demand = config.demand_path()
     demand_sha = file_sha256(demand) if demand is not None else None
@@ -198,14 +201,19 @@ def _execute(
     start_date = scenario.horizon.start_date
     fixed: pd.DataFrame | None = None
     previous: RunInfo | None = None
+    forecasts: pd.DataFrame | None = None
     if config.rolling.enabled:
         previous = store.previous_plan(name, start_date.isoformat())
         if previous is not None and previous.plan_start_date:
-            fixed = fixed_batches(
-                records_to_batches(store.batches(previous.run_id)),
-                dt.date.fromisoformat(previous.plan_start_date), start_date,
-                config.rolling.frozen_days,
-            )
+            previous_table = records_to_batches(store.batches(previous.run_id))
+            previous_start = dt.date.fromisoformat(previous.plan_start_date)
+            fixed = fixed_batches(previous_table, previous_start, start_date,
+                                  config.rolling.frozen_days)
+            if records is not None:
+                from bioplan.records.replan import forecast_kept_batches
+
+                fixed, forecasts = forecast_kept_batches(fixed, previous_table, previous_start,
+                                                         records, scenario)
     n_fixed = 0 if fixed is None else int(fixed.index.nunique())
 
     run_id = new_run_id(name)
@@ -241,8 +249,13 @@ def _execute(
             "config": str(config.path) if config.path else None,
             "check_problems": problems,
         }
+        if forecasts is not None:
+            meta["records"] = str(records)
+            meta["batch_forecasts"] = forecasts.reset_index().to_dict("records")
         run_dir = root / run_id
         with atomic_folder(run_dir) as tmp:
+            if forecasts is not None:
+                forecasts.to_csv(tmp / "forecasts.csv")
             files = _write_outputs(plan, tmp, meta, config, scenario, demand)
             fault_point("writing")
             _checkpoint()
