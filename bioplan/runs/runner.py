@@ -111,6 +111,12 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
     if start is not None:
         overrides["horizon.start_date"] = start.isoformat()
     overrides.update(config.overrides)
+    if config.cards:  # pinned card versions (bioplan.records.pinning)
+        from bioplan.records.pinning import pin_overrides
+
+        base = load_scenario(config.scenario_path(), config.scenario_name, overrides)
+        overrides.update(pin_overrides(base, config.card_paths(),
+                                       file=str(config.path) if config.path else None))
     return load_scenario(config.scenario_path(), config.scenario_name, overrides)
 
 
@@ -177,6 +183,8 @@ def _execute(
     records = config.records_path()
     if records is not None:  # batch records (bioplan.records): a new file is a new input
         options["records_sha256"] = file_sha256(records) if records.is_file() else None
+    if config.cards:  # a pinned card's content decides the plan too
+        options["cards_sha256"] = {k: file_sha256(p) for k, p in config.card_paths().items()}
     versions = software_versions()
     demand = config.demand_path()
     demand_sha = file_sha256(demand) if demand is not None else None

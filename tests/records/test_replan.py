@@ -9,6 +9,7 @@ plans from 2027-01-04; run 2 plans from 2027-01-11 and keeps the batches started
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -130,3 +131,36 @@ def test_half_growth_is_forecast_short_and_the_next_plan_covers_it(
         made = float(table.groupby(level=0)["product_units"].first().sum())
         assert made + short(outcome) >= 4.0 - 1e-6  # 4 units demanded (data/small-demand.csv)
     assert out.run.objective_usd > plain.run.objective_usd
+
+
+def test_a_run_can_pin_a_learned_card_version(tmp_path) -> None:
+    """``cards:`` in the run config swaps a card for a version (here: BEL-A proliferation 5 %
+    faster); the plan's batches then yield by the version, and the card's bytes are an input."""
+    from bioplan.records.card_version import updated_card, write_version
+    from bioplan.yields import load_card, simulate
+    from bioplan.yields.kinetics import param_space
+
+    card = load_card("erythroid-bela")
+    rate = "stages.BELA.proliferation_per_day"
+    m = float(param_space(card).theta(1)[0, param_space(card).col(rate)])
+    version = updated_card(card, {rate: 1.05 * m}, {}, {
+        "batches": ["T1"], "learned_on": "2027-02-01", "records": "test"})
+    path, _ = write_version(version, pd.DataFrame({"quantity": []}).set_index("quantity"),
+                            {"batches": ["T1"]}, tmp_path / "bela-v2.yaml")
+    for name in ("small.yaml", "small-demand.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    config = yaml.safe_load((DATA / "run.yaml").read_text())
+    config["cards"] = {"erythroid-bela": "bela-v2.yaml"}
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    out = execute_run(tmp_path / "run.yaml", store_url=url, out_root=tmp_path / "out")
+    assert out.exit_code == 0, out.message
+    store = RunStore(url)
+    batches = records_to_batches(store.batches(out.run.run_id))
+    store.dispose()
+    first = batches.groupby(level=0).first()
+    per_seed = (first["product_units"] * 2e12 / first["seed_cells"]).to_numpy()
+    new_yield = simulate(load_card(path)).per_seed["product_cells_per_seed_cell"]
+    assert new_yield > 1.2 * simulate(card).per_seed["product_cells_per_seed_cell"]
+    assert per_seed == pytest.approx([new_yield] * len(per_seed), rel=1e-6)
+    assert "cards_sha256" in json.loads((Path(out.run.run_dir) / "run.json").read_text())["options"]
