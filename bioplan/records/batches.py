@@ -75,7 +75,7 @@ def planned_batches(batches: pd.DataFrame, scenario: Scenario, plan_start: dt.da
             start_date=plan_start + dt.timedelta(days=start),
             days=int(rows["end_day"].max()) - start,
             seed_cells=float(first["seed_cells"]), planned_units=float(first["product_units"]),
-            cells_per_unit=float(scenario.products[product].cells_per_unit),
+            cells_per_unit=float(scenario.products[product].cells_per_unit),  # type: ignore[index]
         )
     return out
 

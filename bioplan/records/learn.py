@@ -97,13 +97,14 @@ def _model(card: YieldCard, params: list[str], batch: _Batch, w: np.ndarray
 
 def _lot_params(card: YieldCard) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(parameters, lot σ², prior variance of the centre) of the lognormal variability entries."""
-    entries = [v for v in card.variability if v.distribution == "lognormal" and v.cv]
+    entries = [v for v in card.variability if v.distribution == "lognormal" and v.cv is not None
+               and v.cv > 0]
     if not entries:
         msg = f"card {card.name!r} has no lognormal variability to learn"
         raise InputError(msg, field="variability",
                          fix="give the card lognormal lot-to-lot entries (parameter, cv)")
     params = [v.parameter for v in entries]
-    lot = np.array([math.log1p(float(v.cv) ** 2) for v in entries])
+    lot = np.array([math.log1p(float(v.cv or 0.0) ** 2) for v in entries])
     prior = lot.copy()
     cal = card.calibration
     for i, p in enumerate(params):

@@ -70,7 +70,7 @@ def run_theta(ps: ParamSpace, theta: FloatArray) -> tuple[FloatArray, FloatArray
 
 def trajectories(card: YieldCard | str, settings: Mapping[str, float] | None = None, *,
                  n: int = 400, seed: int = 0,
-                 uncertainty: Uncertainty | None | str = "auto") -> Trajectories:
+                 uncertainty: Uncertainty | str | None = "auto") -> Trajectories:
     """Nominal and ``n`` drawn trajectories of the protocol ``settings`` of ``card``.
 
     ``uncertainty`` ``auto`` takes what the card has (:func:`available_uncertainty`); ``none``

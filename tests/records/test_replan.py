@@ -28,18 +28,23 @@ DATA = Path(__file__).parent / "data"
 NEXT = dt.date(2027, 1, 11)
 
 
+def _run(config: Path, url: str, out_root: Path):
+    """One run; (outcome, its stored batches table)."""
+    out = execute_run(config, store_url=url, out_root=out_root)
+    store = RunStore(url)
+    batches = records_to_batches(store.batches(out.run.run_id))
+    store.dispose()
+    return out, batches
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Run 1 (from 2027-01-04) in a store of its own; the tests copy the store."""
     root = tmp_path_factory.mktemp("records-runs")
     for name in ("small.yaml", "small-demand.csv", "run.yaml"):
         shutil.copy(DATA / name, root / name)
-    url = f"sqlite:///{root / 'store.sqlite'}"
-    out = execute_run(root / "run.yaml", store_url=url, out_root=root / "out")
+    out, batches = _run(root / "run.yaml", f"sqlite:///{root / 'store.sqlite'}", root / "out")
     assert out.exit_code == 0, out.message
-    store = RunStore(url)
-    batches = records_to_batches(store.batches(out.run.run_id))
-    store.dispose()
     scenario = load_scenario(root / "small.yaml")
     return {"root": root, "batches": batches,
             "planned": planned_batches(batches, scenario, dt.date(2027, 1, 4))}
@@ -56,12 +61,7 @@ def _second_run(first: dict[str, object], tmp: Path, records: pd.DataFrame | Non
         write_records(records, tmp / "records.csv", "generated from the model (test)")
         config["records"] = "records.csv"
     (tmp / "run.yaml").write_text(yaml.safe_dump(config))
-    url = f"sqlite:///{tmp / 'store.sqlite'}"
-    out = execute_run(tmp / "run.yaml", store_url=url, out_root=tmp / "out")
-    store = RunStore(url)
-    batches = records_to_batches(store.batches(out.run.run_id))
-    store.dispose()
-    return out, batches
+    return _run(tmp / "run.yaml", f"sqlite:///{tmp / 'store.sqlite'}", tmp / "out")
 
 
 @pytest.fixture(scope="module")
@@ -152,12 +152,9 @@ def test_a_run_can_pin_a_learned_card_version(tmp_path) -> None:
     config = yaml.safe_load((DATA / "run.yaml").read_text())
     config["cards"] = {"erythroid-bela": "bela-v2.yaml"}
     (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    out = execute_run(tmp_path / "run.yaml", store_url=url, out_root=tmp_path / "out")
+    out, batches = _run(tmp_path / "run.yaml", f"sqlite:///{tmp_path / 'store.sqlite'}",
+                        tmp_path / "out")
     assert out.exit_code == 0, out.message
-    store = RunStore(url)
-    batches = records_to_batches(store.batches(out.run.run_id))
-    store.dispose()
     first = batches.groupby(level=0).first()
     per_seed = (first["product_units"] * 2e12 / first["seed_cells"]).to_numpy()
     new_yield = simulate(load_card(path)).per_seed["product_cells_per_seed_cell"]
