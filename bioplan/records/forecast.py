@@ -145,3 +145,15 @@ def forecast(records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *, n: i
                                    count_cv))
     table = pd.DataFrame(rows, columns=["batch_id", *FORECAST_COLUMNS]).set_index("batch_id")
     return table
+
+
+def forecast_draws(table: pd.DataFrame, n: int, *, seed: int = 0) -> pd.DataFrame:
+    """``n`` draws of each forecast batch's units (index ``draw``, one column per batch id):
+    lognormal around P50 with the forecast's ``log_sd`` (what a robust plan or an out-of-sample
+    evaluation would give a kept batch instead of its nominal units)."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(table)))
+    units = table["forecast_p50"].to_numpy(float) * np.exp(z * table["log_sd"].to_numpy(float))
+    out = pd.DataFrame(units, columns=list(table.index))
+    out.index = pd.RangeIndex(n, name="draw")
+    return out

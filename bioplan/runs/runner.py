@@ -222,6 +222,9 @@ def _execute(
 
                 fixed, forecasts = forecast_kept_batches(fixed, previous_table, previous_start,
                                                          records, scenario)
+    if records is not None and forecasts is None:
+        log.warning("records %s not used: no previous plan of %s to keep batches from", records,
+                    name, extra={"event": "run.records_unused"})
     n_fixed = 0 if fixed is None else int(fixed.index.nunique())
 
     run_id = new_run_id(name)

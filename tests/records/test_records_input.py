@@ -107,3 +107,16 @@ def test_shipped_example_is_labelled_and_valid() -> None:
     table = read_records(path)
     assert len(table) > 50 and set(table["kind"]) == {"seed", "count"}
     assert (table["date"] <= dt.date(2027, 1, 10)).all()
+
+
+def test_forecast_draws_follow_the_forecast_quantiles(tmp_path) -> None:
+    from bioplan.records.forecast import forecast_draws
+
+    batches = _batch()
+    path = write_records(model_records(batches, dt.date(2027, 1, 9)), tmp_path / "r.csv", "gen")
+    table = forecast(read_records(path), batches)
+    draws = forecast_draws(table, 4000, seed=1)["B00001"]
+    row = table.loc["B00001"]
+    assert draws.quantile(0.1) == pytest.approx(row["forecast_p10"], rel=0.05)
+    assert draws.median() == pytest.approx(row["forecast_p50"], rel=0.03)
+    assert draws.quantile(0.9) == pytest.approx(row["forecast_p90"], rel=0.05)

@@ -161,3 +161,33 @@ def test_a_run_can_pin_a_learned_card_version(tmp_path) -> None:
     assert new_yield > 1.2 * simulate(card).per_seed["product_cells_per_seed_cell"]
     assert per_seed == pytest.approx([new_yield] * len(per_seed), rel=1e-6)
     assert "cards_sha256" in json.loads((Path(out.run.run_dir) / "run.json").read_text())["options"]
+
+
+def test_cli_forecast_and_learn_on_the_stored_plan(first_run, tmp_path, capsys) -> None:
+    """``bioplan forecast`` and ``bioplan learn`` read the batches from the run store."""
+    from bioplan.cli import main
+
+    root = Path(str(first_run["root"]))
+    url = f"sqlite:///{root / 'store.sqlite'}"
+    started = _started(first_run)
+    path = write_records(model_records(started, NEXT - dt.timedelta(days=1), growth=0.5),
+                         tmp_path / "slow.csv", "generated from the model (test)")
+    assert main(["forecast", str(path), "--store", url, "--json"]) == 0
+    rows = {r["batch_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert sorted(rows) == sorted(started)
+    assert all(r["forecast_p50"] < 0.9 * r["planned_units"] for r in rows.values())
+    assert rows[sorted(started)[0]]["forecast_p50"] < 0.25 * rows[sorted(started)[0]]["planned_units"]
+    assert main(["forecast", str(path), "--store", url]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].split()[:4] == ["batch", "status", "day", "planned"]
+    # all batches finished (harvest rows): learn sees the slow growth as a slower rate
+    done = write_records(model_records(started, dt.date(2027, 3, 1), growth=0.9),
+                         tmp_path / "done.csv", "generated from the model (test)")
+    out = tmp_path / "bela-v2.yaml"
+    assert main(["learn", "erythroid-bela", str(done), "--store", url, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "value:stages.BELA.proliferation_per_day" in printed
+    doc = json.loads((tmp_path / "bela-v2.provenance.json").read_text())
+    rate = next(r for r in doc["prior_vs_posterior"] if r["quantity"].startswith("value:"))
+    assert rate["posterior"] < rate["prior"] and rate["updated"]
+    assert doc["batches"] == sorted(started)
