@@ -1,7 +1,8 @@
 """Cards learn from completed batches: a Bayesian update of a card's lot-to-lot distribution.
 
 For every lognormal ``variability`` entry p of the card (value m_p, lot spread σ_p² = ln(1 + cv²)),
-batch j ran with ln(θ_jp / m_p) = μ_p + η_jp, η_jp ~ N(0, σ_p²) its lot. The batch's observations
+batch j ran with ln(θ_jp / m_p) = μ_p + η_jp, η_jp ~ N(0, σ_p²) its lot; the card's other
+calibrated rates (no lot spread, σ_p = 0) are learned alongside, where the data identify them. The batch's observations
 y_j = (ln c_ji / s_j on its count days, ln harvested product / s_j) [ln cells per seed cell] are
 the card's model f_j(w) plus count / harvest errors (lognormal, ``count_cv``), linearised around
 the current estimate w0 (Gauss-Newton, a few rounds): y_j ≈ f_j(w0) + J_j (w − w0).
@@ -95,23 +96,43 @@ def _model(card: YieldCard, params: list[str], batch: _Batch, w: np.ndarray
     return out[0], ((out[1:] - out[0]) / STEP).T
 
 
+def _bounded(path: str) -> bool:
+    """Fractions (transit splits, seed composition) are not scaled: they must stay in [0, 1]."""
+    return ".transit_to." in path or path.startswith("seed.")
+
+
 def _lot_params(card: YieldCard) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(parameters, lot σ², prior variance of the centre) of the lognormal variability entries."""
+    """(parameters, lot σ², prior variance of ln centre): the lognormal variability entries
+    (lot σ² from their cv), then the calibrated rates without lot spread (σ² = 0; prior from the
+    fit covariance, else from the fit's prior sigma)."""
     entries = [v for v in card.variability if v.distribution == "lognormal" and v.cv is not None
-               and v.cv > 0]
+               and v.cv > 0 and not _bounded(v.parameter)]
     if not entries:
         msg = f"card {card.name!r} has no lognormal variability to learn"
         raise InputError(msg, field="variability",
                          fix="give the card lognormal lot-to-lot entries (parameter, cv)")
     params = [v.parameter for v in entries]
-    lot = np.array([math.log1p(float(v.cv or 0.0) ** 2) for v in entries])
-    prior = lot.copy()
+    lot = [math.log1p(float(v.cv or 0.0) ** 2) for v in entries]
+    prior = list(lot)
     cal = card.calibration
     for i, p in enumerate(params):
         if p in cal.parameters and cal.covariance:
             k = cal.parameters.index(p)
             prior[i] = float(cal.covariance[k][k])
-    return params, lot, prior
+    for k, p in enumerate(cal.parameters):
+        if p in params or _bounded(p):
+            continue
+        if cal.covariance:
+            var = float(cal.covariance[k][k])
+        elif p in cal.priors:
+            var = float(cal.priors[p][1]) ** 2
+        else:
+            continue
+        if var > 0:
+            params.append(p)
+            lot.append(0.0)
+            prior.append(var)
+    return params, np.array(lot), np.array(prior)
 
 
 def _centre(card: YieldCard, params: list[str], data: list[_Batch], lot: np.ndarray,
@@ -139,6 +160,9 @@ def _spread(card: YieldCard, params: list[str], data: list[_Batch], lot: np.ndar
     fits = [_model(card, params, b, mean) for b in data]
     out = []
     for i in range(len(params)):
+        if lot[i] <= 0:
+            out.append(np.empty((2, 0)))
+            continue
         centre = math.log(math.sqrt(lot[i]))
         grid = np.exp(np.linspace(centre - 3.5 * SPREAD_PRIOR_SD, centre + 3.5 * SPREAD_PRIOR_SD,
                                   121))
@@ -217,6 +241,8 @@ def _table(card: YieldCard, params: list[str], lot: np.ndarray, prior: np.ndarra
                      "identified": ident, "updated": ident})
         if ident:
             values[p] = m * math.exp(mean[i])
+        if lot[i] <= 0:
+            continue  # a calibrated rate without lot spread: its centre only
         s0 = math.sqrt(lot[i])
         post = _quantile(curves[i], 0.5)
         enough = n >= MIN_BATCHES
