@@ -191,3 +191,43 @@ def test_cli_forecast_and_learn_on_the_stored_plan(first_run, tmp_path, capsys) 
     rate = next(r for r in doc["prior_vs_posterior"] if r["quantity"].startswith("value:"))
     assert rate["posterior"] < rate["prior"] and rate["updated"]
     assert doc["batches"] == sorted(started)
+
+
+def test_report_lists_the_batches_that_moved_the_plan() -> None:
+    from bioplan.results import Plan, PlanStatus
+    from bioplan.runs.report import render_report
+
+    plan = Plan(scenario=load_scenario(DATA / "small.yaml"), status=PlanStatus.INFEASIBLE)
+    meta = {"run_id": "r1", "batch_forecasts": [
+        {"batch_id": "B00001", "planned_units": 0.45, "forecast_p50": 0.02, "moved": True},
+        {"batch_id": "B00002", "planned_units": 0.45, "forecast_p50": 0.45, "moved": False}]}
+    html = render_report(plan, meta)
+    assert "Batch forecasts from records" in html
+    table = html.split("Batch forecasts from records")[1]
+    assert "B00001" in table and "B00002" in table and "True" in table
+    assert "batch_forecasts" not in html  # shown as a table, not dumped into the run facts
+
+
+@pytest.mark.slow
+def test_the_shipped_example_feeds_the_second_nightly_run(tmp_path) -> None:
+    """The nightly example planned on 2027-01-04, then re-planned on 2027-01-11 with
+    ``records-example.csv``: every record's batch is known and the kept batches are forecast.
+    (Fails when the planner's batches change: regenerate with ``python -m bioplan.records.example``.)"""
+    from bioplan.paths import scenarios_dir
+
+    config = yaml.safe_load((scenarios_dir() / "nightly-run.yaml").read_text())
+    for name in ("nightly-demand.csv", "records-example.csv"):
+        shutil.copy(scenarios_dir() / name, tmp_path / name)
+    config.update({"outputs": {"html_report": False}, "store": None})
+    (tmp_path / "night1.yaml").write_text(yaml.safe_dump(config))
+    config.update({"start_date": "2027-01-11", "records": "records-example.csv"})
+    (tmp_path / "night2.yaml").write_text(yaml.safe_dump(config))
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first, _ = _run(tmp_path / "night1.yaml", url, tmp_path / "out")
+    assert first.exit_code == 0, first.message
+    second, _ = _run(tmp_path / "night2.yaml", url, tmp_path / "out")
+    assert second.exit_code == 0, second.message
+    forecasts = pd.read_csv(Path(second.run.run_dir) / "forecasts.csv", index_col="batch_id")
+    example = pd.read_csv(scenarios_dir() / "records-example.csv", comment="#")
+    assert set(forecasts.index) == set(example["batch_id"])
+    assert forecasts["moved"].any()
