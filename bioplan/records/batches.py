@@ -53,7 +53,8 @@ def card_references(scenario: Scenario) -> dict[str, str]:
 def planned_batches(batches: pd.DataFrame, scenario: Scenario, plan_start: dt.date
                     ) -> dict[str, PlannedBatch]:
     """Batch id -> :class:`PlannedBatch` for a ``Plan.batches`` table planned from ``plan_start``
-    (batches of recipes without a card are left out: nothing to forecast them with)."""
+    (a batch of a hand-made recipe, without a card, has ``card`` ``""``: it is known, but there
+    is no model to forecast it with)."""
     if batches.empty:
         return {}
     recipes = scenario.recipe_table()
@@ -62,7 +63,7 @@ def planned_batches(batches: pd.DataFrame, scenario: Scenario, plan_start: dt.da
     for batch_id, rows in batches.groupby(level=0, sort=True):
         first = rows.iloc[0]
         recipe = str(first["recipe"])
-        if recipe not in recipes.index or str(recipes.at[recipe, "card"]) not in refs:
+        if recipe not in recipes.index:
             continue
         rec = recipes.loc[recipe]
         settings = {str(c)[4:]: float(v) for c, v in rec.items()
@@ -71,7 +72,7 @@ def planned_batches(batches: pd.DataFrame, scenario: Scenario, plan_start: dt.da
         start = int(rows["start_day"].min())
         out[str(batch_id)] = PlannedBatch(
             batch_id=str(batch_id), product=product, recipe=recipe,
-            card=refs[str(rec["card"])], settings=settings,
+            card=refs.get(str(rec["card"]), ""), settings=settings,
             start_date=plan_start + dt.timedelta(days=start),
             days=int(rows["end_day"].max()) - start,
             seed_cells=float(first["seed_cells"]), planned_units=float(first["product_units"]),

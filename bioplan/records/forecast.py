@@ -21,7 +21,8 @@ counted c_i viable cells on culture days d_i (the last on day L):
 - units: P50 = c_L · r_nom · exp(E[b | o]) / cells per unit, P10/P90 = P50 · exp(∓1.2816 σ) with
   σ² = σ_c² + Var[b | o] (the count's own error plus the conditioned remaining spread).
 
-A batch with a harvest record is done: its forecast is what it gave. A batch without counts after
+A batch with a harvest record is done: its forecast is what it gave. A batch of a hand-made recipe
+(no card) keeps its planned units (status ``no card``). A batch without counts after
 seeding keeps the plan (scaled by its seed record) with the card's prior spread.
 """
 
@@ -109,14 +110,17 @@ def _row(batch: PlannedBatch, status: str, last_day: int, seed: float,
             "forecast_p90": p[2], "change_units": change, "change_pct": pct, "log_sd": log_sd}
 
 
-def forecast_batch(batch: PlannedBatch, rows: pd.DataFrame, traj: Trajectories,
+def forecast_batch(batch: PlannedBatch, rows: pd.DataFrame, traj: Trajectories | None,
                    count_cv: float = COUNT_CV) -> dict[str, Any]:
-    """One forecast row for ``batch`` from its records ``rows`` (with a ``day`` column)."""
+    """One forecast row for ``batch`` from its records ``rows`` (with a ``day`` column);
+    ``traj`` None: no card to forecast with (the plan stands until the harvest)."""
     harvested = _harvested_units(rows, batch)
     seeds = rows[rows["kind"] == "seed"]
     seed = float(seeds["viable_cells"].iloc[-1]) if len(seeds) else batch.seed_cells
     if harvested is not None:
         return _row(batch, "harvested", batch.days, seed, (harvested,) * 3, 0.0)
+    if traj is None:
+        return _row(batch, "no card", 0, seed, (batch.planned_units,) * 3, 0.0)
     counts = rows[(rows["kind"] == "count") & (rows["day"] > 0)]
     cond = condition(traj, seed, counts["day"].to_numpy(dtype=np.int64),
                      counts["viable_cells"].to_numpy(dtype=float), count_cv)
@@ -138,6 +142,9 @@ def forecast(records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *, n: i
     rows = []
     for batch_id, group in frame.groupby("batch_id", sort=True):
         batch = known[str(batch_id)]
+        if not batch.card:  # a hand-made recipe: no model to re-simulate
+            rows.append(forecast_batch(batch, group, None, count_cv))
+            continue
         key = (batch.card, tuple(sorted(batch.settings.items())))
         if key not in memo:
             memo[key] = trajectories(batch.card, batch.settings, n=n, seed=seed)

@@ -197,7 +197,7 @@ def learn(card: YieldCard, records: pd.DataFrame, batches: Mapping[str, PlannedB
     frame = records.assign(day=culture_days(records, known))
     done = sorted(str(b) for b in frame.loc[frame["kind"] == "harvest", "batch_id"].unique())
     file = str(records.attrs.get("file", "records"))
-    own = [b for b in done if load_name(known[b].card) == card.name]
+    own = [b for b in done if known[b].card and load_name(known[b].card) == card.name]
     if not own:
         msg = f"no completed batch of card {card.name!r} (a harvest row) in the records"
         raise InputError(msg, file=file, field="kind",

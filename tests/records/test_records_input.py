@@ -120,3 +120,12 @@ def test_forecast_draws_follow_the_forecast_quantiles(tmp_path) -> None:
     assert draws.quantile(0.1) == pytest.approx(row["forecast_p10"], rel=0.05)
     assert draws.median() == pytest.approx(row["forecast_p50"], rel=0.03)
     assert draws.quantile(0.9) == pytest.approx(row["forecast_p90"], rel=0.05)
+
+
+def test_a_batch_without_a_card_keeps_its_plan(tmp_path) -> None:
+    batches = {"H1": PlannedBatch(batch_id="H1", product="rbc", recipe="tiny/0", card="",
+                                  settings={}, start_date=dt.date(2027, 1, 4), days=10,
+                                  seed_cells=1e6, planned_units=0.5, cells_per_unit=2e12)}
+    path = _write(tmp_path, "H1,2027-01-06,count,3e6,0.9\n")
+    row = forecast(read_records(path), batches).loc["H1"]
+    assert row["status"] == "no card" and row["forecast_p50"] == 0.5 == row["forecast_p10"]
