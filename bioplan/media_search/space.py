@@ -90,6 +90,7 @@ def search_space(card: YieldCard | str) -> SearchSpace:
             # always look better; the key makes the generated settings reproducible
             own = ph.perfusion_exchange_per_day
             exchange = own.value if own is not None else v.perfusion_exchange_per_day
+            assert exchange is not None  # the card refuses perfusion offered without a rate
             add(f"{ph.name}.perfusion_exchange_per_day", exchange, exchange, whole=False,
                 logscale=False)
     defaults = np.array([ps.defaults[ps.col(k)] for k in keys])

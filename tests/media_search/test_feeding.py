@@ -38,7 +38,7 @@ def test_a_perfused_setting_is_evaluated_as_simulate_does_and_trades_medium_for_
     # a perfused vessel holds its final volume from the start: the culture is less dense early
     # (more growth per seed cell) but exchanges half its volume daily (more medium per cell)
     assert rows.iloc[1]["product_cells_per_seed_cell"] > rows.iloc[0]["product_cells_per_seed_cell"]
-    medium = [c for c in rows.columns if c.startswith("medium_L")][0]
+    medium = next(c for c in rows.columns if c.startswith("medium_L"))
     assert rows.iloc[1][medium] > rows.iloc[0][medium]
     assert not rows["extrapolates"].any()
 
