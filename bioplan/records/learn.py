@@ -165,16 +165,20 @@ def _spread(card: YieldCard, params: list[str], data: list[_Batch], lot: np.ndar
             continue
         centre = math.log(math.sqrt(lot[i]))
         grid = np.exp(np.linspace(centre - 3.5 * SPREAD_PRIOR_SD, centre + 3.5 * SPREAD_PRIOR_SD,
-                                  121))
+                                  241))
         logp = -0.5 * ((np.log(grid) - centre) / SPREAD_PRIOR_SD) ** 2
         for (f0, J), b in zip(fits, data, strict=True):
-            for g, s in enumerate(grid):
-                var = lot.copy()
-                var[i] = s**2
-                V = J @ (np.diag(var) + cov) @ J.T + np.diag(b.noise)
-                r = b.y - f0
-                _, logdet = np.linalg.slogdet(V)
-                logp[g] += -0.5 * (logdet + r @ np.linalg.solve(V, r))
+            # V(s) = A + s² j jᵀ (rank one in the grid value s): determinant lemma and
+            # Sherman-Morrison give every grid point from one solve
+            var = lot.copy()
+            var[i] = 0.0
+            A = J @ (np.diag(var) + cov) @ J.T + np.diag(b.noise)
+            j, r = J[:, i], b.y - f0
+            Ai_j, Ai_r = np.linalg.solve(A, j), np.linalg.solve(A, r)
+            _, logdet = np.linalg.slogdet(A)
+            q = 1.0 + grid**2 * float(j @ Ai_j)
+            quad = float(r @ Ai_r) - grid**2 * float(j @ Ai_r) ** 2 / q
+            logp += -0.5 * (logdet + np.log(q) + quad)
         weights = np.exp(logp - logp.max())
         out.append(np.vstack([grid, np.cumsum(weights) / weights.sum()]))
     return out

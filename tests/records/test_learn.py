@@ -35,12 +35,13 @@ def _batches(n: int) -> dict[str, PlannedBatch]:
 
 
 def _records(batches: dict[str, PlannedBatch], mu: float, rng: np.random.Generator,
-             shifted: str = RATE) -> pd.DataFrame:
+             shifted: str = RATE, lot_cv: float | None = None) -> pd.DataFrame:
     """Batches of a card whose true ``shifted`` rate is ``m · exp(mu)``, with lot draws of the
     lot-varied rate; counts every other day and the harvest, each with a 10 % lognormal error."""
     card = load_card(CARD)
     ps = param_space(card)
-    sigma_lot = math.sqrt(math.log1p(card.variability[0].cv ** 2))
+    cv = card.variability[0].cv if lot_cv is None else lot_cv
+    sigma_lot = math.sqrt(math.log1p(cv**2))
     theta = ps.theta(len(batches))
     theta[:, ps.col(shifted)] *= math.exp(mu)
     theta[:, ps.col(RATE)] *= np.exp(rng.normal(0.0, sigma_lot, len(batches)))
@@ -78,6 +79,18 @@ def test_learn_recovers_a_known_rate_within_its_interval(rate: str, mu: float) -
     assert out.batches == sorted(batches)
     new = param_space(out.card).theta(1)[0, param_space(out.card).col(rate)]
     assert new == pytest.approx(row["posterior"], rel=1e-6)
+
+
+def test_learn_widens_a_lot_spread_the_batches_show() -> None:
+    """Lots spread three times as much as the card says (cv 15 % instead of 5 %): the
+    posterior cv moves up and its 90 % interval holds the truth."""
+    card = load_card(CARD)
+    batches = _batches(16)
+    out = learn(card, _records(batches, 0.0, np.random.default_rng(11), lot_cv=0.15), batches)
+    row = out.table.loc[f"cv:{RATE}"]
+    assert row["posterior_p05"] < 0.15 < row["posterior_p95"]
+    assert row["posterior"] > 2 * row["prior"] and bool(row["updated"])
+    assert out.card.variability[0].cv == pytest.approx(row["posterior"])
 
 
 def test_simulation_based_calibration_of_the_rate() -> None:
