@@ -60,10 +60,16 @@ def forecast_kept_batches(fixed: pd.DataFrame, previous: pd.DataFrame, previous_
 
     ``previous`` is the previous plan's batches table (day 0 = ``previous_start``), ``fixed`` the
     batches of it a new run keeps (any grid: only their ids and rows are used). Every record is
-    checked against the previous plan (unknown batch, dates outside the batch); records of
-    batches that are not kept (finished before the new day 0) are checked, not forecast."""
+    checked against the previous plan (unknown batch, dates outside the batch), except records of
+    batches the previous plan no longer carries dated before it started (history: a records file
+    may be cumulative); records of batches that are not kept are checked, not forecast."""
     records = read_records(records_file)
     batches = planned_batches(previous, scenario, previous_start)
+    history = ~records["batch_id"].isin(list(batches)) & (records["date"] < previous_start)
+    if history.any():  # a cumulative records file: batches that ended before the previous plan
+        log.info("%d records of batches finished before %s skipped", int(history.sum()),
+                 previous_start)
+        records = records[~history]
     check_records(records, batches)
     kept = {str(b) for b in fixed.index}
     table = forecast(records[records["batch_id"].isin(kept)], batches)

@@ -231,3 +231,26 @@ def test_the_shipped_example_feeds_the_second_nightly_run(tmp_path) -> None:
     example = pd.read_csv(scenarios_dir() / "records-example.csv", comment="#")
     assert set(forecasts.index) == set(example["batch_id"])
     assert forecasts["moved"].any()
+
+
+def test_cumulative_records_skip_batches_finished_before_the_previous_plan(first_run, tmp_path):
+    from bioplan.errors import InputError
+    from bioplan.records.replan import forecast_kept_batches
+    from bioplan.runs.rolling import fixed_batches
+
+    started = _started(first_run)
+    batches = first_run["batches"]
+    assert isinstance(batches, pd.DataFrame)
+    kept = fixed_batches(batches, dt.date(2027, 1, 4), NEXT, 7)
+    scenario = load_scenario(DATA / "small.yaml")
+    records = model_records(started, NEXT - dt.timedelta(days=1))
+    old = pd.DataFrame([{"batch_id": "OLD1", "date": dt.date(2026, 12, 20), "kind": "harvest",
+                         "units_packaged": 0.4}], columns=records.columns)
+    path = write_records(pd.concat([old, records]), tmp_path / "all.csv", "generated (test)")
+    _, table = forecast_kept_batches(kept, batches, dt.date(2027, 1, 4), path, scenario)
+    assert sorted(table.index) == sorted(started)
+    late = old.assign(date=dt.date(2027, 1, 5), batch_id="OLD2")
+    path = write_records(pd.concat([late, records]), tmp_path / "late.csv", "generated (test)")
+    with pytest.raises(InputError) as err:
+        forecast_kept_batches(kept, batches, dt.date(2027, 1, 4), path, scenario)
+    assert err.value.file == str(path) and "unknown batch 'OLD2'" in err.value.message
