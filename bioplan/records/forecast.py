@@ -110,13 +110,20 @@ def _row(batch: PlannedBatch, status: str, last_day: int, seed: float,
             "forecast_p90": p[2], "change_units": change, "change_pct": pct, "log_sd": log_sd}
 
 
+def seeded_cells(rows: pd.DataFrame, batch: PlannedBatch) -> float:
+    """Cells the batch was seeded with: its ``seed`` record (else a count on day 0), else the
+    plan's seed cells [cells]."""
+    seeds = rows[(rows["kind"] == "seed") | ((rows["kind"] == "count") & (rows["day"] == 0))]
+    seeds = seeds.sort_values("kind", key=lambda k: k != "seed", kind="stable")
+    return float(seeds["viable_cells"].iloc[0]) if len(seeds) else batch.seed_cells
+
+
 def forecast_batch(batch: PlannedBatch, rows: pd.DataFrame, traj: Trajectories | None,
                    count_cv: float = COUNT_CV) -> dict[str, Any]:
     """One forecast row for ``batch`` from its records ``rows`` (with a ``day`` column);
     ``traj`` None: no card to forecast with (the plan stands until the harvest)."""
     harvested = _harvested_units(rows, batch)
-    seeds = rows[rows["kind"] == "seed"]
-    seed = float(seeds["viable_cells"].iloc[-1]) if len(seeds) else batch.seed_cells
+    seed = seeded_cells(rows, batch)
     if harvested is not None:
         return _row(batch, "harvested", batch.days, seed, (harvested,) * 3, 0.0)
     if traj is None:

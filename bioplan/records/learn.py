@@ -31,7 +31,7 @@ import pandas as pd
 
 from bioplan.errors import InputError
 from bioplan.records.batches import PlannedBatch, check_records, culture_days
-from bioplan.records.forecast import COUNT_CV
+from bioplan.records.forecast import COUNT_CV, seeded_cells
 from bioplan.records.trajectory import TINY, run_theta
 from bioplan.yields import YieldCard
 from bioplan.yields.kinetics import apply_settings, param_space
@@ -70,8 +70,7 @@ class Learned:
 
 
 def _observations(records: pd.DataFrame, batch: PlannedBatch, count_cv: float) -> _Batch:
-    seeds = records[records["kind"] == "seed"]
-    seed = float(seeds["viable_cells"].iloc[-1]) if len(seeds) else batch.seed_cells
+    seed = seeded_cells(records, batch)
     counts = records[(records["kind"] == "count") & (records["day"] > 0)]
     harvest = records[records["kind"] == "harvest"].iloc[-1]
     product = (float(harvest["product_cells"]) if pd.notna(harvest["product_cells"])

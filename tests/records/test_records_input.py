@@ -129,3 +129,16 @@ def test_a_batch_without_a_card_keeps_its_plan(tmp_path) -> None:
     path = _write(tmp_path, "H1,2027-01-06,count,3e6,0.9\n")
     row = forecast(read_records(path), batches).loc["H1"]
     assert row["status"] == "no card" and row["forecast_p50"] == 0.5 == row["forecast_p10"]
+
+
+def test_a_day_0_count_stands_in_for_the_seed_row(tmp_path) -> None:
+    batches = _batch()
+    planned = batches["B00001"].planned_units
+    # seeded 10 % above plan, then on the nominal trajectory: forecast 10 % above plan
+    n2 = 7.6e8 * 1.1 * 2.72412091
+    for kind in ("seed", "count"):
+        path = _write(tmp_path, f"B00001,2027-01-04,{kind},{7.6e8 * 1.1},0.9\n"
+                                f"B00001,2027-01-06,count,{n2},0.9\n")
+        row = forecast(read_records(path), batches).loc["B00001"]
+        assert row["seed_cells"] == pytest.approx(7.6e8 * 1.1)
+        assert row["forecast_p50"] == pytest.approx(1.1 * planned, rel=1e-6)
