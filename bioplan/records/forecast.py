@@ -22,7 +22,8 @@ counted c_i viable cells on culture days d_i (the last on day L):
   σ² = σ_c² + Var[b | o] (the count's own error plus the conditioned remaining spread).
 
 A batch with a harvest record is done: its forecast is what it gave. A batch of a hand-made recipe
-(no card) keeps its planned units (status ``no card``). A batch without counts after
+(no card) keeps its planned units (status ``no card``); a batch seeded or counted at 0 viable cells
+is ``lost`` (0 units). A batch without counts after
 seeding keeps the plan (scaled by its seed record) with the card's prior spread.
 """
 
@@ -129,6 +130,10 @@ def forecast_batch(batch: PlannedBatch, rows: pd.DataFrame, traj: Trajectories |
     if traj is None:
         return _row(batch, "no card", 0, seed, (batch.planned_units,) * 3, 0.0)
     counts = rows[(rows["kind"] == "count") & (rows["day"] > 0)]
+    latest = counts.sort_values("day", kind="stable")["viable_cells"]
+    if seed <= 0 or (len(latest) and float(latest.iloc[-1]) <= 0):  # no live cells: lost
+        day = int(counts["day"].max()) if len(counts) else 0
+        return _row(batch, "lost", day, seed, (0.0, 0.0, 0.0), 0.0)
     cond = condition(traj, seed, counts["day"].to_numpy(dtype=np.int64),
                      counts["viable_cells"].to_numpy(dtype=float), count_cv)
     p50 = math.exp(cond.log_mean) / batch.cells_per_unit

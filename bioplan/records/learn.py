@@ -194,18 +194,23 @@ def _cv(sigma: float) -> float:
 def learn(card: YieldCard, records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *,
           count_cv: float = COUNT_CV, name: str | None = None,
           today: dt.date | None = None) -> Learned:
-    """Update ``card`` from the completed batches of ``records`` (see the module docstring)."""
+    """Update ``card`` from the completed batches of ``records`` (see the module docstring).
+    Batches that ended with no cells or no product are failed cultures, not lots: they are left
+    out and listed in the provenance."""
     known = dict(batches)
     check_records(records, known)
     frame = records.assign(day=culture_days(records, known))
     done = sorted(str(b) for b in frame.loc[frame["kind"] == "harvest", "batch_id"].unique())
     file = str(records.attrs.get("file", "records"))
     own = [b for b in done if known[b].card and load_name(known[b].card) == card.name]
+    data_by = {b: _observations(frame[frame["batch_id"] == b], known[b], count_cv) for b in own}
+    lost = [b for b, d in data_by.items() if not np.all(np.isfinite(d.y)) or d.y.min() < -600]
+    own = [b for b in own if b not in lost]  # failed cultures are not lots of this card
     if not own:
         msg = f"no completed batch of card {card.name!r} (a harvest row) in the records"
         raise InputError(msg, file=file, field="kind",
                          fix="add harvest rows (product_cells or units_packaged) of finished batches")
-    data = [_observations(frame[frame["batch_id"] == b], known[b], count_cv) for b in own]
+    data = [data_by[b] for b in own]
     params, lot, prior = _lot_params(card)
     mean, cov = _centre(card, params, data, lot, prior)
     curves = _spread(card, params, data, lot, mean, cov)
@@ -214,7 +219,7 @@ def learn(card: YieldCard, records: pd.DataFrame, batches: Mapping[str, PlannedB
 
     stamp = (today or dt.datetime.now(dt.UTC).date()).isoformat()
     provenance = {"card": card.name, "batches": own, "learned_on": stamp,
-                  "records": file, "count_cv": count_cv}
+                  "records": file, "count_cv": count_cv, "skipped_lost_batches": lost}
     new = updated_card(card, new_values, new_cvs, provenance, name=name)
     return Learned(new, rows, own, provenance)
 

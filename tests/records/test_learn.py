@@ -131,3 +131,14 @@ def test_a_new_card_version_with_provenance(tmp_path) -> None:
     # the lot-varied rate (centre and spread) and the card's other calibrated rate (centre only)
     assert {r["quantity"] for r in doc["prior_vs_posterior"]} == {
         f"value:{RATE}", f"cv:{RATE}", "value:stages.OrthoE.transit_per_day"}
+
+
+def test_failed_batches_are_left_out_and_listed() -> None:
+    card = load_card(CARD)
+    batches = _batches(4)
+    records = _records(batches, 0.0, np.random.default_rng(5))
+    harvest = (records["batch_id"] == "L000") & (records["kind"] == "harvest")
+    records.loc[harvest, "product_cells"] = 0.0
+    out = learn(card, records, batches)
+    assert out.batches == ["L001", "L002", "L003"]
+    assert out.provenance["skipped_lost_batches"] == ["L000"]

@@ -142,3 +142,9 @@ def test_a_day_0_count_stands_in_for_the_seed_row(tmp_path) -> None:
         row = forecast(read_records(path), batches).loc["B00001"]
         assert row["seed_cells"] == pytest.approx(7.6e8 * 1.1)
         assert row["forecast_p50"] == pytest.approx(1.1 * planned, rel=1e-6)
+
+
+def test_a_batch_counted_at_zero_cells_is_lost(tmp_path) -> None:
+    path = _write(tmp_path, "B00001,2027-01-04,seed,7.6e8,0.9\nB00001,2027-01-08,count,0,0.9\n")
+    row = forecast(read_records(path), _batch()).loc["B00001"]
+    assert row["status"] == "lost" and row["forecast_p90"] == 0.0 and row["last_day"] == 4
