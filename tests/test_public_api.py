@@ -48,7 +48,7 @@ LAYERS: list[set[str]] = [
     {"results"},
     {"media_search"},
     {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks",
-     "robust", "robust_charts"},
+     "robust", "robust_charts", "records"},
     {"runs", "sweeps"},
     {"cli", "__main__", "app"},
 ]

@@ -20,6 +20,7 @@ from bioplan.cli import (
     media_search_cmds,
     plan_cmds,
     planbench_cmds,
+    records_cmds,
     robust_cmds,
     runs_cmds,
     store_cmds,
@@ -52,7 +53,7 @@ def _root(
 
 
 for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds,
-                robust_cmds, media_search_cmds):
+                robust_cmds, media_search_cmds, records_cmds):
     _module.register(app, bench_app)
 
 

@@ -84,6 +84,12 @@ class RunConfig(BaseModel):
     start_date: str = "scenario"
     """Day 0 of the plan: ``today`` (UTC date at run time), ``YYYY-MM-DD``, or ``scenario`` (keep
     the scenario's ``horizon.start_date``)."""
+    records: str | None = None
+    """Batch records CSV (relative to this file; ``docs/learning.md``): the kept batches carry the
+    units their counts forecast instead of the recipe's nominal yield."""
+    cards: dict[str, str] = Field(default_factory=dict)
+    """Pinned card versions: card name -> card file (relative to this file), e.g. the version
+    ``bioplan learn`` wrote; the scenario's recipes and starting materials use it instead."""
     overrides: dict[str, Any] = Field(default_factory=dict)
     """Extra dotted-path scenario overrides, e.g. ``{"demand.scale": 1.1}``."""
     rolling: RollingSettings = Field(default_factory=RollingSettings)
@@ -136,6 +142,18 @@ class RunConfig(BaseModel):
             return None
         path = Path(self.demand)
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def records_path(self) -> Path | None:
+        """Absolute path of the batch records file, or None."""
+        if self.records is None:
+            return None
+        path = Path(self.records)
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def card_paths(self) -> dict[str, Path]:
+        """Pinned card versions with absolute paths."""
+        return {name: (p if (p := Path(ref)).is_absolute() else (self.base_dir / p).resolve())
+                for name, ref in self.cards.items()}
 
     def resolved_start_date(self, today: dt.date | None = None) -> dt.date | None:
         """The plan's day 0, or None to keep the scenario's."""

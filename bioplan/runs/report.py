@@ -72,10 +72,16 @@ def render_report(plan: Plan, meta: dict[str, Any]) -> str:
         f"<p class='status'>Status: {html.escape(plan.message or str(plan.status))}</p>",
         "<table class='meta'>",
     ]
+    forecasts = meta.get("batch_forecasts")
     for key, value in meta.items():
+        if key == "batch_forecasts":
+            continue
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         parts.append(f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(text)}</td></tr>")
     parts.append("</table>")
+    if forecasts:  # batch records (bioplan.records): which kept batches moved the plan
+        parts += ["<h2>Batch forecasts from records [units]</h2>",
+                  _table(pd.DataFrame(forecasts).set_index("batch_id"))]
     if plan.objective_usd is not None:
         gap = f"{plan.gap:.2%}" if plan.gap is not None else "–"
         parts.append(f"<p>Total cost: <b>{plan.objective_usd:,.0f} USD</b> (gap {gap})</p>")

@@ -111,18 +111,55 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
     if start is not None:
         overrides["horizon.start_date"] = start.isoformat()
     overrides.update(config.overrides)
+    if config.cards:  # pinned card versions (bioplan.records.pinning)
+        from bioplan.records.pinning import pin_overrides
+
+        base = load_scenario(config.scenario_path(), config.scenario_name, overrides)
+        overrides.update(pin_overrides(base, config.card_paths(),
+                                       file=str(config.path) if config.path else None))
     return load_scenario(config.scenario_path(), config.scenario_name, overrides)
 
 
 def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
     solver = scenario.solver
-    return {
+    options: dict[str, Any] = {
         "time_limit_s": config.solver.time_limit_s or solver.time_limit_s,
         "mip_gap": config.solver.mip_gap if config.solver.mip_gap is not None else solver.mip_gap,
         "threads": config.solver.threads or solver.threads,
         "rolling": config.rolling.enabled,
         "frozen_days": config.rolling.frozen_days,
     }
+    records = config.records_path()
+    if records is not None:  # batch records (bioplan.records): a new file is a new input
+        options["records_sha256"] = file_sha256(records) if records.is_file() else None
+    if config.cards:  # a pinned card's content decides the plan too
+        options["cards_sha256"] = {k: file_sha256(p) for k, p in config.card_paths().items()}
+    return options
+
+
+def _kept_batches(config: RunConfig, store: RunStore, scenario: Scenario, records: Path | None,
+                  ) -> tuple[RunInfo | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """(previous run, the batches this run keeps from it, their forecasts from ``records``)."""
+    name, start_date = config.plan_line(), scenario.horizon.start_date
+    fixed: pd.DataFrame | None = None
+    previous: RunInfo | None = None
+    forecasts: pd.DataFrame | None = None
+    if config.rolling.enabled:
+        previous = store.previous_plan(name, start_date.isoformat())
+        if previous is not None and previous.plan_start_date:
+            previous_table = records_to_batches(store.batches(previous.run_id))
+            previous_start = dt.date.fromisoformat(previous.plan_start_date)
+            fixed = fixed_batches(previous_table, previous_start, start_date,
+                                  config.rolling.frozen_days)
+            if records is not None:  # batch records (bioplan.records): forecast the kept batches
+                from bioplan.records.replan import forecast_kept_batches
+
+                fixed, forecasts = forecast_kept_batches(fixed, previous_table, previous_start,
+                                                         records, scenario)
+    if records is not None and forecasts is None:
+        log.warning("records %s not used: no previous plan of %s to keep batches from", records,
+                    name, extra={"event": "run.records_unused"})
+    return previous, fixed, forecasts
 
 
 def _hashed_scenario(data: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +211,7 @@ def _execute(
 
     scenario = _load_scenario(config, today)
     options = _options(config, scenario)
+    records = config.records_path()
     versions = software_versions()
     demand = config.demand_path()
     demand_sha = file_sha256(demand) if demand is not None else None
@@ -196,16 +234,7 @@ def _execute(
             return RunOutcome(active, reused=True, exit_code=int(ExitCode.OK), message=msg)
 
     start_date = scenario.horizon.start_date
-    fixed: pd.DataFrame | None = None
-    previous: RunInfo | None = None
-    if config.rolling.enabled:
-        previous = store.previous_plan(name, start_date.isoformat())
-        if previous is not None and previous.plan_start_date:
-            fixed = fixed_batches(
-                records_to_batches(store.batches(previous.run_id)),
-                dt.date.fromisoformat(previous.plan_start_date), start_date,
-                config.rolling.frozen_days,
-            )
+    previous, fixed, forecasts = _kept_batches(config, store, scenario, records)
     n_fixed = 0 if fixed is None else int(fixed.index.nunique())
 
     run_id = new_run_id(name)
@@ -241,8 +270,13 @@ def _execute(
             "config": str(config.path) if config.path else None,
             "check_problems": problems,
         }
+        if forecasts is not None:
+            meta["records"] = str(records)
+            meta["batch_forecasts"] = forecasts.reset_index().to_dict("records")
         run_dir = root / run_id
         with atomic_folder(run_dir) as tmp:
+            if forecasts is not None:
+                forecasts.to_csv(tmp / "forecasts.csv")
             files = _write_outputs(plan, tmp, meta, config, scenario, demand)
             fault_point("writing")
             _checkpoint()

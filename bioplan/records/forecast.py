@@ -1,0 +1,178 @@
+"""Per-batch forecasts: re-simulate the rest of a batch's protocol from its measured state, with
+the card's uncertainty conditioned on what was measured.
+
+For a running batch seeded with s cells (its ``seed`` record, else the plan's seed cells) and
+counted c_i viable cells on culture days d_i (the last on day L):
+
+- the kinetics are linear, so the batch measured at c_L cells on day L yields
+  ``c_L · r_nom`` product cells, r_nom = Y_nom / N_nom(L) the card's nominal product per viable
+  cell on day L (its protocol re-simulated from the measured state, the nominal composition of
+  day L scaled to the count) [cells];
+- the card's uncertainty (draws k of lot-to-lot and fit parameters) gives the joint spread of the
+  observed growth deviations a_ki = ln N_k(d_i) / N_nom(d_i) and of the remaining fold's
+  deviation b_k = ln r_k / r_nom. Conditioning b on the measured deviations
+  o_i = ln c_i / (s · N_nom(d_i)) (Gaussian in log space, counts with a lognormal error of
+  ``count_cv``):
+
+      E[b | o] = Σ_ba (Σ_aa + σ_c² I)^-1 o,   Var[b | o] = Σ_bb − Σ_ba (Σ_aa + σ_c² I)^-1 Σ_ab
+
+  centred on the card's nominal (the plan's own assumption: a batch that grows as the card says
+  is forecast exactly as planned);
+- units: P50 = c_L · r_nom · exp(E[b | o]) / cells per unit, P10/P90 = P50 · exp(∓1.2816 σ) with
+  σ² = σ_c² + Var[b | o] (the count's own error plus the conditioned remaining spread).
+
+A batch with a harvest record is done: its forecast is what it gave. A batch of a hand-made recipe
+(no card) keeps its planned units (status ``no card``); a batch seeded or counted at 0 viable cells
+is ``lost`` (0 units). A batch without counts after
+seeding keeps the plan (scaled by its seed record) with the card's prior spread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bioplan.records.batches import PlannedBatch, check_records, culture_days
+from bioplan.records.trajectory import Trajectories, trajectories
+
+Z90 = 1.2815515655446004
+"""Standard normal quantile of 0.90: P10/P90 = P50 · exp(∓Z90 · σ) for a lognormal forecast."""
+COUNT_CV = 0.10
+"""Default relative error of one viable-cell count [-] (assumption: automated counters repeat
+within 5-10 %; the larger value is the safe one)."""
+FORECAST_COLUMNS = ("product", "recipe", "status", "last_day", "seed_cells", "planned_units",
+                    "forecast_p10", "forecast_p50", "forecast_p90", "change_units", "change_pct",
+                    "log_sd")
+
+
+@dataclass(frozen=True)
+class Conditioned:
+    """The forecast of one batch in log space: product cells = exp(N(mean, sd²))."""
+
+    log_mean: float
+    """ln median product cells [ln cells]."""
+    log_sd: float
+    """Standard deviation of ln product cells [-]."""
+    last_day: int
+    """Culture day of the last count used (0: none)."""
+
+
+def condition(traj: Trajectories, seed_cells: float, days: np.ndarray, counts: np.ndarray,
+              count_cv: float = COUNT_CV) -> Conditioned:
+    """The forecast of a batch seeded with ``seed_cells`` and counted ``counts`` on ``days``
+    (culture days > 0), from the card trajectories ``traj`` (see the module docstring)."""
+    sigma_c = math.sqrt(math.log1p(count_cv**2))
+    z = traj.log_product - traj.log_product[0]
+    if len(days) == 0:
+        return Conditioned(math.log(seed_cells) + float(traj.log_product[0]),
+                           float(np.std(z[1:])), 0)
+    order = np.argsort(days, kind="stable")
+    days, counts = days[order], counts[order]
+    log_n = traj.log_cells(days)
+    a = (log_n - log_n[0])[1:]  # (n, m) growth deviations of the draws
+    last = int(days[-1])
+    b = (z - (log_n[:, -1] - log_n[0, -1]))[1:]  # remaining-fold deviations
+    o = np.log(np.maximum(counts, 1e-300)) - math.log(seed_cells) - log_n[0]
+    mean_b, var_b = 0.0, 0.0
+    if a.shape[0] > 1:
+        joint = np.cov(np.column_stack([a, b]), rowvar=False).reshape(a.shape[1] + 1, -1)
+        s_aa = joint[:-1, :-1] + sigma_c**2 * np.eye(a.shape[1])
+        s_ba = joint[-1, :-1]
+        gain = np.linalg.solve(s_aa, s_ba)
+        mean_b = float(gain @ o)
+        var_b = max(float(joint[-1, -1] - gain @ s_ba), 0.0)
+    log_r_nom = float(traj.log_product[0] - log_n[0, -1])
+    log_mean = math.log(max(float(counts[-1]), 1e-300)) + log_r_nom + mean_b
+    return Conditioned(log_mean, math.sqrt(sigma_c**2 + var_b), last)
+
+
+def _harvested_units(rows: pd.DataFrame, batch: PlannedBatch) -> float | None:
+    harvest = rows[rows["kind"] == "harvest"]
+    if harvest.empty:
+        return None
+    last = harvest.iloc[-1]
+    if pd.notna(last["units_packaged"]):
+        return float(last["units_packaged"])
+    return float(last["product_cells"]) / batch.cells_per_unit
+
+
+def _row(batch: PlannedBatch, status: str, last_day: int, seed: float,
+         p: tuple[float, float, float], log_sd: float) -> dict[str, Any]:
+    change = p[1] - batch.planned_units
+    pct = 100.0 * change / batch.planned_units if batch.planned_units > 0 else float("nan")
+    return {"batch_id": batch.batch_id, "product": batch.product, "recipe": batch.recipe,
+            "status": status, "last_day": last_day, "seed_cells": seed,
+            "planned_units": batch.planned_units, "forecast_p10": p[0], "forecast_p50": p[1],
+            "forecast_p90": p[2], "change_units": change, "change_pct": pct, "log_sd": log_sd}
+
+
+def seeded_cells(rows: pd.DataFrame, batch: PlannedBatch) -> float:
+    """Cells the batch was seeded with: its ``seed`` record (else a count on day 0), else the
+    plan's seed cells [cells]."""
+    seeds = rows[(rows["kind"] == "seed") | ((rows["kind"] == "count") & (rows["day"] == 0))]
+    seeds = seeds.sort_values("kind", key=lambda k: k != "seed", kind="stable")
+    return float(seeds["viable_cells"].iloc[0]) if len(seeds) else batch.seed_cells
+
+
+def forecast_batch(batch: PlannedBatch, rows: pd.DataFrame, traj: Trajectories | None,
+                   count_cv: float = COUNT_CV) -> dict[str, Any]:
+    """One forecast row for ``batch`` from its records ``rows`` (with a ``day`` column);
+    ``traj`` None: no card to forecast with (the plan stands until the harvest)."""
+    harvested = _harvested_units(rows, batch)
+    seed = seeded_cells(rows, batch)
+    if harvested is not None:
+        return _row(batch, "harvested", batch.days, seed, (harvested,) * 3, 0.0)
+    if traj is None:
+        return _row(batch, "no card", 0, seed, (batch.planned_units,) * 3, 0.0)
+    counts = rows[(rows["kind"] == "count") & (rows["day"] > 0)]
+    latest = counts.sort_values("day", kind="stable")["viable_cells"]
+    if seed <= 0 or (len(latest) and float(latest.iloc[-1]) <= 0):  # no live cells: lost
+        day = int(counts["day"].max()) if len(counts) else 0
+        return _row(batch, "lost", day, seed, (0.0, 0.0, 0.0), 0.0)
+    cond = condition(traj, seed, counts["day"].to_numpy(dtype=np.int64),
+                     counts["viable_cells"].to_numpy(dtype=float), count_cv)
+    p50 = math.exp(cond.log_mean) / batch.cells_per_unit
+    spread = math.exp(Z90 * cond.log_sd)
+    status = "running" if cond.last_day else "seeded"
+    return _row(batch, status, cond.last_day, seed, (p50 / spread, p50, p50 * spread),
+                cond.log_sd)
+
+
+def forecast(records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *, n: int = 400,
+             seed: int = 0, count_cv: float = COUNT_CV) -> pd.DataFrame:
+    """Forecast table (index ``batch_id``, columns :data:`FORECAST_COLUMNS`) of every batch that
+    has records. Records are checked against ``batches`` first (unknown batch, dates outside)."""
+    known = dict(batches)
+    check_records(records, known)
+    frame = records.assign(day=culture_days(records, known))
+    memo: dict[tuple[str, tuple[tuple[str, float], ...]], Trajectories] = {}
+    rows = []
+    for batch_id, group in frame.groupby("batch_id", sort=True):
+        batch = known[str(batch_id)]
+        if not batch.card:  # a hand-made recipe: no model to re-simulate
+            rows.append(forecast_batch(batch, group, None, count_cv))
+            continue
+        key = (batch.card, tuple(sorted(batch.settings.items())))
+        if key not in memo:
+            memo[key] = trajectories(batch.card, batch.settings, n=n, seed=seed)
+        rows.append(forecast_batch(batch, group.sort_values("day", kind="stable"), memo[key],
+                                   count_cv))
+    table = pd.DataFrame(rows, columns=["batch_id", *FORECAST_COLUMNS]).set_index("batch_id")
+    return table
+
+
+def forecast_draws(table: pd.DataFrame, n: int, *, seed: int = 0) -> pd.DataFrame:
+    """``n`` draws of each forecast batch's units (index ``draw``, one column per batch id):
+    lognormal around P50 with the forecast's ``log_sd`` (what a robust plan or an out-of-sample
+    evaluation would give a kept batch instead of its nominal units)."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(table)))
+    units = table["forecast_p50"].to_numpy(float) * np.exp(z * table["log_sd"].to_numpy(float))
+    out = pd.DataFrame(units, columns=list(table.index))
+    out.index = pd.RangeIndex(n, name="draw")
+    return out

@@ -1,0 +1,90 @@
+"""Model trajectories of one protocol: the card's nominal daily viable cells and product per seed
+cell, and the same for draws of the card's uncertainty (lot-to-lot and fit), in one vectorised
+run of the exact kinetics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bioplan.yields import YieldCard
+from bioplan.yields.exact_solver import run_batch
+from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
+from bioplan.yields.loader import as_card
+from bioplan.yields.outcomes import stage_masks, state_outcomes
+from bioplan.yields.validity import validate_theta
+from bioplan.yields.variability import Uncertainty, sample_theta
+
+FloatArray = NDArray[np.float64]
+TINY = 1e-300
+"""Floor before taking logarithms of cell counts [cells per seed cell]."""
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Row 0: the card's nominal parameters; rows 1..n: draws of its uncertainty."""
+
+    cells: FloatArray
+    """(n + 1, D + 1) viable cells (platelets excluded) per seed cell at the end of each day."""
+    product: FloatArray
+    """(n + 1,) product cells per seed cell at harvest."""
+    uncertainty: str
+    """Which uncertainty the draws carry (``lot``, ``fit``, ``both`` or ``none``)."""
+
+    @property
+    def days(self) -> int:
+        """Culture days of the protocol."""
+        return self.cells.shape[1] - 1
+
+    def log_cells(self, days: NDArray[np.int64]) -> FloatArray:
+        """(n + 1, len(days)) ln viable cells per seed cell on ``days``."""
+        return np.log(np.maximum(self.cells[:, np.clip(days, 0, self.days)], TINY))
+
+    @property
+    def log_product(self) -> FloatArray:
+        """(n + 1,) ln product cells per seed cell."""
+        return np.log(np.maximum(self.product, TINY))
+
+
+def available_uncertainty(card: YieldCard) -> Uncertainty | None:
+    """The uncertainty a card can be drawn under: both when it has lot-to-lot variability and a
+    fit covariance, else the one it has, else None."""
+    lot, fit = bool(card.variability), bool(card.calibration.covariance)
+    if lot and fit:
+        return "both"
+    return "lot" if lot else ("fit" if fit else None)
+
+
+def run_theta(ps: ParamSpace, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(cells (N, D + 1), product (N,)) per seed cell of the parameter rows ``theta``."""
+    validate_theta(ps, theta)
+    res = run_batch(ps, theta, time_course=True)
+    assert res.course_x is not None
+    cells = res.course_x[:, :, stage_masks(ps.card)["cell"]].sum(axis=2)
+    product = state_outcomes(ps.card, res.x_end[:, -1, :], res.x0)["product_cells_per_seed_cell"]
+    return cells, np.asarray(product, dtype=float)
+
+
+def trajectories(card: YieldCard | str, settings: Mapping[str, float] | None = None, *,
+                 n: int = 400, seed: int = 0,
+                 uncertainty: Uncertainty | str | None = "auto") -> Trajectories:
+    """Nominal and ``n`` drawn trajectories of the protocol ``settings`` of ``card``.
+
+    ``uncertainty`` ``auto`` takes what the card has (:func:`available_uncertainty`); ``none``
+    (or a card without any) gives ``n`` copies of the nominal row."""
+    c = as_card(card)
+    ps = param_space(c)
+    nominal = apply_settings(ps, ps.theta(1), settings)
+    unc = available_uncertainty(c) if uncertainty == "auto" else uncertainty
+    if unc in (None, "none"):
+        theta = np.repeat(nominal, n + 1, axis=0)
+        label = "none"
+    else:
+        draws = sample_theta(ps, n, seed=seed, settings=settings, uncertainty=unc)  # type: ignore[arg-type]
+        theta = np.vstack([nominal, draws])
+        label = str(unc)
+    cells, product = run_theta(ps, theta)
+    return Trajectories(cells, product, label)
