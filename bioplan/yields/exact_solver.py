@@ -202,6 +202,7 @@ def _by_powers(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatA
     pfirst, pinv = _group(uc, sc)
     order = np.argsort(pinv, kind="stable")
     bounds = np.searchsorted(pinv[order], np.arange(len(pfirst) + 1))
+    xs = xc[order]  # combinations sorted by pair: each pair's rows are one contiguous block
     out, nmax = np.empty_like(xc), np.empty(xc.shape[0])
     for c0 in range(0, len(pfirst), _BATCH_CHUNK):
         pairs = np.arange(c0, min(c0 + _BATCH_CHUNK, len(pfirst)))
@@ -213,11 +214,12 @@ def _by_powers(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatA
         for s in range(1, W.shape[1]):
             W[:, s] = np.matmul(W[:, s - 1, None, :], E)[:, 0]
         for i, p in enumerate(pairs):
-            rows = order[bounds[p] : bounds[p + 1]]
-            X = xc[rows]
-            out[rows] = X @ P[i].T
-            nmax[rows] = (X @ W[i, : steps[i] + 1].T).max(axis=1)
-    return out, nmax
+            X = xs[bounds[p] : bounds[p + 1]]
+            out[bounds[p] : bounds[p + 1]] = X @ P[i].T
+            nmax[bounds[p] : bounds[p + 1]] = (X @ W[i, : steps[i] + 1].T).max(axis=1)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return out[back], nmax[back]
 
 
 def _advance(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, x: FloatArray, sid: IntArray,
