@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 import typer
 
 from bioplan.errors import ExitCode, InputError
+from bioplan.results.recipes_used import extrapolation_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -218,6 +219,8 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
         typer.echo(f"binds     {_bottlenecks(result)}")
+        for line in extrapolation_warnings(result):
+            typer.echo(f"warning   {line}")
     if result.robust is not None:
         from bioplan.cli.robust_cmds import format_robust
 
