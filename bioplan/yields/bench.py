@@ -1,7 +1,7 @@
 """``bioplan bench yields``: throughput of the exact vectorised solver against solve_ivp.
 
-Two workloads of one card, each timed end to end (rates -> matrix exponentials -> daily stepping
--> outcome columns -> DataFrame), in one process:
+Two workloads of one card, each timed end to end (rates -> matrix exponentials -> shared
+combinations stepped or powered -> outcome columns -> DataFrame), in one process:
 
 - **factorial** (the headline, ``evaluations_per_s``): ``recipe_table`` on a full-factorial grid of
   >= 100,000 protocol variants, as the planner calls it. Variants that share a phase's medium and
