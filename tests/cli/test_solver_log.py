@@ -46,3 +46,25 @@ def test_unwritable_solver_log_is_one_line_exit_2(tmp_path: Path, target: str) -
     assert len(lines) == 1 and lines[0].startswith("error: --solver-log: cannot write")
     assert "Fix:" in lines[0] and "Traceback" not in res.stderr
     assert res.stdout == ""
+
+
+def test_run_config_solver_log_lands_in_the_run_folder(tmp_path: Path) -> None:
+    """``outputs: {solver_log: true}`` in a run config: solver.log in the run folder, stdout clean."""
+    import shutil
+
+    data = Path(__file__).resolve().parents[1] / "scenario" / "data"
+    for src in data.glob("tiny*"):
+        shutil.copy(src, tmp_path / src.name)
+    config = tmp_path / "run.yaml"
+    config.write_text("scenario: tiny.yaml\noutputs: {html_report: false, solver_log: true}\n",
+                      encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "bioplan", "run", str(config), "--store",
+                          f"sqlite:///{tmp_path / 'store.sqlite'}", "--out-root",
+                          str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    logs = list((tmp_path / "out").rglob("solver.log"))
+    assert len(logs) == 1
+    assert "Coefficient ranges" in logs[0].read_text(encoding="utf-8")
+    for line in HIGHS_LINES:
+        assert line not in res.stdout
