@@ -128,7 +128,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("card-fuzz")
 
 
-@settings(max_examples=90)
+@settings(max_examples=60)
 @given(case=broken_card(), command=st.sampled_from(["simulate", "simulate --json"]))
 def test_broken_cards_simulate_one_line(folder: Path, case: tuple[str, dict[str, Any], str],
                                         command: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,7 +169,7 @@ def test_broken_cards_in_a_scenario_plan_one_line(folder: Path,
     assert str(card) in err, err
 
 
-@settings(max_examples=50)
+@settings(max_examples=40)
 @given(data=st.data())
 def test_randomly_mutated_cards_simulate(folder: Path, data: st.DataObject,
                                          capsys: pytest.CaptureFixture[str]) -> None:
