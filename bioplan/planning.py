@@ -50,6 +50,7 @@ def plan(
     threads: int | None = None,
     fixed_batches: pd.DataFrame | None = None,
     save_lp: str | Path | None = None,
+    solver_log: str | Path | None = None,
     marginal_values: bool | Literal["dual", "exact"] = "dual",
     pareto: bool = True,
     solver_interface: Literal["highspy", "pyomo"] | None = None,
@@ -66,6 +67,7 @@ def plan(
         as given: they hold their reactor units, count against resource limits inside the horizon,
         cost what they cost (constants) and release their product.
     save_lp : write the model to this ``.lp`` or ``.mps`` file before solving.
+    solver_log : append HiGHS's log of every solve to this file (otherwise HiGHS is silent).
     marginal_values : ``"dual"`` (the default, also ``True``): shadow prices of every capacity
         row by day from one LP with the plan's integer decisions fixed (``Plan.bottlenecks``, and
         their horizon sums in ``Plan.marginal_values``); ``"exact"``: in addition, re-solve the
@@ -99,6 +101,7 @@ def plan(
         mip_gap=float(mip_gap if mip_gap is not None else sc.solver.mip_gap),
         threads=int(threads if threads is not None else sc.solver.threads),
         save_lp=str(save_lp) if save_lp is not None else None,
+        solver_log=str(solver_log) if solver_log is not None else None,
         interface=solver_interface or sc.solver.interface,
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 import typer
 
 from bioplan.errors import ExitCode, InputError
+from bioplan.results.recipes_used import extrapolation_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +57,10 @@ def plan_command(
     )] = None,
     save_lp: Annotated[Path | None, typer.Option(
         "--save-lp", metavar="FILE", help="Write the model to FILE (.lp or .mps) before solving.",
+    )] = None,
+    solver_log: Annotated[Path | None, typer.Option(
+        "--solver-log", metavar="FILE",
+        help="Write HiGHS's log of every solve to FILE (otherwise HiGHS is silent).",
     )] = None,
     check: Annotated[bool, typer.Option(
         "--check/--no-check", help="Verify the plan with the independent plan checker.",
@@ -112,6 +117,8 @@ def plan_command(
         ensure_writable_file(save_lp, field="--save-lp", suffixes=(".lp", ".mps"))
     if out is not None:
         ensure_writable_dir(out, field="--out")
+    if solver_log is not None:
+        start_solver_log(solver_log)
     if solver_interface is not None and solver_interface not in ("highspy", "pyomo"):
         msg = f"unknown solver interface {solver_interface!r}"
         raise InputError(msg,
@@ -126,7 +133,7 @@ def plan_command(
                                              service_level=service_level, confidence=confidence,
                                              risk=risk)
     result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices, uncertainty,
-                    search_media, rounds)
+                    search_media, rounds, solver_log)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
     if result.media_search is not None:
@@ -168,14 +175,27 @@ def check_number(option: str, value: float | None, *, low: float | None = None,
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
            solver_interface: str | None = None, exact_prices: bool = False,
            uncertainty: Any = None, search_media: bool = False,
-           rounds: int | None = None) -> Plan:
+           rounds: int | None = None, solver_log: Path | None = None) -> Plan:
     from bioplan.planning import plan
 
     return plan(sc, time_limit_s=time_limit, mip_gap=gap,
                 save_lp=str(save_lp) if save_lp is not None else None,
+                solver_log=str(solver_log.resolve()) if solver_log is not None else None,
                 solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface),
                 marginal_values="exact" if exact_prices else "dual", robust=uncertainty,
                 search_media=search_media, media_rounds=rounds)
+
+
+def start_solver_log(path: Path) -> None:
+    """Create (or empty) the ``--solver-log`` file now, so an unwritable path is one exit-2 line
+    before anything is solved."""
+    try:
+        with open(path, "w", encoding="utf-8"):
+            pass
+    except OSError as err:
+        msg = f"cannot write the solver log {str(path)!r} ({err.strerror or err})"
+        raise InputError(msg, field="--solver-log",
+                         fix="give a file in a folder you can write") from None
 
 
 def _check(result: Plan) -> list[str]:
@@ -218,6 +238,8 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
         typer.echo(f"binds     {_bottlenecks(result)}")
+        for line in extrapolation_warnings(result):
+            typer.echo(f"warning   {line}")
     if result.robust is not None:
         from bioplan.cli.robust_cmds import format_robust
 

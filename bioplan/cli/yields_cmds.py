@@ -15,6 +15,9 @@ import typer
 
 from bioplan.errors import InputError
 
+_FLAGS = {"seed_cells": "--seed-cells", "cells_per_unit": "--cells-per-unit", "days": "--days"}
+"""simulate()'s argument names -> the flags of ``bioplan simulate``."""
+
 
 def _fmt(v: float) -> str:
     if v == 0:
@@ -222,14 +225,19 @@ def _register_simulate(app: typer.Typer) -> None:
         from bioplan.yields import simulate
 
         settings = parse_sets(set_ or [])
-        sim = simulate(
-            card,
-            seed_cells=seed_cells,
-            settings=settings,
-            days=days,
-            time_course=plot is not None,
-            cells_per_unit=cells_per_unit,
-        )
+        try:
+            sim = simulate(
+                card,
+                seed_cells=seed_cells,
+                settings=settings,
+                days=days,
+                time_course=plot is not None,
+                cells_per_unit=cells_per_unit,
+            )
+        except InputError as err:  # name the flag the user typed
+            flag = _FLAGS.get(err.field or "", f"--set {err.field}" if err.field in settings
+                              else err.field)
+            raise err.located(field=flag) from None
         if plot is not None:
             _plot(sim, plot)
         q = _quantiles(sim)

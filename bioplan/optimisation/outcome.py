@@ -40,6 +40,9 @@ class SolveOptions:
     keep_model: bool = False
     """Return the compiled model as plain arrays (``SolveResult.model``) so exact re-solves can
     change a bound and solve again without rebuilding (``highspy`` interface only)."""
+    solver_log: str | None = None
+    """Append HiGHS's log of every solve to this file (``bioplan plan --solver-log``); without it
+    HiGHS stays silent. Nothing reaches stdout either way."""
 
 
 @dataclass
@@ -129,4 +132,19 @@ def new_highs(time_limit_s: float, options: SolveOptions) -> Any:
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))
+    if options.solver_log:
+        log_to_file(h, options.solver_log)
     return h
+
+
+def log_to_file(h: Any, path: str) -> None:
+    """Send ``h``'s log to ``path`` (appended, so a plan's several solves share one file) through
+    HiGHS's logging callback; console output stays off."""
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+
+    def append(event: Any) -> None:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(event.message)
+
+    h.cbLogging += append

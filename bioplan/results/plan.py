@@ -14,6 +14,7 @@ import pandas as pd
 from bioplan.contracts import PLAN_TABLES, TERM_NAMES, PlanStatus
 from bioplan.results.export import write_plan
 from bioplan.results.kpis import product_kpis, reactor_utilisation, summary
+from bioplan.results.recipes_used import extrapolation_warnings, recipes_used
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -130,6 +131,7 @@ class Plan:
             "bottlenecks": self.bottlenecks,
             "kpis": product_kpis(self),
             "utilisation": reactor_utilisation(self),
+            "recipes_used": recipes_used(self),
         }
         if self.explanation is not None:
             tables["explanation"] = self.explanation
@@ -144,6 +146,7 @@ class Plan:
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
         out = summary(self)
+        out["warnings"] = extrapolation_warnings(self)
         if self.media_search is not None:
             out["media_search"] = self.media_search["summary"]
         return out

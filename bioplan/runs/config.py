@@ -65,6 +65,9 @@ class OutputSettings(BaseModel):
 
     html_report: bool = True
     """A self-contained HTML report (Gantt, inventory and cost charts; works offline, ~5 MB)."""
+    solver_log: bool = False
+    """HiGHS's log of the run's solves as ``solver.log`` in the run folder (HiGHS is silent
+    otherwise)."""
 
 
 class RunConfig(BaseModel):

@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,7 +254,9 @@ def _execute(
     heartbeat = Heartbeat(store.url, run_id, HEARTBEAT_INTERVAL_S)
     try:
         fault_point("row")
-        plan = _solve(scenario, options, fixed if n_fixed else None)
+        log_file = _new_solver_log(run_id) if config.outputs.solver_log else None
+        extra = {"solver_log": log_file} if log_file is not None else {}
+        plan = _solve(scenario, options, fixed if n_fixed else None, **extra)
         _checkpoint()
         status = str(plan.status)
         code = int(plan.status.exit_code)
@@ -277,7 +280,7 @@ def _execute(
         with atomic_folder(run_dir) as tmp:
             if forecasts is not None:
                 forecasts.to_csv(tmp / "forecasts.csv")
-            files = _write_outputs(plan, tmp, meta, config, scenario, demand)
+            files = _write_outputs(plan, tmp, meta, config, scenario, demand, log_file)
             fault_point("writing")
             _checkpoint()
         fault_point("renamed")
@@ -330,7 +333,15 @@ def fault_point(stage: str) -> None:
         time.sleep(0.5)
 
 
-def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None) -> Plan:
+def _new_solver_log(run_id: str) -> Path:
+    """An empty temporary file for HiGHS's log (moved into the run folder with the outputs)."""
+    fd, name = tempfile.mkstemp(prefix=f"bioplan-{run_id}-", suffix=".log")
+    os.close(fd)
+    return Path(name)
+
+
+def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None,
+           solver_log: Path | None = None) -> Plan:
     from bioplan.planning import plan
 
     return plan(
@@ -339,12 +350,13 @@ def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | No
         mip_gap=options["mip_gap"],
         threads=options["threads"],
         fixed_batches=fixed,
+        solver_log=solver_log,
     )
 
 
 def _write_outputs(
     plan: Plan, out: Path, meta: dict[str, Any], config: RunConfig, scenario: Scenario,
-    demand: Path | None,
+    demand: Path | None, solver_log: Path | None = None,
 ) -> list[str]:
     from bioplan.runs.report import write_report
     from bioplan.scenario import scenario_to_yaml
@@ -360,4 +372,6 @@ def _write_outputs(
     if demand is not None:
         shutil.copyfile(demand, inputs / demand.name)
     (out / "run.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    if solver_log is not None:
+        shutil.move(str(solver_log), out / "solver.log")
     return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())

@@ -77,6 +77,28 @@ class Calibration(_Strict):
     approximation at the optimum (J^T J)^-1 of the residuals scaled by their measurement errors:
     the calibration's parameter uncertainty, kept apart from lot-to-lot ``variability``."""
 
+    @model_validator(mode="after")
+    def _check_covariance(self) -> Calibration:
+        """Empty, or a finite symmetric positive semi-definite n x n matrix, n = len(parameters)."""
+        if not self.covariance:
+            return self
+        import numpy as np
+
+        n = len(self.parameters)
+        cov = self.covariance
+        if len(cov) != n or any(len(row) != n for row in cov):
+            msg = (f"covariance must be a {n} x {n} matrix (one row and column per fitted "
+                   "parameter, in the order of 'parameters')")
+            raise ValueError(msg)
+        c = np.array(cov, dtype=float)
+        if not np.all(np.isfinite(c)) or not np.allclose(c, c.T, rtol=1e-9, atol=0):
+            msg = "covariance must be finite and symmetric"
+            raise ValueError(msg)
+        if np.linalg.eigvalsh(c).min() < -1e-9 * max(float(np.abs(c).max()), 1e-300):
+            msg = "covariance must be positive semi-definite"
+            raise ValueError(msg)
+        return self
+
 
 class Variation(_Strict):
     """Lot-to-lot variability of one parameter."""

@@ -32,8 +32,8 @@ class _Strict(BaseModel):
 class Num(_Strict):
     """A number with its provenance."""
 
-    value: float
-    """The number, in the unit named by the field that holds it."""
+    value: float = Field(allow_inf_nan=False)
+    """The number, in the unit named by the field that holds it (finite: no inf or nan)."""
     source: str = Field(min_length=3)
     """Where it comes from: a published-figures.md row with its flag, ``calibrated: ...`` or
     ``assumption: ...``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,12 +132,42 @@ class Simulation:
         }
 
 
+MAX_SIMULATED_DAYS = 365
+"""Longest culture ``simulate`` runs [days]: published erythroid and MK cultures last 10-60 days;
+the cap keeps a typo (``--days 1e6``) from stepping for minutes."""
+
+
+def _check_count(value: float, field: str, what: str, fix: str) -> None:
+    """InputError unless ``value`` is a finite number > 0 (rejects inf and NaN)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        msg = f"{what} = {value} must be a finite number > 0"
+        raise InputError(msg, field=field, fix=fix)
+
+
+def check_phase_days(settings: Mapping[str, float]) -> None:
+    """``<phase>.days`` settings are whole days from 1 to :data:`MAX_SIMULATED_DAYS` (0 would
+    silently drop the phase: use ``days`` to stop a protocol early)."""
+    for key, value in settings.items():
+        if not key.endswith(".days"):
+            continue
+        v = float(value)
+        if not (math.isfinite(v) and v.is_integer() and 1 <= v <= MAX_SIMULATED_DAYS):
+            msg = f"{key} = {v:g} is not a phase length"
+            raise InputError(msg, field=key, fix=f"give whole days from 1 to {MAX_SIMULATED_DAYS} "
+                             "(to stop the protocol early use --days)")
+
+
 def _days_settings(card: YieldCard, base: dict[str, float], days: int) -> dict[str, float]:
     """Settings that stop the protocol after ``days`` (or extend its last phase)."""
-    if days < 1:
-        msg = f"days = {days}: nothing would be cultured"
+    if not 1 <= days <= MAX_SIMULATED_DAYS:
+        msg = f"days = {days}: nothing would be cultured" if days < 1 else \
+            f"days = {days} is longer than {MAX_SIMULATED_DAYS} days"
         raise InputError(msg, field="days",
-                         fix="give days >= 1")
+                         fix=f"give days from 1 to {MAX_SIMULATED_DAYS}")
     out = dict(base)
     left = days
     lengths = [int(out.get(f"{p.name}.days", p.days)) for p in card.protocol]
@@ -212,26 +243,19 @@ def simulate(
     if longer than the protocol, extends its last phase. ``time_course`` adds daily states.
     """
     c = as_card(card)
-    if not seed_cells > 0:
-        msg = f"seed cells = {seed_cells} must be > 0"
-        raise InputError(
-            msg,
-            field="seed_cells",
-            fix="give a positive count",
-        )
+    _check_count(seed_cells, "seed_cells", "seed cells", "give a positive count, e.g. 1e6")
     ps = param_space(c)
     sets = {k: float(v) for k, v in (settings or {}).items()} if settings else {}
     for k in sets:
         ps.check_key(k)
+    check_phase_days(sets)
     if days is not None:
         sets = _days_settings(c, sets, int(days))
+    unit = cells_per_unit if cells_per_unit is not None else CELLS_PER_UNIT[c.product]
+    _check_count(unit, "cells_per_unit", "cells per unit", "e.g. 2e12")
     theta = apply_settings(ps, ps.theta(1), sets)
     validate_theta(ps, theta)
     res = run_batch(ps, theta, time_course=time_course)
-    unit = cells_per_unit if cells_per_unit is not None else CELLS_PER_UNIT[c.product]
-    if not unit > 0:
-        msg = "cells per unit must be > 0"
-        raise InputError(msg, field="cells_per_unit", fix="e.g. 2e12")
 
     amounts = cytokine_amounts(ps, theta, res)
     balance = _balance(ps, res)

@@ -19,21 +19,24 @@ from bioplan.yields.kinetics import ParamSpace
 FloatArray = NDArray[np.float64]
 
 
+Reasons = dict[int, list[str]]
+"""Row -> why it extrapolates (rows inside the domain are absent: most rows of a big table)."""
+
+
 def _range_reasons(vals: NDArray[np.float64], lo: float, hi: float, what: str, unit: str,
-                   out: list[list[str]], skip: NDArray[np.bool_] | None = None) -> None:
+                   out: Reasons, skip: NDArray[np.bool_] | None = None) -> None:
     bad = (vals < lo) | (vals > hi)
     if skip is not None:
         bad &= ~skip
     for i in np.flatnonzero(bad):
-        out[i].append(f"{what} = {vals[i]:g}{unit} is outside the card's validity range "
+        out.setdefault(int(i), []).append(f"{what} = {vals[i]:g}{unit} is outside the card's validity range "
                       f"{lo:g}-{hi:g}{unit}")
 
 
-def validity_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> list[list[str]]:
-    """Per recipe (row of ``theta``): why it extrapolates beyond the card's validity domain."""
+def validity_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> Reasons:
+    """Per recipe (row of ``theta``) outside the card's validity domain: why."""
     v = ps.card.validity
-    n = theta.shape[0]
-    out: list[list[str]] = [[] for _ in range(n)]
+    out: Reasons = {}
     total = sum(theta[:, ps.col(f"{ph.name}.days")] for ph in ps.card.protocol)
     _range_reasons(np.asarray(total, dtype=float), v.total_days_min, v.total_days_max,
                    "total culture days", " days", out)
@@ -56,20 +59,22 @@ def validity_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> list[list[st
         for policy, rows in (("perfusion", perfused & ~off), ("dilution", ~perfused & ~off)):
             if policy not in allowed:
                 for i in np.flatnonzero(rows):
-                    out[i].append(f"{ph.name} fed by {policy}: the card supports only "
-                                  f"{' or '.join(sorted(allowed))} feeding in this phase")
+                    out.setdefault(int(i), []).append(
+                        f"{ph.name} fed by {policy}: the card supports only "
+                        f"{' or '.join(sorted(allowed))} feeding in this phase")
         dry = perfused & ~off & (theta[:, ps.col(f"{ph.name}.perfusion_exchange_per_day")] <= 0)
         for i in np.flatnonzero(dry):
-            out[i].append(f"{ph.name} is perfused without medium exchange (set "
-                          f"{ph.name}.perfusion_exchange_per_day > 0 [volumes/day])")
+            out.setdefault(int(i), []).append(
+                f"{ph.name} is perfused without medium exchange (set "
+                f"{ph.name}.perfusion_exchange_per_day > 0 [volumes/day])")
     return out
 
 
-def required_factor_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> list[list[str]]:
+def required_factor_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> Reasons:
     """Per recipe: factors the card's validity range requires (low end > 0) that a phase which
     uses them in the default protocol leaves out (e.g. ``IL3: 0`` where the range is 1-20)."""
     v = ps.card.validity
-    out: list[list[str]] = [[] for _ in range(theta.shape[0])]
+    out: Reasons = {}
     for ph in ps.card.protocol:
         days = theta[:, ps.col(f"{ph.name}.days")]
         for f, (lo, _hi) in v.concentration_ranges.items():
@@ -77,7 +82,7 @@ def required_factor_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> list[
                 continue
             conc = theta[:, ps.col(f"{ph.name}.{f}")]
             for i in np.flatnonzero((conc == 0) & (days > 0)):
-                out[i].append(f"{ph.name}.{f} = 0 leaves out a factor the card was calibrated "
+                out.setdefault(int(i), []).append(f"{ph.name}.{f} = 0 leaves out a factor the card was calibrated "
                               f"with (validity range {lo:g}-{_hi:g} {ps.card.factors[f].unit})")
     return out
 
@@ -86,7 +91,10 @@ def extrapolation(ps: ParamSpace, theta: NDArray[np.float64]) -> list[str]:
     """Per recipe: '' inside the domain, else the reasons joined by '; '."""
     a = validity_reasons(ps, theta)
     b = required_factor_reasons(ps, theta)
-    return ["; ".join(x + y) for x, y in zip(a, b, strict=True)]
+    out = [""] * theta.shape[0]
+    for i in sorted(a.keys() | b.keys()):
+        out[i] = "; ".join(a.get(i, []) + b.get(i, []))
+    return out
 
 
 def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None = None) -> None:

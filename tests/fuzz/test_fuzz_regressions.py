@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,44 @@ def test_out_folder_name_too_long_is_bad_input(tmp_path: Path,
     code = main(["plan", str(ROOT / "tests/cli/data/small.yaml"), "--out", str(tmp_path / ("o" * 300))])
     assert code == 2
     assert_error_output(capsys.readouterr().err)
+
+
+def _card_with(tmp_path: Path, change: Any) -> Path:
+    import yaml
+
+    from bioplan.paths import yield_cards_dir
+
+    doc = yaml.safe_load((yield_cards_dir() / "mk-cb-tpo.yaml").read_text(encoding="utf-8"))
+    change(doc)
+    path = tmp_path / "mk-cb-tpo.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_non_finite_card_number_names_the_card(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """test_broken_cards_simulate_one_line: a medium concentration [.inf, ...] loaded and failed
+    later as 'expansion.TPO must be a finite number' without the card file."""
+    path = _card_with(tmp_path, lambda d: d["protocol"][0]["medium"].__setitem__(
+        "TPO", [float("inf"), "fuzz"]))
+    assert main(["simulate", str(path), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert_error_output(err)
+    assert err.startswith(f"error: {path}: protocol.expansion.medium.TPO.value: ")
+    assert "finite" in err
+
+
+def test_malformed_calibration_covariance_is_bad_input(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """test_randomly_mutated_cards_simulate: a 1 x 1 covariance for 5 fitted parameters gave
+    exit 1 'ValueError: cov must be 2 dimensional and square' in the P5-P95 sampling."""
+    for cov in ([[1.0]], [[1.0, 2.0], [3.0]], [[1.0, 2.0], [2.0, 1.0]]):
+        def change(d: dict[str, Any], cov: Any = cov) -> None:
+            d["calibration"]["parameters"] = d["calibration"]["parameters"][: len(cov)] \
+                if len(cov) > 1 else d["calibration"]["parameters"]
+            d["calibration"]["covariance"] = cov
+        path = _card_with(tmp_path, change)
+        assert main(["simulate", str(path), "--json"]) == 2, cov
+        err = capsys.readouterr().err
+        assert_error_output(err)
+        assert err.startswith(f"error: {path}: calibration: covariance must be")

@@ -145,7 +145,7 @@ def test_number_without_source_is_rejected(tmp_path: Path) -> None:
     ("settings", "words"),
     [
         ({"expansion.TPO": -1.0}, "negative"),
-        ({"expansion.days": 6.5}, "whole number of days"),
+        ({"expansion.days": 6.5}, "not a phase length"),
         ({"ripening.TPO": 1.0}, "unknown phase 'ripening'"),
         ({"expansion.density_setpoint": 0.0}, "must be > 0"),
     ],
@@ -159,7 +159,33 @@ def test_bad_settings_in_python(settings: dict[str, float], words: str) -> None:
 def test_days_below_one_is_rejected(days: int) -> None:
     with pytest.raises(InputError, match="nothing would be cultured") as err:
         simulate("mk-cb-tpo", days=days)
-    assert err.value.field == "days" and err.value.fix == "give days >= 1"
+    assert err.value.field == "days" and err.value.fix == "give days from 1 to 365"
+
+
+# issue 11, item 10: non-finite seeds and zero-day phases used to pass (printing Infinity, or
+# silently dropping the phase); each must be one exit-2 line naming the flag and the fix
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--seed-cells", "inf"], "--seed-cells"),
+        (["--seed-cells", "nan"], "--seed-cells"),
+        (["--seed-cells", "0"], "--seed-cells"),
+        (["--cells-per-unit", "inf"], "--cells-per-unit"),
+        (["--set", "expansion.days=0"], "--set expansion.days"),
+        (["--set", "expansion.days=-3"], "--set expansion.days"),
+        (["--set", "expansion.days=1e9"], "--set expansion.days"),
+        (["--days", "100000"], "--days"),
+    ],
+)
+def test_non_finite_or_zero_inputs_are_one_line_exit_2(args: list[str], field: str) -> None:
+    line = _assert_one_clear_line(_cli("simulate", "mk-cb-tpo", "--json", *args), field)
+    assert line.startswith(f"error: {field}: ")
+
+
+def test_zero_day_phase_setting_is_rejected_in_python() -> None:
+    with pytest.raises(InputError, match="not a phase length") as err:
+        simulate("mk-cb-tpo", settings={"expansion.days": 0.0})
+    assert err.value.field == "expansion.days" and "--days" in (err.value.fix or "")
 
 
 def test_bad_variant_values() -> None:

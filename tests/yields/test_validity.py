@@ -71,3 +71,31 @@ def test_cli_refuses_with_one_line_and_exit_2(tmp_path: Path) -> None:
     assert res.returncode == 2, res.stderr
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and "extrapolates" in lines[0] and "Fix:" in lines[0]
+
+
+def test_plan_lists_the_chosen_recipes_that_extrapolate(tmp_path: Path) -> None:
+    """issue 9, item 6: with allow_extrapolation the plan says which chosen recipes extrapolate:
+    the recipes_used table, summary.json warnings and the CLI summary. A 13-day expansion (domain
+    5-12 days) gives more cells per seed cell, so the optimiser picks it here."""
+    import json
+
+    import pandas as pd
+
+    data = _default_with({"expansion.days": [13]}, True)
+    data["demand"]["file"] = str(scenarios_dir() / "default-demand.csv")
+    path = tmp_path / "extrapolating.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "bioplan", "plan", str(path), "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    used = pd.read_csv(out / "recipes_used.csv", index_col="recipe")
+    batches = pd.read_csv(out / "batches.csv")
+    assert set(used.index) == set(batches["recipe"])
+    assert (used["batches"] == batches.groupby("recipe")["batch_id"].nunique()).all()
+    flagged = used[used["extrapolates"]]
+    assert list(flagged.index) == ["erythroid-cb-giarratana/1"], used
+    assert flagged["extrapolation"].str.contains("expansion.days = 13 days").all()
+    warnings = json.loads((out / "summary.json").read_text(encoding="utf-8"))["warnings"]
+    assert len(warnings) == 1 and "erythroid-cb-giarratana/1" in warnings[0]
+    assert "warning   recipe erythroid-cb-giarratana/1" in res.stdout

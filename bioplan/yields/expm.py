@@ -1,0 +1,94 @@
+"""Matrix exponentials and integer powers of stacks of small matrices (numpy only).
+
+``expm_batch`` evaluates expm for a stack (N, k, k) by scaling and squaring of the degree-12
+Taylor polynomial (truncation error < 1.6e-10 relative for the scaled 1-norm <= 1), computing each
+distinct matrix once. ``matrix_powers`` raises each matrix of a stack to its own integer power by
+binary powering (about 2 log2(d) products instead of d).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+_THETA = 1.0
+"""Scale matrices so their 1-norm is <= 1: the degree-12 Taylor remainder is then < 1/13! = 1.6e-10
+relative, far below the 1e-6 agreement required with solve_ivp (measured against
+``scipy.linalg.expm`` on the cards' daily matrices: <= 5e-13 relative)."""
+_CHUNK_BYTES = 400_000
+"""Matrices per Taylor evaluation: stacks of about 400 kB (31 matrices at k = 40) stay in cache
+through the ~20 products and sums (measured 2026-12-01, one BLAS thread: 84-106 us per 40 x 40
+exponential in chunks of 16-48 against 155 us in chunks of 512)."""
+_COEF = np.array([1.0 / math.factorial(j) for j in range(13)])
+_BLOCKS = np.array([_COEF[4 * i + 1 : 4 * i + 4] for i in range(3)])
+"""(3, 3) coefficients of X, X^2, X^3 in the three Paterson-Stockmeyer blocks."""
+
+
+def _expm_taylor(A: FloatArray) -> FloatArray:
+    """expm of a stack (n, k, k): scaling and squaring of the degree-12 Taylor polynomial,
+    evaluated by Paterson-Stockmeyer (5 matrix products) in powers of X^4. The three blocks
+    c0 I + c1 X + c2 X^2 + c3 X^3 are formed by one BLAS product of the coefficients with the
+    stacked powers (one pass over memory instead of nine)."""
+    n, k, _ = A.shape
+    norm = np.abs(A).sum(axis=-2).max(axis=-1)
+    s = np.ceil(np.log2(np.maximum(norm, 1e-300) / _THETA))
+    s = np.maximum(s, 0).astype(int)
+    powers = np.empty((3, n, k, k))
+    np.multiply(A, (0.5**s)[:, None, None], out=powers[0])
+    np.matmul(powers[0], powers[0], out=powers[1])
+    np.matmul(powers[1], powers[0], out=powers[2])
+    X4 = powers[1] @ powers[1]
+    blocks = (_BLOCKS @ powers.reshape(3, -1)).reshape(3, n, k, k)
+    diag = np.arange(k)
+    for i in range(3):
+        blocks[i][:, diag, diag] += _COEF[4 * i]
+    R = blocks[2] + _COEF[12] * X4
+    R = blocks[1] + X4 @ R
+    R = blocks[0] + X4 @ R
+    for q in range(int(s.max(initial=0))):
+        m = s > q
+        if m.all():
+            R = R @ R
+        else:
+            R[m] = R[m] @ R[m]
+    return R
+
+
+def expm_batch(A: FloatArray, *, distinct: bool = False) -> FloatArray:
+    """Matrix exponential of every matrix in a stack (N, k, k), computing each distinct one once
+    (``distinct=True``: the caller knows they are distinct, skip the search)."""
+    n, k, _ = A.shape
+    first, inverse = np.arange(n), np.arange(n)
+    if not distinct and n > 1:
+        flat = A.reshape(n, k * k)
+        key = flat @ np.random.default_rng(12345).standard_normal(k * k)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        if len(first) < n and not np.array_equal(flat[first][inverse], flat):
+            first, inverse = np.arange(n), np.arange(n)  # a hash collision: no de-duplication
+    U = A[first] if len(first) < n else A
+    out = np.empty_like(U)
+    chunk = max(8, _CHUNK_BYTES // (8 * k * k))
+    for i in range(0, U.shape[0], chunk):
+        out[i : i + chunk] = _expm_taylor(U[i : i + chunk])
+    return out if len(first) == n else out[inverse.reshape(-1)]
+
+
+def matrix_powers(E: FloatArray, d: NDArray[np.int64]) -> FloatArray:
+    """E[i] ** d[i] for a stack (n, k, k) and integer powers d >= 0, by binary powering."""
+    n, k, _ = E.shape
+    R = np.broadcast_to(np.eye(k), (n, k, k)).copy()
+    B = E.copy()
+    left = np.asarray(d, dtype=np.int64).copy()
+    while np.any(left > 0):
+        odd = (left & 1) == 1
+        if odd.any():
+            R[odd] = R[odd] @ B[odd]
+        left >>= 1
+        live = left > 0
+        if live.any():
+            B[live] = B[live] @ B[live]
+    return R
