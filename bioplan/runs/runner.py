@@ -115,6 +115,8 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
 
 
 def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
+    from bioplan.runs.robust import robust_options
+
     solver = scenario.solver
     return {
         "time_limit_s": config.solver.time_limit_s or solver.time_limit_s,
@@ -122,6 +124,7 @@ def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
         "threads": config.solver.threads or solver.threads,
         "rolling": config.rolling.enabled,
         "frozen_days": config.rolling.frozen_days,
+        **robust_options(config, scenario),
     }
 
 
@@ -298,6 +301,7 @@ def fault_point(stage: str) -> None:
 
 def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None) -> Plan:
     from bioplan.planning import plan
+    from bioplan.runs.robust import requested_uncertainty
 
     return plan(
         scenario,
@@ -305,6 +309,7 @@ def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | No
         mip_gap=options["mip_gap"],
         threads=options["threads"],
         fixed_batches=fixed,
+        robust=requested_uncertainty(options),
     )
 
 
