@@ -77,6 +77,9 @@ class StochasticData:
     probabilities: np.ndarray
     """(K,) probability of each sample [-]; sums to 1."""
     service_level: float | None = None
+    product_levels: dict[str, float] | None = None
+    """Per product, a service level replacing ``service_level`` in the chance constraint (a
+    calibrated SAA, :mod:`bioplan.robust.calibrate`, sets each product's own) [-]."""
     confidence: float | None = None
     cvar_alpha: float | None = None
     cvar_weight: float = 0.0
@@ -85,6 +88,8 @@ class StochasticData:
     excused: dict[str, set[int]] | None = None
     """Samples excused from the chance constraint per product (default: :func:`excused_samples`;
     progressive hedging passes each one-sample model its share of the global choice)."""
+    window_cuts: bool = True
+    """Add the valid inequalities of :func:`add_window_cuts` (a tighter LP bound)."""
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
@@ -182,6 +187,33 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
     return b
 
 
+def add_window_cuts(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
+    """Valid inequalities that give the EF the deterministic model's window caps, per sample:
+
+        ``x_k[s] ≤ W_s · n_s``     for slots whose cohort expires inside the horizon
+
+    with ``x_k[s]`` the units sample k releases from slot s [unit], ``n_s`` its batches [batch] and
+    ``W_s`` the demand its cohort can serve (:func:`slot_windows`) [unit]. Valid: a batch never
+    usefully releases more than ``W_s``, and a unit that is not released is discarded at harvest
+    at the expiry cost it would otherwise cost when it expires inside the horizon; so any solution
+    can lower ``x_k[s]`` to ``W_s`` at no cost. The LP relaxation can no longer buy a fraction of a
+    batch for a whole window's units (the deterministic model's ``slot_units_max = min(u_max, W)``,
+    lifted by :func:`relaxed_bounds` for the samples). Cohorts still usable at the horizon end
+    are left alone (their leftover units cost nothing).
+    """
+    data = sd.base
+    windows = slot_windows(data)
+    per_batch = data.slot_units_max * sd.factors.max(axis=0, initial=1.0)
+    cut = [s for s in range(len(data.slot_day))
+           if windows[s] < per_batch[s] - 1e-9
+           and data.products[data.options[data.slot_option[s]].product].expiry_day(
+               data.slot_release_day(s)) < data.horizon_days]
+    rows = [(k, s) for k in range(len(blocks)) for s in cut]
+    m.WINDOW_CUT = pyo.Set(initialize=rows, dimen=2, ordered=True)
+    m.window_cut = pyo.Constraint(m.WINDOW_CUT, rule=lambda m, k, s: (
+        blocks[k].slot_units[s] <= float(windows[s]) * m.slot_batches[s]))
+
+
 def excused_samples(sd: StochasticData, product: str) -> set[int]:
     """The ⌊(1 − C) K⌋ samples excused from the service level of ``product``: those whose slots of
     the product yield least on average (the samples a plan would find hardest)."""
@@ -207,10 +239,11 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> Non
     sample; the optimum can only cost more than with one indicator per sample.
     """
     data = sd.base
-    level = float(sd.service_level or 0.0)
+    levels = {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
+              for p in data.products}
     rows = []
     for p, pd_ in data.products.items():
-        if pd_.demand.sum() <= 0:
+        if pd_.demand.sum() <= 0 or levels[p] <= 0:
             continue
         excused = excused_samples(sd, p)
         rows += [(k, p) for k in range(len(blocks)) if k not in excused]
@@ -219,7 +252,8 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> Non
     def rule(m: Any, k: int, p: str) -> Any:
         b = blocks[k]
         demand = float(data.products[p].demand.sum())
-        return sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p) <= (1.0 - level) * demand
+        short = sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p)
+        return short <= (1.0 - levels[p]) * demand
 
     m.service_chance = pyo.Constraint(m.CHANCE, rule=rule)
 
@@ -246,6 +280,8 @@ def build_extensive_form(sd: StochasticData) -> Any:
     blocks = [add_sample_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None)
+    if sd.window_cuts:
+        add_window_cuts(m, sd, blocks)
     first = first_stage_cost(m)
     expected = sum(float(p) * recourse_cost(b) for p, b in zip(sd.probabilities, blocks,
                                                                strict=True))
