@@ -41,9 +41,10 @@ pin the tail down: in-sample level 0.8 gave an out-of-sample P10 of 0.57 when th
 
 
 def _monotone(steps: pd.DataFrame) -> None:
-    """A higher in-sample level shrinks the feasible set: the cost never falls."""
-    ordered = steps.sort_values("level")
-    assert (ordered["cost_usd"].diff().dropna() >= -1e-6).all(), ordered
+    """A higher in-sample level shrinks the feasible set: the program's optimum (solved to a 1e-9
+    gap) never falls. (The cost *as planned* need not be monotone.)"""
+    ordered = steps.dropna(subset=["expected_cost_usd"]).sort_values("level")
+    assert (ordered["expected_cost_usd"].diff().dropna() >= -1e-6).all(), ordered
 
 
 def test_calibration_reaches_an_out_of_sample_p10() -> None:
@@ -66,9 +67,17 @@ def test_calibration_reaches_an_out_of_sample_p10() -> None:
 
 def test_an_unreachable_target_is_reported() -> None:
     """Even in-sample level ~1 leaves the out-of-sample P10 near 0.7 with four draws: a target of
-    0.95 is not attained, and the highest feasible level probed is kept."""
+    0.95 is not attained, and the level whose P10 came closest is kept."""
     cal = calibrate(scenario(100), UNC, 0.95, OPTIONS, 60, steps=3, calibration_samples=400)
     assert cal.attained == {"rbc": False}
     assert (cal.steps["p10:rbc"] < 0.95).all()
-    assert cal.levels["rbc"] == pytest.approx(cal.steps["level"].max())
+    closest = cal.steps.sort_values(["p10:rbc", "level"], ascending=[False, True]).iloc[0]
+    assert cal.levels["rbc"] == pytest.approx(closest["level"])
     _monotone(cal.steps)
+
+
+def test_pooled_keys_multiply_the_lots_by_the_reference_batches() -> None:
+    from bioplan.robust.plan import pooled_keys
+
+    keys = [("r", 0, 1), ("r", 1, 2), ("q", 1, 1)]
+    assert pooled_keys(keys, {0: 3.0, 2: 0.0}) == [("r", 0, 3), ("r", 1, 2), ("q", 1, 1)]
