@@ -38,10 +38,14 @@ import numpy as np
 import pyomo.environ as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
+from bioplan.optimisation.compact_recourse import (
+    add_compact_block,
+    add_discard_cost,
+    compact_applies,
+)
 from bioplan.optimisation.compile import Compiled, compile_model
 from bioplan.optimisation.costs import add_cost_expressions
-from bioplan.optimisation.data import USD_SCALE, PlanData
-from bioplan.optimisation.expressions import linear
+from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.heuristic import lp_guided_start
 from bioplan.optimisation.inventory import (
     add_cohort_constraints,
@@ -90,6 +94,10 @@ class StochasticData:
     progressive hedging passes each one-sample model its share of the global choice)."""
     window_cuts: bool = True
     """Add the valid inequalities of :func:`add_window_cuts` (a tighter LP bound)."""
+    compact: bool | None = None
+    """Sample blocks in the compact cumulative form (:mod:`bioplan.optimisation.compact_recourse`)
+    instead of the deterministic model's cohort rows: None when that is smaller, True whenever
+    it applies, False never."""
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
@@ -178,12 +186,7 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
     add_demand_constraints(b, data)
     add_storage_constraints(b, data)
     add_cost_expressions(b, data)
-    slots = list(b.SLOT)
-    waste = [data.prices.expiry_usd_per_unit[data.options[data.slot_option[s]].product] / USD_SCALE
-             for s in slots]
-    b.cost_discard = pyo.Expression(expr=linear(
-        [w * float(f[s]) for w, s in zip(waste, slots, strict=True)] + [-w for w in waste],
-        [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
+    add_discard_cost(m, b, data, f)
     return b
 
 
@@ -277,7 +280,9 @@ def build_extensive_form(sd: StochasticData) -> Any:
         var = getattr(m, name)
         for index in var:
             var[index].fix(round(values.get(index, 0.0)))
-    blocks = [add_sample_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
+    compact = sd.compact is not False and compact_applies(data, smaller_only=sd.compact is None)
+    add_block = add_compact_block if compact else add_sample_block
+    blocks = [add_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None)
     if sd.window_cuts:
