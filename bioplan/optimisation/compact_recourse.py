@@ -13,8 +13,9 @@ running maximum ``Z_b = max(0, max_{a≤b} X_a − Y_{a−1})`` this is, per pro
     ``A_d − Y_d − Z_d ≤ K``                                                        (storage)
     ``y_d + u_d = D_d``                                                            (demand)
 
-- ``r_d`` units released usable from day d (the sample's ``slot_units`` of slots whose cohort day is
-  d, cohorts before day 0 counted on day 0, plus fixed releases) [unit]; ``q_d`` units whose
+- ``r_d`` units released usable from day d (the sample's ``cohort_released`` of cohort d, at most
+  ``Σ_s f_s x_s`` over the slots releasing into it; cohorts before day 0 counted on day 0; plus
+  fixed releases) [unit]; ``q_d`` units whose
   cohort expires on day d (``c + L = d``) [unit];
 - ``y_d`` delivered, ``u_d`` short [unit]; ``Z_d`` units lost by day d [unit]: expired, or
   thrown away, oldest first, when stock exceeds the capacity ``K`` [unit] (the recourse rule of
@@ -23,7 +24,8 @@ running maximum ``Z_b = max(0, max_{a≤b} X_a − Y_{a−1})`` this is, per pro
 
 Costs: waste ``κ_e Z_{H−1}`` (losses inside the horizon; what is left at the horizon end is free,
 as in the plan), shortage ``Σ_d κ_u u_d``, both with the registry's coefficients; units the sample
-does not release are discarded at harvest at the waste price (:func:`add_discard_cost`). Without a
+does not release are discarded at harvest at the waste price. Releases are aggregated per cohort
+(one column per product and cohort day, not per slot). Without a
 storage limit the block's optimum equals the cohort block's (``tests/robust/test_compact.py``).
 """
 
@@ -72,18 +74,24 @@ def add_discard_cost(m: Any, b: Any, data: PlanData, f: np.ndarray) -> None:
         [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
 
 
-def _flows(b: Any, data: PlanData) -> tuple[dict[tuple[str, int], list[int]],
-                                            dict[tuple[str, int], list[int]]]:
-    """Slots releasing usable units on each (product, day), and expiring on each."""
-    usable: dict[tuple[str, int], list[int]] = defaultdict(list)
-    expiring: dict[tuple[str, int], list[int]] = defaultdict(list)
-    horizon = data.horizon_days
-    for s in b.SLOT:
-        product = data.options[data.slot_option[s]].product
+def release_groups(data: PlanData) -> dict[tuple[str, int], list[int]]:
+    """Slots releasing into each (product, cohort day) inside the horizon."""
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for s in range(len(data.slot_day)):
         c = data.slot_release_day(s)
-        if c < horizon:
-            usable[(product, max(c, 0))].append(s)
-            expiring[(product, data.products[product].expiry_day(c))].append(s)
+        if c < data.horizon_days:
+            groups[(data.options[data.slot_option[s]].product, c)].append(s)
+    return groups
+
+
+def _flows(data: PlanData) -> tuple[dict[tuple[str, int], list[tuple[str, int]]],
+                                    dict[tuple[str, int], list[tuple[str, int]]]]:
+    """Cohorts releasing usable units on each (product, day), and expiring on each."""
+    usable: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+    expiring: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+    for product, c in release_groups(data):
+        usable[(product, max(c, 0))].append((product, c))
+        expiring[(product, data.products[product].expiry_day(c))].append((product, c))
     return usable, expiring
 
 
@@ -106,12 +114,13 @@ def add_compact_rows(b: Any, data: PlanData) -> None:
         b.add_component(name, pyo.Var(b.FLOW, domain=pyo.NonNegativeReals))
     b.demand_short = pyo.Var(b.DEMAND, domain=pyo.NonNegativeReals,
                              bounds=lambda _b, p, d: (0, float(data.products[p].demand[d])))
-    usable, expiring = _flows(b, data)
+    usable, expiring = _flows(data)
     fixed = {p: _fixed(data, p) for p in data.products}
 
-    def running(var: Any, slots: dict[tuple[str, int], list[int]], const: int) -> Any:
+    def running(var: Any, cohorts: dict[tuple[str, int], list[tuple[str, int]]], const: int
+                ) -> Any:
         def rule(b: Any, p: str, d: int) -> Any:
-            inflow = [b.slot_units[s] for s in slots.get((p, d), [])]
+            inflow = [b.cohort_released[k] for k in cohorts.get((p, d), [])]
             before = [var[p, d - 1]] if d > 0 else []
             return linear([1.0] + [-1.0] * (len(before) + len(inflow)),
                           [var[p, d], *before, *inflow]) == fixed[p][const].get(d, 0.0)
@@ -159,14 +168,20 @@ def add_compact_block(m: Any, data: PlanData, name: str, factor: np.ndarray) -> 
     """One compact second-stage block for yield factors ``factor`` (S,) [-] (see the module)."""
     b = pyo.Block()
     m.add_component(name, b)
-    b.SLOT = pyo.Set(initialize=range(len(data.slot_day)), ordered=True)
     b.DEMAND = pyo.Set(initialize=[(p, d) for p, pd_ in data.products.items()
                                    for d in range(data.horizon_days) if pd_.demand[d] > 0],
                        dimen=2, ordered=True)
-    b.slot_units = pyo.Var(b.SLOT, domain=pyo.NonNegativeReals)
-    b.release_cap = pyo.Constraint(
-        b.SLOT, rule=lambda b, s: b.slot_units[s] <= float(factor[s]) * m.slot_units[s])
+    groups = release_groups(data)
+    b.RELEASE = pyo.Set(initialize=sorted(groups), dimen=2, ordered=True)
+    b.cohort_released = pyo.Var(b.RELEASE, domain=pyo.NonNegativeReals)
+    b.release_cap = pyo.Constraint(b.RELEASE, rule=lambda b, p, c: linear(
+        [1.0] + [-float(factor[s]) for s in groups[(p, c)]],
+        [b.cohort_released[p, c], *(m.slot_units[s] for s in groups[(p, c)])]) <= 0.0)
     add_compact_rows(b, data)
     add_compact_costs(b, data)
-    add_discard_cost(m, b, data, factor)
+    waste = {p: data.prices.expiry_usd_per_unit[p] / USD_SCALE for p in data.products}
+    made = [(waste[p] * float(factor[s]), m.slot_units[s]) for (p, c) in groups for s in groups[(p, c)]]
+    kept = [(-waste[p], b.cohort_released[p, c]) for (p, c) in groups]
+    b.cost_discard = pyo.Expression(expr=linear([w for w, _v in made + kept],
+                                                [v for _w, v in made + kept]))
     return b

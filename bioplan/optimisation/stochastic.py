@@ -8,7 +8,9 @@ starting material, media preparation, labour) with their cost terms.
 Second stage, one block ``sample[k]`` per yield sample k with probability ``p_k``, built by calling
 the deterministic model's own functions (``add_sets``, ``add_variables``, the cohort, demand and
 storage groups and ``add_cost_expressions``) on the block, so each sample has exactly the
-deterministic inventory rows and cost terms. Only the waste and shortage terms of a block enter the
+deterministic inventory rows and cost terms — or, where it is smaller (long shelf lives, daily
+demand), the compact cumulative first-expiry-first form of
+:mod:`bioplan.optimisation.compact_recourse` (same optimum without storage limits). Only the waste and shortage terms of a block enter the
 objective. The block's ``slot_units`` are the units the sample *releases*:
 
     ``x_k[s] ≤ f[k,s] · x[s]``                                        (release_cap)
@@ -285,7 +287,7 @@ def build_extensive_form(sd: StochasticData) -> Any:
     blocks = [add_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None)
-    if sd.window_cuts:
+    if sd.window_cuts and not compact:  # compact blocks release per cohort, not per slot
         add_window_cuts(m, sd, blocks)
     first = first_stage_cost(m)
     expected = sum(float(p) * recourse_cost(b) for p, b in zip(sd.probabilities, blocks,
