@@ -158,9 +158,10 @@ def sidebar_status() -> None:
 
 
 def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
-                marginal_values: bool = True, robust: Any = None) -> None:
+                marginal_values: bool = True, robust: Any = None, search_media: bool = False) -> None:
     """Start a solve in a child process (cancelling any running one); ``robust``: an
-    Uncertainty for a robust plan, None for a deterministic one."""
+    Uncertainty for a robust plan, None for a deterministic one; ``search_media``: search the
+    cards' protocols for cheaper recipes first (the Biology page shows what it found)."""
     ss = st.session_state
     if ss.job is not None:
         ss.job.cancel()
@@ -170,6 +171,8 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
     extra: dict[str, Any] = {} if marginal_values else {"marginal_values": False}
     if robust is not None:
         extra["robust"] = robust
+    if search_media:
+        extra["search_media"] = True
     ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label,
                             standby=standby_pool().take(), **extra)
     ss.solve_message = None
@@ -198,6 +201,7 @@ def _finish(job: SolveJob) -> None:
     ss = st.session_state
     ss.job = None
     ss.finished_at = time.monotonic()  # the next worker is warmed later, not while results render
+    standby_pool().refill_later(REFILL_DELAY_S)
     try:
         _record(job)
     finally:

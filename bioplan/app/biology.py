@@ -1,9 +1,12 @@
-"""Biology page helpers: a yield card's editable settings, and what one unit takes."""
+"""Biology page helpers: a yield card's editable settings, what one unit takes, and the protocols a
+plan's media search generated from a card."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -51,3 +54,24 @@ def unit_economics(summary: Mapping[str, Any], scenario: Scenario | None) -> dic
         "cytokine_usd_per_unit": cyto,
         "unpriced": unpriced,
     }
+
+
+def searched_protocols(plan: Any, card: str) -> pd.DataFrame:
+    """The recipes a plan's media search generated from ``card``: index ``recipe``; columns
+    ``round``, ``option``, ``units_in_plan``, ``cost_usd_per_unit``,
+    ``saving_vs_default_usd_per_unit`` and ``settings`` (the protocol keys the search moved, as a
+    dict), those the plan uses first. Empty when the plan ran no search or none came from ``card``."""
+    columns = ["round", "option", "units_in_plan", "cost_usd_per_unit",
+               "saving_vs_default_usd_per_unit", "settings"]
+    search = getattr(plan, "media_search", None)
+    recipes = search["tables"].get("media_search_recipes") if search else None
+    if recipes is None or recipes.empty or "card" not in recipes:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="recipe"))
+    mine = recipes[recipes["card"] == card].copy()
+    keys = [c for c in mine.columns if c.startswith("set:")]
+    mine["settings"] = [{k[len("set:"):]: float(row[k]) for k in keys if pd.notna(row[k])}
+                        for _, row in mine.iterrows()]
+    if "units_in_plan" not in mine:
+        mine["units_in_plan"] = 0.0
+    mine = mine.sort_values(["units_in_plan", "cost_usd_per_unit"], ascending=[False, True])
+    return mine[columns].rename_axis("recipe")

@@ -228,6 +228,14 @@ class StandbyPool:
             if self._standby is None or not self._standby.is_alive():
                 self._standby = WorkerProcess(self._warm, self._warm_args)
 
+    def refill_later(self, delay_s: float) -> None:
+        """:meth:`refill` in ``delay_s`` seconds from a timer thread: after a solve the page draws
+        its results first, and the next worker is warm before the user clicks again (refilling
+        only on the next rerun handed that click a cold worker)."""
+        timer = threading.Timer(delay_s, self.refill)
+        timer.daemon = True
+        timer.start()
+
     def close(self) -> None:
         with self._lock:
             standby, self._standby = self._standby, None

@@ -23,13 +23,17 @@ def protocol_table(card: str, settings: Mapping[str, float]) -> pd.DataFrame:
     for key, default in zip(space.keys, space.default, strict=True):
         phase, setting = key.split(".", 1)
         value = float(settings.get(key, default))
-        unit = ("days" if setting == "days" else "cells/mL" if setting == "density_setpoint"
-                else _factor_unit(card, setting))
+        unit = _UNITS.get(setting) or _factor_unit(card, setting)
         change = value / default - 1 if default else float("nan")
         rows.append((phase, setting, float(default), value, change, unit))
     frame = pd.DataFrame(rows, columns=["phase", "setting", "default", "searched", "change",
                                         "unit"])
     return frame.set_index(["phase", "setting"])
+
+
+_UNITS = {"days": "days", "density_setpoint": "cells/mL", "perfusion": "0 dilution, 1 perfusion",
+          "perfusion_exchange_per_day": "volumes/day"}
+"""Units of the searched settings that are not factor concentrations."""
 
 
 def _factor_unit(card: str, factor: str) -> str:

@@ -12,8 +12,10 @@ Searched, per phase of the card's default protocol (``docs/yields.md``):
   as extrapolating);
 - the density set-point inside ``validity.density_setpoint_range_cells_per_mL``.
 
-The feeding policy (dilution or perfusion, and the perfusion exchange rate) is kept as the card
-gives it: the cards declare no validity range for it.
+- the feeding policy (``<phase>.perfusion``: 0 = dilution, 1 = perfusion, a whole-number setting)
+  of each phase where the card's ``validity.feeding_policies`` offers both; a phase perfused where
+  its default is not uses ``validity.perfusion_exchange_per_day``. The exchange rate itself is held:
+  the yield model has no nutrient term, so a lower exchange would always look cheaper.
 """
 
 from __future__ import annotations
@@ -82,6 +84,15 @@ def search_space(card: YieldCard | str) -> SearchSpace:
         if v.density_setpoint_range_cells_per_mL is not None:
             add(f"{ph.name}.density_setpoint", *v.density_setpoint_range_cells_per_mL,
                 whole=False, logscale=True)
+        if {ph.feeding, *v.feeding_policies.get(ph.name, [])} == {"dilution", "perfusion"}:
+            add(f"{ph.name}.perfusion", 0, 1, whole=True, logscale=False)
+            # held, not searched: without a nutrient term in the model a lower exchange would
+            # always look better; the key makes the generated settings reproducible
+            own = ph.perfusion_exchange_per_day
+            exchange = own.value if own is not None else v.perfusion_exchange_per_day
+            assert exchange is not None  # the card refuses perfusion offered without a rate
+            add(f"{ph.name}.perfusion_exchange_per_day", exchange, exchange, whole=False,
+                logscale=False)
     defaults = np.array([ps.defaults[ps.col(k)] for k in keys])
     return SearchSpace(c.name, tuple(keys), np.array(lo), np.array(hi),
                        np.clip(defaults, lo, hi), np.array(integer), np.array(log),

@@ -119,6 +119,13 @@ class Validity(_Strict):
     """(low, high) density set-points [cells/mL] the card was built for."""
     phase_days_ranges: dict[str, tuple[int, int]] = Field(default_factory=dict)
     """Phase -> (shortest, longest) duration [days] the calibration supports."""
+    feeding_policies: dict[str, list[Literal["dilution", "perfusion"]]] = Field(
+        default_factory=dict)
+    """Phase -> feeding policies the card supports there (a phase not listed: only its own); the
+    media search chooses among them."""
+    perfusion_exchange_per_day: float | None = Field(default=None, gt=0)
+    """Medium exchange [vessel volumes/day] of a phase perfused where its default protocol is
+    not (needed when ``feeding_policies`` offers perfusion there)."""
     max_fold_expansion: float | None = Field(default=None, gt=0)
     """The card's biological ceiling on fold expansion [-] (live cells per seed cell), implied by
     its division budgets; no protocol, however long, may exceed it."""
@@ -246,10 +253,18 @@ class YieldCard(_Strict):
         if len(set(phase_names)) != len(phase_names):
             msg = "phase names must be unique"
             raise ValueError(msg)
-        bad_days = [p for p in self.validity.phase_days_ranges if p not in phase_names]
-        if bad_days:
-            msg = f"validity.phase_days_ranges: unknown phase(s) {bad_days}"
-            raise ValueError(msg)
+        for what in ("phase_days_ranges", "feeding_policies"):
+            bad = [p for p in getattr(self.validity, what) if p not in phase_names]
+            if bad:
+                msg = f"validity.{what}: unknown phase(s) {bad}"
+                raise ValueError(msg)
+        for ph in self.protocol:
+            offered = self.validity.feeding_policies.get(ph.name, [])
+            if ("perfusion" in offered and ph.perfusion_exchange_per_day is None
+                    and self.validity.perfusion_exchange_per_day is None):
+                msg = (f"validity.feeding_policies.{ph.name}: perfusion is offered but no exchange "
+                       "rate is given; set validity.perfusion_exchange_per_day [volumes/day]")
+                raise ValueError(msg)
         responding = {r.factor for st in self.stages for r in st.responses}
         inert = [f for f, spec in self.factors.items()
                  if f not in responding and not spec.no_modelled_effect]

@@ -1,6 +1,7 @@
 """Valid parameter values (``validate_theta``: errors) and a card's validity domain, checked for
 every recipe: where a protocol leaves what the
-calibration supports (phase days, total days, factor concentrations, density set-points).
+calibration supports (phase days, total days, factor concentrations, density set-points,
+feeding policy).
 
 ``simulate`` turns the reasons into warnings, ``recipe_table`` into the ``extrapolates`` and
 ``extrapolation`` columns, and a scenario that offers such a recipe is refused unless it sets
@@ -50,6 +51,17 @@ def validity_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> list[list[st
             slo, shi = v.density_setpoint_range_cells_per_mL
             _range_reasons(theta[:, ps.col(f"{ph.name}.density_setpoint")], slo, shi,
                            f"{ph.name}.density_setpoint", " cells/mL", out, skip=off)
+        allowed = {ph.feeding, *v.feeding_policies.get(ph.name, [])}
+        perfused = theta[:, ps.col(f"{ph.name}.perfusion")] > 0.5
+        for policy, rows in (("perfusion", perfused & ~off), ("dilution", ~perfused & ~off)):
+            if policy not in allowed:
+                for i in np.flatnonzero(rows):
+                    out[i].append(f"{ph.name} fed by {policy}: the card supports only "
+                                  f"{' or '.join(sorted(allowed))} feeding in this phase")
+        dry = perfused & ~off & (theta[:, ps.col(f"{ph.name}.perfusion_exchange_per_day")] <= 0)
+        for i in np.flatnonzero(dry):
+            out[i].append(f"{ph.name} is perfused without medium exchange (set "
+                          f"{ph.name}.perfusion_exchange_per_day > 0 [volumes/day])")
     return out
 
 

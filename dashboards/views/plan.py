@@ -28,6 +28,11 @@ with st.form("solve_form", border=True):
         "Price resources", value=True, key="solve_marginal",
         help="Also compute shadow prices of every capacity by day (one LP with the plan's batches "
              "fixed; shown on the Costs page).")
+    search = c3.checkbox(
+        "Search media", value=False, key="solve_search_media",
+        help="Generate cheaper recipes first: search each card's cytokines, phase days and "
+             "densities inside its validity domain by pricing against the plan (column "
+             "generation; a few times the plain solve). The Biology page shows what it found.")
     run = c4.form_submit_button("Run optimiser", type="primary", icon=":material/play_arrow:",
                                 key="run_solve", width="stretch")
     with st.expander("Robust (yield uncertainty)"):
@@ -53,7 +58,7 @@ if run:
         st.error(f"Robust settings: {err.errors()[0]['msg']}")
     else:
         ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100,
-                       marginal_values=marginal, robust=unc)
+                       marginal_values=marginal, robust=unc, search_media=search)
 
 source = st.session_state.get("scenario_file")
 named = dict(source.named()) if source is not None else {}

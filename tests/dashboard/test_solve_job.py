@@ -70,3 +70,20 @@ def test_dead_standby_falls_back_to_a_fresh_process() -> None:
     standby.close()
     job = SolveJob.start(jobfuncs.slow_square, 5, standby=standby).wait(60)
     assert job.value == 25 and job.process is not standby
+
+
+def test_refill_later_has_a_worker_waiting_without_another_call() -> None:
+    """After a solve the dashboard asks for the next worker in a moment; it must be there when
+    the user clicks again, without a rerun in between."""
+    pool = StandbyPool()
+    pool.refill_later(0.05)
+    assert pool.take() is None  # not yet: the delay has not passed
+    deadline = time.monotonic() + 30
+    standby = None
+    while standby is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        standby = pool.take()
+    assert standby is not None and standby.is_alive()
+    job = SolveJob.start(jobfuncs.slow_square, 3, standby=standby).wait(60)
+    assert job.value == 9 and job.process is standby
+    pool.close()
