@@ -8,7 +8,9 @@ starting material, media preparation, labour) with their cost terms.
 Second stage, one block ``sample[k]`` per yield sample k with probability ``p_k``, built by calling
 the deterministic model's own functions (``add_sets``, ``add_variables``, the cohort, demand and
 storage groups and ``add_cost_expressions``) on the block, so each sample has exactly the
-deterministic inventory rows and cost terms. Only the waste and shortage terms of a block enter the
+deterministic inventory rows and cost terms — or, where it is smaller (long shelf lives, daily
+demand), the compact cumulative first-expiry-first form of
+:mod:`bioplan.optimisation.compact_recourse` (same optimum without storage limits). Only the waste and shortage terms of a block enter the
 objective. The block's ``slot_units`` are the units the sample *releases*:
 
     ``x_k[s] ≤ f[k,s] · x[s]``                                        (release_cap)
@@ -38,10 +40,14 @@ import numpy as np
 import pyomo.environ as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
+from bioplan.optimisation.compact_recourse import (
+    add_compact_block,
+    add_discard_cost,
+    compact_applies,
+)
 from bioplan.optimisation.compile import Compiled, compile_model
 from bioplan.optimisation.costs import add_cost_expressions
-from bioplan.optimisation.data import USD_SCALE, PlanData
-from bioplan.optimisation.expressions import linear
+from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.heuristic import lp_guided_start
 from bioplan.optimisation.inventory import (
     add_cohort_constraints,
@@ -77,6 +83,9 @@ class StochasticData:
     probabilities: np.ndarray
     """(K,) probability of each sample [-]; sums to 1."""
     service_level: float | None = None
+    product_levels: dict[str, float] | None = None
+    """Per product, a service level replacing ``service_level`` in the chance constraint (a
+    calibrated SAA, :mod:`bioplan.robust.calibrate`, sets each product's own) [-]."""
     confidence: float | None = None
     cvar_alpha: float | None = None
     cvar_weight: float = 0.0
@@ -85,6 +94,12 @@ class StochasticData:
     excused: dict[str, set[int]] | None = None
     """Samples excused from the chance constraint per product (default: :func:`excused_samples`;
     progressive hedging passes each one-sample model its share of the global choice)."""
+    window_cuts: bool = True
+    """Add the valid inequalities of :func:`add_window_cuts` (a tighter LP bound)."""
+    compact: bool | None = None
+    """Sample blocks in the compact cumulative form (:mod:`bioplan.optimisation.compact_recourse`)
+    instead of the deterministic model's cohort rows: None when that is smaller, True whenever
+    it applies, False never."""
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
@@ -173,13 +188,35 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
     add_demand_constraints(b, data)
     add_storage_constraints(b, data)
     add_cost_expressions(b, data)
-    slots = list(b.SLOT)
-    waste = [data.prices.expiry_usd_per_unit[data.options[data.slot_option[s]].product] / USD_SCALE
-             for s in slots]
-    b.cost_discard = pyo.Expression(expr=linear(
-        [w * float(f[s]) for w, s in zip(waste, slots, strict=True)] + [-w for w in waste],
-        [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
+    add_discard_cost(m, b, data, f)
     return b
+
+
+def add_window_cuts(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
+    """Valid inequalities that give the EF the deterministic model's window caps, per sample:
+
+        ``x_k[s] ≤ W_s · n_s``     for slots whose cohort expires inside the horizon
+
+    with ``x_k[s]`` the units sample k releases from slot s [unit], ``n_s`` its batches [batch] and
+    ``W_s`` the demand its cohort can serve (:func:`slot_windows`) [unit]. Valid: a batch never
+    usefully releases more than ``W_s``, and a unit that is not released is discarded at harvest
+    at the expiry cost it would otherwise cost when it expires inside the horizon; so any solution
+    can lower ``x_k[s]`` to ``W_s`` at no cost. The LP relaxation can no longer buy a fraction of a
+    batch for a whole window's units (the deterministic model's ``slot_units_max = min(u_max, W)``,
+    lifted by :func:`relaxed_bounds` for the samples). Cohorts still usable at the horizon end
+    are left alone (their leftover units cost nothing).
+    """
+    data = sd.base
+    windows = slot_windows(data)
+    per_batch = data.slot_units_max * sd.factors.max(axis=0, initial=1.0)
+    cut = [s for s in range(len(data.slot_day))
+           if windows[s] < per_batch[s] - 1e-9
+           and data.products[data.options[data.slot_option[s]].product].expiry_day(
+               data.slot_release_day(s)) < data.horizon_days]
+    rows = [(k, s) for k in range(len(blocks)) for s in cut]
+    m.WINDOW_CUT = pyo.Set(initialize=rows, dimen=2, ordered=True)
+    m.window_cut = pyo.Constraint(m.WINDOW_CUT, rule=lambda m, k, s: (
+        blocks[k].slot_units[s] <= float(windows[s]) * m.slot_batches[s]))
 
 
 def excused_samples(sd: StochasticData, product: str) -> set[int]:
@@ -207,10 +244,11 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> Non
     sample; the optimum can only cost more than with one indicator per sample.
     """
     data = sd.base
-    level = float(sd.service_level or 0.0)
+    levels = {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
+              for p in data.products}
     rows = []
     for p, pd_ in data.products.items():
-        if pd_.demand.sum() <= 0:
+        if pd_.demand.sum() <= 0 or levels[p] <= 0:
             continue
         excused = excused_samples(sd, p)
         rows += [(k, p) for k in range(len(blocks)) if k not in excused]
@@ -219,7 +257,8 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> Non
     def rule(m: Any, k: int, p: str) -> Any:
         b = blocks[k]
         demand = float(data.products[p].demand.sum())
-        return sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p) <= (1.0 - level) * demand
+        short = sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p)
+        return short <= (1.0 - levels[p]) * demand
 
     m.service_chance = pyo.Constraint(m.CHANCE, rule=rule)
 
@@ -243,9 +282,13 @@ def build_extensive_form(sd: StochasticData) -> Any:
         var = getattr(m, name)
         for index in var:
             var[index].fix(round(values.get(index, 0.0)))
-    blocks = [add_sample_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
+    compact = sd.compact is not False and compact_applies(data, smaller_only=sd.compact is None)
+    add_block = add_compact_block if compact else add_sample_block
+    blocks = [add_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None)
+    if sd.window_cuts and not compact:  # compact blocks release per cohort, not per slot
+        add_window_cuts(m, sd, blocks)
     first = first_stage_cost(m)
     expected = sum(float(p) * recourse_cost(b) for p, b in zip(sd.probabilities, blocks,
                                                                strict=True))

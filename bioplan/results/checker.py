@@ -56,7 +56,7 @@ from bioplan.results.checks.view import PlanView
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
 
-__all__ = ["CHECKS", "check_plan", "recompute_costs"]
+__all__ = ["CHECKS", "check_plan", "recompute_costs", "run_check"]
 
 
 def check_plan(plan: Plan) -> list[str]:
@@ -72,11 +72,18 @@ def check_plan(plan: Plan) -> list[str]:
     view = PlanView.of(plan)
     problems: list[str] = []
     for check in CHECKS:
-        try:
-            problems.extend(check(view))
-        except (KeyError, ValueError, TypeError) as err:  # a malformed table is a finding too
-            problems.append(f"{check.__name__.removeprefix('check_')}: could not check ({err!r})")
+        problems.extend(run_check(check, view))
     return problems
+
+
+def run_check(check: Callable[[PlanView], list[str]], view: PlanView) -> list[str]:
+    """One check's messages; a table it cannot read is a finding too, never an exception.
+    (``bioplan.results.checks.recourse.check_recourse`` runs the same checks on a realisation
+    whose units may also be discarded for lack of storage.)"""
+    try:
+        return check(view)
+    except (KeyError, ValueError, TypeError) as err:  # a malformed table is a finding too
+        return [f"{check.__name__.removeprefix('check_')}: could not check ({err!r})"]
 
 
 CHECKS: list[Callable[[PlanView], list[str]]] = [

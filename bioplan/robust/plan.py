@@ -45,20 +45,39 @@ log = logging.getLogger(__name__)
 
 
 def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, samples: int,
-                    seed: int, *, targets: bool = True) -> StochasticData:
+                    seed: int, *, targets: bool = True,
+                    levels: dict[str, float] | None = None,
+                    pool_like: Plan | None = None) -> StochasticData:
     """The program's data for ``samples`` draws from ``seed`` (``targets=False``: expected cost
-    only, no chance constraint or risk measure)."""
+    only, no chance constraint or risk measure; ``levels``: each product's own service level in
+    the chance constraint, at ``unc.confidence``, default 0.9; ``pool_like``: see
+    :func:`pooled_keys`)."""
     recipes = scenario.recipe_table()
     keys = slot_keys(data, scenario)
+    if pool_like is not None and pool_like.has_solution:
+        keys = pooled_keys(keys, plan_integers(pool_like, data)["slot_batches"])
     grid = factor_grid(scenario, recipes, [k[0] for k in keys], samples, seed, unc.yield_cv)
     cvar = unc.cvar() if targets else None
     factors = pick(grid, keys, samples)
+    chance = targets and (unc.service_level is not None or levels is not None)
     return StochasticData(
         base=relaxed_bounds(data, factors), factors=factors,
         probabilities=np.full(samples, 1.0 / samples),
-        service_level=unc.service_level if targets else None,
-        confidence=unc.confidence if targets else None,
+        service_level=(unc.service_level or 0.0) if chance else None,
+        confidence=(unc.confidence or 0.9) if chance else None,
+        product_levels=levels if targets else None,
         cvar_alpha=cvar[0] if cvar else None, cvar_weight=cvar[1] if cvar else 0.0)
+
+
+def pooled_keys(keys: list[tuple[str, int, int]], batches: dict[Any, float]
+                ) -> list[tuple[str, int, int]]:
+    """Slot keys whose lots pooled are those of a smallest batch × the batches a reference plan
+    runs in the slot (at least one): a slot's draw then averages as many lots as that plan's
+    batches would seed, instead of one batch's (the default, conservative when a slot runs several
+    batches; both are capped at ``MAX_POOLED_LOTS`` lots). An approximation of the lot-level
+    sampling of ``evaluate``; a calibrated SAA (:mod:`bioplan.robust.calibrate`) checks it out of
+    sample."""
+    return [(r, d, m * max(1, round(batches.get(s, 0.0)))) for s, (r, d, m) in enumerate(keys)]
 
 
 def plan_integers(plan: Plan, data: PlanData) -> dict[str, dict[Any, float]]:
@@ -122,15 +141,19 @@ def first_stage_plan(scenario: Scenario, data: PlanData, values: dict[str, dict[
 
 def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, guard_s: float, *,
                 deterministic: Plan | None = None, fixed_batches: pd.DataFrame | None = None,
-                pareto: bool = True, metrics: bool = True) -> Plan:
+                pareto: bool = True, metrics: bool = True,
+                levels: dict[str, float] | None = None, pooled: bool = False) -> Plan:
     """Solve the two-stage stochastic program of ``scenario`` under ``unc`` (see the module).
 
     ``deterministic`` is the ordinary plan of the same scenario (for the price of robustness, the
-    VSS and the deterministic plan's out-of-sample service in ``plan.robust``).
+    VSS and the deterministic plan's out-of-sample service in ``plan.robust``); ``levels`` gives
+    products their own in-sample service levels (:mod:`bioplan.robust.calibrate`); ``pooled``
+    lets a slot's draw pool the lots of the deterministic plan's batches (:func:`pooled_keys`).
     """
     t0 = time.perf_counter()
     data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
-    sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed)
+    sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed, levels=levels,
+                         pool_like=deterministic if pooled else None)
     start = deterministic_start(sd, deterministic, options, guard_s) if unc.engine == "ef" else None
     t1 = time.perf_counter()
     result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)
@@ -141,7 +164,9 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     status = _status(result, options)
     robust: dict[str, Any] = {
         "samples": unc.samples, "engine": unc.engine, "seed": unc.seed,
-        "service_level": unc.service_level, "confidence": unc.confidence, "risk": unc.risk,
+        "service_level": unc.service_level, "confidence": sd.confidence, "risk": unc.risk,
+        **({"service_levels": dict(levels)} if levels else {}),
+        **({"pooling": "deterministic plan's batches"} if pooled else {}),
         "expected_cost_usd": result.objective_usd,
         "bound_usd": result.bound_usd,
         "gap": result.gap,

@@ -6,9 +6,12 @@ expiries, inventory and the second-stage costs into a copy of the plan. With fac
 copy's scenario carries one recipe per batch, ``<recipe>@<batch_id>``, whose yield is the realised
 one, so the independent checker (``bioplan.check_plan``) can verify every realisation like a plan.
 
-Limitation: the Plan tables have no column for units discarded for lack of storage; they are
-written as expiries on the day they are thrown away, which the checker reports (it expects units
-to leave only at the end of their shelf life). Realisations without discards check clean.
+Units discarded for lack of storage have no column in the Plan tables: they are written as
+expiries (wasted) on the day they are thrown away, and :func:`realised_with_discards` returns them
+as a ``discards`` table beside the plan, so the recourse checker
+(:func:`bioplan.results.checks.recourse.check_recourse`) can verify the realisation, discards
+included. ``check_plan`` alone reports such a realisation (it expects units to leave only at the end
+of their shelf life); realisations without discards pass both.
 """
 
 from __future__ import annotations
@@ -66,12 +69,19 @@ def _frame(rows: Sequence[tuple[Any, ...]], index: list[str]) -> pd.DataFrame:
 def realised_plan(plan: Plan, factors: np.ndarray | None = None) -> Plan:
     """A copy of ``plan`` whose batches yield ``factors`` (B,) × nominal [-] (None: nominal), with
     its second stage re-dispatched optimally and its objective the realised total cost [USD]."""
+    return realised_with_discards(plan, factors)[0]
+
+
+def realised_with_discards(plan: Plan, factors: np.ndarray | None = None
+                           ) -> tuple[Plan, pd.DataFrame]:
+    """(:func:`realised_plan`, its discards: index ``day, product, cohort_day``, column ``units``,
+    the units thrown away at the end of each day for lack of storage [unit])."""
     table = batch_table(plan.batches)
     f = np.ones(len(table)) if factors is None else np.asarray(factors, dtype=float)
     nominal = bool(np.all(f == 1.0))
     sc, batches = (plan.scenario, plan.batches) if nominal else realised_scenario(plan, f)
     inputs = product_inputs(plan.scenario, table, f[None, :])
-    deliveries, shortages, expiries, inventory = [], [], [], []
+    deliveries, shortages, expiries, inventory, discards = [], [], [], [], []
     by_product: dict[tuple[str, str], float] = {}
     for product, inp in inputs.items():
         d = dispatch(inp, detail=True)
@@ -80,9 +90,12 @@ def realised_plan(plan: Plan, factors: np.ndarray | None = None) -> Plan:
             stock = float(inp.releases[0, j])
             for day in range(max(int(c), 0), min(int(c) + inp.life_days, len(inp.demand))):
                 out = float(d.by_cohort[0, j, day])
-                stock -= out + float(d.discarded_by_cohort[0, j, day])
+                thrown = float(d.discarded_by_cohort[0, j, day])
+                stock -= out + thrown
                 if out > TOL:
                     deliveries.append((day, product, int(c), out))
+                if thrown > TOL:
+                    discards.append((day, product, int(c), thrown))
                 if stock > TOL:
                     inventory.append((day, product, int(c), stock))
         for day in range(len(inp.demand)):
@@ -94,7 +107,9 @@ def realised_plan(plan: Plan, factors: np.ndarray | None = None) -> Plan:
         by_product[(product, SHORTAGE_TERM)] = inp.shortage_usd * float(d.short.sum())
         by_product[(product, WASTE_TERM)] = inp.waste_usd * float(
             d.expired.sum() + d.discarded.sum())
-    out_plan = dataclasses.replace(plan, scenario=sc, batches=batches)
+    # the realised scenario has its own recipes (one per batch): drop the plan's cached table
+    out_plan = dataclasses.replace(plan, scenario=sc, batches=batches,
+                                   recipes=plan.recipes if nominal else None)
     out_plan.deliveries = _frame(deliveries, ["day", "product", "cohort_day"])
     out_plan.shortages = _frame(shortages, ["day", "product"])
     out_plan.expiries = _frame(expiries, ["day", "product"])
@@ -109,4 +124,4 @@ def realised_plan(plan: Plan, factors: np.ndarray | None = None) -> Plan:
             alloc.loc[key, "usd"] = usd
         out_plan.cost_by_product = alloc.sort_index()
     out_plan.objective_usd = float(sum(float(breakdown.get(t, 0.0)) for t in COST_TERMS))
-    return out_plan
+    return out_plan, _frame(discards, ["day", "product", "cohort_day"])

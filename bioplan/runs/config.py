@@ -7,6 +7,7 @@ Example (``models/scenarios/nightly-run.yaml``)::
     demand: nightly-demand.csv        # the demand CSV that upstream systems refresh
     start_date: today                 # day 0: today (UTC), a YYYY-MM-DD date, or "scenario"
     rolling: {frozen_days: 7}
+    # robust: {samples: 10, service_level: 0.95, confidence: 0.9}   # optional: robust plans
     solver: {time_limit_s: 60, mip_gap: 0.01}
     out_root: runs                    # relative to the working directory
     store: sqlite:///runs/bioplan-runs.sqlite
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bioplan.errors import InputError
 from bioplan.input_errors import check_numbers, validation_error
+from bioplan.robust.settings import RobustRequest
 from bioplan.yaml_files import read_yaml_mapping
 
 DEFAULT_OUT_ROOT = "runs"
@@ -98,6 +100,10 @@ class RunConfig(BaseModel):
     rolling: RollingSettings = Field(default_factory=RollingSettings)
     solver: RunSolverOptions = Field(default_factory=RunSolverOptions)
     outputs: OutputSettings = Field(default_factory=OutputSettings)
+    robust: RobustRequest = None
+    """Plan robustly: ``true`` (the scenario's ``uncertainty:`` block) or a block of the same keys
+    on top of it, e.g. ``{samples: 10, service_level: 0.95, confidence: 0.9}``
+    (``bioplan.robust.settings``); none or ``false``: a deterministic plan."""
     out_root: str | None = None
     """Folder under which each run gets its own folder; default ``runs`` (working directory)."""
     store: str | None = None

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bioplan.runs.robust import robust_figures, robust_tables
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -47,6 +49,10 @@ def _figures(plan: Plan) -> list[tuple[str, go.Figure]]:
             figures.append((title, make(plan)))
         except Exception as err:  # a chart must never cost the run its report
             log.warning("chart %s failed: %s", title, err)
+    try:
+        figures += robust_figures(plan)
+    except Exception as err:  # the robust charts evaluate the plan again; never fatal
+        log.warning("robust charts failed: %s", err)
     return figures
 
 
@@ -86,7 +92,7 @@ def render_report(plan: Plan, meta: dict[str, Any]) -> str:
         gap = f"{plan.gap:.2%}" if plan.gap is not None else "–"
         parts.append(f"<p>Total cost: <b>{plan.objective_usd:,.0f} USD</b> (gap {gap})</p>")
     if plan.has_solution:
-        parts += ["<h2>Products</h2>", _table(plan.kpis())]
+        parts += ["<h2>Products</h2>", _table(plan.kpis()), *robust_tables(plan)]
         if not plan.cost_breakdown.empty:
             parts += ["<h2>Costs [USD]</h2>", _table(plan.cost_breakdown)]
         if not plan.capacity.empty:

@@ -122,6 +122,8 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
 
 
 def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
+    from bioplan.runs.robust import robust_options
+
     solver = scenario.solver
     options: dict[str, Any] = {
         "time_limit_s": config.solver.time_limit_s or solver.time_limit_s,
@@ -129,6 +131,7 @@ def _options(config: RunConfig, scenario: Scenario) -> dict[str, Any]:
         "threads": config.solver.threads or solver.threads,
         "rolling": config.rolling.enabled,
         "frozen_days": config.rolling.frozen_days,
+        **robust_options(config, scenario),
     }
     records = config.records_path()
     if records is not None:  # batch records (bioplan.records): a new file is a new input
@@ -343,6 +346,7 @@ def _new_solver_log(run_id: str) -> Path:
 def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None,
            solver_log: Path | None = None) -> Plan:
     from bioplan.planning import plan
+    from bioplan.runs.robust import requested_uncertainty
 
     return plan(
         scenario,
@@ -351,6 +355,7 @@ def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | No
         threads=options["threads"],
         fixed_batches=fixed,
         solver_log=solver_log,
+        robust=requested_uncertainty(options),
     )
 
 

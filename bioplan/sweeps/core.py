@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from bioplan.errors import InputError
 from bioplan.sweeps.checks import check_sweep
 from bioplan.sweeps.point import ERROR_STATUS, PointTask, evaluate_point, param_columns
+from bioplan.sweeps.robust import requested
 from bioplan.sweeps.spec import SweepSpec, load_sweep, spec_from_dict
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def tasks_of(spec: SweepSpec) -> list[PointTask]:
     return [
         PointTask(
             point_id=p.point_id, grid_id=p.grid_id, sample_id=p.sample_id,
-            base=base_data, values=p.values, solver=solver,
+            base=base_data, values=p.values, solver=solver, robust=requested(spec.robust),
         )
         for p in spec.points()
     ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from bioplan.contracts import PENALTY_TERMS
 from bioplan.errors import BioplanError
+from bioplan.sweeps.robust import point_uncertainty, robust_columns
 from bioplan.sweeps.spec import YIELD_PREFIX, _CardDraw
 
 ERROR_STATUS = "error"
@@ -33,6 +34,8 @@ class PointTask:
     and hand-made recipe rows inline), so workers need no access to the scenario files."""
     values: dict[str, Any]
     solver: dict[str, Any] = field(default_factory=dict)
+    robust: dict[str, Any] | None = None
+    """The sweep's ``robust:`` keys (``bioplan.sweeps.robust``); None: a deterministic plan."""
 
 
 def evaluate_point(task: PointTask) -> dict[str, Any]:
@@ -54,9 +57,10 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
             recipe_overrides, used = perturbed_recipe_overrides(scenario, yield_values)
             values.update(used)
             scenario = _load(task, overrides | recipe_overrides)
-        result = _plan(scenario, task.solver)
+        result = _plan(scenario, task.solver, point_uncertainty(scenario, task.robust))
         row.update(param_columns(values))
         row.update(plan_kpis(result))
+        row.update(robust_columns(result))
     except Exception as err:
         row.update(param_columns(values))
         row["status"] = ERROR_STATUS
@@ -65,10 +69,12 @@ def evaluate_point(task: PointTask) -> dict[str, Any]:
     return row
 
 
-def _plan(scenario: Any, solver: dict[str, Any]) -> Any:
+def _plan(scenario: Any, solver: dict[str, Any], robust: Any = None) -> Any:
     from bioplan.planning import plan
 
     options = {k: v for k, v in solver.items() if v is not None}
+    if robust is not None:
+        return plan(scenario, **options, robust=robust)
     # shadow prices cost one LP in the plan's own solve (``price_usd:<resource>`` columns)
     return plan(scenario, **options, marginal_values="dual")
 

@@ -13,6 +13,7 @@ Example (like ``models/scenarios/sweep-example.yaml``)::
         media.cytokine_price_usd_per_kU.EPO: {dist: uniform, low: 8, high: 15}
         yield:erythroid-cb-giarratana:stages.EP.proliferation_per_day: {dist: card}
     solver: {time_limit_s: 20, mip_gap: 0.01, threads: 1}
+    # robust: {samples: 10}              # optional: a robust plan at every point
 
 A parameter is a dotted scenario path (any field, see ``bioplan.scenario``), or a yield-card
 parameter written ``yield:<card>:<dotted parameter>`` (paths of ``bioplan.yields.kinetics``): the
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bioplan.errors import InputError
 from bioplan.input_errors import check_numbers, validation_error
+from bioplan.robust.settings import RobustRequest
 from bioplan.yaml_files import read_yaml_mapping
 
 YIELD_PREFIX = "yield:"
@@ -164,6 +166,9 @@ class SweepSpec(BaseModel):
     samples: Samples | None = None
     """Monte-Carlo draws."""
     solver: SweepSolver = Field(default_factory=SweepSolver)
+    robust: RobustRequest = None
+    """Robust plans at every point: ``true`` or ``uncertainty:`` keys on top of each point's
+    scenario block (``bioplan.sweeps.robust``); none: deterministic plans."""
 
     base_dir: Path | None = Field(default=None, exclude=True)
     """Folder that a relative ``scenario`` path resolves against (the sweep file's)."""
