@@ -140,7 +140,11 @@ def _pct(value: float | None) -> str:
 def print_summary(result: Plan, path: Path, named: str | None) -> None:
     """A short, aligned summary: status, gap, cost, per-product service, reactors added."""
     label = result.scenario.name + (f" / {named}" if named else "")
+    from bioplan.results.calendar import horizon_dates
+
     typer.echo(f"scenario  {label} ({path})")
+    first, last = horizon_dates(result)
+    typer.echo(f"horizon   {first} .. {last} ({result.scenario.horizon.days} days)")
     solve_s = result.timings.get("total", result.timings.get("solve"))
     timing = f"   time {solve_s:.1f} s" if solve_s is not None else ""
     typer.echo(f"status    {result.status}   gap {_pct(result.gap)}   "
@@ -158,6 +162,8 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_pct(row['service_level']):>9}"
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
+        for warning in result.warnings():
+            typer.echo(f"WARNING   {warning}")
     if explained:
         assert result.explanation is not None
         typer.echo("why       the hard constraints cannot all hold:")

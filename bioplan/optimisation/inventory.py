@@ -19,23 +19,23 @@ from bioplan.optimisation.expressions import elastic_slack, linear, total
 
 
 def _release_terms(m: Any, data: PlanData) -> dict[tuple[str, int], list[Any]]:
-    """Slot unit variables releasing into each (product, cohort day)."""
+    """Packaged-unit variables of the slots releasing into each (product, cohort day)."""
     terms: dict[tuple[str, int], list[Any]] = defaultdict(list)
     for s in m.SLOT:
         opt = data.options[data.slot_option[s]]
-        terms[(opt.product, data.slot_release_day(s))].append(m.slot_units[s])
+        terms[(opt.product, data.slot_release_day(s))].append(m.slot_packaged[s])
     return terms
 
 
 def add_cohort_constraints(m: Any, data: PlanData) -> None:
     """Every released unit is delivered within its shelf life or left over.
 
-    ``Σ_{d=c}^{c+life−1} y[p,c,d] + z[p,c] = Σ_{s released on c} x[s] + R[p,c]``
+    ``Σ_{d=c}^{c+life−1} y[p,c,d] + z[p,c] = Σ_{s released on c} k[s] + R[p,c]``
 
     - ``y[p,c,d]`` units of cohort c delivered on day d [unit];
     - ``z[p,c]``   units of cohort c never delivered [unit]: expired on day ``c + life`` if that
       is inside the horizon (costed), otherwise still in stock at the horizon end;
-    - ``x[s]``     product units of the batches of slot s [unit];
+    - ``k[s]``     whole product units packaged by the batches of slot s [unit];
     - ``R[p,c]``   initial stock (cohort 0) and units of fixed batches [unit].
     """
     release = _release_terms(m, data)
@@ -74,7 +74,7 @@ def add_demand_constraints(m: Any, data: PlanData) -> None:
 def add_storage_constraints(m: Any, data: PlanData) -> None:
     """Stock held at the end of each day within the storage capacity.
 
-    ``S[p,d] = S[p,d−1] + Σ_{s released on d} x[s] + R[p,d] − Σ_c y[p,c,d] − z[p,d−life]``
+    ``S[p,d] = S[p,d−1] + Σ_{s released on d} k[s] + R[p,d] − Σ_c y[p,c,d] − z[p,d−life]``
     and ``S[p,d] ≤ K_p (+ e[p,d])``
 
     - ``S[p,d]`` units in stock at the end of day d [unit] (``S[p,−1] = 0``);

@@ -10,12 +10,13 @@ Sets (named after the domain)::
 Variables (scaled units, see :mod:`bioplan.optimisation.data`)::
 
     slot_batches[s]        batches seeded in slot s                              [batch, integer]
-    slot_units[s]          product units those batches make together             [unit]
+    slot_units[s]          cells those batches grow together, in product units   [unit]
+    slot_packaged[s]       whole product units those batches package             [unit, integer]
     reactor_added[t]       units of type t bought or rented                      [unit, integer]
     cohort_delivered[p,c,d] units of cohort c delivered on day d                 [unit]
     cohort_left[p,c]       units of cohort c never delivered (expired, or still
-                           in stock at the horizon end)                          [unit]
-    demand_short[p,d]      unmet demand                                          [unit]
+                           in stock at the horizon end)                          [unit, integer]
+    demand_short[p,d]      unmet demand                                          [unit, integer]
     product_stock[p,d]     stock at the end of day d (only with storage limits)  [unit]
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 
 from bioplan.optimisation.costs import add_cost_expressions, add_elastic_objective, add_objective
@@ -33,7 +35,11 @@ from bioplan.optimisation.inventory import (
     add_service_level_constraints,
     add_storage_constraints,
 )
-from bioplan.optimisation.reactors import add_batch_size_constraints, add_occupancy_constraints
+from bioplan.optimisation.reactors import (
+    add_batch_size_constraints,
+    add_occupancy_constraints,
+    add_packaging_constraints,
+)
 from bioplan.optimisation.resources import (
     add_labour_constraints,
     add_media_prep_constraints,
@@ -72,7 +78,9 @@ def add_variables(m: Any, data: PlanData) -> None:
     """Decision variables with their natural bounds (see the module docstring for units).
 
     Batches per slot are bounded by the fleet, except in the elastic re-solve, which may ask for
-    more reactors than exist.
+    more reactors than exist. Packaged units, expiries and shortages are whole units (integer);
+    deliveries stay continuous: given those integers a whole-unit delivery plan exists and is
+    recovered after the solve (see ``docs/planning-model.md``, "Whole units").
     """
     bmax = data.slot_batches_need if m.elastic else data.slot_batches_max
     umax = data.slot_units_max * bmax
@@ -80,11 +88,14 @@ def add_variables(m: Any, data: PlanData) -> None:
                              bounds=lambda _m, s: (0, float(bmax[s])))
     m.slot_units = pyo.Var(m.SLOT, domain=pyo.NonNegativeReals,
                            bounds=lambda _m, s: (0, float(umax[s])))
+    kmax = [float(np.floor(umax[s] + 1e-9)) for s in m.SLOT]
+    m.slot_packaged = pyo.Var(m.SLOT, domain=pyo.NonNegativeIntegers,
+                              bounds=lambda _m, s: (0, kmax[s]))
     m.reactor_added = pyo.Var(m.REACTOR, domain=pyo.NonNegativeIntegers,
                               bounds=lambda _m, t: (0, data.reactors[t].max_added))
     m.cohort_delivered = pyo.Var(m.DELIVERY, domain=pyo.NonNegativeReals)
-    m.cohort_left = pyo.Var(m.COHORT, domain=pyo.NonNegativeReals)
-    m.demand_short = pyo.Var(m.DEMAND, domain=pyo.NonNegativeReals,
+    m.cohort_left = pyo.Var(m.COHORT, domain=pyo.NonNegativeIntegers)
+    m.demand_short = pyo.Var(m.DEMAND, domain=pyo.NonNegativeIntegers,
                              bounds=lambda _m, p, d: (0, float(data.products[p].demand[d])))
 
 
@@ -98,6 +109,7 @@ def build_model(data: PlanData, *, elastic: bool = False) -> Any:
     add_sets(m, data)
     add_variables(m, data)
     add_batch_size_constraints(m, data)
+    add_packaging_constraints(m, data)
     add_occupancy_constraints(m, data)
     add_starting_material_constraints(m, data)
     add_media_prep_constraints(m, data)

@@ -14,6 +14,7 @@ from bioplan.contracts import BATCH_COLUMNS, CytokineKey, maintenance_days
 from bioplan.optimisation.data import PlanData, records
 from bioplan.optimisation.options import phase_cytokines_per_seed
 from bioplan.results.assign import AssignmentFailed, Interval, assign_units
+from bioplan.results.packaging import split_slot, stay_spans
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -76,30 +77,28 @@ def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: S
             rows.append({"batch_id": str(rec["batch_id"]), **{c: rec[c] for c in BATCH_COLUMNS},
                          "is_fixed": True})
     counts = values.get("slot_batches", {})
-    units = values.get("slot_units", {})
     seq = 0
     for s in sorted(counts):
         n = round(counts[s])
         if n <= 0:
             continue
         opt = data.options[data.slot_option[s]]
-        per_batch = max(units.get(s, 0.0), 0.0) / n
-        seed = per_batch * opt.seed_cells_per_unit
         uses = phase_use[opt.recipe]
         d = int(data.slot_day[s])
-        for _ in range(n):
+        for packed, grown in split_slot(opt, n, values, s):
             seq += 1
             batch_id = f"B{seq:05d}"
             while batch_id in pinned:
                 batch_id = f"{batch_id}n"
+            seed = grown * opt.seed_cells_per_unit
             for ph, use in zip(opt.phases, uses, strict=True):
                 mg, ku = _mass_and_activity(use, seed)
                 rows.append({
                     "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
                     "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
                     "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
-                    "seed_cells": seed, "product_units": per_batch,
-                    "medium_L": per_batch * ph.medium_L_per_unit,
+                    "seed_cells": seed, "product_units": float(packed),
+                    "medium_L": grown * ph.medium_L_per_unit,
                     "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
                 })
     if not rows:
@@ -116,14 +115,14 @@ def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: S
     # Fixed batches keep their reactor units where the fleet allows. The model counts busy units
     # per type only, so if those pins cannot all hold next to the new batches, only phases already
     # running on day 0 stay where they are and phases yet to start may move to another unit.
+    stays = stay_spans(frame)
+
     def intervals(pin_upcoming: bool) -> list[Interval]:
         return [
-            Interval(key=i, reactor_type=str(r.reactor_type), start=int(r.start_day),
-                     end=int(r.end_day),
-                     busy_end=int(r.end_day) + data.reactors[str(r.reactor_type)].turnaround_days,
-                     unit=(int(r.reactor_unit)
-                           if r.is_fixed and (pin_upcoming or int(r.start_day) < 0) else None))
-            for i, r in enumerate(records(frame))
+            Interval(key=i, reactor_type=st.reactor_type, start=st.start, end=st.end,
+                     busy_end=st.end + data.reactors[st.reactor_type].turnaround_days,
+                     unit=(st.unit if st.is_fixed and (pin_upcoming or st.start < 0) else None))
+            for i, st in enumerate(stays)
         ]
 
     try:
@@ -132,7 +131,11 @@ def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: S
         log.info("fixed batches cannot all keep their reactor units: re-assigning phases that "
                  "have not started yet")
         assigned = assign_units(intervals(False), fleet, maintenance)
-    frame["reactor_unit"] = [assigned[i] for i in range(len(frame))]
+    unit = [0] * len(frame)
+    for i, st in enumerate(stays):
+        for row in st.rows:
+            unit[row] = assigned[i]
+    frame["reactor_unit"] = unit
     frame = frame.drop(columns="is_fixed")
     for col in ("reactor_unit", "start_day", "end_day"):
         frame[col] = frame[col].astype(int)

@@ -10,13 +10,16 @@ Conventions checked (the Plan contract in ``docs/architecture.md``):
 - A batch is the set of ``batches`` rows sharing a ``batch_id``; its phases follow the recipe's
   phases in order, back to back, each lasting the recipe's phase days. It is seeded on the first
   phase's ``start_day`` and harvested on the last phase's ``end_day`` (ends are exclusive), its
-  *production day*. A unit hosting a phase ``[start, end)`` is busy on ``[start, end + turnaround)``.
+  *production day*. Consecutive phases on the same reactor type continue in the same vessel
+  (one *stay*); a stay ``[start, end)`` keeps its unit busy on ``[start, end + turnaround)``:
+  no turnaround between phases inside a stay.
 - Cytokines: a phase row's ``cytokine_mg`` [mg] sums the mass-dosed factors and ``epo_kU`` [kU]
   the activity-dosed ones (EPO) that the phase uses: seed cells × the recipe's
   ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``. A hand-made recipe table may give only the
   totals ``cytokine_<F>_<unit>_per_seed_cell``; then only the batch totals are checked, and the
   factor may appear in ``media_use`` on any day of the batch.
-- Operations (labour): one at the start of every phase (seeding or transfer) and one harvest.
+- Operations (labour): one at the start of every stay (seeding or transfer to another vessel)
+  and one harvest; a phase continuing in the same vessel is not an operation.
 - Units of a batch become available (its *cohort day*) on production day + release delay; shelf
   life counts from production, so the release delay eats into it: a cohort is usable on days
   ``cohort_day .. production_day + shelf_life_days - 1``. Initial inventory is cohort 0.
@@ -44,6 +47,7 @@ import pandas as pd
 
 from bioplan.contracts import CYTOKINE_COLUMN as _CYTOKINE_COLUMN
 from bioplan.contracts import TERM_NAMES as COST_TERMS
+from bioplan.results.checker_units import UNIT_CHECKS
 
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
@@ -114,6 +118,18 @@ class _Batch:
     @property
     def production_day(self) -> int:
         return max(p.end_day for p in self.phases)
+
+    def stays(self) -> list[tuple[str, int, int, int, str]]:
+        """(reactor type, unit, start, end, phase names) of each time on one vessel: phases back
+        to back on the same reactor type and unit merge into one stay."""
+        out: list[tuple[str, int, int, int, str]] = []
+        for p in self.phases:
+            if out and out[-1][:2] == (p.reactor_type, p.reactor_unit) and out[-1][3] == p.start_day:
+                t, u, s, _e, names = out[-1]
+                out[-1] = (t, u, s, p.end_day, f"{names}+{p.name}")
+            else:
+                out.append((p.reactor_type, p.reactor_unit, p.start_day, p.end_day, p.name))
+        return out
 
 
 def _float_or_zero(value: Any) -> float:
@@ -198,8 +214,8 @@ class _PlanView:
         """Seedings, transfers and harvests per day (all days, also outside the horizon)."""
         ops: dict[int, int] = defaultdict(int)
         for batch in self.batches:
-            for phase in batch.phases:
-                ops[phase.start_day] += 1
+            for stay in batch.stays():
+                ops[stay[2]] += 1
             ops[batch.production_day] += 1
         return ops
 
@@ -390,13 +406,14 @@ def check_reactor_units(v: _PlanView) -> list[str]:
             if not 1 <= unit <= fleet.get(rtype, 0):
                 found.append(f"{where}: unit {rtype}#{unit} but the fleet has "
                              f"{fleet.get(rtype, 0)} units of {rtype}")
-            turnaround = v.scenario.reactors[rtype].turnaround_days
-            busy[(rtype, unit)].append((phase.start_day, phase.end_day + turnaround,
-                                        f"{b.batch_id}/{phase.name}"))
             down = v.maintenance_days(rtype, unit) & set(range(phase.start_day, phase.end_day))
             if down:
                 found.append(f"{where}: runs on {rtype}#{unit} on maintenance day(s) "
                              f"{sorted(down)[:3]}")
+        for rtype, unit, start, end, names in b.stays():
+            if rtype in v.scenario.reactors:
+                turnaround = v.scenario.reactors[rtype].turnaround_days
+                busy[(rtype, unit)].append((start, end + turnaround, f"{b.batch_id}/{names}"))
     for (rtype, unit), spans in sorted(busy.items()):
         spans.sort()
         for (s1, e1, first), (s2, _e2, second) in itertools.pairwise(spans):
@@ -434,12 +451,12 @@ def check_occupancy(v: _PlanView) -> list[str]:
     fleet = v.fleet()
     busy: dict[tuple[int, str], set[int]] = defaultdict(set)
     for b in v.batches:
-        for phase in b.phases:
-            if phase.reactor_type not in v.scenario.reactors:
+        for rtype, unit, start, end, _names in b.stays():
+            if rtype not in v.scenario.reactors:
                 continue
-            turnaround = v.scenario.reactors[phase.reactor_type].turnaround_days
-            for day in range(phase.start_day, phase.end_day + turnaround):
-                busy[(day, phase.reactor_type)].add(phase.reactor_unit)
+            turnaround = v.scenario.reactors[rtype].turnaround_days
+            for day in range(start, end + turnaround):
+                busy[(day, rtype)].add(unit)
     down: dict[tuple[int, str], int] = defaultdict(int)
     for rtype in v.scenario.reactors:
         for unit in range(1, fleet[rtype] + 1):
@@ -787,6 +804,7 @@ CHECKS: list[Callable[[_PlanView], list[str]]] = [
     check_labour,
     check_costs,
     check_cost_by_product,
+    *UNIT_CHECKS,
 ]
 """Every check, in the order its messages are reported."""
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bioplan.contracts import PLAN_TABLES, TERM_NAMES, PlanStatus
+from bioplan.results.calendar import dated_tables, horizon_dates, plan_warnings
 from bioplan.results.export import write_plan
 from bioplan.results.kpis import product_kpis, reactor_utilisation, summary
 
@@ -100,7 +101,8 @@ class Plan:
         return self.status.has_solution
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every result table by name (what ``write`` exports)."""
+        """Every result table by name (what ``write`` exports), with a calendar date beside every
+        day number (see :mod:`bioplan.results.calendar`)."""
         tables = {
             "batches": self.batches,
             "deliveries": self.deliveries,
@@ -118,15 +120,23 @@ class Plan:
         }
         if self.explanation is not None:
             tables["explanation"] = self.explanation
-        return tables
+        return dated_tables(self, tables)
 
     def kpis(self) -> pd.DataFrame:
         """Per-product KPIs (see :func:`bioplan.results.kpis.product_kpis`)."""
         return product_kpis(self)
 
+    def warnings(self) -> list[str]:
+        """Shortfalls to flag (demand short, a service level below its target, no plan)."""
+        return plan_warnings(self)
+
     def summary(self) -> dict[str, Any]:
-        """The content of ``summary.json``."""
-        return summary(self)
+        """The content of ``summary.json`` (with the horizon's dates and ``warnings``)."""
+        first, last = horizon_dates(self)
+        return {**summary(self), "horizon": {"start_date": first.isoformat(),
+                                             "end_date": last.isoformat(),
+                                             "days": self.scenario.horizon.days},
+                "warnings": self.warnings()}
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write one CSV per table, ``plan.xlsx`` with all of them and ``summary.json``."""

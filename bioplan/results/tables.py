@@ -20,6 +20,7 @@ from bioplan.contracts import maintenance_days
 from bioplan.optimisation.data import PlanData, records
 from bioplan.results.batches import batch_table, fixed_ids, phase_cytokines
 from bioplan.results.costs import plan_costs
+from bioplan.results.packaging import snap, solver_deliveries, stay_spans
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -58,14 +59,14 @@ def extract_tables(data: PlanData, values: Values, scenario: Scenario, recipes: 
     """All result tables of a solved model (``recipes``: the table ``data`` was prepared from)."""
     horizon = data.horizon_days
     batches = batch_table(data, values, scenario, recipes, fixed_batches)
-    delivered = values.get("cohort_delivered", {})
+    delivered = solver_deliveries(data, values.get("cohort_delivered", {}))
     deliveries = _frame([(d, p, c, u) for (p, c, d), u in delivered.items() if u > TOL],
                         ["day", "product", "cohort_day"], ["units"])
-    shortages = _frame([(d, p, u) for (p, d), u in values.get("demand_short", {}).items() if u > TOL],
-                       ["day", "product"], ["units"])
+    shortages = _frame([(d, p, snap(u)) for (p, d), u in values.get("demand_short", {}).items()
+                        if u > TOL], ["day", "product"], ["units"])
     left = values.get("cohort_left", {})
     expiries = _frame(
-        [(data.products[p].expiry_day(c), p, u) for (p, c), u in left.items()
+        [(data.products[p].expiry_day(c), p, snap(u)) for (p, c), u in left.items()
          if u > TOL and data.products[p].expiry_day(c) < horizon],
         ["day", "product"], ["units"])
     expiries = expiries.groupby(level=["day", "product"]).sum() if not expiries.empty else expiries
@@ -121,10 +122,10 @@ def _capacity(data: PlanData, values: dict[str, dict[Any, float]], scenario: Sce
 def _occupancy(batches: pd.DataFrame, capacity: pd.DataFrame, scenario: Scenario,
                horizon: int) -> pd.DataFrame:
     busy: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for r in records(batches):
-        turnaround = scenario.reactors[str(r.reactor_type)].turnaround_days
-        for day in range(max(int(r.start_day), 0), min(int(r.end_day) + turnaround, horizon)):
-            busy[(day, str(r.reactor_type))].add(int(r.reactor_unit))
+    for st in stay_spans(batches.reset_index()) if not batches.empty else []:
+        turnaround = scenario.reactors[st.reactor_type].turnaround_days
+        for day in range(max(st.start, 0), min(st.end + turnaround, horizon)):
+            busy[(day, st.reactor_type)].add(st.unit)
     rows = []
     for name, rt in scenario.reactors.items():
         row: Any = capacity.loc[name]

@@ -1,0 +1,129 @@
+"""Independent checks of whole units, same-vessel continuation and calendar dates (part of the
+plan checker, :func:`bioplan.results.checker.check_plan`; same rules: scenario and tables only).
+
+- Whole units: a batch packages a whole number of units, at most what its cells make
+  (seed cells × the recipe's product cells per seed cell / cells per unit); a batch too small
+  to fill one unit (< 1 unit) is pooled with the batches of its recipe seeded and harvested on
+  the same days, and every such pool packages a whole number; deliveries, shortages and
+  expiries are whole units (when the initial stock is whole).
+- Same vessel: a batch's consecutive phases on one reactor type run on one unit, back to back.
+- Dates: every date column of ``Plan.tables()`` is the horizon's start date + its day number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from bioplan.results.checker import _PlanView
+
+WHOLE_TOL = 1e-6
+"""How far from a whole number a unit count may be (solver noise) [unit]."""
+DAY_OF_DATE: dict[str, str] = {"date": "day", "cohort_date": "cohort_day",
+                               "start_date": "start_day", "end_date": "end_day"}
+MAX_LISTED = 5
+
+
+def _whole(x: float) -> bool:
+    return abs(x - round(x)) <= WHOLE_TOL
+
+
+def _listed(table: str, found: list[str]) -> list[str]:
+    shown = [f"{table}: {msg}" for msg in found[:MAX_LISTED]]
+    if len(found) > MAX_LISTED:
+        shown.append(f"{table}: ... and {len(found) - MAX_LISTED} more like these")
+    return shown
+
+
+def check_whole_units(v: _PlanView) -> list[str]:
+    """Batches package whole units, no more than their cells make; deliveries, shortages and
+    expiries are whole units (when the initial stock is whole)."""
+    found: list[str] = []
+    pools: dict[tuple[str, str, int, int], float] = {}
+    for b in v.batches:
+        if b.product_units >= 1 - WHOLE_TOL and not _whole(b.product_units):
+            found.append(f"batch {b.batch_id} packages {b.product_units:g} units (not whole)")
+        if b.product_units < 1 - WHOLE_TOL:
+            key = (b.product, b.recipe, b.seed_day, b.production_day)
+            pools[key] = pools.get(key, 0.0) + b.product_units
+    for (product, recipe, seed, harvest), units in sorted(pools.items()):
+        if not _whole(units):
+            found.append(f"{product} batches of {recipe} seeded on day {seed}, harvested on "
+                         f"day {harvest} pool {units:g} units (not whole)")
+        rec = v.recipes.get(b.recipe, {})
+        per_seed = float(rec.get("product_cells_per_seed_cell", math.nan))
+        cells_per_unit = v.products[b.product].cells_per_unit if b.product in v.products else None
+        if cells_per_unit and math.isfinite(per_seed):
+            made = b.seed_cells * per_seed / cells_per_unit
+            if b.product_units > made * (1 + 1e-6) + WHOLE_TOL:
+                found.append(f"batch {b.batch_id} packages {b.product_units:g} units but its "
+                             f"cells make {made:.3f}")
+    stock_whole = all(_whole(p.initial_inventory_units) for p in v.products.values())
+    tables = {"shortages": v.plan.shortages, "expiries": v.plan.expiries}
+    if stock_whole:
+        tables["deliveries"] = v.plan.deliveries
+    for name, table in tables.items():
+        if table.empty:
+            continue
+        bad = [(k, float(u)) for k, u in table["units"].items() if not _whole(float(u))]
+        found.extend(f"{name} {k}: {u:g} units (not whole)" for k, u in bad)
+    return _listed("whole units", found)
+
+
+def check_same_vessel(v: _PlanView) -> list[str]:
+    """A batch's consecutive phases on the same reactor type continue on the same unit, back to
+    back (no transfer, no turnaround in between)."""
+    found: list[str] = []
+    for b in v.batches:
+        for prev, nxt in zip(b.phases, b.phases[1:], strict=False):
+            if prev.reactor_type != nxt.reactor_type:
+                continue
+            if prev.reactor_unit != nxt.reactor_unit:
+                found.append(f"batch {b.batch_id}: {prev.name} on {prev.reactor_type}"
+                             f"#{prev.reactor_unit}, then {nxt.name} on #{nxt.reactor_unit} "
+                             "(same reactor type: should stay in its vessel)")
+            elif nxt.start_day != prev.end_day:
+                found.append(f"batch {b.batch_id}: {nxt.name} starts on day {nxt.start_day}, "
+                             f"not when {prev.name} ends (day {prev.end_day})")
+    return _listed("batches", found)
+
+
+def _day_numbers(table: pd.DataFrame, day: str) -> Any:
+    if day in table.columns:
+        return pd.to_numeric(table[day]).to_numpy()
+    return table.index.get_level_values(day).to_numpy()
+
+
+def check_dates(v: _PlanView) -> list[str]:
+    """Every date of ``Plan.tables()`` equals the horizon's start date + its day number."""
+    found: list[str] = []
+    start = v.scenario.horizon.start_date
+    for name, table in v.plan.tables().items():
+        names = set(table.columns) | {n for n in table.index.names if n}
+        for date_col, day_col in DAY_OF_DATE.items():
+            if date_col not in table.columns:
+                continue
+            if day_col not in names:
+                found.append(f"{name}: {date_col} without {day_col}")
+                continue
+            days = _day_numbers(table, day_col)
+            for date, day in zip(pd.to_datetime(table[date_col]), days, strict=True):
+                want = start + dt.timedelta(days=int(day))
+                if date.date() != want:
+                    found.append(f"{name}: {date_col} {date.date()} but {day_col} {int(day)} is "
+                                 f"{want}")
+                    break
+        if {"day", "start_day", "cohort_day"} & names and not (set(DAY_OF_DATE) & set(table.columns)):
+            found.append(f"{name}: day numbers without dates")
+    return _listed("dates", found)
+
+
+UNIT_CHECKS: list[Callable[[_PlanView], list[str]]] = [
+    check_whole_units, check_same_vessel, check_dates,
+]
+"""This module's checks, appended to :data:`bioplan.results.checker.CHECKS`."""
