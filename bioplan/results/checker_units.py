@@ -51,10 +51,6 @@ def check_whole_units(v: _PlanView) -> list[str]:
         if b.product_units < 1 - WHOLE_TOL:
             key = (b.product, b.recipe, b.seed_day, b.production_day)
             pools[key] = pools.get(key, 0.0) + b.product_units
-    for (product, recipe, seed, harvest), units in sorted(pools.items()):
-        if not _whole(units):
-            found.append(f"{product} batches of {recipe} seeded on day {seed}, harvested on "
-                         f"day {harvest} pool {units:g} units (not whole)")
         rec = v.recipes.get(b.recipe, {})
         per_seed = float(rec.get("product_cells_per_seed_cell", math.nan))
         cells_per_unit = v.products[b.product].cells_per_unit if b.product in v.products else None
@@ -63,6 +59,10 @@ def check_whole_units(v: _PlanView) -> list[str]:
             if b.product_units > made * (1 + 1e-6) + WHOLE_TOL:
                 found.append(f"batch {b.batch_id} packages {b.product_units:g} units but its "
                              f"cells make {made:.3f}")
+    for (product, recipe, seed, harvest), units in sorted(pools.items()):
+        if not _whole(units):
+            found.append(f"{product} batches of {recipe} seeded on day {seed}, harvested on "
+                         f"day {harvest} pool {units:g} units (not whole)")
     stock_whole = all(_whole(p.initial_inventory_units) for p in v.products.values())
     tables = {"shortages": v.plan.shortages, "expiries": v.plan.expiries}
     if stock_whole:

@@ -115,16 +115,17 @@ def test_marginal_value_of_one_more_reactor():
 def test_marginal_value_of_one_more_litre_of_media_preparation():
     """10 units due on day 7, one tank, media preparation 10 L/day. A 7-day batch uses 10 L per
     unit spread over its 7 days, so it may make at most 10 x 7 / 10 = 7 units: 3 short.
-    By hand: capital 800 + batch 370 + 7 x 125 + 3 x 1000 = **5045 USD**; one more L/day allows
-    0.7 more units, each saving 1000 - 125: **612.5 USD**. The tank is not binding: worth 0."""
+    By hand: capital 800 + batch 370 + 7 x 125 + 3 x 1000 = **5045 USD**; one more L/day grows
+    0.7 more units' worth of cells, but bags are whole units (issue 12): still 7 packaged, so it
+    saves **0 USD** (continuous units priced it at 0.7 x (1000 - 125) = 612.5). The tank is not
+    binding: worth 0."""
     raw = base(8, penalty=1000)
     raw["media"]["prep_capacity_L_per_day"] = 10
     p = plan(build(demand(raw, {7: 10})))
     assert_valid(p)
     assert p.objective_usd == pytest.approx(5045, rel=1e-6)
     assert p.shortages["units"].sum() == pytest.approx(3)
-    assert p.marginal_values.loc["media_prep", "usd_per_unit"] == pytest.approx(612.5, rel=1e-6)
-    assert bool(p.marginal_values.loc["media_prep", "above_noise"])
+    assert p.marginal_values.loc["media_prep", "usd_per_unit"] == pytest.approx(0, abs=1e-6)
     assert p.marginal_values.loc["reactor:tank", "usd_per_unit"] == pytest.approx(0, abs=1e-6)
 
 
