@@ -40,5 +40,6 @@ __all__ = [*_EXPORTS, "__version__"]
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'bioplan' has no attribute {name!r}")
+        msg = f"module 'bioplan' has no attribute {name!r}"
+        raise AttributeError(msg)
     return getattr(importlib.import_module(module), name)

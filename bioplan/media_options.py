@@ -68,7 +68,8 @@ def media_options(card: str, scenario: Scenario,
     """
     recipes = card_recipes(card, scenario, variants)
     if recipes.empty:
-        raise InputError(f"card {card!r} gives no recipes", field="card")
+        msg = f"card {card!r} gives no recipes"
+        raise InputError(msg, field="card")
     return options_from_recipes(recipes, scenario)
 
 

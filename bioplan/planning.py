@@ -92,9 +92,10 @@ def plan(
     solver = {"name": "highs", "interface": options.interface,
               "termination": str(result.termination), **result.facts}
     out = Plan(scenario=sc, status=_status(result, options), message=result.message,
-               solver=solver)
+               solver=solver, recipes=recipes)
     if result.failed:
-        raise SolverError(f"the solver failed: {result.message.splitlines()[0]}",
+        msg = f"the solver failed: {result.message.splitlines()[0]}"
+        raise SolverError(msg,
                           fix="rerun with --save-lp and report the model file")
     if result.status is PlanStatus.INFEASIBLE:
         t1 = time.perf_counter()

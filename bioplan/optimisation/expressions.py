@@ -40,7 +40,8 @@ def elastic_slack(m: pyo.ConcreteModel, slack: Slack, index: Any) -> Any:
     weight. A slack missing from :data:`bioplan.contracts.SLACKS` raises ``KeyError`` here.
     """
     if SLACKS.get(slack.name) is not slack:
-        raise KeyError(f"elastic slack {slack.name!r} is not registered in bioplan.contracts.SLACKS")
+        msg = f"elastic slack {slack.name!r} is not registered in bioplan.contracts.SLACKS"
+        raise KeyError(msg)
     if not m.elastic:
         return None
     var = pyo.Var(index, domain=pyo.NonNegativeReals)

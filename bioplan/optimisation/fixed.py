@@ -54,8 +54,11 @@ def add_fixed_batches(data: PlanData, fixed: pd.DataFrame, recipes: pd.DataFrame
         first = frame.iloc[0]
         recipe, product = str(first["recipe"]), str(first["product"])
         if recipe not in recipes.index or product not in data.products:
-            raise InputError(f"fixed batch {batch_id}: recipe {recipe!r} / product {product!r} is "
-                             "not in the scenario", field="fixed_batches",
+            msg = (
+                f"fixed batch {batch_id}: recipe {recipe!r} / product {product!r} is "
+                             "not in the scenario"
+            )
+            raise InputError(msg, field="fixed_batches",
                              fix="give fixed batches from a plan of the same scenario")
         rec: Any = recipes.loc[recipe]
         source = str(rec["source"])

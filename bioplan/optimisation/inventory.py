@@ -18,7 +18,7 @@ from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, linear, total
 
 
-def _release_terms(m: Any, data: PlanData) -> dict[tuple[str, int], list[Any]]:
+def _release_terms(m: pyo.ConcreteModel, data: PlanData) -> dict[tuple[str, int], list[Any]]:
     """Packaged-unit variables of the slots releasing into each (product, cohort day)."""
     terms: dict[tuple[str, int], list[Any]] = defaultdict(list)
     for s in m.SLOT:
@@ -27,7 +27,7 @@ def _release_terms(m: Any, data: PlanData) -> dict[tuple[str, int], list[Any]]:
     return terms
 
 
-def add_cohort_constraints(m: Any, data: PlanData) -> None:
+def add_cohort_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Every released unit is delivered within its shelf life or left over.
 
     ``Σ_{d=c}^{c+life−1} y[p,c,d] + z[p,c] = Σ_{s released on c} k[s] + R[p,c]``
@@ -43,7 +43,7 @@ def add_cohort_constraints(m: Any, data: PlanData) -> None:
     for (p, c, d) in m.DELIVERY:
         out[(p, c)].append(m.cohort_delivered[p, c, d])
 
-    def rule(m: Any, p: str, c: int) -> Any:
+    def rule(m: pyo.ConcreteModel, p: str, c: int) -> Any:
         made = release.get((p, c), [])
         body = total([*out.get((p, c), []), m.cohort_left[p, c]])
         return body == total(made, data.products[p].fixed_release.get(c, 0.0))
@@ -51,7 +51,7 @@ def add_cohort_constraints(m: Any, data: PlanData) -> None:
     m.cohort_balance = pyo.Constraint(m.COHORT, rule=rule)
 
 
-def add_demand_constraints(m: Any, data: PlanData) -> None:
+def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Demand is delivered from released cohorts or counted short.
 
     ``Σ_c y[p,c,d] + u[p,d] = D[p,d]``
@@ -64,14 +64,14 @@ def add_demand_constraints(m: Any, data: PlanData) -> None:
     for (p, c, d) in m.DELIVERY:
         into[(p, d)].append(m.cohort_delivered[p, c, d])
 
-    def rule(m: Any, p: str, d: int) -> Any:
+    def rule(m: pyo.ConcreteModel, p: str, d: int) -> Any:
         return total([*into.get((p, d), []), m.demand_short[p, d]]) == float(
             data.products[p].demand[d])
 
     m.demand_balance = pyo.Constraint(m.DEMAND, rule=rule)
 
 
-def add_storage_constraints(m: Any, data: PlanData) -> None:
+def add_storage_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Stock held at the end of each day within the storage capacity.
 
     ``S[p,d] = S[p,d−1] + Σ_{s released on d} k[s] + R[p,d] − Σ_c y[p,c,d] − z[p,d−life]``
@@ -98,7 +98,7 @@ def add_storage_constraints(m: Any, data: PlanData) -> None:
         delivered[(p, d)].append(m.cohort_delivered[p, c, d])
     cohorts = set(m.COHORT)
 
-    def balance(m: Any, p: str, d: int) -> Any:
+    def balance(m: pyo.ConcreteModel, p: str, d: int) -> Any:
         made = release.get((p, d), [])
         gone = list(delivered.get((p, d), []))
         expired = (p, data.products[p].cohort_expiring_on(d))
@@ -114,14 +114,14 @@ def add_storage_constraints(m: Any, data: PlanData) -> None:
     m.stock_balance = pyo.Constraint(m.STOCK, rule=balance)
     slack = elastic_slack(m, SLACKS["storage_extra_units"], m.STOCK)
 
-    def limit(m: Any, p: str, d: int) -> Any:
+    def limit(m: pyo.ConcreteModel, p: str, d: int) -> Any:
         cap = float(data.products[p].storage_capacity or 0.0)
         return m.product_stock[p, d] <= (cap + slack[p, d] if slack is not None else cap)
 
     m.storage = pyo.Constraint(m.STOCK, rule=limit)
 
 
-def add_service_level_constraints(m: Any, data: PlanData) -> None:
+def add_service_level_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Hard minimum service level over the horizon.
 
     ``Σ_d u[p,d] ≤ (1 − σ_p) Σ_d D[p,d] (+ e[p])``
@@ -138,7 +138,7 @@ def add_service_level_constraints(m: Any, data: PlanData) -> None:
     for (p, d) in m.DEMAND:
         short[p].append(m.demand_short[p, d])
 
-    def rule(m: Any, p: str) -> Any:
+    def rule(m: pyo.ConcreteModel, p: str) -> Any:
         pd_ = data.products[p]
         allowed = (1.0 - float(pd_.min_service_level or 0.0)) * float(pd_.demand.sum())
         return total(short[p]) <= (allowed + slack[p] if slack is not None else allowed)

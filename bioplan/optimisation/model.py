@@ -22,8 +22,6 @@ Variables (scaled units, see :mod:`bioplan.optimisation.data`)::
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyomo.environ as pyo
 
@@ -47,7 +45,7 @@ from bioplan.optimisation.resources import (
 )
 
 
-def add_sets(m: Any, data: PlanData) -> None:
+def add_sets(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Index sets; cohorts are the days on which some batch (or stock) can become available."""
     horizon = data.horizon_days
     m.DAY = pyo.Set(initialize=range(horizon), ordered=True)
@@ -74,7 +72,7 @@ def add_sets(m: Any, data: PlanData) -> None:
     m.DELIVERY = pyo.Set(initialize=deliveries, dimen=3, ordered=True)
 
 
-def add_variables(m: Any, data: PlanData) -> None:
+def add_variables(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Decision variables with their natural bounds (see the module docstring for units).
 
     Batches per slot are bounded by the fleet, except in the elastic re-solve, which may ask for
@@ -99,7 +97,7 @@ def add_variables(m: Any, data: PlanData) -> None:
                              bounds=lambda _m, p, d: (0, float(data.products[p].demand[d])))
 
 
-def build_model(data: PlanData, *, elastic: bool = False) -> Any:
+def build_model(data: PlanData, *, elastic: bool = False) -> pyo.ConcreteModel:
     """The whole model. With ``elastic=True`` the hard resource limits and service levels get
     priced slack variables and the objective minimises those slacks (infeasibility explanation).
     """

@@ -87,8 +87,9 @@ def _phases_of(recipe: Any, rec: pd.Series) -> list[RecipePhase]:
     try:
         return recipe_phases(rec)
     except (KeyError, TypeError, ValueError) as err:
+        msg = f"recipe {recipe}: bad phase columns ({err})"
         raise InputError(
-            f"recipe {recipe}: bad phase columns ({err})", field="recipes",
+            msg, field="recipes",
             fix="give phase<k>_name, _days (whole days), _vessel_class, "
                 "_peak_volume_L_per_seed_cell and _medium_L_per_seed_cell for k = 1..n_phases",
         ) from None

@@ -14,7 +14,7 @@ from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, total
 
 
-def add_batch_size_constraints(m: Any, data: PlanData) -> None:
+def add_batch_size_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Batch size within the working volumes of every vessel on the batch's route.
 
     ``u_min(j) · n[s] ≤ x[s] ≤ u_max(s) · n[s]`` for every slot s of option j, where
@@ -39,7 +39,7 @@ def add_batch_size_constraints(m: Any, data: PlanData) -> None:
         floor, rule=lambda m, s: m.slot_units[s] >= lo[s] * m.slot_batches[s])
 
 
-def add_packaging_constraints(m: Any, data: PlanData) -> None:
+def add_packaging_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Harvests package whole units out of the cells they grow; the rest is waste.
 
     For every slot s of option j, with ``n[s]`` batches [batch], cells grown ``x[s]`` [unit] and
@@ -75,7 +75,7 @@ def add_packaging_constraints(m: Any, data: PlanData) -> None:
         + (1.0 - frac[s]) * (m.slot_packaged[s] - math.floor(lo[s]) * m.slot_batches[s])))
 
 
-def add_occupancy_constraints(m: Any, data: PlanData) -> None:
+def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Units of each reactor type busy on each day within the fleet.
 
     A batch holds one vessel per *stay*: consecutive phases on the same reactor type continue in
@@ -119,7 +119,7 @@ def add_occupancy_constraints(m: Any, data: PlanData) -> None:
     m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
     slack = elastic_slack(m, SLACKS["reactor_extra_units"], m.OCCUPANCY)
 
-    def rule(m: Any, t: str, tau: int) -> Any:
+    def rule(m: pyo.ConcreteModel, t: str, tau: int) -> Any:
         rd = data.reactors[t]
         body = total(rows[(t, tau)], float(rd.fixed_busy[tau]))
         cap = rd.owned - float(rd.down[tau]) + m.reactor_added[t]

@@ -12,7 +12,7 @@ from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, linear, total
 
 
-def add_starting_material_constraints(m: Any, data: PlanData) -> None:
+def add_starting_material_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Starting material seeded per source and week within the lots available.
 
     ``Σ_{s: source(s)=q, day(s)//7 = w} ℓ_j · x[s] + F[q,w] ≤ A_q (+ e[q,w])``
@@ -35,7 +35,7 @@ def add_starting_material_constraints(m: Any, data: PlanData) -> None:
     m.SOURCE_WEEK = pyo.Set(initialize=sorted(rows), dimen=2, ordered=True)
     slack = elastic_slack(m, SLACKS["source_extra_lots"], m.SOURCE_WEEK)
 
-    def rule(m: Any, q: str, w: int) -> Any:
+    def rule(m: pyo.ConcreteModel, q: str, w: int) -> Any:
         coefs, variables = rows[(q, w)]
         body = linear(coefs, variables, data.fixed_lots.get((q, w), 0.0))
         limit = float(data.sources[q] or 0.0)
@@ -44,7 +44,7 @@ def add_starting_material_constraints(m: Any, data: PlanData) -> None:
     m.starting_material = pyo.Constraint(m.SOURCE_WEEK, rule=rule)
 
 
-def add_media_prep_constraints(m: Any, data: PlanData) -> None:
+def add_media_prep_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Medium prepared per day within the preparation capacity.
 
     The daily medium rate of phases is first summed per phase length and start day (an exact
@@ -77,7 +77,7 @@ def add_media_prep_constraints(m: Any, data: PlanData) -> None:
     m.MEDIA_START = pyo.Set(initialize=sorted(starts), dimen=2, ordered=True)
     m.media_rate = pyo.Var(m.MEDIA_START, domain=pyo.NonNegativeReals)
 
-    def rate(m: Any, length: int, d: int) -> Any:
+    def rate(m: pyo.ConcreteModel, length: int, d: int) -> Any:
         coefs, variables = starts[(length, d)]
         return linear([*coefs, -1.0], [*variables, m.media_rate[length, d]]) == 0
 
@@ -91,14 +91,14 @@ def add_media_prep_constraints(m: Any, data: PlanData) -> None:
     fixed = data.fixed_medium
     cap = float(data.media_prep_capacity)
 
-    def rule(m: Any, tau: int) -> Any:
+    def rule(m: pyo.ConcreteModel, tau: int) -> Any:
         body = total(rows[tau], float(fixed[tau]) if fixed is not None else 0.0)
         return body <= (cap + slack[tau] if slack is not None else cap)
 
     m.media_prep = pyo.Constraint(m.MEDIA_DAY, rule=rule)
 
 
-def add_labour_constraints(m: Any, data: PlanData) -> None:
+def add_labour_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Operations per day within the labour limit.
 
     ``Σ_s [n[s] on its seeding day, on each transfer (a stay start: the reactor type changes) and
@@ -124,7 +124,7 @@ def add_labour_constraints(m: Any, data: PlanData) -> None:
     fixed = data.fixed_operations
     limit = float(data.labour_limit)
 
-    def rule(m: Any, tau: int) -> Any:
+    def rule(m: pyo.ConcreteModel, tau: int) -> Any:
         terms = rows[tau]
         body = total(terms, float(fixed[tau]) if fixed is not None else 0.0)
         return body <= (limit + slack[tau] if slack is not None else limit)

@@ -6,7 +6,7 @@ The alternative to :func:`bioplan.optimisation.solve.solve_model` (standard-form
 (Pyomo's ``set_instance``: walking the model and loading it into HiGHS), ``solve`` (HiGHS's run)
 and ``extract`` (reading values back).
 
-Called as ../shared/RECIPES.md prescribes: a fresh solver object per solve,
+Called the way the Pyomo + HiGHS pitfalls require: a fresh solver object per solve,
 ``load_solutions=False, raise_exception_on_nonoptimal_result=False``, and the outcome read from
 ``(termination_condition, solution_status)``; time limit, relative gap and threads are passed as
 the interface's own options.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bioplan.contracts import PlanStatus
 from bioplan.optimisation.outcome import (
@@ -35,8 +35,11 @@ from bioplan.optimisation.outcome import (
     unbounded,
 )
 
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
-def solve_with_pyomo_highs(m: Any, options: SolveOptions) -> SolveResult:
+
+def solve_with_pyomo_highs(m: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     """Solve ``m`` with a fresh ``pyomo.contrib.solver`` HiGHS and read back the values."""
     import pyomo.environ as pyo
     from pyomo.contrib.solver.common.factory import SolverFactory

@@ -65,77 +65,89 @@ def assign_units(intervals: list[Interval], fleet: dict[str, int],
 
 def _assign_type(rtype: str, items: list[Interval], n_units: int,
                  down: dict[int, set[int]], allow_clash: bool) -> dict[int, int]:
-    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    out: dict[int, int] = {}
+    search = _UnitSearch(n_units, down)
     for iv in items:
         if iv.unit is not None:
-            busy[iv.unit].append((iv.start, iv.busy_end))
-            out[iv.key] = iv.unit
+            search.busy[iv.unit].append((iv.start, iv.busy_end))
+            search.out[iv.key] = iv.unit
     todo = sorted((i for i in items if i.unit is None), key=lambda i: (i.start, i.busy_end))
-    if not allow_clash and _pins_clash(busy):
-        raise AssignmentFailed(f"phases pinned to {rtype} units overlap")
+    if not allow_clash and _pins_clash(search.busy):
+        msg = f"phases pinned to {rtype} units overlap"
+        raise AssignmentFailed(msg)
+    if _recursion_ok(len(todo)) and search.place(todo, 0):
+        return search.out
+    if not allow_clash:
+        msg = f"no clash-free assignment of {rtype} units"
+        raise AssignmentFailed(msg)
+    search.greedy(rtype, todo)
+    return search.out
 
-    def clashes(unit: int, iv: Interval) -> int:
-        overlap = sum(1 for (s, e) in busy[unit] if s < iv.busy_end and iv.start < e)
-        return overlap + sum(1 for d in range(iv.start, iv.end) if d in down.get(unit, ()))
 
-    def next_commitment(unit: int, after: int) -> int:
-        later = [d for d in down.get(unit, ()) if d >= after]
-        later += [s for (s, _e) in busy[unit] if s >= after]
+class _UnitSearch:
+    """Depth-first search for a clash-free unit of each phase of one reactor type."""
+
+    def __init__(self, n_units: int, down: dict[int, set[int]]) -> None:
+        self.n_units = n_units
+        self.down = down
+        self.busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.out: dict[int, int] = {}
+        self.tries = 0
+
+    def clashes(self, unit: int, iv: Interval) -> int:
+        overlap = sum(1 for (s, e) in self.busy[unit] if s < iv.busy_end and iv.start < e)
+        return overlap + sum(1 for d in range(iv.start, iv.end) if d in self.down.get(unit, ()))
+
+    def next_commitment(self, unit: int, after: int) -> int:
+        later = [d for d in self.down.get(unit, ()) if d >= after]
+        later += [s for (s, _e) in self.busy[unit] if s >= after]
         return min(later, default=10**9)
 
-    def free_since(unit: int, day: int) -> int:
-        return max((e for (_s, e) in busy[unit] if e <= day), default=-10**9)
+    def free_since(self, unit: int, day: int) -> int:
+        return max((e for (_s, e) in self.busy[unit] if e <= day), default=-10**9)
 
-    def _distinct_futures(units: list[int], day: int) -> list[int]:
+    def distinct_futures(self, units: list[int], day: int) -> list[int]:
         """Free units with the same future (maintenance days and fixed phases from ``day`` on) are
         interchangeable for every later phase: trying one of them is enough (symmetry)."""
         seen: set[tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
         kept = []
         for unit in units:
-            future = (tuple(sorted(d for d in down.get(unit, ()) if d >= day)),
-                      tuple(sorted((s, e) for (s, e) in busy[unit] if e > day)))
+            future = (tuple(sorted(d for d in self.down.get(unit, ()) if d >= day)),
+                      tuple(sorted((s, e) for (s, e) in self.busy[unit] if e > day)))
             if future not in seen:
                 seen.add(future)
                 kept.append(unit)
         return kept
 
-    tries = 0
-
-    def place(k: int) -> bool:
-        nonlocal tries
+    def place(self, todo: list[Interval], k: int) -> bool:
         if k == len(todo):
             return True
         iv = todo[k]
-        free = [u for u in range(1, n_units + 1) if clashes(u, iv) == 0]
-        free.sort(key=lambda u: (next_commitment(u, iv.busy_end), -free_since(u, iv.start)))
-        for unit in _distinct_futures(free, iv.start):
-            tries += 1
-            if tries > SEARCH_LIMIT:
+        free = [u for u in range(1, self.n_units + 1) if self.clashes(u, iv) == 0]
+        free.sort(key=lambda u: (self.next_commitment(u, iv.busy_end), -self.free_since(u, iv.start)))
+        for unit in self.distinct_futures(free, iv.start):
+            self.tries += 1
+            if self.tries > SEARCH_LIMIT:
                 return False
-            busy[unit].append((iv.start, iv.busy_end))
-            out[iv.key] = unit
-            if place(k + 1):
+            self.busy[unit].append((iv.start, iv.busy_end))
+            self.out[iv.key] = unit
+            if self.place(todo, k + 1):
                 return True
-            busy[unit].pop()
-            del out[iv.key]
+            self.busy[unit].pop()
+            del self.out[iv.key]
         return False
 
-    if _recursion_ok(len(todo)) and place(0):
-        return out
-    if not allow_clash:
-        raise AssignmentFailed(f"no clash-free assignment of {rtype} units")
-    # Fallback: greedy least-conflict assignment; the clash is logged (and the checker reports it).
-    for iv in todo:
-        if iv.key in out:
-            continue
-        unit = min(range(1, n_units + 1), key=lambda u: (clashes(u, iv), -free_since(u, iv.start)))
-        if clashes(unit, iv):
-            log.warning("no free %s unit for days %d-%d: assigned to unit %d with a clash",
-                        rtype, iv.start, iv.busy_end, unit)
-        busy[unit].append((iv.start, iv.busy_end))
-        out[iv.key] = unit
-    return out
+    def greedy(self, rtype: str, todo: list[Interval]) -> None:
+        """Fallback: least-conflict assignment; the clash is logged (and the checker reports it)."""
+        for iv in todo:
+            if iv.key in self.out:
+                continue
+            unit = min(range(1, self.n_units + 1),
+                       key=lambda u: (self.clashes(u, iv), -self.free_since(u, iv.start)))
+            if self.clashes(unit, iv):
+                log.warning("no free %s unit for days %d-%d: assigned to unit %d with a clash",
+                            rtype, iv.start, iv.busy_end, unit)
+            self.busy[unit].append((iv.start, iv.busy_end))
+            self.out[iv.key] = unit
 
 
 def _pins_clash(busy: dict[int, list[tuple[int, int]]]) -> bool:

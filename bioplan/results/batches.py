@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Values = dict[str, dict[Any, float]]
+PhaseUse = dict[str, list[dict[CytokineKey, float]]]
+"""Per recipe, each phase's cytokine use per seed cell [mg or kU per cell]."""
+
 
 def fixed_ids(fixed: pd.DataFrame | None) -> set[str]:
     if fixed is None or not len(fixed):
@@ -45,37 +49,33 @@ def _mass_and_activity(use: dict[CytokineKey, float], seed: float) -> tuple[floa
     return mg, ku
 
 
-def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: Scenario,
-                recipes: pd.DataFrame, fixed: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per batch phase; ``cytokine_mg`` [mg] and ``epo_kU`` [kU] are the phase's own use
-    (seed cells × the recipe's use per seed cell in that phase). Fixed batches keep their values;
-    a fixed table without ``epo_kU`` (written before the column existed, when ``cytokine_mg``
-    mixed mg and kU) gets both columns recomputed from its recipe."""
+def _fixed_rows(fixed: pd.DataFrame | None, phase_use: PhaseUse) -> list[dict[str, Any]]:
+    """The fixed batches' rows as given (cytokine columns recomputed for an old table)."""
+    if fixed is None or not len(fixed):
+        return []
+    frame = fixed.reset_index()
+    if "batch_id" not in frame.columns:
+        frame = frame.rename(columns={frame.columns[0]: "batch_id"})
+    if "epo_kU" not in frame.columns:
+        frame = frame.sort_values(["batch_id", "start_day"], kind="stable")
+        frame["epo_kU"] = 0.0
+        for _batch_id, group in frame.groupby("batch_id", sort=False):
+            uses = phase_use.get(str(group["recipe"].iloc[0]), [])
+            seeds = group["seed_cells"].to_numpy(dtype=float)
+            for k, idx in enumerate(group.index):
+                use = uses[k] if k < len(uses) else {}
+                mg, ku = _mass_and_activity(use, float(seeds[k]))
+                frame.at[idx, "cytokine_mg"] = mg
+                frame.at[idx, "epo_kU"] = ku
+    return [{"batch_id": str(rec["batch_id"]), **{c: rec[c] for c in BATCH_COLUMNS},
+             "is_fixed": True} for rec in frame.to_dict("records")]
+
+
+def _new_rows(data: PlanData, values: Values, phase_use: PhaseUse, pinned: set[str]
+              ) -> list[dict[str, Any]]:
+    """One row per phase of every batch the solution starts (ids ``B00001`` …, never a fixed
+    batch's id)."""
     rows: list[dict[str, Any]] = []
-    pinned = fixed_ids(fixed)
-    used = {o.recipe for o in data.options}
-    if fixed is not None and len(fixed):
-        used |= {str(r) for r in fixed["recipe"]}
-    phase_use = phase_cytokines(recipes, data.cytokines, used)
-    if fixed is not None and len(fixed):
-        frame = fixed.reset_index()
-        if "batch_id" not in frame.columns:
-            frame = frame.rename(columns={frame.columns[0]: "batch_id"})
-        recompute = "epo_kU" not in frame.columns
-        if recompute:
-            frame = frame.sort_values(["batch_id", "start_day"], kind="stable")
-            frame["epo_kU"] = 0.0
-            for _batch_id, group in frame.groupby("batch_id", sort=False):
-                uses = phase_use.get(str(group["recipe"].iloc[0]), [])
-                seeds = group["seed_cells"].to_numpy(dtype=float)
-                for k, idx in enumerate(group.index):
-                    use = uses[k] if k < len(uses) else {}
-                    mg, ku = _mass_and_activity(use, float(seeds[k]))
-                    frame.at[idx, "cytokine_mg"] = mg
-                    frame.at[idx, "epo_kU"] = ku
-        for rec in frame.to_dict("records"):
-            rows.append({"batch_id": str(rec["batch_id"]), **{c: rec[c] for c in BATCH_COLUMNS},
-                         "is_fixed": True})
     counts = values.get("slot_batches", {})
     seq = 0
     for s in sorted(counts):
@@ -101,10 +101,15 @@ def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: S
                     "medium_L": grown * ph.medium_L_per_unit,
                     "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
                 })
-    if not rows:
-        frame = pd.DataFrame(columns=["batch_id", *BATCH_COLUMNS])
-        return frame.set_index("batch_id")
-    frame = pd.DataFrame(rows)
+    return rows
+
+
+def _assign(frame: pd.DataFrame, data: PlanData, values: Values, scenario: Scenario
+            ) -> dict[int, int]:
+    """Reactor unit of each row of ``frame``, one per vessel stay. Fixed batches keep their reactor units where the
+    fleet allows. The model counts busy units per type only, so if those pins cannot all hold next
+    to the new batches, only phases already running on day 0 stay where they are and phases yet
+    to start may move to another unit."""
     fleet = {t: r.owned + round(values.get("reactor_added", {}).get(t, 0.0))
              for t, r in data.reactors.items()}
     maintenance: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -112,10 +117,7 @@ def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: S
         for w in rt.maintenance:
             maintenance[(name, w.unit)].update(maintenance_days(
                 scenario.horizon.day_of(w.start_date), w.days, scenario.horizon.days))
-    # Fixed batches keep their reactor units where the fleet allows. The model counts busy units
-    # per type only, so if those pins cannot all hold next to the new batches, only phases already
-    # running on day 0 stay where they are and phases yet to start may move to another unit.
-    stays = stay_spans(frame)
+    stays = stay_spans(frame)  # one unit per vessel stay (phases continuing on one type)
 
     def intervals(pin_upcoming: bool) -> list[Interval]:
         return [
@@ -126,16 +128,31 @@ def batch_table(data: PlanData, values: dict[str, dict[Any, float]], scenario: S
         ]
 
     try:
-        assigned = assign_units(intervals(True), fleet, maintenance, allow_clash=False)
+        by_stay = assign_units(intervals(True), fleet, maintenance, allow_clash=False)
     except AssignmentFailed:
         log.info("fixed batches cannot all keep their reactor units: re-assigning phases that "
                  "have not started yet")
-        assigned = assign_units(intervals(False), fleet, maintenance)
-    unit = [0] * len(frame)
-    for i, st in enumerate(stays):
-        for row in st.rows:
-            unit[row] = assigned[i]
-    frame["reactor_unit"] = unit
+        by_stay = assign_units(intervals(False), fleet, maintenance)
+    return {row: by_stay[i] for i, st in enumerate(stays) for row in st.rows}
+
+
+def batch_table(data: PlanData, values: Values, scenario: Scenario, recipes: pd.DataFrame,
+                fixed: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per batch phase; ``cytokine_mg`` [mg] and ``epo_kU`` [kU] are the phase's own use
+    (seed cells × the recipe's use per seed cell in that phase). Fixed batches keep their values;
+    a fixed table without ``epo_kU`` (written before the column existed, when ``cytokine_mg``
+    mixed mg and kU) gets both columns recomputed from its recipe."""
+    used = {o.recipe for o in data.options}
+    if fixed is not None and len(fixed):
+        used |= {str(r) for r in fixed["recipe"]}
+    phase_use = phase_cytokines(recipes, data.cytokines, used)
+    rows = _fixed_rows(fixed, phase_use) + _new_rows(data, values, phase_use, fixed_ids(fixed))
+    if not rows:
+        frame = pd.DataFrame(columns=["batch_id", *BATCH_COLUMNS])
+        return frame.set_index("batch_id")
+    frame = pd.DataFrame(rows)
+    assigned = _assign(frame, data, values, scenario)
+    frame["reactor_unit"] = [assigned[i] for i in range(len(frame))]
     frame = frame.drop(columns="is_fixed")
     for col in ("reactor_unit", "start_day", "end_day"):
         frame[col] = frame[col].astype(int)

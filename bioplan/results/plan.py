@@ -93,6 +93,9 @@ class Plan:
     """Cost saved by one more unit of a resource (a reactor of a type; 1 L/day of media prep)."""
     explanation: pd.DataFrame | None = None
     """For infeasible plans: which product, days and resource fall short (elastic re-solve)."""
+    recipes: pd.DataFrame | None = None
+    """The scenario's recipe table the plan was made from (computed once per plan; the checker
+    reads it too). None for a plan built by hand: then ``scenario.recipe_table()``."""
     solver: dict[str, Any] = field(default_factory=dict)
     """Solver facts: name, version, termination, coefficient ranges, model size."""
 

@@ -45,8 +45,9 @@ class Product(_Strict):
     """Cells in one transfusion unit [cells/unit]: 2e12 RBCs (Pellegrin 2021) or 2.4e11 platelets
     (EU standard, Moreau 2016)."""
     shelf_life_days: PositiveInt
-    """Days a unit may be delivered after it becomes available [days]: 42 for RBCs (AS-3/SAGM),
-    5 for platelets (7 with bacterial screening)."""
+    """Shelf life counted from harvest [days] (release testing eats into it; the last usable day
+    is :func:`bioplan.contracts.last_usable_day`): 42 for RBCs (AS-3/SAGM), 5 for platelets (7
+    with bacterial screening)."""
     release_delay_days: int = Field(default=0, ge=0)
     """Release testing between harvest and availability [days]; it eats into shelf life."""
     shortage_penalty_usd_per_unit: float = Field(ge=0)

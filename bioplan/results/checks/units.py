@@ -19,25 +19,19 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bioplan.results.checks.view import listed
+
 if TYPE_CHECKING:
-    from bioplan.results.checker import _PlanView
+    from bioplan.results.checks.view import PlanView as _PlanView
 
 WHOLE_TOL = 1e-6
 """How far from a whole number a unit count may be (solver noise) [unit]."""
 DAY_OF_DATE: dict[str, str] = {"date": "day", "cohort_date": "cohort_day",
                                "start_date": "start_day", "end_date": "end_day"}
-MAX_LISTED = 5
 
 
 def _whole(x: float) -> bool:
     return abs(x - round(x)) <= WHOLE_TOL
-
-
-def _listed(table: str, found: list[str]) -> list[str]:
-    shown = [f"{table}: {msg}" for msg in found[:MAX_LISTED]]
-    if len(found) > MAX_LISTED:
-        shown.append(f"{table}: ... and {len(found) - MAX_LISTED} more like these")
-    return shown
 
 
 def check_whole_units(v: _PlanView) -> list[str]:
@@ -72,7 +66,7 @@ def check_whole_units(v: _PlanView) -> list[str]:
             continue
         bad = [(k, float(u)) for k, u in table["units"].items() if not _whole(float(u))]
         found.extend(f"{name} {k}: {u:g} units (not whole)" for k, u in bad)
-    return _listed("whole units", found)
+    return listed("whole units", found)
 
 
 def check_same_vessel(v: _PlanView) -> list[str]:
@@ -90,7 +84,7 @@ def check_same_vessel(v: _PlanView) -> list[str]:
             elif nxt.start_day != prev.end_day:
                 found.append(f"batch {b.batch_id}: {nxt.name} starts on day {nxt.start_day}, "
                              f"not when {prev.name} ends (day {prev.end_day})")
-    return _listed("batches", found)
+    return listed("batches", found)
 
 
 def _day_numbers(table: pd.DataFrame, day: str) -> Any:
@@ -120,7 +114,7 @@ def check_dates(v: _PlanView) -> list[str]:
                     break
         if {"day", "start_day", "cohort_day"} & names and not (set(DAY_OF_DATE) & set(table.columns)):
             found.append(f"{name}: day numbers without dates")
-    return _listed("dates", found)
+    return listed("dates", found)
 
 
 UNIT_CHECKS: list[Callable[[_PlanView], list[str]]] = [
