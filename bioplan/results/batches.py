@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bioplan.contracts import BATCH_COLUMNS, CytokineKey, maintenance_days
-from bioplan.optimisation.data import PlanData, records
+from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.options import phase_cytokines_per_seed
 from bioplan.results.assign import AssignmentFailed, Interval, assign_units
 from bioplan.results.packaging import split_slot, stay_spans

@@ -66,8 +66,8 @@ def batches_view(plan: Plan) -> pd.DataFrame:
         return with_dates(batches.assign(vessel=pd.Series(dtype=str)),
                           plan.scenario.horizon.start_date)
     stays = batch_stays(batches)
-    first_day = {(str(b), int(st.start_day)): bool(st.transfer_in)
-                 for (b, _k), st in stays.iterrows()}
+    first_day = {(str(st["batch_id"]), int(st["start_day"])): bool(st["transfer_in"])
+                 for st in stays.reset_index().to_dict("records")}
     frame = batches.reset_index()
     kinds = []
     for b, start in zip(frame["batch_id"], frame["start_day"], strict=True):

@@ -12,7 +12,7 @@ Operations are counted as the model and the checker count them: one per vessel s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,23 +34,25 @@ def operations_list(plan: Plan) -> pd.DataFrame:
     rows: list[tuple[object, ...]] = []
     batches = plan.batches
     if not batches.empty:
-        stays = batch_stays(batches)
-        first = batches.groupby(level="batch_id").agg(
+        stays = batch_stays(batches).reset_index().to_dict("records")
+        per = batches.groupby(level="batch_id").agg(
             product=("product", "first"), units=("product_units", "first"),
             harvest=("end_day", "max"))
-        for (batch_id, k), st in stays.iterrows():
-            b = first.loc[batch_id]
-            rows.append((int(st["start_day"]), "transfer" if k else "seeding", str(batch_id),
-                         b["product"], st["phases"], st["reactor_type"],
+        first = {str(r["batch_id"]): r for r in per.reset_index().to_dict("records")}
+        last: dict[str, dict[Any, Any]] = {}
+        for st in stays:
+            b = first[str(st["batch_id"])]
+            rows.append((int(st["start_day"]), "transfer" if st["stay"] else "seeding",
+                         str(st["batch_id"]), b["product"], st["phases"], st["reactor_type"],
                          int(st["reactor_unit"]), float(b["units"])))
-        last = stays.groupby(level="batch_id").tail(1).droplevel("stay")
-        for batch_id, b in first.iterrows():
-            st = last.loc[batch_id]
+            last[str(st["batch_id"])] = st
+        for batch_id, b in first.items():
+            end = last[batch_id]
             harvest = int(b["harvest"])
-            release = harvest + plan.scenario.products[str(b["product"])].release_delay_days  # type: ignore[index]
-            for day, what in ((harvest, "harvest"), (release, "release")):
-                rows.append((day, what, str(batch_id), b["product"], st["phases"],
-                             st["reactor_type"], int(st["reactor_unit"]), float(b["units"])))
+            delay = plan.scenario.products[str(b["product"])].release_delay_days  # type: ignore[index]
+            for day, what in ((harvest, "harvest"), (harvest + delay, "release")):
+                rows.append((day, what, batch_id, b["product"], end["phases"],
+                             end["reactor_type"], int(end["reactor_unit"]), float(b["units"])))
     frame = pd.DataFrame(rows, columns=["day", *LIST_COLUMNS])
     frame["day"] = frame["day"].astype(int)
     order = {name: i for i, name in enumerate([*OPERATIONS, "release"])}

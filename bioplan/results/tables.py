@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bioplan.contracts import maintenance_days
-from bioplan.optimisation.data import PlanData, records
+from bioplan.optimisation.data import PlanData
 from bioplan.results.batches import batch_table, fixed_ids, phase_cytokines
 from bioplan.results.costs import plan_costs
 from bioplan.results.packaging import snap, solver_deliveries, stay_spans

@@ -36,7 +36,8 @@ def batch_ids(plan: Plan) -> list[str]:
 
 def _rows(plan: Plan, batch_id: str) -> pd.DataFrame:
     if batch_id not in set(batch_ids(plan)):
-        raise InputError(f"no batch {batch_id!r} in the plan", field="batch_id",
+        msg = f"no batch {batch_id!r} in the plan"
+        raise InputError(msg, field="batch_id",
                          fix="pick one of the plan's batch ids (Plan.batches index)")
     view = batches_view(plan)
     return view.loc[[batch_id]].sort_values("start_day").reset_index()
@@ -52,7 +53,7 @@ def phases(plan: Plan, batch_id: str) -> pd.DataFrame:
     keys = cytokine_keys(recipes.columns)
     uses = phase_cytokines(recipes, keys, [recipe]).get(recipe, [])
     rec: Any = recipes.loc[recipe] if recipe in recipes.index else {}
-    seed = float(rows.at[0, "seed_cells"])
+    seed = float(rows["seed_cells"].iloc[0])
     out = rows[["phase", "reactor_type", "reactor_unit", "vessel", "start_day", "start_date",
                 "end_day", "end_date", "medium_L"]].copy()
     out["days"] = (rows["end_day"] - rows["start_day"]).astype(int)
@@ -126,9 +127,9 @@ def destinations(plan: Plan, batch_id: str) -> pd.DataFrame:
     cohort = plan.deliveries
     days: list[tuple[int, float]] = []
     if not cohort.empty:
-        for (day, p, c), u in cohort["units"].items():
-            if (str(p), int(c)) == key:
-                days.append((int(day), float(u)))
+        for r in cohort.reset_index().to_dict("records"):
+            if (str(r["product"]), int(r["cohort_day"])) == key:
+                days.append((int(r["day"]), float(r["units"])))
     remaining = {m: u for m, u in _members(plan).get(key, [])}
     order = list(remaining)
     rows: list[tuple[int, str, float]] = []

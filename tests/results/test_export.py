@@ -28,7 +28,7 @@ def test_write_gives_one_csv_per_table_a_workbook_and_a_summary(tmp_path: Path) 
     assert (row["date"], row["cohort_date"]) == ("2027-01-10", "2027-01-09")
     sheets = pd.read_excel(tmp_path / "out" / "plan.xlsx", sheet_name=None)
     assert set(plan.tables()) | {"plan"} == set(sheets)
-    assert list(sheets)[0] == "plan"
+    assert next(iter(sheets)) == "plan"
 
 
 def test_summary_holds_the_documented_fields() -> None:
