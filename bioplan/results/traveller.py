@@ -10,6 +10,7 @@ fixed order — initial stock first, then batches by id — and what is left of 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,22 @@ from bioplan.results.calendar import batches_view, date_of
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
 
+log = logging.getLogger(__name__)
+
 INITIAL_STOCK = "initial stock"
 """Member name of a cohort's initial inventory (cohort day 0)."""
+
+
+def _recipes(plan: Plan) -> pd.DataFrame:
+    """The recipe table the plan was made from (``Plan.recipes``), else the scenario's; an
+    empty table when neither can be built (then volumes and cytokines show as missing)."""
+    if plan.recipes is not None:
+        return plan.recipes
+    try:
+        return plan.scenario.recipe_table()
+    except InputError as err:
+        log.warning("traveller without recipe facts: %s", err)
+        return pd.DataFrame(index=pd.Index([], name="recipe"))
 
 
 def batch_ids(plan: Plan) -> list[str]:
@@ -48,7 +63,7 @@ def phases(plan: Plan, batch_id: str) -> pd.DataFrame:
     (seeded / continued / transferred), dates, ``days``, ``culture_volume_L`` (peak culture
     volume of the phase), ``medium_L`` and one ``<FACTOR>_<unit>`` column per cytokine [mg or kU]."""
     rows = _rows(plan, batch_id)
-    recipes = plan.scenario.recipe_table()
+    recipes = _recipes(plan)
     recipe = str(rows.at[0, "recipe"])
     keys = cytokine_keys(recipes.columns)
     uses = phase_cytokines(recipes, keys, [recipe]).get(recipe, [])
@@ -73,7 +88,7 @@ def header(plan: Plan, batch_id: str) -> dict[str, Any]:
     sc = plan.scenario
     first = rows.iloc[0]
     product, recipe = str(first["product"]), str(first["recipe"])
-    recipes = sc.recipe_table()
+    recipes = _recipes(plan)
     source = str(recipes.at[recipe, "source"]) if recipe in recipes.index else "?"
     prod = sc.products[product]  # type: ignore[index]
     seed_day, harvest = int(rows["start_day"].min()), int(rows["end_day"].max())

@@ -13,7 +13,7 @@ from bioplan.results import traveller
 from bioplan.results.traveller_html import traveller_html
 
 plan = ui.result_page("Batches")
-ids = traveller.batch_ids(plan)
+ids = traveller.batch_ids(plan) if plan.has_solution else []
 if not ids:
     st.warning("This plan schedules no batches." if plan.has_solution else ui.no_solution_text(plan))
     st.stop()
