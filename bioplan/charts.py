@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from bioplan.contracts import COST_LABELS, TERM_NAMES, last_usable_day
-from bioplan.dashboard_support import money
+from bioplan.formatting import money
 
 if TYPE_CHECKING:
     from bioplan.results import Plan
@@ -59,8 +59,46 @@ def _colour_map(keys: Iterable[str], fixed: dict[str, str] | None = None) -> dic
     return out
 
 
-def _unit_label(reactor_type: Any, unit: Any) -> str:
-    return f"{reactor_type} #{int(unit)}" if pd.notna(unit) else f"{reactor_type}"
+def _unit_label(scenario: Any, reactor_type: Any, unit: Any) -> str:
+    """``rocking-bag-500L #3`` for an owned unit, ``… #9 · rented`` / ``· bought`` for an added one
+    (units 1..owned are the owned ones)."""
+    if pd.isna(unit):
+        return f"{reactor_type}"
+    spec = scenario.reactors.get(str(reactor_type))
+    if spec is None or int(unit) <= spec.units_owned:
+        return f"{reactor_type} #{int(unit)}"
+    return f"{reactor_type} #{int(unit)} · {'rented' if spec.acquisition == 'rent' else 'bought'}"
+
+
+def _unit_rows(plan: Plan, used: pd.DataFrame) -> list[str]:
+    """Rows of the schedule, top to bottom: every owned unit (idle ones too), then the added units
+    the plan uses, per reactor type in scenario order."""
+    rows: list[str] = []
+    for name, spec in plan.scenario.reactors.items():
+        units = used.loc[used["reactor_type"] == name, "reactor_unit"].dropna().astype(int)
+        top = max([spec.units_owned, *units.tolist()])
+        rows += [_unit_label(plan.scenario, name, u) for u in range(1, top + 1)
+                 if u <= spec.units_owned or u in set(units)]
+    return rows
+
+
+def _maintenance_trace(plan: Plan, rows: list[str]) -> go.Bar | None:
+    """Hatched bars for the maintenance windows of units shown in ``rows``."""
+    y, base, x, text = [], [], [], []
+    for name, spec in plan.scenario.reactors.items():
+        for window in spec.maintenance:
+            label = _unit_label(plan.scenario, name, window.unit)
+            if label in rows:
+                y.append(label)
+                base.append(window.start_date)
+                x.append(window.days * _MS_PER_DAY)
+                text.append(f"{window.start_date.isoformat()}, {window.days} d")
+    if not y:
+        return None
+    return go.Bar(name="maintenance", orientation="h", y=y, base=base, x=x, customdata=text,
+                  marker={"color": "rgba(215,48,39,0.15)",
+                          "pattern": {"shape": "x", "fgcolor": "#d73027", "size": 6}},
+                  hovertemplate="maintenance: %{customdata}<extra>%{y}</extra>")
 
 
 # ---- schedule --------------------------------------------------------------------------------------
@@ -68,7 +106,9 @@ def _unit_label(reactor_type: Any, unit: Any) -> str:
 
 def gantt_figure(plan: Plan, color_by: Literal["product", "recipe"] = "product") -> go.Figure:
     """Reactor units (rows) over days: one bar per batch phase coloured by ``color_by``, labelled with
-    the phase, then a grey bar for the turnaround (cleaning and set-up) that follows it.
+    the phase, then a grey bar for the turnaround (cleaning and set-up) that follows it; hatched red
+    bars for maintenance windows. Every owned unit has a row (idle ones too); added units are
+    labelled ``· rented`` or ``· bought``.
 
     Hover shows the batch, product, recipe, phase, dates (and plan days), seed cells, product units
     and medium. Batches that started before the horizon (negative ``start_day``) are drawn too.
@@ -78,9 +118,10 @@ def gantt_figure(plan: Plan, color_by: Literal["product", "recipe"] = "product")
     if batches is None or batches.empty:
         return _empty_figure(title, "No batches in this plan")
     b = batches.reset_index()
-    b["unit_label"] = [_unit_label(t, u) for t, u in zip(b["reactor_type"], b["reactor_unit"], strict=True)]
-    order = (b[["reactor_type", "reactor_unit", "unit_label"]].drop_duplicates()
-             .sort_values(["reactor_type", "reactor_unit"])["unit_label"].tolist())
+    b["unit_label"] = [_unit_label(plan.scenario, t, u)
+                       for t, u in zip(b["reactor_type"], b["reactor_unit"], strict=True)]
+    order = _unit_rows(plan, b)
+    order += [u for u in dict.fromkeys(b["unit_label"]) if u not in order]
     colours = _colour_map(b[color_by].astype(str), PRODUCT_COLOURS if color_by == "product" else None)
     turnaround = {name: spec.turnaround_days for name, spec in plan.scenario.reactors.items()}
 
@@ -119,6 +160,9 @@ def gantt_figure(plan: Plan, color_by: Literal["product", "recipe"] = "product")
             customdata=list(zip(ta["batch_id"].astype(str), ta_days, strict=True)),
             hovertemplate="turnaround after %{customdata[0]}: %{customdata[1]:.0f} d<extra>%{y}</extra>",
         ))
+    maintenance = _maintenance_trace(plan, order)
+    if maintenance is not None:
+        fig.add_trace(maintenance)
     horizon_end = _date(plan, plan.scenario.horizon.days)
     fig.add_vrect(x0=plan.scenario.horizon.start_date, x1=horizon_end, fillcolor="rgba(0,0,0,0)",
                   line={"color": "#999", "dash": "dot", "width": 1}, layer="below")
@@ -223,8 +267,9 @@ def inventory_figure(plan: Plan) -> go.Figure:
 
 
 def cost_figure(plan: Plan) -> go.Figure:
-    """Left: waterfall of the cost terms up to the total [USD]. Right: cost per delivered unit by
-    product, stacked by term [USD/unit]."""
+    """Left: waterfall of the cost terms up to the total [USD], one colour per term. Right: cost per
+    delivered unit by product, stacked by term [USD/unit] in the same colours; one legend (the
+    terms) serves both panels."""
     title = "Costs"
     breakdown = plan.cost_breakdown
     if breakdown is None or breakdown.empty or not plan.has_solution:
@@ -233,14 +278,19 @@ def cost_figure(plan: Plan) -> go.Figure:
     main = main[main.abs() > 1e-9]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.1,
                         subplot_titles=["Cost by term [USD]", "Cost per delivered unit [USD/unit]"])
-    labels = [COST_LABELS.get(str(t), str(t)).replace(" ", "<br>", 1) for t in main.index]
-    fig.add_trace(go.Waterfall(
-        x=[*labels, "Total"], y=[*main.values.tolist(), 0.0],
-        measure=["relative"] * len(main) + ["total"], name="cost",
-        text=[money(v) for v in [*main.values.tolist(), float(main.sum())]],
-        textposition="outside", connector={"line": {"color": "#bbb"}},
-        increasing={"marker": {"color": "#4393c3"}}, totals={"marker": {"color": "#2d004b"}},
-        hovertemplate="%{x}: $%{y:,.0f}<extra></extra>", showlegend=False,
+    colours = _colour_map(TERM_NAMES)
+    before = 0.0
+    for term, value in main.items():  # a waterfall with one colour per term, named in the legend
+        label = COST_LABELS.get(str(term), str(term))
+        fig.add_trace(go.Bar(
+            x=[label.replace(" ", "<br>", 1)], y=[float(value)], base=[before], name=label,
+            marker={"color": colours[str(term)]}, legendgroup=str(term), text=[money(value)],
+            textposition="outside", hovertemplate=f"{label}: %{{y:$,.0f}}<extra></extra>",
+        ), row=1, col=1)
+        before += float(value)
+    fig.add_trace(go.Bar(
+        x=["Total"], y=[before], name="Total", marker={"color": "#2d004b"}, text=[money(before)],
+        textposition="outside", hovertemplate="Total: %{y:$,.0f}<extra></extra>", showlegend=False,
     ), row=1, col=1)
     cbp = plan.cost_by_product
     if cbp is not None and not cbp.empty:
@@ -249,12 +299,12 @@ def cost_figure(plan: Plan) -> go.Figure:
         table = table[[c for c in TERM_NAMES if c in table.columns]]
         table = table.reindex([p for p in plan.scenario.products if p in table.index])
         per_unit = table.div(delivered.reindex(table.index).where(lambda s: s > 0), axis=0)
-        colours = _colour_map(per_unit.columns.astype(str))
         for term in per_unit.columns:
             fig.add_trace(go.Bar(
                 x=[PRODUCT_LABELS.get(str(p), str(p)) for p in per_unit.index],
                 y=per_unit[term].values, name=COST_LABELS.get(str(term), str(term)),
-                marker={"color": colours[str(term)]},
+                marker={"color": colours[str(term)]}, legendgroup=str(term),
+                showlegend=str(term) not in main.index,
                 hovertemplate="%{x}: $%{y:,.0f} per unit<extra>" + COST_LABELS.get(str(term), str(term)) + "</extra>",
             ), row=1, col=2)
     fig.update_layout(title=title, barmode="stack", template="plotly_white", height=480,

@@ -5,8 +5,12 @@ Session state (``st.session_state``):
 - ``scenario_label``: where it came from (``default``, an upload's file name, ``default (edited)``);
 - ``scenario_problems``: field problems of the last rejected edit, shown beside the fields;
 - ``scenario_draft``: the rejected edit itself (a raw mapping), kept until fixed or discarded;
-- ``job``: the running :class:`bioplan.solve_job.SolveJob`, or None;
-- ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label.
+- ``job``: the running :class:`bioplan.app.job.SolveJob`, or None;
+- ``plan`` / ``plan_label``: the latest finished plan; ``plans``: every plan of this session by label;
+- ``scenario_file``: the loaded file (:class:`bioplan.app.whatifs.ScenarioFile`: its text, named
+  what-ifs) for the named-scenario picker and the round-trip download;
+- ``session_id``: in the URL (``?session=``); the keys in ``PERSISTED`` are saved under it after
+  every change and restored on a browser reload.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from typing import Any
 
 import streamlit as st
 
-from bioplan import dashboard_support as ds
+from bioplan import formatting
+from bioplan.app import files, problems, solving, whatifs
+from bioplan.app.fields import FieldSpec
+from bioplan.app.job import JobState, SolveJob, StandbyPool
+from bioplan.app.sessions import SESSION_ID, SessionFolder, new_session_id
 from bioplan.errors import BioplanError
-from bioplan.solve_job import JobState, SolveJob, StandbyPool
 
 log = logging.getLogger("bioplan.dashboard")
 
@@ -42,24 +49,59 @@ def bundled_scenarios() -> list[str]:
 
 @st.cache_data(show_spinner="Loading scenario …")
 def load_bundled(name: str | None) -> Any:
-    from bioplan.scenario import load_scenario
+    """A shipped scenario file and its base scenario: ``(ScenarioFile, Scenario)``."""
+    return whatifs.shipped_file(name)
 
-    return load_scenario(name)
+
+def session_folder() -> SessionFolder:
+    """Where sessions are saved (``$BIOPLAN_SESSION_DIR`` is read on every call)."""
+    return SessionFolder()
+
+
+PERSISTED = ("scenario", "scenario_label", "scenario_file", "plans", "plan", "plan_label")
+"""Session keys saved to the session folder and restored on a reload."""
+
+
+def persist() -> None:
+    """Save this session's scenarios and plans (called after every change)."""
+    ss = st.session_state
+    try:
+        session_folder().save(ss.session_id, {k: ss.get(k) for k in PERSISTED})
+    except OSError as err:  # a read-only home: the session still works, a reload loses it
+        log.warning("cannot save the dashboard session: %s", err)
+
+
+def _session_id() -> str:
+    """This session's id: from the URL on a reload, else a new one; written into the URL."""
+    ss = st.session_state
+    if "session_id" not in ss:
+        given = st.query_params.get("session", "")
+        ss.session_id = given if SESSION_ID.match(given) else new_session_id()
+        saved = session_folder().load(ss.session_id)
+        if saved and saved.get("scenario") is not None:
+            for key in PERSISTED:
+                ss[key] = saved.get(key)
+            ss.plans = ss.plans or {}
+            ss.restored = True
+    if st.query_params.get("session") != ss.session_id:
+        st.query_params["session"] = ss.session_id
+    return str(ss.session_id)
 
 
 @st.cache_resource(show_spinner=False)
 def standby_pool() -> StandbyPool:
     """One warm solve worker shared by all sessions of this server (imports and the default
     scenario's recipe tables done before the user clicks Run)."""
-    return StandbyPool(ds.warm_up)
+    return StandbyPool(solving.warm_up)
 
 
 # ---- state -----------------------------------------------------------------------------------------
 
 
 def init_state() -> None:
-    """Load the built-in default scenario once per session."""
+    """Restore the session from the URL's id, or load the built-in default scenario."""
     ss = st.session_state
+    _session_id()
     ss.setdefault("plans", {})
     ss.setdefault("job", None)
     ss.setdefault("plan", None)
@@ -71,12 +113,12 @@ def init_state() -> None:
         standby_pool().refill()
     if "scenario" not in ss:
         try:
-            ss.scenario = load_bundled(None)
+            ss.scenario_file, ss.scenario = load_bundled(None)
             ss.scenario_label = "default"
         except BioplanError as err:
             ss.scenario = None
             ss.scenario_label = None
-            ss.scenario_problems = ds.field_problems(err)
+            ss.scenario_problems = problems.field_problems(err)
 
 
 def scenario() -> Any:
@@ -88,11 +130,16 @@ def scenario() -> Any:
     return scn
 
 
-def set_scenario(scn: Any, label: str) -> None:
+def set_scenario(scn: Any, label: str, source: Any = None) -> None:
+    """Make ``scn`` the current scenario (``source``: the ScenarioFile it was loaded from, when it
+    comes from a new file) and save the session."""
     st.session_state.scenario = scn
     st.session_state.scenario_label = label
     st.session_state.scenario_problems = []
     st.session_state.scenario_draft = None
+    if source is not None:
+        st.session_state.scenario_file = source
+    persist()
 
 
 def sidebar_status() -> None:
@@ -118,7 +165,7 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
         ss.job.cancel()
     n = len(ss.plans) + 1
     label = f"#{n} {ss.scenario_label}"
-    solve = ss.get("solve_func") or ds.solve  # tests inject a stand-in (a module-level function)
+    solve = ss.get("solve_func") or solving.solve  # tests inject a stand-in (a module-level function)
     extra = {"marginal_values": True} if marginal_values else {}
     ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label,
                             standby=standby_pool().take(), **extra)
@@ -126,11 +173,39 @@ def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
     log.info("started solve %s (pid %s)", label, ss.job.process.pid)
 
 
+def start_whatifs(names: list[str], *, time_limit_s: float | None, mip_gap: float | None) -> None:
+    """Solve the loaded file's named what-ifs (``names``, the file as it is among them) one after
+    the other in one background job; the Compare page then shows them together."""
+    ss = st.session_state
+    if ss.job is not None:
+        ss.job.cancel()
+    source: whatifs.ScenarioFile = ss.scenario_file
+    n = len(ss.plans)
+    items = []
+    for i, name in enumerate(names, start=1):
+        scn = source.load(name)  # InputError: the caller shows it
+        items.append((f"#{n + i} {source.label}" if name == whatifs.BASE else f"#{n + i} {name}", scn))
+    label = f"{len(items)} what-ifs of {source.label}"
+    ss.job = SolveJob.start(ss.get("solve_many_func") or solving.solve_many, items, time_limit_s,
+                            mip_gap, label=label, standby=standby_pool().take())
+    ss.solve_message = None
+
+
 def _finish(job: SolveJob) -> None:
     ss = st.session_state
     ss.job = None
     ss.finished_at = time.monotonic()  # the next worker is warmed later, not while results render
-    if job.state is JobState.DONE:
+    try:
+        _record(job)
+    finally:
+        persist()
+
+
+def _record(job: SolveJob) -> None:
+    ss = st.session_state
+    if job.state is JobState.DONE and isinstance(job.value, dict):
+        _finish_many(job)
+    elif job.state is JobState.DONE:
         ss.plan = job.value
         ss.plan_label = job.label
         ss.plans[job.label] = job.value
@@ -147,6 +222,18 @@ def _finish(job: SolveJob) -> None:
         err = job.error
         text = err.describe() if isinstance(err, BioplanError) else str(err)
         ss.solve_message = ("error", f"{job.label}: {text}")
+
+
+def _finish_many(job: SolveJob) -> None:
+    """A what-if batch came back: every plan joins the session, the Compare page picks them."""
+    ss = st.session_state
+    ss.plans.update(job.value)
+    ss.plan_label, ss.plan = list(job.value.items())[-1]
+    ss.compare_pick = list(job.value)
+    ss.pop("cmp_session", None)  # the Compare picker restarts from compare_pick
+    states = ", ".join(f"{label}: {plan.status}" for label, plan in job.value.items())
+    ss.solve_message = ("success", f"{job.label} in {job.elapsed_s:.1f} s — {states}. "
+                                   "See them side by side on the **Compare** page.")
 
 
 def _cancel_job() -> None:
@@ -220,11 +307,11 @@ def no_solution_text(plan: Any) -> str:
 def _files_getter(plan: Any, key: str) -> Any:
     """A function returning the plan's download files, built on the first click and kept for this
     session (the session's dict is captured now: the click may be served outside the script run)."""
-    cache: dict[str, ds.PlanFiles] = st.session_state.setdefault("_plan_files", {})
+    cache: dict[str, files.PlanFiles] = st.session_state.setdefault("_plan_files", {})
 
-    def get() -> ds.PlanFiles:
+    def get() -> files.PlanFiles:
         if key not in cache:
-            cache[key] = ds.plan_files(plan)
+            cache[key] = files.plan_files(plan)
         return cache[key]
 
     return get
@@ -235,15 +322,15 @@ def downloads(plan: Any, where: str, label: str | None = None) -> None:
     label = label or st.session_state.get("plan_label") or "plan"
     key = f"{label}:{id(plan)}"
     stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
-    files = _files_getter(plan, key)
+    get_files = _files_getter(plan, key)
     with st.container(horizontal=True):
-        st.download_button("Excel workbook", lambda: files().xlsx,
+        st.download_button("Excel workbook", lambda: get_files().xlsx,
                            file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.download_button("CSV tables (zip)", lambda: files().csv_zip,
+        st.download_button("CSV tables (zip)", lambda: get_files().csv_zip,
                            file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon=":material/download:",
                            mime="application/zip")
-        st.download_button("summary.json", lambda: files().summary_json,
+        st.download_button("summary.json", lambda: get_files().summary_json,
                            file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=":material/download:",
                            mime="application/json")
 
@@ -280,11 +367,19 @@ def column_label(name: str) -> str:
 
 def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
     """``st.dataframe`` with readable headers and number formats: USD columns as dollars,
-    fractions as percentages, other floats with two decimals."""
+    fractions as percentages, cell counts in engineering notation (``2.00e12``), other floats with
+    two decimals."""
     config: dict[str, Any] = {}
+    shown = frame
     for col in getattr(frame, "columns", []):
         label = column_label(str(col))
         dtype = frame[col].dtype
+        if dtype.kind == "f" and "cells" in str(col).lower():
+            if shown is frame:
+                shown = frame.copy()
+            shown[col] = [formatting.eng(v) for v in frame[col]]
+            config[str(col)] = st.column_config.TextColumn(label=f"{label} [cells]")
+            continue
         fmt = _column_format(str(col)) if dtype.kind in "fi" else None
         if fmt is None and dtype.kind == "f":
             fmt = "%.2f"
@@ -292,4 +387,42 @@ def table(frame: Any, key: str | None = None, **kwargs: Any) -> None:
             config[str(col)] = st.column_config.NumberColumn(label=label, format=fmt)
         else:
             config[str(col)] = st.column_config.Column(label=label)
-    st.dataframe(frame, width="stretch", key=key, column_config=config, **kwargs)
+    st.dataframe(shown, width="stretch", key=key, column_config=config, **kwargs)
+
+
+# ---- editors generated from the scenario schema ------------------------------------------------
+
+
+def column_for(spec: FieldSpec) -> Any:
+    """A data-editor column for one schema field: its label and unit, the docstring and bounds as
+    help. Numbers are edited as text and checked per cell (:mod:`bioplan.app.cells`), so a typed
+    ``-5`` or ``twelve`` stays visible with its error instead of being clamped or blanked."""
+    cc = st.column_config
+    if spec.choices is not None:
+        return cc.SelectboxColumn(spec.header, options=list(spec.choices), help=spec.help,
+                                  required=spec.required)
+    if spec.numeric:
+        empty = " Empty: none / unlimited." if spec.optional else ""
+        return cc.TextColumn(spec.header, help=f"{spec.help} A {spec.bounds_text()}.{empty}",
+                             required=spec.required)
+    return cc.TextColumn(spec.header, help=f"{spec.help} (comma-separated)", required=spec.required)
+
+
+def columns_for(specs: list[FieldSpec]) -> dict[str, Any]:
+    """Column configuration of a table whose columns are these schema fields."""
+    return {spec.name: column_for(spec) for spec in specs}
+
+
+def number_for(spec: FieldSpec, value: float, key: str, prefix: str = "", note: str = "") -> Any:
+    """``st.number_input`` for one numeric schema field (label, unit, help and bounds from it;
+    ``prefix`` and ``note`` frame the label: ``Labour cost [USD/operation]``)."""
+    label = " ".join(part for part in (prefix, spec.header, note) if part)
+    label = label[:1].upper() + label[1:]
+    integer = spec.integer
+    low = spec.minimum if spec.minimum is None or not spec.exclusive_minimum else \
+        spec.minimum + (1 if integer else 0)
+    return st.number_input(
+        label, min_value=int(low) if integer and low is not None else low,
+        max_value=int(spec.maximum) if integer and spec.maximum is not None else spec.maximum,
+        value=int(value) if integer else float(value), step=1 if integer else None,
+        help=spec.help, key=key)

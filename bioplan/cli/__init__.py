@@ -14,7 +14,15 @@ import traceback
 
 import typer
 
-from bioplan.cli import dashboard_cmds, plan_cmds, planbench_cmds, runs_cmds, yields_cmds
+from bioplan.cli import (
+    dashboard_cmds,
+    errors,
+    plan_cmds,
+    planbench_cmds,
+    runs_cmds,
+    store_cmds,
+    yields_cmds,
+)
 from bioplan.errors import BioplanError, ExitCode
 
 app = typer.Typer(
@@ -41,7 +49,7 @@ def _root(
     )
 
 
-for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, dashboard_cmds):
+for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds):
     _module.register(app, bench_app)
 
 
@@ -49,32 +57,35 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bioplan`` script; returns (and exits with) an :class:`ExitCode`."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("BIOPLAN_DEBUG") == "1"
+    as_json = errors.json_wanted(args)
     try:
         code = app(args=args, prog_name="bioplan", standalone_mode=False)
     except BioplanError as err:
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {err.describe()}", err=True)
         code = int(err.exit_code)
+        errors.report(err, as_json=as_json, exit_code=code)
     except typer.Exit as err:  # a command's deliberate exit code
         code = err.exit_code
     except SystemExit as err:
         code = 0 if err.code is None else err.code if isinstance(err.code, int) else 1
     except typer.Abort:
-        typer.echo("aborted", err=True)
         code = int(ExitCode.INTERNAL)
+        errors.report("aborted", as_json=as_json, exit_code=code)
     except Exception as err:  # click usage errors and genuine bugs
-        show = getattr(err, "show", None)
-        if callable(show):  # a click usage error: it prints its own message
-            show()
-            code = int(getattr(err, "exit_code", ExitCode.BAD_INPUT))
-        else:
-            traceback.print_exc() if debug else typer.echo(
-                f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)",
-                err=True,
-            )
-            code = int(ExitCode.INTERNAL)
+        code = _unexpected(err, debug, as_json)
     code = 0 if code is None else int(code)
     if argv is None:
         sys.exit(code)
     return code
+
+
+def _unexpected(err: Exception, debug: bool, as_json: bool) -> int:
+    if errors.is_usage_error(err):
+        problem = errors.usage_error(err)
+        errors.report(problem, as_json=as_json, exit_code=int(problem.exit_code))
+        return int(problem.exit_code)
+    if debug:
+        traceback.print_exc()
+    errors.report(errors.internal(err), as_json=as_json, exit_code=int(ExitCode.INTERNAL))
+    return int(ExitCode.INTERNAL)

@@ -60,13 +60,15 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     ) -> None:
         """Serve the dashboard (built-in default scenario loaded) until Ctrl-C."""
         if not 0 < port < 65536:
+            msg = f"port {port} is out of range"
             raise InputError(
-                f"port {port} is out of range", field="--port", fix="give a port in 1..65535"
+                msg, field="--port", fix="give a port in 1..65535"
             )
         app_path = dashboards_dir() / "app.py"
         if not app_path.is_file():
+            msg = "the dashboard app is missing from this installation"
             raise InputError(
-                "the dashboard app is missing from this installation",
+                msg,
                 file=str(app_path),
                 fix="reinstall bioplan (pip install -e .)",
             )

@@ -72,12 +72,18 @@ def plan_command(
     3 infeasible, 4 no solution in time, 5 time limit with a plan above the requested gap,
     1 internal error (also: the plan fails the independent checker).
     """
+    from bioplan.paths import ensure_writable_dir, ensure_writable_file
     from bioplan.scenario import load_scenario, resolve_scenario_path
 
-    _check_number("--time-limit", time_limit, low=0.0, low_open=True)
-    _check_number("--gap", gap, low=0.0, high=1.0)
+    check_number("--time-limit", time_limit, low=0.0, low_open=True, high=MAX_TIME_LIMIT_S)
+    check_number("--gap", gap, low=0.0, high=1.0)
+    if save_lp is not None:
+        ensure_writable_file(save_lp, field="--save-lp", suffixes=(".lp", ".mps"))
+    if out is not None:
+        ensure_writable_dir(out, field="--out")
     if solver_interface is not None and solver_interface not in ("highspy", "pyomo"):
-        raise InputError(f"unknown solver interface {solver_interface!r}",
+        msg = f"unknown solver interface {solver_interface!r}"
+        raise InputError(msg,
                          field="--solver-interface", fix="give 'highspy' or 'pyomo'")
     path = resolve_scenario_path(scenario_file)
     sc = load_scenario(path, scenario=scenario)
@@ -98,8 +104,13 @@ def plan_command(
     raise typer.Exit(int(result.status.exit_code))
 
 
-def _check_number(option: str, value: float | None, *, low: float | None = None,
+MAX_TIME_LIMIT_S = 1e6
+"""Largest ``--time-limit`` [s] (about 11.6 days), as the scenario's ``solver.time_limit_s``."""
+
+
+def check_number(option: str, value: float | None, *, low: float | None = None,
                   high: float | None = None, low_open: bool = False) -> None:
+    """An InputError naming ``option`` unless ``value`` is finite and within the bounds."""
     if value is None:
         return
     bad = not math.isfinite(value) or (low is not None and (value <= low if low_open else
@@ -107,7 +118,8 @@ def _check_number(option: str, value: float | None, *, low: float | None = None,
     bad = bad or (high is not None and value > high)
     if bad:
         span = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high is not None else "")
-        raise InputError(f"{value} is out of range", field=option, fix=f"give a number {span}")
+        msg = f"{value} is out of range"
+        raise InputError(msg, field=option, fix=f"give a number {span}")
 
 
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
@@ -238,7 +250,8 @@ def parse_variants(items: list[str]) -> dict[str, list[float]]:
         except ValueError:
             numbers = []
         if not sep or not key.strip() or not numbers:
-            raise InputError(f"{item!r} is not KEY=V1,V2,...", field="--vary",
+            msg = f"{item!r} is not KEY=V1,V2,..."
+            raise InputError(msg, field="--vary",
                              fix="e.g. --vary maturation.days=7,10 --vary expansion.EPO=1,3")
         variants[key.strip()] = numbers
     return variants

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
 
 import typer
 
@@ -24,18 +26,31 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         time outside HiGHS and peak memory."""
         from bioplan.benchmarks.instances import SIZES
         from bioplan.benchmarks.plan_bench import format_table, run_bench
+        from bioplan.cli.plan_cmds import MAX_TIME_LIMIT_S, check_number
         from bioplan.errors import InputError
 
+        check_number("--time-limit", time_limit, low=0.0, low_open=True, high=MAX_TIME_LIMIT_S)
+        check_number("--gap", gap, low=0.0, high=1.0)
+        check_number("--threads", threads, low=1, high=256)
         sizes = [s.upper() for s in size] or list(SIZES)
         unknown = [s for s in sizes if s not in SIZES]
         if unknown:
-            raise InputError(f"unknown instance(s) {unknown}", field="--size",
+            msg = f"unknown instance(s) {unknown}"
+            raise InputError(msg, field="--size",
                              fix=f"choose from {', '.join(SIZES)}")
         rows = run_bench(sizes, time_limit_s=time_limit, mip_gap=gap, threads=threads)
         if as_json:
             keys = ["name", "build_s", "transfer_s", "solve_s", "extract_s", "total_s", "gap",
                     "peak_rss_mib", "outside_highs_share", "status", "objective_usd", "columns",
                     "rows", "nonzeros", "integer_columns"]
-            typer.echo(json.dumps([{k: r[k] for k in keys} for r in rows], indent=2))
+            typer.echo(json.dumps([{k: _finite(r[k]) for k in keys} for r in rows], indent=2,
+                                  allow_nan=False))
         else:
             typer.echo(format_table(rows))
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities (a gap without a bound) as null: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -156,8 +156,10 @@ def sweep_cmd(
 
     A failing point is recorded with its error (status "error") while the others go on. Exit codes: 0 the sweep completed (1 with --strict if any point failed), 2 bad sweep file or base scenario.
     """
+    from bioplan.paths import ensure_writable_dir
     from bioplan.sweeps import load_sweep, summarise, sweep
 
+    ensure_writable_dir(out, field="--out")
     parsed = load_sweep(spec)
     table = sweep(parsed, out_dir=out, dask=dask, max_workers=workers,
                   progress=not no_progress and sys.stderr.isatty())

@@ -66,7 +66,7 @@ def compile_model(m: pyo.ConcreteModel) -> tuple[Any, list[Any], list[Any], dict
 
 def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path) -> None:
     """Give ``lp`` readable column/row names and write it to ``path`` (``.lp``/``.mps``)."""
-    import highspy
+    from bioplan.optimisation.quiet_highs import quiet_highs
 
     lp.col_names_ = [_clean(v.name) for v in columns]
     names, seen = [], set()
@@ -77,8 +77,7 @@ def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path)
         seen.add(name)
         names.append(name)
     lp.row_names_ = names
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.passModel(lp)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     h.writeModel(str(path))

@@ -49,7 +49,10 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
 
 
 def _child(conn: Any, data: PlanData, options: SolveOptions, elastic: bool) -> None:
+    from bioplan.optimisation.quiet_highs import silence_banner
+
     try:
+        silence_banner()  # also for Pyomo's HiGHS interface, which constructs its own
         result = build_and_solve(data, options, elastic)
     except Exception as err:  # reported to the parent as a typed error, never lost
         result = failure(f"{type(err).__name__}: {err}\n{traceback.format_exc()}")

@@ -110,10 +110,9 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 def new_highs(time_limit_s: float, options: SolveOptions) -> Any:
     """A fresh, silent HiGHS with this time limit [s] and ``options``' gap and threads."""
-    import highspy
+    from bioplan.optimisation.quiet_highs import quiet_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))

@@ -1,7 +1,7 @@
 """Unattended planning runs: run configs, the run store (SQLAlchemy), atomic run folders.
 
 >>> from bioplan.runs import RunStore
->>> RunStore("sqlite://").list_runs()
+>>> RunStore("sqlite://", allow_memory=True).list_runs()
 []
 """
 

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bioplan.errors import InputError
-from bioplan.input_errors import validation_error
+from bioplan.input_errors import check_numbers, validation_error
 from bioplan.yaml_files import read_yaml_mapping
 
 DEFAULT_OUT_ROOT = "runs"
@@ -36,7 +36,7 @@ DEFAULT_OUT_ROOT = "runs"
 class RollingSettings(BaseModel):
     """How a run builds on the previous stored plan of the same plan line."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = True
     """Keep the previous plan's started batches (False: plan from scratch every time)."""
@@ -48,20 +48,20 @@ class RollingSettings(BaseModel):
 class RunSolverOptions(BaseModel):
     """Solver options of the run; None keeps the scenario's ``solver:`` settings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    time_limit_s: float | None = Field(default=None, gt=0)
+    time_limit_s: float | None = Field(default=None, gt=0, le=1e6)
     """HiGHS time limit [s]."""
     mip_gap: float | None = Field(default=None, ge=0, le=1)
     """Relative MIP gap at which HiGHS stops; a plan above it at the time limit exits with 5 [-]."""
-    threads: int | None = Field(default=None, ge=1)
+    threads: int | None = Field(default=None, ge=1, le=256)
     """HiGHS threads."""
 
 
 class OutputSettings(BaseModel):
     """Which files each run folder gets besides the CSVs and ``summary.json``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     html_report: bool = True
     """A self-contained HTML report (Gantt, inventory and cost charts; works offline, ~5 MB)."""
@@ -70,7 +70,7 @@ class OutputSettings(BaseModel):
 class RunConfig(BaseModel):
     """A validated run configuration (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(default="", pattern=r"^[A-Za-z0-9_\-.]*$")
     """Plan line. Runs with the same name roll their horizon over each other; default: the config
@@ -108,7 +108,8 @@ class RunConfig(BaseModel):
         try:
             dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError("use 'today', 'scenario' or a date YYYY-MM-DD") from None
+            msg = f"{value!r} is not a date. Fix: use 'today', 'scenario' or a date YYYY-MM-DD"
+            raise ValueError(msg) from None
         return value
 
     @property
@@ -150,11 +151,13 @@ def load_run_config(path: str | Path) -> RunConfig:
     file = Path(path)
     data = read_yaml_mapping(file, kind="run config", example="models/scenarios/nightly-run.yaml")
     if "horizon" in data and "products" in data:
+        msg = "this is a scenario file, not a run config"
         raise InputError(
-            "this is a scenario file, not a run config",
+            msg,
             file=str(file),
             fix="write a run config with `scenario: <this file>` (see models/scenarios/nightly-run.yaml)",
         )
+    check_numbers(data, str(file))
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:

@@ -61,7 +61,8 @@ def atomic_folder(final: Path) -> Iterator[Path]:
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
-        raise FileExistsError(f"run folder already exists: {final}")
+        msg = f"run folder already exists: {final}"
+        raise FileExistsError(msg)
     tmp = Path(tempfile.mkdtemp(prefix=f"{PARTIAL_PREFIX}{final.name}-{os.getpid()}-", dir=parent))
     try:
         yield tmp
@@ -87,3 +88,30 @@ def remove_abandoned(parent: Path) -> list[Path]:
         log.warning("removed an abandoned partial run folder: %s", path)
         removed.append(path)
     return removed
+
+
+QUARANTINE = ".orphaned"
+"""Sub-folder of the output root that receives run folders whose run never completed."""
+
+
+def quarantine_orphans(root: Path, incomplete: set[str]) -> list[Path]:
+    """Move run folders of ``incomplete`` runs (recorded ``failed`` without outputs: the process
+    was killed after renaming its folder into place but before completing its row) into
+    ``root/.orphaned/``, so every folder left in ``root`` belongs to a completed run."""
+    moved: list[Path] = []
+    if not root.is_dir():
+        return moved
+    for run_id in sorted(incomplete):
+        folder = root / run_id
+        if not folder.is_dir():
+            continue
+        target = root / QUARANTINE / run_id
+        target.parent.mkdir(exist_ok=True)
+        os.rename(folder, target)
+        fsync_dir(root)
+        log.warning("run folder %s belongs to run %s, which never completed (killed after writing "
+                    "its outputs): moved to %s", folder, run_id, target,
+                    extra={"event": "run.quarantined", "run_id": run_id})
+        moved.append(target)
+    return moved
+

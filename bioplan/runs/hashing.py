@@ -81,9 +81,9 @@ def software_versions() -> dict[str, str | None]:
         "python": platform.python_version(),
     }
     try:
-        import highspy
+        from bioplan.optimisation.quiet_highs import quiet_highs
 
-        h = highspy.Highs()
+        h = quiet_highs()
         versions["highs"] = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
     except Exception:  # pragma: no cover - highspy without the version API
         versions["highs"] = versions["highspy"]

@@ -62,6 +62,19 @@ def _loop(url: str, run_id: str, parent: int, interval_s: float) -> int:
             last = time.monotonic()
 
 
+def _main(argv: list[str]) -> int:
+    """Run the loop; a store that cannot be opened is logged (one line), never a traceback."""
+    if os.environ.get("BIOPLAN_LOG_JSON") == "1":
+        from bioplan.runs.logjson import configure_json_logging
+
+        configure_json_logging(level=logging.WARNING)
+    run, parent_pid, interval = argv[0], int(argv[1]), float(argv[2])
+    try:
+        return _loop(os.environ[_ENV_URL], run, parent_pid, interval)
+    except Exception as err:
+        log.warning("heartbeat of run %s stopped: %s", run, err)
+        return 0
+
+
 if __name__ == "__main__":  # pragma: no cover - exercised through Heartbeat
-    run, parent_pid, interval = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    sys.exit(_loop(os.environ[_ENV_URL], run, parent_pid, interval))
+    sys.exit(_main(sys.argv[1:]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from typing import IO, Any
 
@@ -41,6 +42,8 @@ class JsonLinesFormatter(logging.Formatter):
 
 def configure_json_logging(stream: IO[str] | None = None, level: int = logging.INFO) -> logging.Handler:
     """Replace the root logger's handlers by one JSON-lines handler; returns it."""
+    os.environ["BIOPLAN_LOG_JSON"] = "1"  # child processes (the heartbeat) log JSON too
+    logging.captureWarnings(True)  # warnings become JSON records instead of plain stderr text
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLinesFormatter())
     root = logging.getLogger()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -27,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bioplan.errors import BioplanError, ExitCode, InfeasibleError, InputError, SolverError
+from bioplan.paths import ensure_writable_dir
 from bioplan.results.checker import check_plan
 from bioplan.runs.config import DEFAULT_OUT_ROOT, RunConfig, load_run_config, slug
-from bioplan.runs.folders import atomic_folder, remove_abandoned
+from bioplan.runs.folders import atomic_folder, quarantine_orphans, remove_abandoned
 from bioplan.runs.hashing import file_sha256, inputs_hash, software_versions
 from bioplan.runs.heartbeat import Heartbeat
 from bioplan.runs.rolling import batches_to_records, fixed_batches, records_to_batches
@@ -98,8 +100,9 @@ def _load_scenario(config: RunConfig, today: dt.date | None) -> Scenario:
     overrides: dict[str, Any] = {}
     demand = config.demand_path()
     if demand is not None:
-        if not demand.exists():
-            raise InputError(f"demand file not found: {demand}",
+        if not demand.is_file():
+            msg = f"demand file not found: {demand}"
+            raise InputError(msg,
                              file=str(config.path) if config.path else None, field="demand",
                              fix="give the CSV path relative to the run config")
         overrides["demand.file"] = str(demand)
@@ -148,7 +151,9 @@ def execute_run(
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
     started = time.perf_counter()
-    root = Path(out_root or config.out_root or DEFAULT_OUT_ROOT).resolve()
+    field = "--out-root" if out_root else "out_root"
+    root = ensure_writable_dir(Path(out_root or config.out_root or DEFAULT_OUT_ROOT), field=field)
+    root = root.resolve()
     store = RunStore(resolve_store_url(store_url, config.store))
     try:
         return _execute(config, store, root, force, today, started)
@@ -165,6 +170,7 @@ def _execute(
         log.warning("earlier run %s died without finishing; marked failed", run_id,
                     extra={"event": "run.reaped", "run_id": run_id})
     remove_abandoned(root)
+    quarantine_orphans(root, store.incomplete_run_ids())
 
     scenario = _load_scenario(config, today)
     options = _options(config, scenario)
@@ -217,6 +223,7 @@ def _execute(
              extra={"event": "run.start", "run_id": run_id, "inputs_hash": digest})
     heartbeat = Heartbeat(store.url, run_id, HEARTBEAT_INTERVAL_S)
     try:
+        fault_point("row")
         plan = _solve(scenario, options, fixed if n_fixed else None)
         _checkpoint()
         status = str(plan.status)
@@ -237,7 +244,9 @@ def _execute(
         run_dir = root / run_id
         with atomic_folder(run_dir) as tmp:
             files = _write_outputs(plan, tmp, meta, config, scenario, demand)
+            fault_point("writing")
             _checkpoint()
+        fault_point("renamed")
         summary = plan.summary()
         timings = dict(plan.timings)
         timings["run_total"] = round(time.perf_counter() - started, 4)
@@ -269,6 +278,22 @@ def _execute(
     log.info(msg, extra={"event": "run.finish", "run_id": run_id, "status": status,
                          "exit_code": code, "run_dir": str(run_dir)})
     return RunOutcome(info, reused=False, exit_code=code, message=f"{msg}; outputs in {run_dir}")
+
+
+FAULT_ENV = "BIOPLAN_FAULT_STALL_AT"
+"""Fault injection for the kill tests: ``<stage>:<marker file>`` makes a run touch the marker and
+stall at that stage (``row``: row inserted; ``writing``: outputs written, folder not yet renamed;
+``renamed``: folder in place, row not yet completed) until it is killed."""
+
+
+def fault_point(stage: str) -> None:
+    """Stall here when :data:`FAULT_ENV` names ``stage`` (tests only; a no-op otherwise)."""
+    wanted, _, marker = os.environ.get(FAULT_ENV, "").partition(":")
+    if wanted != stage:
+        return
+    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+    while True:  # pragma: no cover - ends with the kill
+        time.sleep(0.5)
 
 
 def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None) -> Plan:

@@ -7,40 +7,28 @@ on one host wait for each other instead of failing), or PostgreSQL for teams thr
     sqlite:///runs/bioplan-runs.sqlite                 (relative to the working directory)
     postgresql://user:password@db.example.org/bioplan  (the psycopg 3 driver is used)
 
->>> store = RunStore("sqlite://")                      # in memory
+A store is checked when it is opened (see :mod:`bioplan.runs.store_url`: a damaged, empty or
+foreign SQLite file, an unreachable server or a schema this version does not know is refused with
+a one-line error), so nothing is ever written into a store that cannot be trusted.
+
+>>> store = RunStore("sqlite://", allow_memory=True)   # in memory: for tests and examples only
 >>> store.list_runs()
 []
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-import psutil
-from sqlalchemy import (
-    Connection,
-    Engine,
-    and_,
-    create_engine,
-    event,
-    insert,
-    or_,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy import Connection, and_, insert, inspect, or_, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, defer
-from sqlalchemy.pool import StaticPool
 
 from bioplan.errors import InputError
 from bioplan.runs.schema import (
@@ -51,120 +39,47 @@ from bioplan.runs.schema import (
     RunRow,
     SchemaRow,
 )
+from bioplan.runs.store_info import (
+    STALE_AFTER_S,
+    RunInfo,
+    info_from_row,
+    now_utc,
+    process_alive,
+    process_created,
+)
+from bioplan.runs.store_url import (
+    DEFAULT_STORE_URL,
+    ENV_STORE_URL,
+    SQLITE_BUSY_TIMEOUT_S,
+    make_engine,
+    normalise_url,
+    parse_url,
+    resolve_store_url,
+    unreachable,
+)
 
 log = logging.getLogger(__name__)
 
-ENV_STORE_URL = "BIOPLAN_STORE_URL"
-"""Environment variable naming the store URL (overridden by ``--store``)."""
-
-DEFAULT_STORE_URL = "sqlite:///runs/bioplan-runs.sqlite"
-"""The store used when neither ``--store``, ``BIOPLAN_STORE_URL`` nor the run config names one."""
-
-SQLITE_BUSY_TIMEOUT_S = 60.0
-"""How long an SQLite writer waits for another one before giving up [s]."""
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "ENV_STORE_URL",
+    "HEARTBEAT_INTERVAL_S",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "STALE_AFTER_S",
+    "RunInfo",
+    "RunStore",
+    "normalise_url",
+    "process_alive",
+    "resolve_store_url",
+]
 
 HEARTBEAT_INTERVAL_S = 30.0
 """How often a running run refreshes ``heartbeat_at`` [s]."""
-
-STALE_AFTER_S = 600.0
-"""A ``running`` row of another host whose heartbeat is older than this is reported stale [s]."""
 
 _PG_LOCK_KEY = 0x62696F706C616E  # "bioplan": serialises schema creation on PostgreSQL
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
-
-
-def resolve_store_url(url: str | None = None, config_url: str | None = None) -> str:
-    """The store URL to use: ``url`` (``--store``), else ``$BIOPLAN_STORE_URL``, else the run
-    config's ``store``, else :data:`DEFAULT_STORE_URL`."""
-    return url or os.environ.get(ENV_STORE_URL) or config_url or DEFAULT_STORE_URL
-
-
-def normalise_url(url: str) -> str:
-    """Accept ``postgres://`` and ``postgresql://`` for the psycopg 3 driver; paths for SQLite."""
-    if "://" not in url:  # a bare file path
-        return f"sqlite:///{url}"
-    scheme, rest = url.split("://", 1)
-    if scheme in ("postgres", "postgresql"):
-        return f"postgresql+psycopg://{rest}"
-    return url
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """One run as read from the store (plain data, detached from the database session)."""
-
-    run_id: str
-    name: str
-    status: str
-    exit_code: int | None
-    inputs_hash: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    heartbeat_at: dt.datetime | None
-    hostname: str
-    pid: int
-    config_path: str | None
-    scenario_name: str | None
-    demand_file: str | None
-    demand_sha256: str | None
-    plan_start_date: str | None
-    previous_run_id: str | None
-    n_fixed_batches: int | None
-    objective_usd: float | None
-    gap: float | None
-    run_dir: str | None
-    error: str | None
-    options: dict[str, Any] = field(default_factory=dict)
-    kpis: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, Any] = field(default_factory=dict)
-    outputs: list[str] = field(default_factory=list)
-    versions: dict[str, Any] = field(default_factory=dict)
-    stale: bool = False
-    """``running`` but its process is gone (same host) or silent for too long (other host)."""
-
-    @property
-    def duration_s(self) -> float | None:
-        """Wall-clock seconds from start to finish (None while running)."""
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (timestamps as ISO strings)."""
-        out = asdict(self)
-        for key in ("started_at", "finished_at", "heartbeat_at"):
-            value = out[key]
-            out[key] = value.isoformat() if value is not None else None
-        out["duration_s"] = self.duration_s
-        return out
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _process_created(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.Error, OSError):
-        return None
-
-
-def process_alive(hostname: str, pid: int, created: float | None) -> bool | None:
-    """Whether the process that owns a run still lives: True/False on this host, None elsewhere."""
-    if hostname != socket.gethostname():
-        return None
-    now_created = _process_created(pid)
-    if now_created is None:
-        return False
-    if created is not None and abs(now_created - created) > 1.0:
-        return False  # the pid was recycled by another process
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 class RunStore:
@@ -174,53 +89,21 @@ class RunStore:
     ----------
     url : SQLAlchemy URL (see the module docstring); None uses :func:`resolve_store_url`.
     create : create the tables when the store is empty (else an empty store is an error).
+    allow_memory : accept an in-memory SQLite database (tests and examples; records are lost).
     """
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True,
+                 allow_memory: bool = False) -> None:
         raw = resolve_store_url(url)
-        self.url = normalise_url(raw)
-        try:
-            parsed = make_url(self.url)
-        except (ArgumentError, ValueError) as err:
-            raise InputError(
-                f"not a database URL: {raw!r}",
-                field="store",
-                fix="use sqlite:///path/to/runs.sqlite or postgresql://user@host/db",
-            ) from err
+        parsed = parse_url(raw)
+        self.url = parsed.render_as_string(hide_password=False)
         self.backend = parsed.get_backend_name()
-        self.engine = self._make_engine(parsed, create)
-        self._init_schema(create)
-
-    # -- engine ------------------------------------------------------------------------------
-    def _make_engine(self, parsed: URL, create: bool) -> Engine:
+        self.engine = make_engine(parsed, create=create, allow_memory=allow_memory)
         try:
-            if self.backend == "sqlite":
-                database = parsed.database
-                in_memory = not database or database == ":memory:"
-                if not in_memory and not create and not Path(str(database)).expanduser().exists():
-                    raise InputError(
-                        f"no bioplan run store at {self.display_url} (no such file)",
-                        field="store",
-                        fix="run `bioplan run` once to create it, or give --store / $BIOPLAN_STORE_URL",
-                    )
-                if not in_memory:
-                    Path(str(database)).expanduser().resolve().parent.mkdir(
-                        parents=True, exist_ok=True
-                    )
-                engine = create_engine(
-                    parsed,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-                    **({"poolclass": StaticPool} if in_memory else {}),
-                )
-                _configure_sqlite(engine, wal=not in_memory)
-                return engine
-            return create_engine(parsed, pool_pre_ping=True)
-        except (NoSuchModuleError, ModuleNotFoundError) as err:
-            raise InputError(
-                f"unsupported store backend {parsed.drivername!r}",
-                field="store",
-                fix="use an sqlite:/// or postgresql:// URL",
-            ) from err
+            self._init_schema(create)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @property
     def display_url(self) -> str:
@@ -236,54 +119,51 @@ class RunStore:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except OperationalError as err:
-            if "could not connect" in str(err) or "connection" in str(err).lower():
-                raise InputError(
-                    f"cannot reach the run store {self.display_url}: {err.orig}",
-                    field="store",
-                    fix="check the URL, the server and the credentials",
-                ) from err
-            raise
+        except (OperationalError, InterfaceError) as err:
+            raise unreachable(self.display_url, err) from err
+        except DatabaseError as err:  # e.g. "database disk image is malformed"
+            msg = f"the run store {self.display_url} is damaged: {str(err.orig).splitlines()[0]}"
+            raise InputError(msg, field="store",
+                             fix="run `bioplan store check`; restore the store from a backup"
+                             ) from err
 
     def _init_schema(self, create: bool) -> None:
         with self._begin() as conn:
             if self.backend == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            has_schema = conn.dialect.has_table(conn, SchemaRow.__tablename__)
-            if not has_schema:
-                if not create:
-                    raise InputError(
-                        f"no bioplan run store at {self.display_url}",
-                        field="store",
-                        fix="run `bioplan run` once to create it, or check the URL",
-                    )
-                Base.metadata.create_all(conn)
-                conn.execute(
-                    insert(SchemaRow).values(id=1, version=SCHEMA_VERSION, updated_at=_now())
-                )
-                log.info("created run store schema v%d at %s", SCHEMA_VERSION, self.display_url)
+            if not conn.dialect.has_table(conn, SchemaRow.__tablename__):
+                self._create_schema(conn, create)
                 return
             version = conn.execute(select(SchemaRow.version).where(SchemaRow.id == 1)).scalar()
             if version is None:
-                raise InputError(
-                    f"run store {self.display_url} has no schema version row",
-                    field="store",
-                    fix="point --store at a store created by bioplan",
-                )
+                msg = f"run store {self.display_url} has no schema version row"
+                raise InputError(msg, field="store", fix="point --store at a store created by bioplan")
             if version > SCHEMA_VERSION:
-                raise InputError(
-                    f"run store schema v{version} is newer than this bioplan supports "
-                    f"(v{SCHEMA_VERSION})",
-                    field="store",
-                    fix="upgrade bioplan",
-                )
+                msg = (f"run store schema v{version} is newer than this bioplan supports "
+                       f"(v{SCHEMA_VERSION})")
+                raise InputError(msg, field="store", fix="upgrade bioplan")
             while version < SCHEMA_VERSION:
                 MIGRATIONS[version](conn)
                 version += 1
-                conn.execute(
-                    update(SchemaRow).where(SchemaRow.id == 1).values(version=version, updated_at=_now())
-                )
+                conn.execute(update(SchemaRow).where(SchemaRow.id == 1)
+                             .values(version=version, updated_at=now_utc()))
                 log.info("migrated run store to schema v%d", version)
+
+    def _create_schema(self, conn: Connection, create: bool) -> None:
+        """Create the tables in an empty database; refuse another program's database."""
+        if not create:
+            msg = f"no bioplan run store at {self.display_url}"
+            raise InputError(msg, field="store",
+                             fix="run `bioplan run` once to create it, or check the URL")
+        foreign = sorted(inspect(conn).get_table_names())
+        if foreign:
+            msg = (f"{self.display_url} holds other tables ({', '.join(foreign[:3])}) but no "
+                   "bioplan run store")
+            raise InputError(msg, field="store",
+                             fix="give a new file or an empty database for the run store")
+        Base.metadata.create_all(conn)
+        conn.execute(insert(SchemaRow).values(id=1, version=SCHEMA_VERSION, updated_at=now_utc()))
+        log.info("created run store schema v%d at %s", SCHEMA_VERSION, self.display_url)
 
     def schema_version(self) -> int:
         """The schema version recorded in the store."""
@@ -309,7 +189,7 @@ class RunStore:
         n_fixed_batches: int | None = None,
     ) -> None:
         """Insert the ``running`` row (call before solving)."""
-        now = _now()
+        now = now_utc()
         pid = os.getpid()
         row = RunRow(
             run_id=run_id,
@@ -320,7 +200,7 @@ class RunStore:
             heartbeat_at=now,
             hostname=socket.gethostname(),
             pid=pid,
-            pid_created=_process_created(pid),
+            pid_created=process_created(pid),
             config_path=config_path,
             scenario_name=scenario_name,
             scenario=scenario,
@@ -342,7 +222,7 @@ class RunStore:
             conn.execute(
                 update(RunRow)
                 .where(RunRow.run_id == run_id, RunRow.status == "running")
-                .values(heartbeat_at=_now())
+                .values(heartbeat_at=now_utc())
             )
 
     def finish_run(
@@ -373,7 +253,7 @@ class RunStore:
                 .values(
                     status=status,
                     exit_code=exit_code,
-                    finished_at=_now(),
+                    finished_at=now_utc(),
                     objective_usd=objective_usd,
                     gap=gap,
                     kpis=kpis,
@@ -400,7 +280,7 @@ class RunStore:
                     .values(
                         status="failed",
                         exit_code=None,
-                        finished_at=_now(),
+                        finished_at=now_utc(),
                         error=(
                             f"the run's process ({info.hostname} pid {info.pid}) ended without "
                             "finishing: killed or crashed"
@@ -412,46 +292,15 @@ class RunStore:
                 reaped.append(info.run_id)
         return reaped
 
-    # -- reading -----------------------------------------------------------------------------
-    def _info(self, row: RunRow) -> RunInfo:
-        stale = False
-        if row.status == "running":
-            alive = process_alive(row.hostname, row.pid, row.pid_created)
-            if alive is None:
-                beat = row.heartbeat_at or row.started_at
-                stale = (_now() - beat).total_seconds() > STALE_AFTER_S
-            else:
-                stale = not alive
-        return RunInfo(
-            run_id=row.run_id,
-            name=row.name,
-            status=row.status,
-            exit_code=row.exit_code,
-            inputs_hash=row.inputs_hash,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            heartbeat_at=row.heartbeat_at,
-            hostname=row.hostname,
-            pid=row.pid,
-            config_path=row.config_path,
-            scenario_name=row.scenario_name,
-            demand_file=row.demand_file,
-            demand_sha256=row.demand_sha256,
-            plan_start_date=row.plan_start_date,
-            previous_run_id=row.previous_run_id,
-            n_fixed_batches=row.n_fixed_batches,
-            objective_usd=row.objective_usd,
-            gap=row.gap,
-            run_dir=row.run_dir,
-            error=row.error,
-            options=dict(row.options or {}),
-            kpis=dict(row.kpis or {}),
-            timings=dict(row.timings or {}),
-            outputs=list(row.outputs or []),
-            versions=dict(row.versions or {}),
-            stale=stale,
-        )
+    def incomplete_run_ids(self) -> set[str]:
+        """Runs recorded ``failed`` that never recorded outputs (killed or crashed before their
+        row was completed): a run folder with such an id is an orphan."""
+        with self._begin() as conn:
+            rows = conn.execute(select(RunRow.run_id).where(RunRow.status == "failed",
+                                                            RunRow.run_dir.is_(None)))
+            return {str(r[0]) for r in rows}
 
+    # -- reading -----------------------------------------------------------------------------
     def list_runs(
         self,
         *,
@@ -475,7 +324,7 @@ class RunStore:
         if limit is not None:
             query = query.limit(limit)
         with self._begin() as conn, Session(bind=conn) as session:
-            return [self._info(row) for row in session.scalars(query)]
+            return [info_from_row(row) for row in session.scalars(query)]
 
     def get(self, run_id: str) -> RunInfo:
         """One run by id or by a unique prefix of its id."""
@@ -488,13 +337,14 @@ class RunStore:
                 ))
                 if len(rows) != 1:
                     what = "no run" if not rows else "more than one run"
+                    msg = f"{what} matches {run_id!r} in {self.display_url}"
                     raise InputError(
-                        f"{what} matches {run_id!r} in {self.display_url}",
+                        msg,
                         field="RUN",
                         fix="see `bioplan history` for run ids",
                     )
                 row = rows[0]
-            return self._info(row)
+            return info_from_row(row)
 
     def batches(self, run_id: str) -> list[dict[str, Any]]:
         """The stored batches table of a run (records; empty when the run has no plan)."""
@@ -531,25 +381,3 @@ class RunStore:
                 continue
             return info
         return None
-
-
-def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
-    """WAL journal, busy timeout, and ``BEGIN IMMEDIATE`` transactions.
-
-    Immediate transactions take the write lock up front, so two writers queue on the busy timeout
-    instead of one failing with "database is locked" when it upgrades a read to a write.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        if wal:
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

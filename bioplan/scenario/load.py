@@ -15,23 +15,21 @@ Every problem becomes one :class:`~bioplan.errors.InputError` naming the file, t
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import difflib
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from bioplan.errors import InputError
 from bioplan.input_errors import validation_error
 from bioplan.paths import scenarios_dir
+from bioplan.scenario.csv_files import read_demand_csv, read_recipe_csv
+from bioplan.scenario.raw_checks import check_meta, check_numbers, check_shapes
 from bioplan.scenario.schema import Scenario
 from bioplan.scenario.tables import resolve_card_reference
-from bioplan.yaml_files import read_yaml_mapping
+from bioplan.yaml_files import parse_yaml, read_text_file, read_yaml_mapping
 
 DEFAULT_SCENARIO = "default"
 """Name of the built-in default scenario (``models/scenarios/default.yaml``)."""
@@ -43,8 +41,7 @@ def list_scenarios() -> list[str]:
     """Names of the shipped example scenarios (files in ``models/scenarios/`` with a horizon)."""
     names = []
     for path in sorted(scenarios_dir().glob("*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+        data = parse_yaml(read_text_file(path, kind="scenario", example=path.name), str(path))
         if isinstance(data, dict) and "horizon" in data:
             names.append(path.stem)
     return names
@@ -60,8 +57,9 @@ def resolve_scenario_path(path: str | Path | None) -> Path:
     shipped = scenarios_dir() / f"{path}.yaml"
     if shipped.exists():
         return shipped
+    msg = "no such scenario file or shipped scenario"
     raise InputError(
-        "no such scenario file or shipped scenario",
+        msg,
         file=str(path),
         fix=f"give a YAML path or one of the shipped scenarios: {', '.join(list_scenarios())}",
     )
@@ -105,20 +103,54 @@ def scenario_from_dict(
     unless their records/rows are already present.
     """
     raw = copy.deepcopy(dict(data))
-    named = raw.pop("overrides", None) or {}
-    combos = raw.pop("scenarios", None) or {}
+    named = raw.pop("overrides", None)
+    combos = raw.pop("scenarios", None)
+    named = {} if named is None else named
+    combos = {} if combos is None else combos
+    check_meta(named, combos, file)
+    check_numbers(raw, file)
+    check_numbers(named, file, prefix="overrides")
+    if overrides:
+        check_numbers(dict(overrides), file, prefix="overrides")
+    used: list[str] = []
     if scenario is not None:
-        for name in _override_names(scenario, combos, named, file):
+        used = _override_names(scenario, combos, named, file)
+        for name in used:
             apply_overrides(raw, named[name], file=file, label=f"overrides.{name}")
     if overrides:
         apply_overrides(raw, overrides, file=file, label="overrides")
+    check_shapes(raw, file)
     _read_tables(raw, base_dir, file)
+    validated = _validate(raw, file, None)
+    _check_unused_overrides(raw, {k: v for k, v in named.items() if k not in used}, file)
+    _check_recipes(validated, file)
+    return validated
+
+
+def _validate(raw: dict[str, Any], file: str | None, override: str | None) -> Scenario:
     try:
         validated = Scenario.model_validate(raw)
     except ValidationError as err:
-        raise validation_error(err, file, Scenario) from None
-    _check_recipes(validated, file)
+        problem = validation_error(err, file, Scenario)
+        if override is None:
+            raise problem from None
+        where = f"overrides.{override}" + (f" -> {problem.field}" if problem.field else "")
+        raise InputError(problem.message, file=file, field=where, fix=problem.fix) from None
+    # numbers given as text ("inf", "1e308") pass the schema's float fields: check the result
+    check_numbers(validated.model_dump(exclude={"recipes": {"__all__": {"rows"}}}), file,
+                  prefix=f"overrides.{override}" if override is not None else "")
     return validated
+
+
+def _check_unused_overrides(base: dict[str, Any], named: Mapping[str, Any],
+                            file: str | None) -> None:
+    """Each named override, applied alone to the (validated) base, gives a valid scenario: a typo
+    inside an override is reported now, not on the night it is first used."""
+    for name, changes in named.items():
+        trial = copy.deepcopy(base)
+        apply_overrides(trial, changes, file=file, label=f"overrides.{name}")
+        check_shapes(trial, file)
+        _validate(trial, file, str(name))
 
 
 def _check_recipes(scenario: Scenario, file: str | None) -> None:
@@ -145,15 +177,17 @@ def _override_names(
         names = [scenario]
     else:
         choices = sorted({*combos, *named})
+        msg = f"no scenario or override named {scenario!r}"
         raise InputError(
-            f"no scenario or override named {scenario!r}",
+            msg,
             file=file,
             field="scenarios",
             fix=f"use one of: {', '.join(choices)}" if choices else "define it under 'scenarios:'",
         )
     for name in names:
         if name not in named:
-            raise InputError(f"scenario {scenario!r} uses unknown override {name!r}", file=file,
+            msg = f"scenario {scenario!r} uses unknown override {name!r}"
+            raise InputError(msg, file=file,
                              field=f"scenarios.{scenario}",
                              fix=f"define it under 'overrides:' or use one of {sorted(named)}")
     return names
@@ -190,7 +224,8 @@ def apply_overrides(
         elif isinstance(node, dict):
             node[last] = value
         else:
-            raise InputError(f"cannot set {path!r}: {'.'.join(keys[:-1])} is a value, not a section",
+            msg = f"cannot set {path!r}: {'.'.join(keys[:-1])} is a value, not a section"
+            raise InputError(msg,
                              file=file, field=label, fix="check the dotted path")
 
 
@@ -203,14 +238,16 @@ def _child(node: Any, key: str, trail: list[str], file: str | None, label: str) 
     close = difflib.get_close_matches(key, [str(o) for o in options], n=1)
     hint = f"did you mean {'.'.join([*trail[:-1], close[0]])!r}?" if close else (
         f"valid keys here: {', '.join(map(str, options))}" if options else "check the dotted path")
-    raise InputError(f"override path {'.'.join(trail)!r} does not exist", file=file, field=label,
+    msg = f"override path {'.'.join(trail)!r} does not exist"
+    raise InputError(msg, file=file, field=label,
                      fix=hint)
 
 
 def _index(node: list[Any], key: str, trail: list[str], file: str | None, label: str) -> int:
     if key.isdigit() and int(key) < len(node):
         return int(key)
-    raise InputError(f"{'.'.join(trail)!r}: list index {key!r} out of range (0..{len(node) - 1})",
+    msg = f"{'.'.join(trail)!r}: list index {key!r} out of range (0..{len(node) - 1})"
+    raise InputError(msg,
                      file=file, field=label, fix="address list items by their 0-based position")
 
 
@@ -219,13 +256,25 @@ def _index(node: list[Any], key: str, trail: list[str], file: str | None, label:
 
 def _read_tables(raw: dict[str, Any], base_dir: Path | None, file: str | None) -> None:
     demand = raw.get("demand")
-    if isinstance(demand, dict) and demand.get("file") and not demand.get("records"):
+    if isinstance(demand, dict) and isinstance(demand.get("file"), str) and demand["file"] \
+            and not demand.get("records"):
         path = _table_path(demand["file"], base_dir, file, "demand.file")
-        demand["records"], demand["granularity"] = read_demand_csv(path)
-    for i, src in enumerate(raw.get("recipes") or []):
+        demand["records"], granularity = read_demand_csv(path)
+        given = demand.setdefault("granularity", granularity)
+        if given != granularity:
+            column = "week" if granularity == "week" else "date"
+            msg = (
+                f"granularity {given!r} does not match the demand CSV (its {column!r} column "
+                f"means {'weekly' if granularity == 'week' else 'daily'} records)"
+            )
+            raise InputError(
+                msg, file=file, field="demand.granularity",
+                fix="drop 'granularity' (the CSV's date or week column sets it)")
+    recipes = raw.get("recipes")
+    for i, src in enumerate(recipes if isinstance(recipes, list) else []):
         if not isinstance(src, dict):
             continue
-        if src.get("table") and not src.get("rows"):
+        if isinstance(src.get("table"), str) and src["table"] and not src.get("rows"):
             path = _table_path(src["table"], base_dir, file, f"recipes.{i}.table")
             src["rows"] = read_recipe_csv(path)
         if isinstance(src.get("card"), str):
@@ -236,56 +285,12 @@ def _table_path(name: str, base_dir: Path | None, file: str | None, field: str) 
     path = Path(name)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    if not path.exists():
-        raise InputError(f"table {name!r} not found (looked for {path})", file=file, field=field,
-                         fix="give the CSV path relative to the scenario file")
+    if not path.exists() or path.is_dir():  # a device such as /dev/zero is read, up to the cap
+        what = "is a folder" if path.is_dir() else "not found"
+        msg = f"table {name!r} {what} (looked for {path})"
+        raise InputError(msg, file=file, field=field,
+                         fix="give the CSV file's path relative to the scenario file")
     return path
 
 
-def read_demand_csv(path: Path | str | io.StringIO) -> tuple[list[dict[str, Any]], str]:
-    """Demand rows from a CSV with columns ``date`` (daily) or ``week`` (first day of the week),
-    ``product`` and ``units``. Returns the records and the granularity."""
-    name = str(path) if not isinstance(path, io.StringIO) else "demand CSV"
-    try:
-        frame = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(f"cannot read demand CSV ({err})", file=name,
-                         fix="save it as comma-separated text with a header row") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    date_col = "date" if "date" in frame.columns else "week" if "week" in frame.columns else None
-    missing = [c for c in ("product", "units") if c not in frame.columns]
-    if date_col is None or missing:
-        need = (["date (or week)"] if date_col is None else []) + missing
-        raise InputError(f"missing column(s) {', '.join(need)}", file=name, field=need[0],
-                         fix="use the header: date,product,units (or week,product,units)")
-    records = []
-    for row_no, row in enumerate(frame.itertuples(index=False), start=2):
-        raw_date = str(getattr(row, date_col)).strip()
-        try:
-            date = dt.date.fromisoformat(raw_date)
-        except ValueError:
-            raise InputError(f"row {row_no}: {raw_date!r} is not a date", file=name,
-                             field=date_col, fix="write dates as YYYY-MM-DD, e.g. 2027-01-04") from None
-        try:
-            units = float(str(row.units))
-        except ValueError:
-            units = float("nan")
-        if not units >= 0:
-            raise InputError(f"row {row_no}: units {row.units!r} is not a number >= 0", file=name,
-                             field="units", fix="give demand as a non-negative number of units")
-        records.append({"date": date, "product": str(row.product).strip(), "units": units})
-    return records, ("week" if date_col == "week" else "day")
 
-
-def read_recipe_csv(path: Path) -> list[dict[str, Any]]:
-    """Rows of a hand-made recipe table (columns as ``bioplan.yields.recipe_table``)."""
-    try:
-        frame = pd.read_csv(path, comment="#", skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(f"cannot read recipe CSV ({err})", file=str(path)) from None
-    return [{str(k): _plain(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars to Python scalars, so the scenario stays JSON-serialisable."""
-    return value.item() if hasattr(value, "item") else value

@@ -22,7 +22,8 @@ path separators in overrides)."""
 class _Strict(BaseModel):
     """Unknown fields are errors, so a unit typo (``volume_max_mL``) never passes silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True,
+                              use_attribute_docstrings=True)
 
 
 class Horizon(_Strict):
@@ -67,7 +68,7 @@ class DemandRecord(_Strict):
     """Day the units are needed (for weekly demand: the first day of the week)."""
     product: ProductName
     """Which product."""
-    units: float = Field(ge=0)
+    units: float = Field(ge=0, le=1e7)
     """Units demanded [units]."""
 
 
@@ -76,7 +77,7 @@ class Demand(_Strict):
     """CSV the records were read from (columns ``date`` or ``week``, ``product``, ``units``)."""
     granularity: Literal["day", "week"] = "day"
     """``day``: each record is due on its date; ``week``: spread evenly over the 7 days from its date."""
-    scale: float = Field(default=1.0, ge=0)
+    scale: float = Field(default=1.0, ge=0, le=1e3)
     """Multiplier on every record (demand growth what-ifs) [-]."""
     records: list[DemandRecord] = Field(default_factory=list)
     """The demand, one record per date and product."""
@@ -107,7 +108,9 @@ class RecipeSource(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> RecipeSource:
         if (self.card is None) == (self.table is None and not self.rows):
-            raise ValueError("give exactly one of 'card' (a yield card) or 'table' (a recipe CSV)")
+            msg = ("gives both or neither of 'card' and 'table'. Fix: give exactly one of "
+                   "'card' (a yield card) or 'table' (a recipe CSV)")
+            raise ValueError(msg)
         return self
 
 
@@ -146,10 +149,12 @@ class ReactorType(_Strict):
     @model_validator(mode="after")
     def _volumes(self) -> ReactorType:
         if self.working_volume_min_L > self.working_volume_max_L:
-            raise ValueError(
+            msg = (
                 f"working_volume_min_L ({self.working_volume_min_L} L) exceeds "
-                f"working_volume_max_L ({self.working_volume_max_L} L)"
+                f"working_volume_max_L ({self.working_volume_max_L} L). Fix: make the minimum "
+                "no larger than the maximum"
             )
+            raise ValueError(msg)
         return self
 
 
@@ -172,13 +177,13 @@ class Labour(_Strict):
 
 
 class SolverSettings(_Strict):
-    time_limit_s: float = Field(default=60.0, gt=0)
+    time_limit_s: float = Field(default=60.0, gt=0, le=1e6)
     """HiGHS time limit [s]."""
     mip_gap: float = Field(default=0.01, ge=0, le=1)
     """Relative MIP gap at which HiGHS stops [-]."""
     threads: int = Field(default=1, ge=1)
     """HiGHS threads."""
-    wall_clock_guard_s: float | None = Field(default=None, gt=0)
+    wall_clock_guard_s: float | None = Field(default=None, gt=0, le=1e7)
     """Hard limit after which the solve process is killed [s]; default: 2 × time limit + 30 s."""
     interface: Literal["highspy", "pyomo"] = "highspy"
     """How the model reaches HiGHS: ``highspy`` (Pyomo's standard-form compiler, matrices passed to
@@ -216,7 +221,8 @@ class Scenario(_Strict):
                         f"{total} units"
                     )
         if problems:
-            raise ValueError("; ".join(sorted(set(problems))))
+            raise ValueError("; ".join(sorted(set(problems))) + ". Fix: make the names and unit "
+                             "numbers agree")
         return self
 
     # ---- derived views -------------------------------------------------------------------

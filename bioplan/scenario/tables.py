@@ -78,8 +78,9 @@ def recipe_table(scenario: Scenario) -> pd.DataFrame:
     table.index.name = "recipe"
     if table.index.duplicated().any():
         dup = sorted(set(table.index[table.index.duplicated()]))
+        msg = f"recipe ids {dup[:5]} appear twice"
         raise InputError(
-            f"recipe ids {dup[:5]} appear twice",
+            msg,
             field="recipes",
             fix="list each yield card once, or give hand-made recipes unique 'recipe' ids",
         )
@@ -87,15 +88,17 @@ def recipe_table(scenario: Scenario) -> pd.DataFrame:
     table["source"] = table["card"].map(feeds)
     orphans = sorted(set(table.loc[table["source"].isna(), "card"]))
     if orphans:
+        msg = f"no starting material feeds the yield card(s) {orphans}"
         raise InputError(
-            f"no starting material feeds the yield card(s) {orphans}",
+            msg,
             field="sources",
             fix=f"add {orphans[0]!r} to the 'cards' list of a source (cord blood, donor, cell bank)",
         )
     unknown = sorted(set(table["product"]) - set(scenario.products))
     if unknown:
+        msg = f"recipes make product(s) {unknown} that are not under 'products'"
         raise InputError(
-            f"recipes make product(s) {unknown} that are not under 'products'",
+            msg,
             field="products",
             fix="add the product with its cells per unit and shelf life, or drop those recipes",
         )
@@ -104,13 +107,15 @@ def recipe_table(scenario: Scenario) -> pd.DataFrame:
 
 def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
     if src.card is not None:
+        _check_variants(src.variants)
         variants = json.dumps(src.variants, sort_keys=True)
         return _card_recipes(src.card, variants).copy()
     frame = pd.DataFrame(src.rows)
     missing = [c for c in ("recipe", *RECIPE_REQUIRED_COLUMNS) if c not in frame.columns]
     if missing:
+        msg = f"recipe table lacks column(s) {missing}"
         raise InputError(
-            f"recipe table lacks column(s) {missing}",
+            msg,
             file=src.table,
             field=missing[0],
             fix="add the column (see bioplan.yields.recipe_table for names and units)",
@@ -119,6 +124,27 @@ def _source_table(src: RecipeSource, scenario: Scenario) -> pd.DataFrame:
     return frame.set_index("recipe")
 
 
+MAX_PHASE_DAYS = 120
+"""Longest culture phase a variant may ask for [days]; published protocols use 3-14 days a phase."""
+
+
+def _check_variants(variants: dict[str, list[float]]) -> None:
+    """Variant values a card can evaluate: ``<phase>.days`` whole days in 1..MAX_PHASE_DAYS,
+    everything else (concentrations, densities) finite and not negative; no empty lists."""
+    for key, values in variants.items():
+        if not values:
+            msg = "lists no values"
+            raise InputError(msg, field=key, fix="give at least one value, e.g. [7, 10]")
+        for value in values:
+            if key.endswith(".days"):
+                if not (float(value).is_integer() and 1 <= value <= MAX_PHASE_DAYS):
+                    msg = f"{value:g} is not a phase length"
+                    raise InputError(msg, field=key,
+                                     fix=f"give whole days from 1 to {MAX_PHASE_DAYS}")
+            elif not value >= 0:
+                msg = f"{value:g} is negative"
+                raise InputError(msg, field=key,
+                                 fix="give concentrations and densities >= 0")
 
 
 
@@ -130,8 +156,9 @@ def _check_phase_cytokines(frame: pd.DataFrame, file: str | None) -> None:
     totals = sorted({m["total"] for c in frame.columns if (m := PHASE_CYTOKINE_COLUMN.match(str(c)))})
     for total in totals:
         if total not in frame.columns:
+            msg = f"recipe table has per-phase columns phase<k>_{total} but not {total}"
             raise InputError(
-                f"recipe table has per-phase columns phase<k>_{total} but not {total}",
+                msg,
                 file=file,
                 field=total,
                 fix="add the total column (the sum of the phase columns)",
@@ -144,8 +171,9 @@ def _check_phase_cytokines(frame: pd.DataFrame, file: str | None) -> None:
                 continue
             where = f"recipe {rec['recipe']!r}"
             if len(given) < n:
+                msg = f"{where} gives phase{{k}}_{total} for some of its {n} phases only"
                 raise InputError(
-                    f"{where} gives phase{{k}}_{total} for some of its {n} phases only",
+                    msg,
                     file=file,
                     field=f"phase1_{total}",
                     fix="give the column for every phase (0 where the phase has none)",
@@ -153,8 +181,9 @@ def _check_phase_cytokines(frame: pd.DataFrame, file: str | None) -> None:
             want = float(rec[total]) if not pd.isna(rec[total]) else 0.0
             got = float(sum(float(v) for v in given))
             if abs(got - want) > 1e-6 * max(abs(got), abs(want)) + 1e-300:
+                msg = f"{where}: phase{{k}}_{total} add up to {got:g} but {total} is {want:g}"
                 raise InputError(
-                    f"{where}: phase{{k}}_{total} add up to {got:g} but {total} is {want:g}",
+                    msg,
                     file=file,
                     field=total,
                     fix="make the total the sum of the phase columns",

@@ -25,6 +25,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from bioplan.errors import InputError
+from bioplan.sweeps.checks import check_sweep
 from bioplan.sweeps.point import ERROR_STATUS, PointTask, evaluate_point, param_columns
 from bioplan.sweeps.spec import SweepSpec, load_sweep, spec_from_dict
 
@@ -57,6 +58,7 @@ def tasks_of(spec: SweepSpec) -> list[PointTask]:
 
     base = load_scenario(spec.scenario_ref(), spec.scenario_name, spec.overrides or None)
     base_data = json.loads(base.model_dump_json())
+    check_sweep(spec, base, base_data, spec.file)
     solver = spec.solver.model_dump()
     return [
         PointTask(
@@ -73,7 +75,8 @@ def _dask_executor(address: str, n_workers: int | None) -> Iterator[Executor]:
         import dask
         from distributed import Client, LocalCluster
     except ImportError as err:  # pragma: no cover - dask[distributed] is a dependency
-        raise InputError("Dask distributed is not installed", field="--dask",
+        msg = "Dask distributed is not installed"
+        raise InputError(msg, field="--dask",
                          fix="pip install 'dask[distributed]'") from err
     # Worker processes must be allowed to start a child process per solve (wall-clock guard).
     with dask.config.set({"distributed.worker.daemon": False}), ExitStack() as stack:
@@ -87,10 +90,12 @@ def _dask_executor(address: str, n_workers: int | None) -> Iterator[Executor]:
             try:
                 client = stack.enter_context(Client(address, timeout=30))
             except OSError as err:
-                raise InputError(f"cannot reach the Dask scheduler at {address}: {err}",
+                msg = f"cannot reach the Dask scheduler at {address}: {err}"
+                raise InputError(msg,
                                  field="--dask", fix="check the address and that the scheduler runs") from err
         else:
-            raise InputError(f"not a Dask address: {address!r}", field="--dask",
+            msg = f"not a Dask address: {address!r}"
+            raise InputError(msg, field="--dask",
                              fix="use 'local' or tcp://HOST:PORT")
         yield client.get_executor(pure=False)
 
@@ -102,7 +107,8 @@ def _wrap_executor(executor: Any) -> Executor:
     get_executor = getattr(executor, "get_executor", None)
     if callable(get_executor):
         return get_executor(pure=False)  # type: ignore[no-any-return]
-    raise TypeError(f"not a concurrent.futures.Executor or Dask Client: {type(executor).__name__}")
+    msg = f"not a concurrent.futures.Executor or Dask Client: {type(executor).__name__}"
+    raise TypeError(msg)
 
 
 def sweep(
@@ -135,7 +141,8 @@ def sweep(
     spec = _as_spec(spec)
     tasks = tasks_of(spec)
     if executor is not None and dask is not None:
-        raise InputError("give either an executor or a Dask address, not both", field="dask")
+        msg = "both an executor and a Dask address were given"
+        raise InputError(msg, field="dask", fix="give either an executor or a Dask address")
     with ExitStack() as stack:
         if executor is not None:
             pool = _wrap_executor(executor)

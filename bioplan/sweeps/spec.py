@@ -33,7 +33,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bioplan.input_errors import validation_error
+from bioplan.errors import InputError
+from bioplan.input_errors import check_numbers, validation_error
 from bioplan.yaml_files import read_yaml_mapping
 
 YIELD_PREFIX = "yield:"
@@ -42,7 +43,7 @@ YIELD_PREFIX = "yield:"
 class Distribution(BaseModel):
     """A random parameter's distribution."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dist: Literal["uniform", "normal", "lognormal", "triangular", "choice", "card"]
     """Shape (see the module docstring)."""
@@ -79,14 +80,18 @@ class Distribution(BaseModel):
         }[self.dist]
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
-            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
+            msg = f"a {self.dist} distribution needs {', '.join(missing)}. Fix: add them"
+            raise ValueError(msg)
         if self.dist in ("uniform", "triangular") and self.low is not None and self.high is not None:
             if self.low > self.high:
-                raise ValueError("low must not exceed high")
+                msg = "low exceeds high. Fix: give low <= high"
+                raise ValueError(msg)
             if self.mode is not None and not self.low <= self.mode <= self.high:
-                raise ValueError("mode must lie between low and high")
+                msg = "mode lies outside low..high. Fix: give low <= mode <= high"
+                raise ValueError(msg)
         if self.dist == "choice" and not self.values:
-            raise ValueError("choice needs at least one value")
+            msg = "choice has no values. Fix: give values: [a, b, ...]"
+            raise ValueError(msg)
         return self
 
     def draw(self, rng: np.random.Generator) -> Any:
@@ -96,7 +101,8 @@ class Distribution(BaseModel):
             return float(value)
 
         if self.dist == "card":
-            raise ValueError("dist 'card' is drawn from the yield card's variability entry")
+            msg = "dist 'card' is drawn from the yield card's variability entry"
+            raise ValueError(msg)
         if self.dist == "choice":
             assert self.values is not None
             return self.values[int(rng.integers(len(self.values)))]
@@ -119,7 +125,7 @@ class Distribution(BaseModel):
 class Samples(BaseModel):
     """Monte-Carlo part of a sweep."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     n: int = Field(ge=1, le=100_000)
     """Number of draws (each crossed with every grid point)."""
@@ -132,7 +138,7 @@ class Samples(BaseModel):
 class SweepSolver(BaseModel):
     """Solver options of every point (None: the scenario's)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     time_limit_s: float | None = Field(default=None, gt=0)
     """HiGHS time limit per point [s]."""
@@ -145,7 +151,7 @@ class SweepSolver(BaseModel):
 class SweepSpec(BaseModel):
     """A validated sweep (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     scenario: str | None = None
     """Scenario YAML (relative to the sweep file) or shipped name; None: the built-in default."""
@@ -161,22 +167,37 @@ class SweepSpec(BaseModel):
 
     base_dir: Path | None = Field(default=None, exclude=True)
     """Folder that a relative ``scenario`` path resolves against (the sweep file's)."""
+    file: str | None = Field(default=None, exclude=True)
+    """The sweep file this spec was read from (for messages; not part of the file)."""
 
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
         for name, values in self.grid.items():
             if not values:
-                raise ValueError(f"grid.{name}: give at least one value")
+                msg = f"grid.{name}: lists no values. Fix: give at least one value"
+                raise ValueError(msg)
         if self.samples is not None:
             clash = sorted(set(self.grid) & set(self.samples.parameters))
             if clash:
-                raise ValueError(f"parameter(s) {clash} are both in grid and samples")
+                msg = (
+                    f"parameter(s) {clash} are both in grid and samples. Fix: sweep each "
+                                 "parameter in one of them"
+                )
+                raise ValueError(msg)
             for name, spec in self.samples.parameters.items():
                 if spec.dist == "card" and not name.startswith(YIELD_PREFIX):
-                    raise ValueError(f"samples.parameters.{name}: dist 'card' is for yield: parameters")
+                    msg = (
+                        f"samples.parameters.{name}: dist 'card' is for yield: parameters. "
+                                     "Fix: give an explicit distribution (uniform, normal ...)"
+                    )
+                    raise ValueError(msg)
         for name in [*self.grid, *(self.samples.parameters if self.samples else {})]:
             if name.startswith(YIELD_PREFIX) and len(name.split(":")) != 3:
-                raise ValueError(f"{name!r}: write yield parameters as yield:<card>:<parameter>")
+                msg = (
+                    f"{name!r} is not yield:<card>:<parameter>. Fix: write yield "
+                                 "parameters as yield:<card>:<parameter>"
+                )
+                raise ValueError(msg)
         return self
 
     def scenario_ref(self) -> str | None:
@@ -247,9 +268,15 @@ def spec_from_dict(
     data: dict[str, Any], *, base_dir: Path | None = None, file: str | None = None
 ) -> SweepSpec:
     """Validate a sweep given as a mapping."""
+    check_numbers(data, file)
+    if "file" in data or "base_dir" in data:
+        bad = "file" if "file" in data else "base_dir"
+        msg = f"unknown field {bad!r}"
+        raise InputError(msg, file=file, field=bad, fix="remove it (see the sweep docs)")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise validation_error(err, file, SweepSpec) from None
     spec.base_dir = base_dir
+    spec.file = file
     return spec

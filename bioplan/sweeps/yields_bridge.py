@@ -33,8 +33,9 @@ def draw_from_card(card: Any, parameter: str, base: float, seed: int) -> float:
     entry = next((v for v in card.variability if v.parameter == parameter), None)
     if entry is None:
         known = [v.parameter for v in card.variability]
+        msg = f"card {card.name!r} declares no variability for {parameter!r}"
         raise InputError(
-            f"card {card.name!r} declares no variability for {parameter!r}",
+            msg,
             field=f"{YIELD_PREFIX}{card.name}:{parameter}",
             fix=f"use one of {known} or give an explicit distribution" if known
             else "give an explicit distribution (uniform, normal, lognormal ...)",
@@ -90,8 +91,9 @@ def perturbed_recipe_overrides(scenario: Any, values: dict[str, Any]) -> tuple[d
         })
     missing = sorted(set(by_card) - matched)
     if missing:
+        msg = f"the scenario has no recipes from yield card(s) {missing}"
         raise InputError(
-            f"the scenario has no recipes from yield card(s) {missing}",
+            msg,
             field="samples.parameters",
             fix="write yield parameters as yield:<card used in the scenario>:<parameter>",
         )

@@ -6,8 +6,8 @@ from typing import Any
 
 import streamlit as st
 
-from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan import charts, formatting
+from bioplan.app import biology
 from bioplan.errors import BioplanError
 
 st.title("Biology")
@@ -27,7 +27,7 @@ def card_info(name: str) -> dict[str, Any]:
     card = load_card(name)
     return {"title": card.title, "lineage": card.lineage, "product": card.product,
             "cell_source": card.cell_source, "description": card.description,
-            "settings": ds.card_settings_schema(card)}
+            "settings": biology.card_settings_schema(card)}
 
 
 @st.cache_data(show_spinner="Simulating …", max_entries=64)
@@ -81,7 +81,7 @@ with results:
         st.warning(w)
 
     summ = result["summary"]
-    econ = ds.unit_economics(summ, st.session_state.get("scenario"))
+    econ = biology.unit_economics(summ, st.session_state.get("scenario"))
     m = st.columns(3)
     m[0].metric("Product per seed cell", f"{summ['product_cells_per_seed_cell']:.3g}",
                 help="Product cells (RBCs or platelets) per seed cell.")
@@ -89,9 +89,9 @@ with results:
     m[2].metric("Seed cells per unit", f"{econ['seed_cells_per_unit']:.3g}")
     m = st.columns(3)
     m[0].metric("Medium per unit", f"{econ['medium_L_per_unit']:,.0f} L")
-    m[1].metric("Medium cost per unit", ds.money(econ["medium_usd_per_unit"]),
+    m[1].metric("Medium cost per unit", formatting.money(econ["medium_usd_per_unit"]),
                 help="Basal medium at the current scenario's price.")
-    m[2].metric("Cytokines per unit", ds.money(econ["cytokine_usd_per_unit"]),
+    m[2].metric("Cytokines per unit", formatting.money(econ["cytokine_usd_per_unit"]),
                 help="Cytokine cost per transfusion unit at the current scenario's prices.")
     if econ["unpriced"]:
         st.caption(f"No price in the scenario for: {', '.join(econ['unpriced'])} (counted as $0).")

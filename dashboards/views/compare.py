@@ -1,13 +1,16 @@
-"""Compare: two or more plans (from this session or the run store) side by side — KPIs, deltas,
-schedules."""
+"""Compare: two or more plans (from this session or the run store) side by side — KPIs as small
+multiples, the table with deltas, what differs in the inputs, the schedules."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 import ui
 
 from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan.app import compare, figures, stored
 from bioplan.errors import BioplanError
 
 ss = st.session_state
@@ -16,10 +19,11 @@ st.title("Compare")
 session_plans: dict = ss.plans
 left, right = st.columns(2)
 with left:
+    pick = [p for p in ss.get("compare_pick") or [] if p in session_plans] or list(session_plans)[-2:]
     picked = st.multiselect(
-        "Plans from this session", list(session_plans), key="cmp_session",
-        default=list(session_plans)[-2:],
-        help="Every plan solved in this browser session, newest last.")
+        "Plans from this session", list(session_plans), key="cmp_session", default=pick,
+        help="Every plan solved in this browser session, newest last. **Run & compare** on the "
+             "Plan page solves the file's named what-ifs and picks them here.")
 with right:
     use_store = st.toggle("Include runs from the run store", key="cmp_use_store",
                           help="Runs recorded by `bioplan run` (SQLite file or PostgreSQL).")
@@ -29,7 +33,9 @@ with right:
         url = st.text_input("Store URL", value="", key="cmp_store_url",
                             placeholder="default: $BIOPLAN_STORE_URL or sqlite:///runs/bioplan-runs.sqlite")
         try:
-            runs = dict(ds.list_stored_runs(url or None))
+            runs = dict(stored.list_stored_runs(url or None))
+            if not runs:
+                st.caption("No finished runs in the store yet: `bioplan run` records them there.")
         except BioplanError as err:
             runs = {}
             st.caption(f"Run store unavailable: {err.describe()}")
@@ -43,7 +49,7 @@ chosen: dict = {name: session_plans[name] for name in picked}
 schedules: dict = dict(chosen)  # session plans all have a schedule; stored runs may not
 for run_id in stored_ids:
     try:
-        run = ds.load_stored_run(url or None, run_id)
+        run = stored.load_stored_run(url or None, run_id)
     except BioplanError as err:
         st.error(err.describe())
         continue
@@ -52,30 +58,49 @@ for run_id in stored_ids:
         schedules[run.label] = run.plan
 
 if len(chosen) < 2:
-    st.info("Pick two or more plans to compare. Solve variants on the **Plan** page (edit the "
-            "scenario between runs) or pick stored runs from `bioplan run`.")
+    st.info("Pick two or more plans to compare. Solve the file's named what-ifs with **Run & "
+            "compare** on the **Plan** page, solve variants after editing the scenario, or pick "
+            "stored runs from `bioplan run`.")
     if len(session_plans) < 2:
         st.page_link("views/plan.py", label="Go to Plan", icon=":material/play_arrow:")
     st.stop()
 
-table = ds.compare_kpis(chosen)
-st.subheader("KPIs")
-status = ds.compare_status(chosen)
+table = compare.compare_kpis(chosen)
+status = compare.compare_status(chosen)
 st.markdown(" · ".join(f"**{name}**: {state}" for name, state in status.items()))
+st.plotly_chart(figures.compare_kpi_figure(table), key="cmp_kpi_chart", width="stretch")
+
+st.subheader("KPIs")
 st.caption("Δ columns: each plan minus the first one.")
-shown = table.rename(index=lambda k: f"{k} [{ds.kpi_unit(k)}]" if ds.kpi_unit(k) else k)
-st.dataframe(shown, width="stretch", key="cmp_kpis",
-             column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns})
+st.dataframe(compare.display_table(table), width="stretch", key="cmp_kpis")
 st.download_button("Comparison (CSV)", table.to_csv().encode(), file_name="bioplan-compare.csv",
                    mime="text/csv", key="dl_compare", icon=":material/download:")
 
+st.subheader("Inputs")
+scenarios = {name: json.loads(p.scenario.model_dump_json()) for name, p in schedules.items()
+             if getattr(p, "scenario", None) is not None}
+names = list(scenarios)
+if len(names) >= 2:
+    first = names[0]
+    rows = [{"plan": name, "field": path, f"in {first}": old, "here": new}
+            for name in names[1:]
+            for path, old, new in figures.input_changes(scenarios[first], scenarios[name])]
+    if rows:
+        st.caption(f"Scenario fields that differ from **{first}**'s.")
+        diff = pd.DataFrame(rows).astype(str).set_index(["plan", "field"])
+        st.dataframe(diff, width="stretch", key="cmp_inputs")
+    else:
+        st.caption(f"All plans were solved from the same inputs as **{first}**.")
+
 st.subheader("Schedules")
-st.caption("Red: RBC batches, amber: platelet batches, grey hatched: turnaround. Same date axis.")
+st.caption("Red: RBC batches, amber: platelet batches, grey hatched: turnaround, red hatched: "
+           "maintenance. Same date axis.")
 figs = charts.compare_gantt_figures(schedules)
-cols = st.columns(2) if len(figs) == 2 else [st.container() for _ in figs]
-for i, (col, fig) in enumerate(zip(cols, figs.values(), strict=True)):
-    with col:
-        st.plotly_chart(fig, key=f"cmp_gantt_{i}", width="stretch")
+for start in range(0, len(figs), 2):
+    cols = st.columns(2)
+    for i, (col, fig) in enumerate(zip(cols, list(figs.values())[start:start + 2], strict=False)):
+        with col:
+            st.plotly_chart(fig, key=f"cmp_gantt_{start + i}", width="stretch")
 
 for name in picked:
     with st.expander(f"Downloads: {name}"):

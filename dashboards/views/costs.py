@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 
 from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan.app import overview
 
 plan = ui.result_page("Costs")
 
@@ -17,10 +17,10 @@ else:
     left, right = st.columns(2)
     with left:
         st.subheader("By term")
-        ui.table(ds.cost_table(plan), key="cost_terms")
+        ui.table(overview.cost_table(plan), key="cost_terms")
     with right:
         st.subheader("By product")
-        ui.table(ds.kpi_frame(plan)[["units_delivered", "cost_usd", "cost_usd_per_delivered_unit"]],
+        ui.table(overview.kpi_frame(plan)[["units_delivered", "cost_usd", "cost_usd_per_delivered_unit"]],
                  key="cost_products")
     if not plan.marginal_values.empty:
         st.subheader("Marginal values")

@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 
 from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan.app import overview
 
 plan = ui.result_page("Inventory")
 
@@ -17,7 +17,7 @@ else:
     st.caption("Bars: released stock at the end of each day, darker = fresher cohort. Lines: demand "
                "and deliveries. Dark hatched bars below zero: shortages. Crosses: expired units.")
     st.subheader("Per product")
-    ui.table(ds.kpi_frame(plan), key="inventory_kpis")
+    ui.table(overview.kpi_frame(plan), key="inventory_kpis")
     tabs = st.tabs(["Shortages", "Expiries", "Deliveries", "Stock by cohort"])
     for tab, table in zip(tabs, (plan.shortages, plan.expiries, plan.deliveries, plan.inventory),
                           strict=True):

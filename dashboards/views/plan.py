@@ -6,7 +6,8 @@ import streamlit as st
 import ui
 
 from bioplan import charts
-from bioplan import dashboard_support as ds
+from bioplan.app import overview, whatifs
+from bioplan.errors import BioplanError
 
 st.title("Plan")
 scn = ui.scenario()
@@ -31,16 +32,39 @@ with st.form("solve_form", border=True):
 if run:
     ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100, marginal_values=marginal)
 
+source = st.session_state.get("scenario_file")
+named = dict(source.named()) if source is not None else {}
+if named:
+    with st.form("whatif_form", border=True):
+        st.markdown(f"**What-ifs of `{source.label}`** — solve the file and its named scenarios "
+                    "one after the other, then compare them.")
+        w1, w2 = st.columns([4, 1], vertical_alignment="bottom")
+        chosen = w1.multiselect(
+            "Named scenarios", [whatifs.BASE, *named],
+            default=[whatifs.BASE, *(source.raw.get("scenarios") or {})],
+            key="whatif_pick", format_func=lambda n: n if n == whatifs.BASE else f"{n} ({named[n]})",
+            help="`scenarios:` and `overrides:` entries of the loaded file (the `scenarios:` are "
+                 "picked to start with); each is solved with the time limit and gap above.")
+        go = w2.form_submit_button("Run & compare", icon=":material/compare_arrows:",
+                                   key="run_whatifs", width="stretch")
+    if go and chosen:
+        try:
+            ui.start_whatifs(chosen, time_limit_s=time_limit, mip_gap=gap_pct / 100)
+        except BioplanError as err:
+            st.error(err.describe())
+
 ui.solve_monitor()
 
 plan = st.session_state.get("plan")
+if st.session_state.get("compare_pick") and st.session_state.get("job") is None:
+    st.page_link("views/compare.py", label="Compare the what-ifs", icon=":material/compare_arrows:")
 if plan is None:
     st.info("No plan yet. Press **Run optimiser**.")
     # the fleet's empty schedule (also loads the charting code before the first plan arrives)
     st.plotly_chart(charts.fleet_figure(scn), key="plan_gantt", width="stretch")
     st.stop()
 
-summary = ds.plan_overview(plan)
+summary = overview.plan_overview(plan)
 st.subheader(f"{st.session_state.plan_label}")
 for start in range(0, len(summary), 4):
     cols = st.columns(4)
@@ -56,5 +80,5 @@ if not plan.has_solution:
         ui.table(plan.explanation, key="plan_explanation")
 st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
 with st.expander("All KPIs"):
-    ui.table(ds.kpi_frame(plan))
+    ui.table(overview.kpi_frame(plan))
 ui.downloads(plan, "plan")

@@ -1,49 +1,78 @@
-"""Scenario: load a bundled scenario or upload one, edit it in data editors, validate, download.
+"""Scenario: load a shipped scenario, one of its named what-ifs, or upload one; edit it in data
+editors whose cells are checked as they are typed; validate, apply, download.
 
-Edits are collected in a form and validated with the CLI's own checks when applied. A rejected
-edit shows its problems beside the fields; the edits are kept as a draft (shown in the editors, also
-after visiting other pages) until they are fixed or discarded, and every other page keeps using the
-last valid scenario.
+A rejected edit shows its problems beside the fields and a marker on their tab; the edits are kept
+as a draft (shown in the editors, also after visiting other pages) until they are fixed or
+discarded, and every other page keeps using the last valid scenario.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
+import scenario_editors as editors
 import streamlit as st
 import ui
 
-from bioplan import dashboard_support as ds
+from bioplan.app import editing, tables, whatifs
+from bioplan.app.problems import FieldProblem, field_problems
 from bioplan.errors import BioplanError
 
 ss = st.session_state
 st.title("Scenario")
 
+
+def _load_uploads(uploads: list) -> None:  # type: ignore[type-arg]
+    ids = tuple(u.file_id for u in uploads)
+    if not uploads or ss.get("last_upload") == ids:
+        return
+    ss.last_upload = ids
+    try:
+        scn, source = whatifs.upload_files([(u.name, u.getvalue()) for u in uploads])
+    except BioplanError as err:
+        ss.upload_error = err.describe()
+        return
+    ui.set_scenario(scn, source.label, source)
+    ss.edit_count += 1
+    ss.upload_error = None
+
+
 # ---- load / upload ---------------------------------------------------------------------------------
 with st.container(border=True):
-    left, right = st.columns(2)
-    with left:
+    left, middle, right = st.columns(3)
+    with left, st.form("load_bundled", border=False):
         names = ui.bundled_scenarios()
-        with st.form("load_bundled", border=False):
-            choice = st.selectbox("Bundled scenario", names, key="bundled_choice",
-                                  index=names.index("default") if "default" in names else 0)
-            if st.form_submit_button("Load", icon=":material/folder_open:", key="load_bundled_btn") and choice:
-                try:
-                    ui.set_scenario(ui.load_bundled(choice), choice)
-                    ss.edit_count += 1
-                except BioplanError as err:
-                    ss.scenario_problems = ds.field_problems(err)
-    with right:
-        upload = st.file_uploader("…or upload a scenario (YAML, or zip of YAML + CSVs)",
-                                  type=["yaml", "yml", "zip"], key="scenario_upload")
-        if upload is not None and ss.get("last_upload") != upload.file_id:
-            ss.last_upload = upload.file_id
+        choice = st.selectbox("Shipped scenario file", names, key="bundled_choice",
+                              index=names.index("default") if "default" in names else 0)
+        if st.form_submit_button("Load", icon=":material/folder_open:", key="load_bundled_btn") and choice:
             try:
-                ui.set_scenario(ds.load_upload(upload.name, upload.getvalue()), upload.name)
+                source, scn = ui.load_bundled(choice)
+                ui.set_scenario(scn, choice, source)
                 ss.edit_count += 1
-                ss.upload_error = None
             except BioplanError as err:
-                ss.upload_error = err.describe()
+                ss.scenario_problems = field_problems(err)
+    source: whatifs.ScenarioFile | None = ss.get("scenario_file")
+    with middle, st.form("load_named", border=False):
+        named = dict(source.named()) if source is not None else {}
+        pick = st.selectbox(
+            f"Named what-if of {source.label if source else 'the file'}", [whatifs.BASE, *named],
+            key="named_choice", format_func=lambda n: n if n == whatifs.BASE else f"{n} — {named[n]}",
+            help="The file's `scenarios:` (combinations of overrides) and `overrides:` entries. "
+                 "Solve them all together on the **Plan** page.")
+        if st.form_submit_button("Load what-if", icon=":material/alt_route:", key="load_named_btn") \
+                and source is not None:
+            try:
+                label = source.label if pick == whatifs.BASE else f"{source.label} · {pick}"
+                ui.set_scenario(source.load(pick), label)
+                ss.edit_count += 1
+            except BioplanError as err:
+                ss.scenario_problems = field_problems(err)
+    with right:
+        uploads = st.file_uploader(
+            "…or upload a scenario", type=["yaml", "yml", "csv", "zip"], key="scenario_upload",
+            accept_multiple_files=True,
+            help="Select the scenario YAML together with the CSV files it references (demand, "
+                 "recipe tables), or upload one zip of the scenario folder.")
+        st.caption("A YAML **together with its CSV files** (select them all), or one **zip**.")
+        _load_uploads(uploads or [])
         if ss.get("upload_error"):
             st.error(f"Upload rejected, the previous scenario is kept.\n\n{ss.upload_error}",
                      icon=":material/block:")
@@ -52,22 +81,29 @@ scn = ui.scenario()
 # the editors show the rejected draft when there is one (kept across page changes), else the
 # last valid scenario
 draft = ss.get("scenario_draft")
-raw = draft if draft is not None else ds.scenario_raw(scn)
-problems: list[ds.FieldProblem] = ss.scenario_problems
+raw = draft if draft is not None else tables.scenario_raw(scn)
+problems: list[FieldProblem] = ss.scenario_problems
 
 
 def num_at(path: str, fallback: float) -> float:
     """A number from the (draft) mapping at a dotted path; ``fallback`` when absent or invalid."""
-    value = ds.raw_value(raw, path)
+    value = tables.raw_value(raw, path)
     try:
         return float(value) if value is not None else fallback
     except (TypeError, ValueError):
         return fallback
+
+
 head, dl = st.columns([3, 1], vertical_alignment="bottom")
 head.subheader(f"{ss.scenario_label}")
 head.caption(scn.description or scn.name)
-dl.download_button("Download scenario (YAML)", ds.scenario_yaml(scn), key="dl_scenario",
-                   file_name=f"{scn.name}.yaml", mime="application/x-yaml", icon=":material/download:")
+source = ss.get("scenario_file")
+document = whatifs.scenario_document(source, scn) if source is not None else b""
+dl.download_button("Download scenario (YAML)", document, key="dl_scenario",
+                   file_name=whatifs.download_name(ss.scenario_label), mime="application/x-yaml",
+                   icon=":material/download:", disabled=source is None,
+                   help="The loaded file with your changes written in: comments, overrides, named "
+                        "scenarios and maintenance windows kept; CSV tables inline.")
 if ss.get("flash"):
     st.success(ss.pop("flash"), icon=":material/check_circle:")
 if problems:
@@ -75,137 +111,50 @@ if problems:
              "valid scenario. Fix the fields marked below and apply again, or discard the edits.",
              icon=":material/warning:")
 
-
-def show_problems(*sections: str) -> None:
-    """Problems of these scenario sections, right beside their editors."""
-    for p in problems:
-        if p.section in sections:
-            st.error(f"**{p.field}**: {p.message}", icon=":material/error:")
-
-
 v = ss.edit_count  # editor keys change after an applied edit so editors restart from the new scenario
-known = {"demand", "reactors", "media", "labour", "sources", "recipes", "products", "horizon", "solver"}
 for p in problems:
-    if p.section not in known:
+    if editors.tab_of(p) is None:
         st.error(f"**{p.field or 'scenario'}**: {p.message}", icon=":material/error:")
 
-# ---- editors ---------------------------------------------------------------------------------------
-num = st.column_config.NumberColumn
-with st.form("edit_scenario"):
-    t_dem, t_reac, t_price, t_src, t_rec, t_prod = st.tabs(
-        ["Demand", "Bioreactor fleet", "Prices", "Starting material", "Recipe options",
-         "Products & horizon"])
-    with t_dem:
-        show_problems("demand")
-        c1, c2 = st.columns(2)
-        scale = c1.number_input("Demand scale [×]", min_value=0.0, value=num_at("demand.scale", scn.demand.scale),
-                                step=0.1, key=f"demand_scale_{v}",
-                                help="Multiplier on every demand record (growth what-ifs).")
-        gran = c2.selectbox("Granularity", ["day", "week"],
-                            index=1 if ds.raw_value(raw, "demand.granularity") == "week" else 0,
-                            key=f"demand_granularity_{v}",
-                            help="week: each record is spread evenly over 7 days from its date.")
-        demand = st.data_editor(
-            ds.demand_frame(raw), key=f"ed_demand_{v}", num_rows="dynamic", width="stretch",
-            height=320, hide_index=True,
-            column_config={
-                "date": st.column_config.DateColumn("date", required=True, format="YYYY-MM-DD"),
-                "product": st.column_config.SelectboxColumn("product", options=list(scn.products),
-                                                            required=True),
-                "units": num("units", min_value=0.0, format="%.1f", required=True),
-            })
-    with t_reac:
-        show_problems("reactors")
-        reactors = st.data_editor(
-            ds.reactors_frame(raw), key=f"ed_reactors_{v}", num_rows="dynamic", width="stretch",
-            column_config={
-                "working_volume_min_L": num("min volume [L]", min_value=0.0),
-                "working_volume_max_L": num("max volume [L]", min_value=0.0),
-                "units_owned": num("owned", min_value=0, step=1),
-                "max_additional_units": num("max added", min_value=0, step=1),
-                "acquisition": st.column_config.SelectboxColumn("acquisition", options=["buy", "rent"]),
-                "capital_cost_usd_per_unit_day": num("capital [$/unit/day]", min_value=0.0),
-                "operating_cost_usd_per_day": num("operating [$/day]", min_value=0.0),
-                "turnaround_days": num("turnaround [d]", min_value=0, step=1),
-                "vessel_classes": st.column_config.TextColumn("vessel classes",
-                                                              help="comma-separated"),
-            })
-    with t_price:
-        show_problems("media", "labour")
-        c1, c2, c3 = st.columns(3)
-        basal = c1.number_input("Basal medium [$/L]", min_value=0.0,
-                                value=num_at("media.basal_price_usd_per_L", scn.media.basal_price_usd_per_L),
-                                key=f"basal_{v}")
-        prep = c2.number_input("Medium prep capacity [L/day] (0 = unlimited)", min_value=0.0,
-                               value=num_at("media.prep_capacity_L_per_day", 0.0), key=f"prep_{v}")
-        labour = c3.number_input("Labour [$/operation]", min_value=0.0,
-                                 value=num_at("labour.cost_usd_per_operation", scn.labour.cost_usd_per_operation),
-                                 key=f"labour_{v}")
-        cytokines = st.data_editor(
-            ds.cytokines_frame(raw), key=f"ed_cytokines_{v}", num_rows="dynamic", hide_index=True,
-            column_config={
-                "unit": st.column_config.SelectboxColumn("unit", options=["mg", "kU"], required=True),
-                "price_usd": num("price [$ per unit]", min_value=0.0, format="%.2f"),
-            })
-    with t_src:
-        show_problems("sources")
-        sources = st.data_editor(
-            ds.sources_frame(raw), key=f"ed_sources_{v}", num_rows="dynamic", width="stretch",
-            column_config={
-                "cells_per_lot": num("cells per lot", min_value=0.0, format="%.3g"),
-                "lots_per_week": num("lots per week (empty = unlimited)", min_value=0.0),
-                "cost_usd_per_lot": num("cost [$/lot]", min_value=0.0),
-                "cards": st.column_config.TextColumn("yield cards", help="comma-separated"),
-            })
-    with t_rec:
-        show_problems("recipes")
-        st.caption("Candidate settings per yield card, as `<phase>.<factor>`, `<phase>.days` or "
-                   "`<phase>.density_setpoint` with comma-separated values; the optimiser picks "
-                   "among the full factorial. An empty setting keeps only the default protocol.")
-        recipe_options = st.data_editor(
-            ds.recipe_options_frame(raw), key=f"ed_recipes_{v}", num_rows="dynamic",
-            width="stretch", hide_index=True,
-            column_config={"values": st.column_config.TextColumn("values", help="comma-separated")})
-    with t_prod:
-        show_problems("products", "horizon", "solver")
-        c1, c2 = st.columns(2)
-        start = c1.date_input("Horizon start", key=f"h_start_{v}",
-                              value=ds.as_date(ds.raw_value(raw, "horizon.start_date"),
-                                               scn.horizon.start_date))
-        days = c2.number_input("Horizon [days]", min_value=1, max_value=1096,
-                               value=int(num_at("horizon.days", scn.horizon.days)), key=f"h_days_{v}")
-        products = st.data_editor(
-            ds.products_frame(raw), key=f"ed_products_{v}", width="stretch",
-            column_config={
-                "cells_per_unit": num("cells per unit", format="%.3g"),
-                "shelf_life_days": num("shelf life [d]", step=1),
-                "release_delay_days": num("release delay [d]", step=1),
-                "shortage_penalty_usd_per_unit": num("shortage penalty [$/unit]"),
-                "expiry_cost_usd_per_unit": num("expiry cost [$/unit]"),
-                "min_service_level": num("min service level", min_value=0.0, max_value=1.0),
-                "storage_capacity_units": num("storage cap [units]"),
-                "initial_inventory_units": num("initial stock [units]"),
-            })
-    b1, b2 = st.columns([1, 3], vertical_alignment="center")
-    apply = b1.form_submit_button("Validate & apply", type="primary", icon=":material/check_circle:",
-                                  key="apply_edits")
-    b2.caption("Edits in all tabs take effect together when applied.")
+# ---- editors: tab titles carry the number of problems found in their cells on the last run --------
+marks: dict[str, int] = ss.get("tab_marks", {})
+titles = {t: f"{t} ⚠ {marks[t]}" if marks.get(t) else t for t in editors.TABS}
+# switching tabs stays in the browser; when a title changes (a marker appears or goes), the tab
+# whose problems changed is opened, which is where the user is typing
+tabs = dict(zip(editors.TABS, st.tabs(list(titles.values()),
+                                      default=titles.get(ss.get("scenario_tab", ""))), strict=True))
+
+edits = editors.Edits()
+with tabs["Demand"]:
+    editors.demand_tab(raw, scn, v, num_at, edits)
+with tabs["Bioreactor fleet"]:
+    editors.fleet_tab(raw, v, edits)
+with tabs["Prices & labour"]:
+    editors.prices_tab(raw, scn, v, num_at, edits)
+with tabs["Starting material"]:
+    editors.sources_tab(raw, v, edits)
+with tabs["Recipe options"]:
+    editors.recipes_tab(raw, v, edits)
+with tabs["Products & horizon"]:
+    editors.products_tab(raw, scn, v, num_at, edits)
+for tab, container in tabs.items():
+    with container:  # problems of the last apply, on their tab
+        editors.show([p for p in problems if editors.tab_of(p) == tab and p not in edits.problems])
+
+b1, b2 = st.columns([1, 3], vertical_alignment="center")
+apply = b1.button("Validate & apply", type="primary", icon=":material/check_circle:", key="apply_edits")
+b2.caption(f"{len(edits.problems)} cell(s) to fix first (marked ⚠ on their tab)." if edits.problems
+           else "Edits in all tabs take effect together when applied.")
 
 if apply:
-    edited = ds.apply_tables(
-        raw, demand=demand, reactors=reactors, products=products, sources=sources,
-        cytokines=cytokines, recipe_options=recipe_options,
-        scalars={"demand.scale": scale, "demand.granularity": gran,
-                 "media.basal_price_usd_per_L": basal,
-                 "media.prep_capacity_L_per_day": prep or None,
-                 "labour.cost_usd_per_operation": labour,
-                 "horizon.start_date": (start.isoformat() if isinstance(start, dt.date) else start),
-                 "horizon.days": int(days)},
-    )
+    edited = editing.apply_tables(raw, **edits.frames, scalars=edits.scalars)
     try:
-        new = ds.validate_raw(edited)
+        if edits.problems:
+            msg = "cells with errors"
+            raise BioplanError(msg)  # reported per cell below their editors
+        new = editing.validate_raw(edited)
     except BioplanError as err:
-        ss.scenario_problems = ds.field_problems(err)
+        ss.scenario_problems = edits.problems or field_problems(err)
         ss.scenario_draft = edited  # kept (also across pages) until fixed or discarded
         ss.edit_count += 1  # editors restart from the draft, which already holds the edits
     else:
@@ -220,6 +169,13 @@ if apply:
             ui.set_scenario(new, label)
             ss.flash = "Scenario updated. Run the optimiser on the **Plan** page."
     st.rerun()
+
+found = {t: sum(1 for p in {*edits.problems, *problems} if editors.tab_of(p) == t) for t in editors.TABS}
+found = {t: n for t, n in found.items() if n}
+if found != marks:
+    ss.scenario_tab = next(t for t in editors.TABS if found.get(t, 0) != marks.get(t, 0))
+    ss.tab_marks = found
+    st.rerun()  # redraw the tab titles with their markers (the editors keep their edits)
 
 if problems and st.button("Discard edits (back to the last valid scenario)", key="discard_edits"):
     ss.scenario_problems = []

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -48,7 +50,8 @@ def dashboard_server(timeout_s: float = 60) -> Iterator[Server]:
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "dashboard-server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sessions = Path(tempfile.mkdtemp(prefix="bioplan-sessions-"))  # not the user's ~/.cache
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "BIOPLAN_SESSION_DIR": str(sessions)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bioplan", "dashboard", "--port", str(port)],
@@ -101,6 +104,27 @@ class ConsoleWatch:
         page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} ({req.failure})"))
         page.on("response", lambda resp: self.errors.append(f"HTTP {resp.status}: {resp.url}")
                 if resp.status >= 400 else None)
+
+
+BASE_PROBE = re.compile(r"^HTTP 404: https?://[^/]+/[a-z-]+/_stcore/(health|host-config)$")
+"""Streamlit's frontend finds the server's base path by asking ``<path>/_stcore/health`` and
+``<path>/_stcore/host-config`` first and then the parent path: on a deep link (``/compare``) or a
+reload of one, the first two requests are answered 404 by design, and the page loads."""
+RESOURCE_404 = "console.error: Failed to load resource: the server responded with a status of 404 (Not Found)"
+
+
+def real_errors(errors: list[str]) -> list[str]:
+    """``errors`` without the base-path probes of a deep link (and their console lines)."""
+    probes = sum(1 for e in errors if BASE_PROBE.match(e))
+    out = []
+    for e in errors:
+        if BASE_PROBE.match(e):
+            continue
+        if e == RESOURCE_404 and probes > 0:
+            probes -= 1
+            continue
+        out.append(e)
+    return out
 
 
 @contextlib.contextmanager

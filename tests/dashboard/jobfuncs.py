@@ -37,3 +37,14 @@ def slow_solve(scenario: object, time_limit_s: float | None, mip_gap: float | No
 def bad_input_solve(scenario: object, time_limit_s: float | None, mip_gap: float | None) -> object:
     bad_input()
     return None
+
+
+def fake_solve_many(items: list[tuple[str, object]], time_limit_s: float | None,
+                    mip_gap: float | None) -> dict[str, object]:
+    """Stands in for ``solve_many``: one hand-made plan per what-if, carrying its scenario."""
+    plans = {}
+    for label, scn in items:
+        plan = fake_solve(scn, time_limit_s, mip_gap)
+        plan.scenario = scn  # type: ignore[attr-defined]
+        plans[label] = plan
+    return plans

@@ -1,10 +1,13 @@
 """The dashboard in a real Chromium: pages render without console errors; run the default plan
-and measure click-Run -> Gantt drawn (printed, not asserted; aim < 5 s)."""
+and measure click-Run -> Gantt drawn and Run -> KPIs (printed and written to test-artifacts/, not
+asserted; aim < 5 s); a named what-if picked and compared; a typo in a grid cell refused in place;
+a reload keeps the session's plans; Cancel stops a running solve."""
 
 from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from tests.dashboard.browser import (
     browser_page,
     chromium_path,
     dashboard_server,
+    real_errors,
     wait_app_idle,
 )
 from tests.support import require
@@ -31,8 +35,9 @@ def _require_browser() -> None:
 
 
 def _nav(page, title: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("link", name=title).first.click()
-    wait_app_idle(page)
+    # generous: on a machine shared with many jobs Chromium's renderer can stall for tens of seconds
+    page.get_by_role("link", name=title).first.click(timeout=120_000)
+    wait_app_idle(page, timeout_ms=120_000)
 
 
 def _outcome(page, label: str) -> str:  # type: ignore[no-untyped-def]
@@ -131,14 +136,122 @@ def test_cancel_stops_a_running_solve_in_chromium() -> None:
         page.get_by_text("Price resources").click()  # marginal values: several solves, a longer run
         page.get_by_role("button", name="Run optimiser").click()
         page.get_by_text(re.compile("Solving")).first.wait_for(timeout=30_000)
-        page.wait_for_timeout(1200)  # the elapsed time ticks while the page stays usable
-        elapsed = page.get_by_text(re.compile(r"[0-9.]+ s elapsed")).first.inner_text()
-        assert re.search(r"([1-9][0-9]*|0\.[1-9])[0-9.]* s elapsed", elapsed), elapsed
+        # the elapsed time ticks while the page stays usable: poll for a non-zero reading (a fixed
+        # wait read "0.0 s elapsed" once on a loaded machine)
+        ticking = page.get_by_text(re.compile(r"([1-9][0-9]*|0\.[1-9])(\.[0-9])? s elapsed")).first
+        ticking.wait_for(timeout=30_000)
         page.get_by_role("button", name="Cancel").click()
         page.get_by_text(re.compile(r"cancelled after [0-9.]+ s")).first.wait_for(timeout=30_000)
         assert page.get_by_text("No plan yet").count() == 1
         page.screenshot(path=str(ARTIFACTS / "dashboard-cancelled.png"), full_page=True)
         assert not watch.errors, watch.errors
+
+
+def _kpis_shown(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the Plan page shows ``label``'s headline KPIs (its heading and Total cost)."""
+    page.get_by_role("heading", name=label).first.wait_for(timeout=180_000)
+    page.locator('[data-testid="stMetric"]', has_text="Total cost").first.wait_for(timeout=60_000)
+
+
+@pytest.mark.slow
+def test_run_to_kpis_five_times_then_a_reload_keeps_the_plans() -> None:
+    """Run -> KPIs for the default scenario, median of 5 (the README's Dashboard benchmark), then
+    reload the page: the session's plans and scenario come back."""
+    _require_browser()
+    with dashboard_server() as server, browser_page() as (page, watch):
+        page.goto(server.url)
+        page.get_by_role("button", name="Validate & apply").wait_for(timeout=120_000)  # loaded
+        wait_app_idle(page)
+        _nav(page, "Plan")
+        page.get_by_role("button", name="Run optimiser").wait_for()
+        page.wait_for_timeout(5000)  # let the standby worker finish warming up, as a user would
+        times = []
+        for k in range(1, 6):
+            wait_app_idle(page)
+            page.wait_for_timeout(2500)  # the next standby worker warms up after each solve
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Run optimiser").click()
+            _kpis_shown(page, f"#{k} default")
+            times.append(time.perf_counter() - t0)
+        median = statistics.median(times)
+        report = (f"Run -> KPIs (default scenario, Chromium), 5 runs: "
+                  f"{', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s")
+        print(f"\n{report}")
+        (ARTIFACTS / "run-to-kpis.txt").write_text(report + "\n")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-plan-kpis.png"), full_page=True)
+
+        url = page.url
+        assert "session=" in url, url
+        page.reload()
+        wait_app_idle(page)
+        _kpis_shown(page, "#5 default")  # the latest plan is back, with its KPIs
+        page.get_by_text("Latest plan: #5 default").first.wait_for(timeout=30_000)
+        _nav(page, "Compare")
+        page.locator(".st-key-cmp_kpi_chart .js-plotly-plot").first.wait_for(timeout=60_000)
+        assert page.get_by_text("#4 default").count() >= 1  # earlier plans are there to pick
+        page.screenshot(path=str(ARTIFACTS / "dashboard-after-reload.png"), full_page=True)
+        assert not real_errors(watch.errors), watch.errors
+
+
+@pytest.mark.slow
+def test_a_named_scenario_is_picked_and_compared_in_chromium() -> None:
+    _require_browser()
+    with dashboard_server() as server, browser_page() as (page, watch):
+        page.goto(server.url)
+        wait_app_idle(page)
+        _nav(page, "Plan")
+        picker = page.locator(".st-key-whatif_pick input").first
+        picker.wait_for(timeout=60_000)
+        picker.click()
+        for _ in range(8):  # drop the preselected entries ...
+            picker.press("Backspace")
+        for name in ("(as in the file)", "growth (high-demand)"):  # ... and pick two
+            picker.fill(name.split(" (")[0] if not name.startswith("(") else "as in")
+            page.get_by_role("option", name=name).first.click()
+        page.keyboard.press("Escape")
+        page.get_by_role("button", name="Run & compare").click()
+        page.get_by_text(re.compile(r"2 what-ifs of default in [0-9.]+ s")).first.wait_for(timeout=240_000)
+        _nav(page, "Compare")
+        chart = page.locator(".st-key-cmp_kpi_chart .js-plotly-plot").first
+        chart.wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"#2 growth")).first.wait_for()
+        # the first panel (total cost) has one bar per plan, and the inputs differ in demand.scale
+        page.wait_for_function(
+            "() => { const el = document.querySelector('.st-key-cmp_kpi_chart .js-plotly-plot');"
+            " return el && el.data.filter(t => t.xaxis === 'x').length === 2; }", timeout=60_000)
+        # the inputs table (a canvas grid; its cells are mirrored in an accessible table)
+        page.get_by_text("demand.scale").first.wait_for(state="attached", timeout=30_000)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-compare-whatifs.png"), full_page=True)
+        assert not real_errors(watch.errors), watch.errors
+
+
+def test_a_grid_typo_is_refused_in_place_in_chromium() -> None:
+    _require_browser()
+    with dashboard_server() as server, browser_page() as (page, watch):
+        page.goto(server.url)
+        page.get_by_role("button", name="Validate & apply").wait_for(timeout=90_000)
+        wait_app_idle(page)
+        page.get_by_role("tab", name="Bioreactor fleet").click()
+        wait_app_idle(page)
+        grid = page.locator(".st-key-ed_reactors_0 [data-testid='stDataFrameResizable']").first
+        grid.wait_for(timeout=60_000)
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)  # row 1, the reactor type (index) cell
+        for _ in range(3):  # -> min volume, max volume, units owned
+            page.keyboard.press("ArrowRight")
+        page.keyboard.type("-5")
+        page.keyboard.press("Enter")
+        error = page.get_by_text(re.compile(r"units owned: must be ≥ 0, not -5")).first
+        error.wait_for(timeout=30_000)
+        page.get_by_role("tab", name=re.compile("Bioreactor fleet ⚠ 1")).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-grid-typo.png"), full_page=True)
+        page.get_by_role("button", name="Validate & apply").click()
+        page.get_by_text(re.compile(r"problem\(s\) in the last edit")).first.wait_for(timeout=30_000)
+        assert page.get_by_text("Scenario updated").count() == 0
+        assert not real_errors(watch.errors), watch.errors
 
 
 SHORTFALL_SCALE = "4"
@@ -177,4 +290,4 @@ def test_batches_and_operations_pages_and_a_shortfall_warning_in_chromium() -> N
         assert "units short" in outcome, outcome  # the banner is a warning, not a green "optimal"
         page.get_by_text(re.compile("Shortfall:")).first.wait_for(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "dashboard-shortfall.png"), full_page=True)
-        assert not watch.errors, watch.errors
+        assert not real_errors(watch.errors), watch.errors

@@ -49,14 +49,22 @@ def test_inventory_figure_shows_stock_demand_shortage_expiry() -> None:
     assert min(short.y) == -1.0
 
 
-def test_cost_figure_waterfall_adds_up() -> None:
+def test_cost_figure_waterfall_adds_up_with_a_colour_per_term() -> None:
     plan = fakes.plan()
     fig = charts.cost_figure(plan)
-    wf = fig.data[0]
-    assert wf.type == "waterfall"
-    assert list(wf.measure)[-1] == "total"
-    assert abs(sum(wf.y[:-1]) - plan.objective_usd) < 1e-6
-    per_unit = {t.name: t for t in fig.data[1:]}
+    steps = [t for t in fig.data if t.xaxis == "x"]
+    terms, total = steps[:-1], steps[-1]
+    assert total.name == "Total" and abs(total.y[0] - plan.objective_usd) < 1e-6
+    assert abs(sum(t.y[0] for t in terms) - plan.objective_usd) < 1e-6
+    # each step floats on the ones before it, in its own colour, named in the legend
+    assert [t.base[0] for t in terms] == [sum(u.y[0] for u in terms[:i]) for i in range(len(terms))]
+    assert len({t.marker.color for t in terms}) == len(terms)
+    assert all(t.showlegend is not False for t in terms)
+    # the per-unit bars reuse the term's colour and legend entry instead of a second legend
+    right = [t for t in fig.data if t.xaxis == "x2"]
+    colour = {t.name: t.marker.color for t in terms}
+    assert all(t.marker.color == colour[t.name] and t.showlegend is False for t in right if t.name in colour)
+    per_unit = {t.name: t for t in right}
     sm = per_unit["Starting material"]
     assert list(sm.x) == ["RBC units", "platelet doses"]  # scenario order
     assert abs(sm.y[0] - 2000.0 / 4.0) < 1e-9  # rbc: $2000 over 4 delivered units
@@ -73,3 +81,19 @@ def test_fleet_figure_lists_every_usable_unit() -> None:
     fig = charts.fleet_figure(fakes.scenario())
     assert list(fig.data[0].y) == ["rocking-50L #1", "rocking-50L #2", "vrb-10L #1", "vrb-10L #2",
                                    "vrb-10L #3"]
+
+
+def test_gantt_shows_idle_owned_units_added_units_and_maintenance() -> None:
+    plan = fakes.plan()
+    plan.scenario.reactors["rocking-50L"].units_owned = 3  # unit 3 stays idle
+    plan.scenario.reactors["rocking-50L"].maintenance = [
+        {"unit": 3, "start_date": "2027-01-10", "days": 4}]  # type: ignore[list-item]
+    plan.batches.loc["B2-1", "reactor_unit"] = 3  # the platelet batch on a rented unit
+    fig = charts.gantt_figure(plan)
+    rows = list(fig.layout.yaxis.categoryarray)[::-1]
+    # every owned unit has a row (idle rocking-50L #3 and vrb-10L #1 too); added units say so
+    assert rows == ["rocking-50L #1", "rocking-50L #2", "rocking-50L #3", "vrb-10L #1",
+                    "vrb-10L #3 · rented"]
+    maint = next(t for t in fig.data if t.name == "maintenance")
+    assert list(maint.y) == ["rocking-50L #3"] and maint.x[0] == 4 * 86_400_000
+    assert maint.base[0] == dt.date(2027, 1, 10)

@@ -49,7 +49,9 @@ def test_costs_page() -> None:
     plan.cost_breakdown["cytokine:EPO"] = 1500.0  # a part of "cytokines", not another term
     at = result_page("costs", plan)
     (spec,) = plotly_specs(at)
-    assert spec["data"][0]["type"] == "waterfall"
+    steps = [t for t in spec["data"] if t.get("xaxis", "x") == "x"]  # the waterfall panel
+    assert steps[0]["base"] == [0.0] and steps[-1]["name"] == "Total"
+    assert steps[-1]["y"] == [pytest.approx(fakes.plan().objective_usd)]  # sub-rows not added on top
     terms = at.dataframe[0].value
     assert terms.loc["total", "usd"] == pytest.approx(fakes.plan().objective_usd)
     # the total closes the cost terms; cytokine sub-rows come after it

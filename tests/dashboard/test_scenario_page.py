@@ -25,7 +25,7 @@ def test_upload_then_invalid_upload_keeps_previous_scenario() -> None:
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     assert at.session_state["scenario"].name == "standalone"
     assert at.session_state["scenario_label"] == "standalone.yaml"
-    assert len(at.data_editor) == 6
+    assert len(at.data_editor) == 7  # demand, fleet, maintenance, prices, sources, recipes, products
 
     bad = fakes.standalone_dict()
     bad["reactors"]["vrb-10L"]["working_volume_max_L"] = -1
@@ -39,7 +39,7 @@ def test_edit_demand_and_apply() -> None:
     at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     at.session_state[editor_key(at, "demand")] = {
-        "edited_rows": {0: {"units": 11.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {0: {"units": "11"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="apply_edits").click().run()
     assert not at.exception, at.exception
     scn = at.session_state["scenario"]
@@ -48,13 +48,41 @@ def test_edit_demand_and_apply() -> None:
     assert any("Scenario updated" in s.value for s in at.success)
 
 
+def _tab_titles(at: AppTest) -> list[str]:
+    return [t.label for t in at.tabs]
+
+
+def test_a_typed_cell_is_checked_at_once_beside_its_field_and_on_its_tab() -> None:
+    at = open_page("scenario")
+    upload(at, "standalone.yaml", fakes.standalone_yaml())
+    before = at.session_state["scenario"].model_dump_json()
+    at.session_state[editor_key(at, "reactors")] = {
+        "edited_rows": {1: {"units_owned": "-5"}, 0: {"turnaround_days": "twelve"}},
+        "added_rows": [], "deleted_rows": []}
+    at.run()  # no Apply: the cells are checked as typed
+    assert not at.exception, at.exception
+    texts = [e.value for e in at.error]
+    assert any("reactors.vrb-10L.units_owned" in t and "must be ≥ 0, not -5" in t for t in texts), texts
+    assert any("reactors.rocking-50L.turnaround_days" in t and "'twelve' is not a number" in t
+               for t in texts), texts
+    assert "Bioreactor fleet ⚠ 2" in _tab_titles(at)
+    assert "Demand" in _tab_titles(at)  # tabs without problems carry no marker
+    at.button(key="apply_edits").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["scenario"].model_dump_json() == before  # refused
+    assert any("problem(s) in the last edit" in e.value for e in at.error)
+    shown = at.data_editor(key=editor_key(at, "reactors")).value  # the kept draft
+    assert shown.loc["vrb-10L", "units_owned"] == "-5"  # not turned into 5
+    assert shown.loc["rocking-50L", "turnaround_days"] == "twelve"  # not blanked
+
+
 def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
     at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     before = at.session_state["scenario"].model_dump_json()
     key = editor_key(at, "reactors")
     at.session_state[key] = {
-        "edited_rows": {1: {"working_volume_max_L": -5.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {1: {"working_volume_max_L": "-5"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="apply_edits").click().run()
     assert not at.exception, at.exception
     assert at.session_state["scenario"].model_dump_json() == before
@@ -62,19 +90,18 @@ def test_invalid_edit_shows_error_beside_field_and_keeps_last_valid() -> None:
     assert any("problem(s) in the last edit" in t for t in texts)
     assert any("reactors.vrb-10L.working_volume_max_L" in t for t in texts)
     # the edit is still in the editor, so the user can correct it ...
-    reactors = at.data_editor[1].value
-    assert reactors.loc["vrb-10L", "working_volume_max_L"] == -5.0
+    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == "-5"
     # ... also after visiting another page
     at.switch_page("views/plan.py").run()
     assert at.session_state["scenario"].model_dump_json() == before  # plans use the last valid one
     at.switch_page("views/scenario.py").run()
     assert not at.exception, at.exception
-    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == -5.0
+    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == "-5"
     assert any("reactors.vrb-10L.working_volume_max_L" in e.value for e in at.error)
     at.button(key="discard_edits").click().run()
     assert not at.error
     assert at.session_state["scenario"].model_dump_json() == before
-    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == 10.0
+    assert at.data_editor[1].value.loc["vrb-10L", "working_volume_max_L"] == "10"
 
 
 def test_default_scenario_is_loaded_and_another_bundled_one_can_be_picked() -> None:
@@ -97,14 +124,14 @@ def test_fixing_a_rejected_edit_applies_it() -> None:
     at = open_page("scenario")
     upload(at, "standalone.yaml", fakes.standalone_yaml())
     at.session_state[editor_key(at, "reactors")] = {
-        "edited_rows": {1: {"working_volume_max_L": -5.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {1: {"working_volume_max_L": "-5"}}, "added_rows": [], "deleted_rows": []}
     at.session_state[editor_key(at, "demand")] = {
-        "edited_rows": {0: {"units": 9.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {0: {"units": "9"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="apply_edits").click().run()
     assert at.session_state["scenario_problems"]
     # correct the bad cell only; the demand edit made together with it is still there
     at.session_state[editor_key(at, "reactors")] = {
-        "edited_rows": {1: {"working_volume_max_L": 12.0}}, "added_rows": [], "deleted_rows": []}
+        "edited_rows": {1: {"working_volume_max_L": "12"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="apply_edits").click().run()
     assert not at.exception, at.exception
     scn = at.session_state["scenario"]
@@ -138,4 +165,4 @@ def test_zip_upload_with_a_csv_table() -> None:
     scn = at.session_state["scenario"]
     assert at.session_state["scenario_label"] == "my-scenario.zip"
     assert [(r.product, r.units) for r in scn.demand.records] == [("rbc", 6.0), ("platelet", 2.0)]
-    assert at.data_editor[0].value["units"].tolist() == [6.0, 2.0]
+    assert at.data_editor[0].value["units"].tolist() == ["6", "2"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from bioplan.app.job import JobState, SolveJob, StandbyPool
 from bioplan.errors import InputError
-from bioplan.solve_job import JobState, SolveJob, StandbyPool
 from tests.dashboard import jobfuncs
 
 

@@ -98,7 +98,7 @@ def _child_main(result_path: str, func: Callable[..., Any], args: tuple[Any, ...
     os.replace(tmp, result_path)
 
 
-WORKER_CODE = "import bioplan.solve_job as m; m.worker_main()"
+WORKER_CODE = "import bioplan.app.job as m; m.worker_main()"
 """What a worker process runs (``python -c``): not ``multiprocessing``, whose ``spawn`` start
 method re-runs the parent's ``__main__`` script in the child — under Streamlit that is the app."""
 
@@ -262,7 +262,8 @@ class SolveJob:
         proc = WorkerProcess()
         if not proc.submit(name, func, args, kwargs):
             proc.kill()
-            raise SolverError("could not start the solve process",
+            msg = "could not start the solve process"
+            raise SolverError(msg,
                               fix="check that the machine has free memory and processes")
         return cls(process=proc, result_path=Path(name), label=label, started=started)
 

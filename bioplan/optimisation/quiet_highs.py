@@ -1,0 +1,47 @@
+"""HiGHS without its banner on stdout.
+
+The first ``highspy.Highs()`` constructed in a process prints "Running HiGHS ..." to file
+descriptor 1 whatever ``output_flag`` is set to afterwards, which breaks ``--json`` output. Each
+process constructs its first instance here with fd 1 pointed at ``/dev/null``; later
+constructions print nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+_silenced_in: int | None = None
+"""The process id that has already constructed its first (silenced) Highs."""
+
+
+def silence_banner() -> None:
+    """Construct this process's first ``Highs`` with stdout redirected (once per process)."""
+    global _silenced_in
+    if _silenced_in == os.getpid():
+        return
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        first = highspy.Highs()
+        first.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    _silenced_in = os.getpid()
+
+
+def quiet_highs() -> Any:
+    """A new ``highspy.Highs`` with ``output_flag`` off and no banner on stdout."""
+    import highspy
+
+    silence_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
