@@ -93,7 +93,7 @@ def header(plan: Plan, batch_id: str) -> dict[str, Any]:
     prod = sc.products[product]  # type: ignore[index]
     seed_day, harvest = int(rows["start_day"].min()), int(rows["end_day"].max())
     release = harvest + prod.release_delay_days
-    per_seed = (float(recipes.at[recipe, "product_cells_per_seed_cell"])
+    per_seed = (float(recipes["product_cells_per_seed_cell"].loc[recipe])
                 if recipe in recipes.index else float("nan"))
     seed = float(first["seed_cells"])
     grown = seed * per_seed / prod.cells_per_unit
