@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "Plan": "bioplan.results",
     "check_plan": "bioplan.results",
     "sweep": "bioplan.sweeps",
+    "evaluate": "bioplan.robust.evaluate",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -24,9 +24,15 @@ from bioplan.optimisation import (
     prepare,
     solve_guarded,
 )
+from bioplan.optimisation.guard import gc_paused
+from bioplan.optimisation.outcome import relative_gap
+from bioplan.resource_prices import attach_prices, price_mode, solve_options
 from bioplan.results.plan import Plan
 from bioplan.results.tables import extract_tables
 from bioplan.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from bioplan.scenario.schema import Uncertainty
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +51,12 @@ def plan(
     threads: int | None = None,
     fixed_batches: pd.DataFrame | None = None,
     save_lp: str | Path | None = None,
-    marginal_values: bool = True,
+    marginal_values: bool | Literal["dual", "exact"] = "dual",
     pareto: bool = True,
     solver_interface: Literal["highspy", "pyomo"] | None = None,
+    robust: Uncertainty | bool | None = None,
+    search_media: bool = False,
+    media_rounds: int | None = None,
 ) -> Plan:
     """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
 
@@ -58,18 +67,33 @@ def plan(
         as given: they hold their reactor units, count against resource limits inside the horizon,
         cost what they cost (constants) and release their product.
     save_lp : write the model to this ``.lp`` or ``.mps`` file before solving.
-    marginal_values : price one more reactor of each type and one more L/day of media preparation
-        by re-solving (one extra solve each); off in benchmarks.
+    marginal_values : ``"dual"`` (the default, also ``True``): shadow prices of every capacity
+        row by day from one LP with the plan's integer decisions fixed (``Plan.bottlenecks``, and
+        their horizon sums in ``Plan.marginal_values``); ``"exact"``: in addition, re-solve the
+        plan's model with one more reactor of each type and one more L/day of media preparation
+        (on a process pool, each with its own gap); ``False``: no prices (benchmarks).
+        See :mod:`bioplan.resource_prices`.
     pareto : offer only Pareto-efficient batch options (the default; see
         :func:`bioplan.optimisation.options.pareto_options`); ``False`` offers every recipe row.
     solver_interface : ``"highspy"`` (standard-form compiler + highspy, the faster default) or
         ``"pyomo"`` (Pyomo's own HiGHS interface); overrides the scenario's ``solver.interface``.
+    search_media : generate recipes by pricing against the plan (:mod:`bioplan.media_search`:
+        column generation over each card's settings inside its validity domain, at most
+        ``media_rounds`` rounds, default 10), then plan on the scenario's recipes plus the
+        generated ones; ``plan.media_search`` reports them, the rounds, the duals and the
+        saving against the plain plan (solved first, on the scenario's own recipes).
+
+    robust : plan against yield samples (a two-stage stochastic program, see
+        :mod:`bioplan.robust.plan`): an :class:`~bioplan.scenario.schema.Uncertainty`, or True for
+        the scenario's ``uncertainty:`` block (its defaults if it has none). The deterministic plan
+        is solved first and reported beside it in ``plan.robust``.
 
     Returns a :class:`Plan` whose ``status`` says what happened; an infeasible scenario gives a
     plan with ``explanation`` rather than an exception. Raises :class:`SolverError` only when
     HiGHS itself fails.
     """
     t0 = time.perf_counter()
+    mode = price_mode(marginal_values)
     sc = _scenario(scenario)
     options = SolveOptions(
         time_limit_s=float(time_limit_s if time_limit_s is not None else sc.solver.time_limit_s),
@@ -79,10 +103,17 @@ def plan(
         interface=solver_interface or sc.solver.interface,
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
+    if robust:
+        return _robust(sc, robust, options, guard, fixed_batches, pareto)
+    search = None
+    if search_media:
+        from bioplan.media_search.report import run_search
+
+        sc, search = run_search(sc, options, guard, pareto=pareto, rounds=media_rounds)
     recipes = sc.recipe_table()
     data = prepare(sc, recipes, fixed_batches, pareto=pareto)
     t_prep = time.perf_counter() - t0
-    result = solve_guarded(data, options, guard)
+    result = solve_guarded(data, solve_options(options, mode), guard)
     timings = {
         "build": t_prep + result.timings.get("build", 0.0),
         "transfer": result.timings.get("transfer", 0.0),
@@ -103,19 +134,36 @@ def plan(
         timings["explain"] = time.perf_counter() - t1
     elif result.status.has_solution:
         t1 = time.perf_counter()
-        _fill(out, data, recipes, result, fixed_batches)
+        with gc_paused():  # extraction builds many small objects and no cycles worth a collection
+            _fill(out, data, recipes, result, fixed_batches)
         timings["extract"] += time.perf_counter() - t1
-        if marginal_values:
+        if mode is not None:
             t2 = time.perf_counter()
-            out.marginal_values = _marginal_values(sc, recipes, fixed_batches, data, options,
-                                                   guard, out.objective_usd or 0.0, result.values,
-                                                   result.timings.get("solve", 1.0), pareto)
-            timings["marginal"] = time.perf_counter() - t2
+            attach_prices(out, data, result, options, mode)
+            timings["marginal"] = time.perf_counter() - t2 + result.timings.get("duals", 0.0)
     timings["total"] = time.perf_counter() - t0
     out.timings = timings
+    if search is not None and out.has_solution:
+        timings["media_search"] = search.search.seconds
+        search.attach(out)
     log.info("plan %s: %s, objective %s USD, gap %s, %.2f s", sc.name, out.status,
              out.objective_usd, out.gap, timings["total"])
     return out
+
+
+def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, guard: float,
+            fixed_batches: pd.DataFrame | None, pareto: bool) -> Plan:
+    """The deterministic plan, then the robust plan beside it (:mod:`bioplan.robust.plan`)."""
+    from bioplan.robust.plan import check_engine, robust_plan
+    from bioplan.scenario.schema import Uncertainty
+
+    unc = robust if isinstance(robust, Uncertainty) else (sc.uncertainty or Uncertainty())
+    check_engine(unc)
+    deterministic = plan(sc, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
+                         threads=options.threads, fixed_batches=fixed_batches,
+                         marginal_values=False, pareto=pareto)
+    return robust_plan(sc, unc, options, guard, deterministic=deterministic,
+                       fixed_batches=fixed_batches, pareto=pareto)
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
@@ -153,59 +201,17 @@ def _fill(out: Plan, data: PlanData, recipes: pd.DataFrame, result: SolveResult,
                  "media_use", "capacity", "cost_breakdown", "cost_by_product"):
         setattr(out, name, getattr(tables, name))
     objective = result.objective_usd or 0.0
-    check_costs(float(sum(tables.cost_breakdown[t] for t in TERM_NAMES)), objective)
+    tables_usd = float(sum(tables.cost_breakdown[t] for t in TERM_NAMES))
+    if tables_usd < objective - COST_REL_TOL * max(abs(objective), 1.0) - COST_ABS_TOL_USD:
+        # the whole-unit dispatch (first-expiry-first, optimal for the fixed releases) can only
+        # improve on the solver's deliveries; the plan is then that much cheaper
+        log.info("whole-unit dispatch: %.2f USD below the solver's objective", objective - tables_usd)
+        objective = tables_usd
+    check_costs(tables_usd, objective)
     out.objective_usd = objective
     bound = result.bound_usd
     out.bound_usd = min(bound, objective) if bound is not None else None
-    out.gap = result.gap
+    out.gap = (relative_gap(objective, out.bound_usd) if objective != result.objective_usd
+               else result.gap)
     if not out.message:
         out.message = f"{out.status}: {objective:,.0f} USD"
-
-
-def _marginal_values(sc: Scenario, recipes: pd.DataFrame, fixed: pd.DataFrame | None,
-                     data: PlanData, options: SolveOptions, guard: float, base_usd: float,
-                     start: dict[str, dict[Any, float]], solve_s: float,
-                     pareto: bool = True) -> pd.DataFrame:
-    """Cost saved [USD over the horizon] by one more owned unit of each reactor type (before its
-    own capital cost) and by one more L/day of media preparation.
-
-    Each is the difference of two re-solves with a tenth of the plan's gap, both started from the
-    plan (still feasible with the extra resource): the unchanged scenario and the one with the
-    extra resource. Differences smaller than the re-solves' gaps are noise; the ``gap`` column
-    gives the larger of the two. Each re-solve may take twice the plan's own solve time (at least
-    2 s, at most a quarter of the time limit).
-    """
-    quick = SolveOptions(min(options.time_limit_s / 4, max(2.0, 2 * solve_s)),
-                         options.mip_gap / 10, options.threads, start=start,
-                         interface=options.interface)
-    base = solve_guarded(data, quick, guard)  # ``data``: the plan's own, unchanged scenario
-    reference = base_usd
-    if base.status.has_solution and base.objective_usd is not None:
-        reference = min(base_usd, base.objective_usd)
-    base_gap = base.gap or 0.0
-    rows = []
-    for name in sc.reactors:
-        extra = prepare(sc, recipes, fixed, extra_units={name: 1}, pareto=pareto)
-        capital = sc.reactors[name].capital_cost_usd_per_unit_day * sc.horizon.days
-        res = solve_guarded(extra, quick, guard)
-        rows.append((f"reactor:{name}", _saving(res, reference, capital),
-                     "USD saved over the horizon per extra unit (before its own capital cost)",
-                     max(res.gap or 0.0, base_gap)))
-    if sc.media.prep_capacity_L_per_day is not None:
-        extra = prepare(sc, recipes, fixed, extra_media_L_per_day=1.0, pareto=pareto)
-        res = solve_guarded(extra, quick, guard)
-        rows.append(("media_prep", _saving(res, reference, 0.0),
-                     "USD saved over the horizon per extra L/day of media preparation",
-                     max(res.gap or 0.0, base_gap)))
-    else:
-        rows.append(("media_prep", 0.0, "USD saved per extra L/day (capacity unlimited)", 0.0))
-    frame = pd.DataFrame(rows, columns=["resource", "usd_per_unit", "unit", "gap"])
-    frame["above_noise"] = frame["usd_per_unit"] > frame["gap"] * abs(reference)
-    return frame.set_index("resource")
-
-
-def _saving(res: SolveResult, base_usd: float, extra_capital_usd: float) -> float:
-    if not res.status.has_solution or res.objective_usd is None:
-        return float("nan")
-    # the re-solve charges the extra unit's capital; add it back so the value is gross
-    return max(base_usd - (res.objective_usd - extra_capital_usd), 0.0)

@@ -158,15 +158,18 @@ def sidebar_status() -> None:
 
 
 def start_solve(scn: Any, *, time_limit_s: float | None, mip_gap: float | None,
-                marginal_values: bool = False) -> None:
-    """Start a solve in a child process (cancelling any running one)."""
+                marginal_values: bool = True, robust: Any = None) -> None:
+    """Start a solve in a child process (cancelling any running one); ``robust``: an
+    Uncertainty for a robust plan, None for a deterministic one."""
     ss = st.session_state
     if ss.job is not None:
         ss.job.cancel()
     n = len(ss.plans) + 1
     label = f"#{n} {ss.scenario_label}"
     solve = ss.get("solve_func") or solving.solve  # tests inject a stand-in (a module-level function)
-    extra = {"marginal_values": True} if marginal_values else {}
+    extra: dict[str, Any] = {} if marginal_values else {"marginal_values": False}
+    if robust is not None:
+        extra["robust"] = robust
     ss.job = SolveJob.start(solve, scn, time_limit_s, mip_gap, label=label,
                             standby=standby_pool().take(), **extra)
     ss.solve_message = None

@@ -46,7 +46,9 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
-    {"planning", "media_options", "charts", "benchmarks"},
+    {"media_search"},
+    {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks",
+     "robust", "robust_charts"},
     {"runs", "sweeps"},
     {"cli", "__main__", "app"},
 ]

@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bioplan.results import Plan
     from bioplan.scenario import Scenario
+    from bioplan.scenario.schema import Uncertainty
 
 
 def solve(scenario: Scenario, time_limit_s: float | None = None, mip_gap: float | None = None,
-          marginal_values: bool = False) -> Plan:
-    """Plan ``scenario``. Marginal values (one re-solve per resource) are off by default: the
-    dashboard is interactive."""
+          marginal_values: bool = True, robust: Uncertainty | None = None) -> Plan:
+    """Plan ``scenario``. Marginal values are the shadow prices of one fixed-integer LP (cheap:
+    on by default); ``robust``: plan against yield samples (see :func:`bioplan.planning.plan`)."""
     from bioplan.planning import plan
 
     return plan(scenario, time_limit_s=time_limit_s, mip_gap=mip_gap,
-                marginal_values=marginal_values)
+                marginal_values=marginal_values, robust=robust)
 
 
 def warm_up(scenario: str | None = None) -> None:

@@ -17,8 +17,10 @@ import typer
 from bioplan.cli import (
     dashboard_cmds,
     errors,
+    media_search_cmds,
     plan_cmds,
     planbench_cmds,
+    robust_cmds,
     runs_cmds,
     store_cmds,
     yields_cmds,
@@ -49,7 +51,8 @@ def _root(
     )
 
 
-for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds):
+for _module in (yields_cmds, plan_cmds, planbench_cmds, runs_cmds, store_cmds, dashboard_cmds,
+                robust_cmds, media_search_cmds):
     _module.register(app, bench_app)
 
 

@@ -65,6 +65,37 @@ def plan_command(
         help="How the model reaches HiGHS: 'highspy' (standard-form compiler, faster) or 'pyomo' "
              "(Pyomo's own HiGHS interface); default: the scenario's solver.interface.",
     )] = None,
+    exact_prices: Annotated[bool, typer.Option(
+        "--exact-prices",
+        help="Also price one more reactor of each type and one more L/day of media preparation "
+             "by re-solving (a process pool, each re-solve with its own gap). Without it, prices "
+             "are shadow prices from one LP with the plan's batches fixed (bottlenecks.csv).",
+    )] = False,
+    robust: Annotated[bool, typer.Option(
+        "--robust", help="Plan against yield samples (two-stage stochastic program); the "
+                         "scenario's 'uncertainty:' block gives the defaults of the options below.",
+    )] = False,
+    samples: Annotated[int | None, typer.Option("--samples", metavar="K",
+                                                help="Robust: yield samples K.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", metavar="S",
+                                             help="Robust: seed of the samples.")] = None,
+    service_level: Annotated[float | None, typer.Option(
+        "--service-level", metavar="P", help="Robust: service >= P per product ...")] = None,
+    confidence: Annotated[float | None, typer.Option(
+        "--confidence", metavar="C", help="... in >= a share C of the samples.")] = None,
+    risk: Annotated[str | None, typer.Option(
+        "--risk", metavar="cvar:ALPHA:WEIGHT",
+        help="Robust: add WEIGHT x CVaR_ALPHA of the shortage penalty to the expected cost.")] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", metavar="ef|ph",
+        help="Robust: 'ef' extensive form (HiGHS) or 'ph' progressive hedging (mpi-sppy).")] = None,
+    search_media: Annotated[bool, typer.Option(
+        "--search-media", help="Generate recipes by pricing against the plan (column generation "
+        "over each card's settings inside its validity domain) and plan on them too.",
+    )] = False,
+    rounds: Annotated[int | None, typer.Option(
+        "--rounds", metavar="N", min=1, help="Most rounds of the media search (default 10).",
+    )] = None,
 ) -> None:
     """Plan recipes, batch schedule and reactor capacity for a scenario at least cost.
 
@@ -87,9 +118,21 @@ def plan_command(
                          field="--solver-interface", fix="give 'highspy' or 'pyomo'")
     path = resolve_scenario_path(scenario_file)
     sc = load_scenario(path, scenario=scenario)
-    result = _solve(sc, time_limit, gap, save_lp, solver_interface)
+    uncertainty = None
+    if robust:
+        from bioplan.cli.robust_cmds import uncertainty_from_flags
+
+        uncertainty = uncertainty_from_flags(sc, samples=samples, seed=seed, engine=engine,
+                                             service_level=service_level, confidence=confidence,
+                                             risk=risk)
+    result = _solve(sc, time_limit, gap, save_lp, solver_interface, exact_prices, uncertainty,
+                    search_media, rounds)
     problems = _check(result) if check else []
     print_summary(result, path, scenario)
+    if result.media_search is not None:
+        from bioplan.cli.media_search_cmds import print_search
+
+        print_search(result)
     if save_lp is not None:
         typer.echo(f"model     written to {save_lp}")
     if out is not None:
@@ -123,12 +166,16 @@ def check_number(option: str, value: float | None, *, low: float | None = None,
 
 
 def _solve(sc: Any, time_limit: float | None, gap: float | None, save_lp: Path | None,
-           solver_interface: str | None = None) -> Plan:
+           solver_interface: str | None = None, exact_prices: bool = False,
+           uncertainty: Any = None, search_media: bool = False,
+           rounds: int | None = None) -> Plan:
     from bioplan.planning import plan
 
     return plan(sc, time_limit_s=time_limit, mip_gap=gap,
                 save_lp=str(save_lp) if save_lp is not None else None,
-                solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface))
+                solver_interface=cast(Literal["highspy", "pyomo"] | None, solver_interface),
+                marginal_values="exact" if exact_prices else "dual", robust=uncertainty,
+                search_media=search_media, media_rounds=rounds)
 
 
 def _check(result: Plan) -> list[str]:
@@ -174,8 +221,13 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_pct(row['service_level']):>9}"
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
+        typer.echo(f"binds     {_bottlenecks(result)}")
         for warning in result.warnings():
             typer.echo(f"WARNING   {warning}")
+    if result.robust is not None:
+        from bioplan.cli.robust_cmds import format_robust
+
+        typer.echo(format_robust(result.robust))
     if explained:
         assert result.explanation is not None
         typer.echo("why       the hard constraints cannot all hold:")
@@ -198,6 +250,18 @@ def _reactors(result: Plan) -> str:
     return ", ".join(parts)
 
 
+def _bottlenecks(result: Plan, top: int = 3) -> str:
+    """The resources with the largest horizon values, e.g. ``media_prep $612 (dual)``."""
+    values = result.marginal_values
+    if values.empty or "usd_per_unit" not in values.columns:
+        return "-"
+    ranked = values[values["usd_per_unit"] > 0].sort_values("usd_per_unit", ascending=False)
+    if ranked.empty:
+        return "no priced resource binds"
+    return ", ".join(f"{name} {_usd(row['usd_per_unit'])} ({row.get('method', '')})"
+                     for name, row in ranked.head(top).iterrows())
+
+
 # ---- bioplan media ------------------------------------------------------------------------------
 
 
@@ -213,6 +277,13 @@ def media_command(
         "variants the scenario lists for the card, else the default protocol.",
     )] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List dominated recipes too.")] = False,
+    search: Annotated[bool, typer.Option(
+        "--search", help="Search the card's settings against a plan of SCENARIO (default: the "
+        "built-in default) and print the recipes generated beside the default protocol.",
+    )] = False,
+    scenario_arg: Annotated[str | None, typer.Argument(
+        metavar="[SCENARIO]", help="Scenario for --search (same as --scenario).",
+    )] = None,
 ) -> None:
     """Pareto-efficient recipes of a yield card (cost/unit vs days vs reactor-days/unit).
 
@@ -224,6 +295,11 @@ def media_command(
     from bioplan.yields import load_card
 
     load_card(card)  # an unknown card is reported before the scenario is read
+    if search:
+        from bioplan.cli.media_search_cmds import search_card
+
+        search_card(card, scenario_file or scenario_arg)
+        return
     sc = load_scenario(scenario_file)
     options = media_options(card, sc, parse_variants(vary or []))
     shown = options if show_all else options[options["efficient"]]

@@ -1,4 +1,4 @@
-"""``bioplan simulate``, ``bioplan cards`` and ``bioplan bench yields``.
+"""``bioplan simulate``, ``bioplan cards``, ``bioplan validate`` and ``bioplan bench yields``.
 
 Exit codes: 0 ok; 2 bad input (unknown card, bad ``--set``, invalid card file: one line naming
 file, field and fix); 1 internal error.
@@ -47,16 +47,18 @@ def parse_sets(values: list[str]) -> dict[str, float]:
     for item in values:
         key, sep, val = item.partition("=")
         if not sep or "." not in key:
+            msg = f"--set {item!r} is not PHASE.FACTOR=VALUE"
             raise InputError(
-                f"--set {item!r} is not PHASE.FACTOR=VALUE",
+                msg,
                 field="--set",
                 fix="write e.g. --set expansion.EPO=2 or --set expansion.days=9",
             )
         try:
             out[key.strip()] = float(val)
         except ValueError:
+            msg = f"--set {item!r}: {val!r} is not a number"
             raise InputError(
-                f"--set {item!r}: {val!r} is not a number", field="--set", fix="give a number"
+                msg, field="--set", fix="give a number"
             ) from None
     return out
 
@@ -81,7 +83,7 @@ def _print_simulation(sim: Any) -> None:
         "peak_L",
         "medium_L",
     ]
-    factors = list(card.factors)
+    factors = list(card.costed_factors)
     header += [f"{f}_{card.factors[f].amount_unit}" for f in factors]
     rows = []
     for name, r in ph.iterrows():
@@ -119,14 +121,49 @@ def _print_simulation(sim: Any) -> None:
     amounts = [f"{f} {_fmt(v)} mg" for f, v in s["cytokine_mg_per_unit"].items()]
     amounts += [f"{f} {_fmt(v)} kU" for f, v in s["cytokine_kU_per_unit"].items()]
     typer.echo("cytokines per unit: " + ", ".join(amounts))
+    inert = [f for f in card.inert_factors() if f in card.costed_factors and any(
+        float(r[f"{f}_{card.factors[f].amount_unit}"]) > 0 for _, r in ph.iterrows())]
+    if inert:
+        typer.echo("no modelled effect (costed only): " + ", ".join(
+            f"{f} ({card.factors[f].no_modelled_effect})" for f in inert))
     for w in sim.warnings:
         typer.echo(f"warning: {w}", err=True)
 
 
+def _quantiles(sim: Any) -> dict[str, dict[str, float]]:
+    """P5/P50/P95 of product per seed cell and fold expansion for the simulated protocol."""
+    from bioplan.yields import quantiles
+
+    card = sim.card
+    if not card.variability or not card.calibration.covariance:
+        return {}
+    n = 200
+    q = quantiles(card, sim.settings, n=n)
+    return {str(k): {"p5": float(r["p5"]), "p50": float(r["p50"]), "p95": float(r["p95"]),
+                     "n": n} for k, r in q.iterrows()}
+
+
+def _echo_validation(table: Any) -> None:
+    has_loo = "loo_log10_error" in table.columns
+    header = ["dataset", "use", "quantity", "day", "published", "predicted", "fit_error"]
+    header += ["loo_log10_error"] if has_loo else []
+    rows = []
+    for _, x in table.iterrows():
+        row = [str(x["dataset"]), str(x["use"]), str(x["quantity"]), str(int(x["day"])),
+               _fmt(float(x["published"])), _fmt(float(x["predicted"])),
+               f"{float(x['fit_error']):+.2f}" + ("" if x["within_tolerance"] else " !")]
+        if has_loo:
+            v = float(x["loo_log10_error"])
+            row.append(f"{v:+.2f}" if math.isfinite(v) else "-")
+        rows.append(row)
+    typer.echo(_table(header, rows))
+
+
 def _plot(sim: Any, path: Path) -> None:
     if path.suffix.lower() not in (".html", ".htm"):
+        msg = f"cannot write a plot to {path.name!r}"
         raise InputError(
-            f"cannot write a plot to {path.name!r}", field="--plot", fix="give a .html file name"
+            msg, field="--plot", fix="give a .html file name"
         )
     import plotly.graph_objects as go
 
@@ -146,6 +183,12 @@ def _plot(sim: Any, path: Path) -> None:
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Add this area's commands to ``app`` and its benchmarks to ``bench_app``."""
+    _register_simulate(app)
+    _register_catalogue(app, bench_app)
+
+
+def _register_simulate(app: typer.Typer) -> None:
+    """Add ``bioplan simulate``."""
 
     @app.command("simulate")
     def simulate_cmd(
@@ -189,10 +232,20 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         )
         if plot is not None:
             _plot(sim, plot)
+        q = _quantiles(sim)
         if as_json:
-            typer.echo(json.dumps(sim.summary(), indent=2, default=float))
+            typer.echo(json.dumps(sim.summary() | {"quantiles": q}, indent=2, default=float))
         else:
             _print_simulation(sim)
+            for name, row in q.items():
+                typer.echo(f"{name} P5-P50-P95 (lot-to-lot and fit uncertainty, "
+                           f"{row['n']} draws): {_fmt(row['p5'])} - {_fmt(row['p50'])} - "
+                           f"{_fmt(row['p95'])}")
+
+
+
+def _register_catalogue(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``bioplan cards``, ``bioplan validate`` and ``bioplan bench yields``."""
 
     @app.command("cards")
     def cards_cmd(
@@ -241,23 +294,38 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             from bioplan.yields.calibration import target_table
 
             for r in rows:
-                t = target_table(r["name"])
                 typer.echo(f"\n{r['name']}")
-                typer.echo(
-                    _table(
-                        ["target", "published", "model", "residual", "ok"],
-                        [
-                            [
-                                str(i),
-                                _fmt(float(x["published"])),
-                                _fmt(float(x["model"])),
-                                f"{float(x['residual']):+.3f}",
-                                "yes" if x["within_tolerance"] else "NO",
-                            ]
-                            for i, x in t.iterrows()
-                        ],
-                    )
-                )
+                _echo_validation(target_table(r["name"]))
+
+    @app.command("validate")
+    def validate_cmd(
+        card: Annotated[
+            str | None, typer.Argument(help="Card name or path (default: every shipped card).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+        plot: Annotated[
+            Path | None, typer.Option("--plot", help="Write <card>.html time courses into DIR.")
+        ] = None,
+    ) -> None:
+        """Each card against its published datasets: fit and leave-one-dataset-out errors."""
+        from bioplan.yields import list_cards, load_card, validation_table
+        from bioplan.yields.validation_report import records, time_course_figure
+
+        names = [card] if card else list_cards()
+        out: list[dict[str, Any]] = []
+        for name in names:
+            c = load_card(name)
+            table = validation_table(c)
+            out += records(table)
+            if not as_json:
+                typer.echo(f"\n{c.name} ({c.lineage})")
+                _echo_validation(table)
+            if plot is not None:
+                plot.mkdir(parents=True, exist_ok=True)
+                time_course_figure(c).write_html(str(plot / f"{c.name}.html"),
+                                                 include_plotlyjs=True)
+        if as_json:
+            typer.echo(json.dumps(out, indent=2))
 
     @bench_app.command("yields")
     def bench_yields_cmd(

@@ -90,7 +90,9 @@ PLAN_TABLES: dict[str, TableSchema] = {
     "media_use": TableSchema(("day",), ("medium_L",)),
     "capacity": TableSchema(("reactor_type",), ("units_owned", "units_added", "acquisition")),
     "cost_by_product": TableSchema(("product", "term"), ("usd",)),
-    "marginal_values": TableSchema(("resource",), ("usd_per_unit", "unit")),
+    "marginal_values": TableSchema(("resource",),
+                                   ("usd_per_unit", "unit", "gap", "above_noise", "method")),
+    "bottlenecks": TableSchema(("resource", "day"), ("date", "shadow_price", "unit")),
 }
 """The tables of a ``Plan``: index names (as the optimisation's sets) and columns (with units);
 ``media_use`` adds one ``<FACTOR>_<unit>`` column per cytokine."""

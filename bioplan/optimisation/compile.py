@@ -1,6 +1,5 @@
 """Compile a Pyomo model to HiGHS matrices with Pyomo's standard-form compiler (the cheapest route
-measured here: 10-19 % of wall time outside HiGHS on large instances), and write it as LP or MPS
-with readable names."""
+measured on this machine, see ../shared/RECIPES.md), and write it as LP/MPS with readable names."""
 
 from __future__ import annotations
 
@@ -11,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+
+from bioplan.optimisation.quiet_highs import quiet_highs
 
 
 def _range(values: np.ndarray) -> list[float]:
@@ -66,7 +67,6 @@ def compile_model(m: pyo.ConcreteModel) -> tuple[Any, list[Any], list[Any], dict
 
 def _write_named(lp: Any, columns: list[Any], rows: list[Any], path: str | Path) -> None:
     """Give ``lp`` readable column/row names and write it to ``path`` (``.lp``/``.mps``)."""
-    from bioplan.optimisation.quiet_highs import quiet_highs
 
     lp.col_names_ = [_clean(v.name) for v in columns]
     names, seen = [], set()
@@ -97,16 +97,27 @@ class Compiled:
     """(component name, index) of every column."""
     facts: dict[str, Any]
     seconds: float
+    dual_rows: Any = None
+    """Positions of the capacity rows (:class:`bioplan.optimisation.duals.DualRows`), found only
+    when shadow prices or exact re-solves are asked for."""
 
 
-def compile_for_highs(m: pyo.ConcreteModel, save_lp: str | None = None) -> Compiled:
-    """Compile ``m`` to a ``HighsLp``; write it to ``save_lp`` (``.lp``/``.mps``) if given."""
+def compile_for_highs(m: pyo.ConcreteModel, save_lp: str | None = None, *,
+                      capacity_rows: bool = False) -> Compiled:
+    """Compile ``m`` to a ``HighsLp``; write it to ``save_lp`` (``.lp``/``.mps``) if given; with
+    ``capacity_rows``, also locate the capacity rows (for shadow prices and exact re-solves)."""
     t0 = time.perf_counter()
     lp, columns, rows, facts = compile_model(m)
     if save_lp:
         _write_named(lp, columns, rows, save_lp)
     keys = [(v.parent_component().local_name, v.index()) for v in columns]
-    return Compiled(lp, keys, facts, time.perf_counter() - t0)
+    compiled = Compiled(lp, keys, facts, 0.0)
+    if capacity_rows:
+        from bioplan.optimisation.capacity_rows import capacity_rows as find_rows
+
+        compiled.dual_rows = find_rows(rows)
+    compiled.seconds = time.perf_counter() - t0
+    return compiled
 
 
 def write_model_file(m: pyo.ConcreteModel, path: str | Path) -> None:

@@ -33,6 +33,13 @@ class SolveOptions:
     ``highspy`` in bulk; the faster route) or ``pyomo`` (Pyomo's own HiGHS interface,
     ``pyomo.contrib.solver``, see :mod:`bioplan.optimisation.solve_pyomo`; no starting solution
     and no LP-guided start)."""
+    price_resources: bool = False
+    """After the MIP, solve the LP with its integer decisions fixed and return the shadow prices
+    of the capacity rows (``SolveResult.prices``; :mod:`bioplan.optimisation.duals`; ``highspy``
+    interface only)."""
+    keep_model: bool = False
+    """Return the compiled model as plain arrays (``SolveResult.model``) so exact re-solves can
+    change a bound and solve again without rebuilding (``highspy`` interface only)."""
 
 
 @dataclass
@@ -55,6 +62,12 @@ class SolveResult:
     ``extract`` (reading values)."""
     facts: dict[str, Any] = field(default_factory=dict)
     """Model size, coefficient ranges, HiGHS version and status text, peak memory."""
+    prices: dict[tuple[str, Any], float] | None = None
+    """Shadow prices of the capacity rows [k$ per row unit] by (component, index), with
+    ``SolveOptions.price_resources`` (None if not asked or the fixed-integer LP failed)."""
+    model: Any = None
+    """The compiled model as :class:`bioplan.optimisation.lp_arrays.LpArrays`, with
+    ``SolveOptions.keep_model``."""
 
     @property
     def failed(self) -> bool:

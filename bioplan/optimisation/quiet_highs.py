@@ -8,6 +8,7 @@ constructions print nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any
@@ -45,3 +46,25 @@ def quiet_highs() -> Any:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h
+
+
+def run_for_row_duals(h: Any, what: str) -> tuple[Any, float, str]:
+    """Run the LP loaded in ``h``; (row duals or None, HiGHS seconds, message).
+
+    The duals come back only for an optimal LP (a dual of a stopped LP prices nothing); the message
+    names ``what`` and HiGHS's status otherwise, and is logged as a warning.
+    """
+    import time
+
+    import highspy
+    import numpy as np
+
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        message = f"{what}: {h.modelStatusToString(status)}"
+        logging.getLogger(__name__).warning("%s (no duals)", message)
+        return None, seconds, message
+    return np.asarray(h.getSolution().row_dual, dtype=float), seconds, ""

@@ -3,7 +3,6 @@ occupancy (by vessel stay: consecutive phases on one reactor type continue in on
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
@@ -42,37 +41,23 @@ def add_batch_size_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 def add_packaging_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Harvests package whole units out of the cells they grow; the rest is waste.
 
-    For every slot s of option j, with ``n[s]`` batches [batch], cells grown ``x[s]`` [unit] and
-    whole units packaged ``k[s]`` [unit, integer]::
+    The batches of one product released on one day are harvested into one pool that fills whole
+    bags, ``k[p,c]`` [unit, integer], out of the units their slots grow ``x[s]`` [unit]::
 
-        k[s] ≤ x[s]                                             (pack only what was grown)
+        k[p,c] ≤ Σ_{s released on (p,c)} x[s]                       (package_pool)
 
-    and, when one batch of j can hold a whole unit (``⌊u_max(j)⌋ ≥ 1``), every batch packages
-    whole units on its own::
-
-        k[s] ≤ ⌊u_max(s)⌋ · n[s]
-        x[s] ≥ n[s]·u_min + (1 − φ)·(k[s] − ⌊u_min⌋·n[s])        if φ = u_min − ⌊u_min⌋ > 0
-
-    The batches split ``k`` as evenly as integers allow (⌊k/n⌋ or ⌈k/n⌉ each) and each grows at
-    least ``max(u_min, its units)``; the least the slot must grow is then
-    ``max(k, n·u_min, n·u_min + (1−φ)(k − ⌊u_min⌋ n))`` (the rows above), so they are exact.
-    Batches too small to fill one unit alone (``u_max(j) < 1``) are pooled at harvest with the
-    other batches of their slot (same recipe, route and seeding day, so harvested together): the
-    pool packages whole units. Materials are charged on ``x`` (the cost terms' ``PRODUCT_UNITS``
-    driver), so grown-but-unpackaged cells cost what they used (see ``docs/planning-model.md``,
-    "Whole units").
+    Materials are charged on ``x`` (the cost terms' ``PRODUCT_UNITS`` driver), so cells grown but
+    not packaged (less than one unit per product and release day) cost what they used. Only in a
+    ``packaging`` model (see ``docs/planning-model.md``, "Whole units").
     """
-    m.package_grown = pyo.Constraint(m.SLOT, rule=lambda m, s: m.slot_packaged[s] <= m.slot_units[s])
-    cap = {s: math.floor(float(data.slot_units_max[s]) + 1e-9) for s in m.SLOT}
-    single = [s for s in m.SLOT if data.options[data.slot_option[s]].packaged_max >= 1]
-    m.package_max = pyo.Constraint(
-        single, rule=lambda m, s: m.slot_packaged[s] <= cap[s] * m.slot_batches[s])
-    lo = {s: float(data.options[data.slot_option[s]].units_min) for s in single}
-    frac = {s: lo[s] - math.floor(lo[s]) for s in single}
-    rows = [s for s in single if frac[s] > 1e-9]
-    m.package_floor = pyo.Constraint(rows, rule=lambda m, s: m.slot_units[s] >= (
-        lo[s] * m.slot_batches[s]
-        + (1.0 - frac[s]) * (m.slot_packaged[s] - math.floor(lo[s]) * m.slot_batches[s])))
+    if not getattr(m, "packaging", False):
+        return
+    grown: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for s in m.SLOT:
+        key = (data.options[data.slot_option[s]].product, data.slot_release_day(s))
+        grown[key].append(m.slot_units[s])
+    m.package_pool = pyo.Constraint(
+        m.RELEASE, rule=lambda m, p, c: m.cohort_packaged[p, c] <= total(grown[(p, c)]))
 
 
 def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:

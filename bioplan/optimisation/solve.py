@@ -58,6 +58,7 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     h = new_highs(max(options.time_limit_s - heuristic_s, 0.1 * options.time_limit_s), options)
     h.passModel(lp)
     compiled.lp = None  # HiGHS holds its own copy
+    kept = lp if (options.price_resources or options.keep_model) else None
     del lp
     if start_values is not None:
         start = highspy.HighsSolution()
@@ -100,7 +101,30 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
     result.timings = {"transfer": compiled.seconds + t1 - t0, "solve": t2 - t1 + heuristic_s,
                       "extract": t3 - t2}
     result.facts = facts
+    if kept is not None and result.status.has_solution:
+        del h
+        _after_solve(kept, compiled, options, result)
     return result
+
+
+def _after_solve(lp: Any, compiled: Compiled, options: SolveOptions, result: SolveResult) -> None:
+    """The shadow prices (fixed-integer LP) and the kept model, as ``options`` ask."""
+    t0 = time.perf_counter()
+    if options.price_resources and compiled.dual_rows is not None:
+        from bioplan.optimisation.duals import fixed_lp_duals
+
+        duals = fixed_lp_duals(lp, compiled.keys, compiled.dual_rows, result.values,
+                               threads=options.threads, time_limit_s=options.time_limit_s)
+        result.prices = duals.prices if duals.ok else None
+        result.facts["dual_lp"] = {"ok": duals.ok, "objective": duals.objective,
+                                   "highs_run_s": duals.seconds, "message": duals.message}
+    t1 = time.perf_counter()
+    if options.keep_model:
+        from bioplan.optimisation.lp_arrays import LpArrays
+
+        result.model = LpArrays.from_highs_lp(lp, compiled.keys, compiled.dual_rows)
+    result.timings["duals"] = t1 - t0
+    result.timings["transfer"] += time.perf_counter() - t1
 
 
 def _values(keys: list[tuple[str, Any]], values: np.ndarray) -> dict[str, dict[Any, float]]:

@@ -14,7 +14,7 @@ from bioplan.contracts import BATCH_COLUMNS, CytokineKey, maintenance_days
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.options import phase_cytokines_per_seed
 from bioplan.results.assign import AssignmentFailed, Interval, assign_units
-from bioplan.results.packaging import split_slot, stay_spans
+from bioplan.results.packaging import pool_bags, stay_spans
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -74,34 +74,51 @@ def _fixed_rows(fixed: pd.DataFrame | None, phase_use: PhaseUse) -> list[dict[st
 def _new_rows(data: PlanData, values: Values, phase_use: PhaseUse, pinned: set[str]
               ) -> list[dict[str, Any]]:
     """One row per phase of every batch the solution starts (ids ``B00001`` …, never a fixed
-    batch's id)."""
-    rows: list[dict[str, Any]] = []
+    batch's id). The batches of a slot grow equal shares of its units; each release day's pool of
+    whole units is shared over its batches (:func:`~bioplan.results.packaging.pool_bags`)."""
     counts = values.get("slot_batches", {})
-    seq = 0
+    made: list[tuple[int, float]] = []  # (slot, units grown) per batch
     for s in sorted(counts):
         n = round(counts[s])
-        if n <= 0:
-            continue
+        x = max(values.get("slot_units", {}).get(s, 0.0), 0.0)
+        made += [(s, x / n)] * max(n, 0)
+    bags = _bags(data, values, made)
+    rows: list[dict[str, Any]] = []
+    for seq, ((s, grown), packed) in enumerate(zip(made, bags, strict=True), start=1):
         opt = data.options[data.slot_option[s]]
-        uses = phase_use[opt.recipe]
         d = int(data.slot_day[s])
-        for packed, grown in split_slot(opt, n, values, s):
-            seq += 1
-            batch_id = f"B{seq:05d}"
-            while batch_id in pinned:
-                batch_id = f"{batch_id}n"
-            seed = grown * opt.seed_cells_per_unit
-            for ph, use in zip(opt.phases, uses, strict=True):
-                mg, ku = _mass_and_activity(use, seed)
-                rows.append({
-                    "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
-                    "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
-                    "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
-                    "seed_cells": seed, "product_units": float(packed),
-                    "medium_L": grown * ph.medium_L_per_unit,
-                    "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
-                })
+        batch_id = f"B{seq:05d}"
+        while batch_id in pinned:
+            batch_id = f"{batch_id}n"
+        seed = grown * opt.seed_cells_per_unit
+        for ph, use in zip(opt.phases, phase_use[opt.recipe], strict=True):
+            mg, ku = _mass_and_activity(use, seed)
+            rows.append({
+                "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
+                "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
+                "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
+                "seed_cells": seed, "product_units": float(packed),
+                "medium_L": grown * ph.medium_L_per_unit,
+                "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
+            })
     return rows
+
+
+def _bags(data: PlanData, values: Values, made: list[tuple[int, float]]) -> list[float]:
+    """Whole units packaged by each batch of ``made``; without packaged units in ``values``
+    (the whole-unit pass found no plan) the units grown."""
+    packaged = values.get("cohort_packaged")
+    if packaged is None:
+        return [grown for _s, grown in made]
+    pools: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, (s, _grown) in enumerate(made):
+        pools[(data.options[data.slot_option[s]].product, data.slot_release_day(s))].append(i)
+    out = [0.0] * len(made)
+    for key, members in pools.items():
+        shares = pool_bags([made[i][1] for i in members], packaged.get(key, 0.0))
+        for i, b in zip(members, shares, strict=True):
+            out[i] = b
+    return out
 
 
 def _assign(frame: pd.DataFrame, data: PlanData, values: Values, scenario: Scenario

@@ -42,15 +42,16 @@ def horizon_dates(plan: Plan) -> tuple[dt.date, dt.date]:
 def with_dates(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     """``frame`` with a date column (datetime64, midnight) beside every day-number column or
     index level named in :data:`DATE_OF`, placed first (index levels) or right after its day
-    column; the index is kept."""
+    column; the index is kept. A table that already has the date column keeps its own."""
     out = frame.copy()
     origin = pd.Timestamp(start)
     dated: list[str] = []
-    for level in [n for n in (out.index.names or []) if n in DATE_OF]:
+    for level in [n for n in (out.index.names or [])
+                  if n in DATE_OF and DATE_OF[n] not in out.columns]:
         days = out.index.get_level_values(level).to_numpy(dtype=int)
         out.insert(len(dated), DATE_OF[level], origin + pd.to_timedelta(days, unit="D"))
         dated.append(DATE_OF[level])
-    for col in [c for c in list(out.columns) if c in DATE_OF]:
+    for col in [c for c in list(out.columns) if c in DATE_OF and DATE_OF[c] not in out.columns]:
         days = pd.to_numeric(out[col]).to_numpy(dtype=int)
         out.insert(list(out.columns).index(col) + 1, DATE_OF[col],
                    origin + pd.to_timedelta(days, unit="D"))

@@ -15,10 +15,16 @@ if TYPE_CHECKING:
 
 WORKBOOK = "plan.xlsx"
 SUMMARY = "summary.json"
+SCENARIO = "scenario.yaml"
+"""The validated scenario, self-contained, so a plan folder can be read back
+(:func:`bioplan.results.plan_io.read_plan`) and evaluated without its original files."""
 
 
 def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
-    """Write every table of ``plan`` into ``out_dir`` (created if needed); returns the files."""
+    """Write every table of ``plan``, ``summary.json`` and the scenario (``scenario.yaml``) into
+    ``out_dir`` (created if needed); returns the files."""
+    from bioplan.scenario import scenario_to_yaml
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -33,4 +39,7 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
     summary_path = out / SUMMARY
     summary_path.write_text(json.dumps(plan.summary(), indent=2) + "\n", encoding="utf-8")
     written.append(summary_path)
+    scenario_path = out / SCENARIO
+    scenario_path.write_text(scenario_to_yaml(plan.scenario), encoding="utf-8")
+    written.append(scenario_path)
     return written

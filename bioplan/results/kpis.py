@@ -114,4 +114,5 @@ def summary(plan: Plan) -> dict[str, Any]:
         "reactors_added": added,
         "solve_seconds": finite_or_none(plan.timings.get("solve")),
         "timings": {k: round(v, 4) for k, v in plan.timings.items()},
+        **({"robust": plan.robust} if plan.robust is not None else {}),
     }

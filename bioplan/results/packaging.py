@@ -1,6 +1,6 @@
-"""Whole units and vessel stays after the solve: split a slot's packaged units over its batches,
-group each batch's phase rows into the stays that hold one vessel, and recover whole-unit
-deliveries from the solver's (continuous) ones.
+"""Whole units and vessel stays after the solve: share a release day's packaged units over its batches,
+group each batch's phase rows into the stays that hold one vessel, and dispatch the released
+whole units (deliveries, shortages, expiries) first-expiry-first.
 
 See ``docs/planning-model.md`` ("Whole units", "Same-vessel continuation") for the proofs these
 functions rely on.
@@ -8,45 +8,49 @@ functions rely on.
 
 from __future__ import annotations
 
+import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from bioplan.optimisation.data import row_stays
+from bioplan.optimisation.recourse import fefo_dispatch
 
 if TYPE_CHECKING:
-    from bioplan.optimisation.data import Option, PlanData
+    from bioplan.optimisation.data import PlanData
 
 Values = dict[str, dict[Any, float]]
+TOL = 1e-7
+"""Quantities below this are treated as zero [unit]."""
+
+log = logging.getLogger(__name__)
 
 
-def split_slot(opt: Option, n: int, values: Values, s: int) -> list[tuple[float, float]]:
-    """(units packaged, cells grown [unit]) of each of the ``n`` batches of slot ``s``.
+def pool_bags(grown: list[float], packed: float) -> list[float]:
+    """Whole units (bags) of each batch of one release-day pool: the pool's ``packed`` whole
+    units shared in proportion to the cells each batch grew (``grown`` [unit]), rounded by
+    largest remainder so that every batch gets whole units and they add up to ``packed``.
 
-    Batches too small to fill a unit alone are pooled at harvest: each gets an equal share of
-    the pool's whole units (the pool, not the batch, is whole).
+    A batch may so fill one bag more than its own cells make (topped up from the pool), never
+    two: each share is at most what the batch grew.
 
-    Packaged units ``k`` are split as evenly as integers allow (the first ``k mod n`` batches get
-    one more); each batch grows at least ``max(u_min, its units)`` and the rest of the slot's
-    grown cells ``x`` is shared in proportion to the room each batch has up to ``u_max``. The
-    model's packaging rows guarantee the minimums add up to at most ``x`` (exactly, up to solver
-    tolerance), so every batch ends within its working volumes.
+    >>> pool_bags([1.6, 0.6, 0.9], 3)
+    [2.0, 0.0, 1.0]
     """
-    k = max(round(values.get("slot_packaged", {}).get(s, 0.0)), 0)
-    x = max(values.get("slot_units", {}).get(s, 0.0), 0.0)
-    if opt.packaged_max < 1:  # batches too small for a unit alone: pooled at harvest
-        return [(k / n, x / n)] * n
-    q, r = divmod(k, n)
-    packed = [q + 1 if i < r else q for i in range(n)]
-    floor = [max(opt.units_min, float(p)) for p in packed]
-    room = [max(opt.units_max - f, 0.0) for f in floor]
-    extra = max(x - sum(floor), 0.0)
-    total_room = sum(room)
-    grown = [f + (extra * rm / total_room if total_room > 0 else extra / n)
-             for f, rm in zip(floor, room, strict=True)]
-    return list(zip(packed, grown, strict=True))
+    total = sum(grown)
+    k = max(round(packed), 0)
+    if total <= 0 or k == 0:
+        return [0.0] * len(grown)
+    share = [g * k / total for g in grown]
+    bags = [math.floor(x + 1e-9) for x in share]
+    order = sorted(range(len(grown)), key=lambda i: (-(share[i] - bags[i]), i))
+    for i in order[:k - sum(bags)]:
+        bags[i] += 1
+    return [float(b) for b in bags]
 
 
 @dataclass
@@ -113,33 +117,63 @@ def batch_stays(batches: pd.DataFrame) -> pd.DataFrame:
     return out.set_index(["batch_id", "stay"]).sort_index()
 
 
-def whole_unit_deliveries(data: PlanData, supply: dict[tuple[str, int], float],
-                          delivered_per_day: dict[tuple[str, int], float]
-                          ) -> dict[tuple[str, int, int], float]:
-    """Deliveries (product, cohort day, day) -> units, earliest-expiring cohort first.
+def released_units(data: PlanData, batches: pd.DataFrame, fixed: set[str]
+                   ) -> dict[tuple[str, int], float]:
+    """Units released per (product, cohort day): the initial stock and fixed batches (from
+    ``data``) and the packaged units of every new batch of ``batches`` [unit]."""
+    released: dict[tuple[str, int], float] = defaultdict(float)
+    for p, pd_ in data.products.items():
+        for c, u in pd_.fixed_release.items():
+            released[(p, c)] += u
+    if batches.empty:
+        return released
+    per_batch = batches.groupby(level="batch_id").agg(
+        product=("product", "first"), units=("product_units", "first"), harvest=("end_day", "max"))
+    for batch_id, b in per_batch.iterrows():
+        if str(batch_id) in fixed:
+            continue
+        c = int(b["harvest"]) + data.products[str(b["product"])].release_days
+        released[(str(b["product"]), c)] += float(b["units"])
+    return released
 
-    ``supply[(p, c)]``: units of cohort c to deliver (released − left over, whole units when the
-    plan is in whole units); ``delivered_per_day[(p, d)]``: units delivered on day d (demand −
-    shortage). All cohorts of a product have delivery windows of one length, so the solver's
-    deliveries prove a feasible assignment exists, and serving each day from the open cohort that
-    expires first finds one too (the greedy rule for convex bipartite supply matching); with
-    whole-unit supplies and days it delivers whole units.
+
+@dataclass
+class Recourse:
+    """The plan's whole-unit dispatch (all in units)."""
+
+    delivered: dict[tuple[str, int, int], float]
+    """(product, cohort day, day) -> units delivered."""
+    short: dict[tuple[str, int], float]
+    """(product, day) -> units short."""
+    expired: dict[tuple[str, int], float]
+    """(product, day) -> units expired (or discarded for lack of storage) that day."""
+
+
+def whole_unit_recourse(data: PlanData, released: dict[tuple[str, int], float]) -> Recourse:
+    """Deliveries, shortages and expiries of the released units, first-expiry-first.
+
+    The rule of :func:`bioplan.optimisation.recourse.fefo_dispatch` is an optimal solution of the
+    model's cohort / demand / storage rows with the releases fixed (its proof is there), so it
+    costs no more than the solver's own deliveries; from whole releases and whole demand it
+    delivers whole units (every quantity is a minimum or a running sum of whole numbers).
     """
-    out: dict[tuple[str, int, int], float] = {}
-    left = dict(supply)
+    out = Recourse({}, {}, {})
     for p, prod in data.products.items():
-        cohorts = sorted(c for (q, c) in left if q == p)
-        for d in range(data.horizon_days):
-            need = delivered_per_day.get((p, d), 0.0)
-            for c in cohorts:
-                if need <= 1e-9:
-                    break
-                if c > d or prod.expiry_day(c) <= d or left[(p, c)] <= 1e-9:
-                    continue
-                take = min(need, left[(p, c)])
-                out[(p, c, d)] = out.get((p, c, d), 0.0) + take
-                left[(p, c)] -= take
-                need -= take
+        days = np.array(sorted(c for (q, c) in released if q == p), dtype=int)
+        units = np.array([[released[(p, int(c))] for c in days]], dtype=float)
+        d = fefo_dispatch(days, units.reshape(1, len(days)), np.asarray(prod.demand, dtype=float),
+                          prod.expiry_day(0), prod.storage_capacity, detail=True)
+        assert d.by_cohort is not None
+        for (_n, k, day) in zip(*np.nonzero(d.by_cohort > TOL), strict=True):
+            out.delivered[(p, int(days[k]), int(day))] = snap(float(d.by_cohort[0, k, day]))
+        for day in np.flatnonzero(d.short[0] > TOL):
+            out.short[(p, int(day))] = snap(float(d.short[0, day]))
+        gone = d.expired[0] + d.discarded[0]
+        for day in np.flatnonzero(gone > TOL):
+            out.expired[(p, int(day))] = snap(float(gone[day]))
+        if d.discarded.sum() > TOL:
+            log.warning("%s: %g units discarded for lack of storage (counted as expired)", p,
+                        float(d.discarded.sum()))
     return out
 
 
@@ -148,16 +182,3 @@ def snap(value: float, tol: float = 1e-6) -> float:
     noise on integer quantities), else unchanged."""
     near = round(value)
     return float(near) if abs(value - near) <= tol else value
-
-
-def solver_deliveries(data: PlanData, delivered: dict[Any, float]
-                      ) -> dict[tuple[str, int, int], float]:
-    """The solver's ``cohort_delivered`` values re-derived in whole units (see
-    :func:`whole_unit_deliveries`)."""
-    supply: dict[tuple[str, int], float] = defaultdict(float)
-    per_day: dict[tuple[str, int], float] = defaultdict(float)
-    for (p, c, d), u in delivered.items():
-        supply[(p, c)] += u
-        per_day[(p, d)] += u
-    return whole_unit_deliveries(data, {k: snap(v) for k, v in supply.items()},
-                                 {k: snap(v) for k, v in per_day.items()})

@@ -90,7 +90,11 @@ class Plan:
     """Costs allocated to products (shared reactor capital by reactor-days used) [USD]."""
     marginal_values: pd.DataFrame = field(
         default_factory=lambda: _empty("marginal_values"))
-    """Cost saved by one more unit of a resource (a reactor of a type; 1 L/day of media prep)."""
+    """Cost saved by one more unit of a resource over the horizon (a reactor of a type; 1 L/day of
+    media prep; ...); see :data:`bioplan.results.bottlenecks.MARGINAL_DOC`."""
+    bottlenecks: pd.DataFrame = field(default_factory=lambda: _empty("bottlenecks"))
+    """Shadow price of every binding capacity row by resource and day [USD per ``unit``]; see
+    :mod:`bioplan.results.bottlenecks`."""
     explanation: pd.DataFrame | None = None
     """For infeasible plans: which product, days and resource fall short (elastic re-solve)."""
     recipes: pd.DataFrame | None = None
@@ -98,6 +102,13 @@ class Plan:
     reads it too). None for a plan built by hand: then ``scenario.recipe_table()``."""
     solver: dict[str, Any] = field(default_factory=dict)
     """Solver facts: name, version, termination, coefficient ranges, model size."""
+    robust: dict[str, Any] | None = None
+    """For robust plans: samples, engine, expected cost, price of robustness, VSS and EVPI with
+    their standard errors, out-of-sample service beside the deterministic plan's
+    (see :mod:`bioplan.robust.metrics`); None for deterministic plans."""
+    media_search: dict[str, Any] | None = None
+    """``plan(..., search_media=True)`` only: ``{"tables": {name: DataFrame}, "summary": dict}``
+    (see :mod:`bioplan.media_search.report`); the tables are written with the others."""
 
     @property
     def has_solution(self) -> bool:
@@ -118,11 +129,14 @@ class Plan:
             "cost_breakdown": self.cost_breakdown.to_frame("usd"),
             "cost_by_product": self.cost_by_product,
             "marginal_values": self.marginal_values,
+            "bottlenecks": self.bottlenecks,
             "kpis": product_kpis(self),
             "utilisation": reactor_utilisation(self),
         }
         if self.explanation is not None:
             tables["explanation"] = self.explanation
+        if self.media_search is not None:
+            tables.update(self.media_search["tables"])
         return dated_tables(self, tables)
 
     def kpis(self) -> pd.DataFrame:
@@ -136,10 +150,13 @@ class Plan:
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json`` (with the horizon's dates and ``warnings``)."""
         first, last = horizon_dates(self)
-        return {**summary(self), "horizon": {"start_date": first.isoformat(),
-                                             "end_date": last.isoformat(),
-                                             "days": self.scenario.horizon.days},
-                "warnings": self.warnings()}
+        out = {**summary(self), "horizon": {"start_date": first.isoformat(),
+                                            "end_date": last.isoformat(),
+                                            "days": self.scenario.horizon.days},
+               "warnings": self.warnings()}
+        if self.media_search is not None:
+            out["media_search"] = self.media_search["summary"]
+        return out
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write one CSV per table, ``plan.xlsx`` with all of them and ``summary.json``."""

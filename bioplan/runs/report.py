@@ -35,12 +35,14 @@ td:first-child, th:first-child { text-align: left; }
 
 def _figures(plan: Plan) -> list[tuple[str, go.Figure]]:
     from bioplan import charts
+    from bioplan.bottleneck_charts import bottleneck_heatmap
 
     figures = []
     for title, make in (
         ("Schedule (Gantt)", charts.gantt_figure),
         ("Inventory", charts.inventory_figure),
         ("Cost breakdown", charts.cost_figure),
+        ("Bottlenecks (shadow prices)", bottleneck_heatmap),
     ):
         try:
             figures.append((title, make(plan)))
@@ -85,6 +87,9 @@ def render_report(plan: Plan, meta: dict[str, Any]) -> str:
             parts += ["<h2>Costs [USD]</h2>", _table(plan.cost_breakdown)]
         if not plan.capacity.empty:
             parts += ["<h2>Reactor fleet</h2>", _table(plan.capacity)]
+        if not plan.marginal_values.empty:
+            parts += ["<h2>Value of one more unit of each resource [USD over the horizon]</h2>",
+                      _table(plan.marginal_values)]
     if plan.explanation is not None and not plan.explanation.empty:
         parts += ["<h2>Why no plan</h2>", _table(plan.explanation)]
     first = True

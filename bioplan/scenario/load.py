@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from bioplan.scenario.raw_checks import check_meta, check_numbers, check_shapes
 from bioplan.scenario.schema import Scenario
 from bioplan.scenario.tables import resolve_card_reference
 from bioplan.yaml_files import parse_yaml, read_text_file, read_yaml_mapping
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "default"
 """Name of the built-in default scenario (``models/scenarios/default.yaml``)."""
@@ -157,11 +160,34 @@ def _check_recipes(scenario: Scenario, file: str | None) -> None:
     """Evaluate the recipe table now, so an unknown card or an unfed recipe is reported against
     the scenario file at load time rather than deep inside a solve."""
     try:
-        scenario.recipe_table()
+        table = scenario.recipe_table()
     except InputError as err:
         if err.file is not None:
             raise
         raise err.located(file=file) from None
+    _check_extrapolation(scenario, table, file)
+
+
+def _check_extrapolation(scenario: Scenario, table: Any, file: str | None) -> None:
+    """Refuse recipes outside their card's validity domain unless ``allow_extrapolation``."""
+    if "extrapolates" not in table.columns:
+        return
+    bad = table[table["extrapolates"].fillna(False).astype(bool)]
+    if bad.empty:
+        return
+    if scenario.allow_extrapolation:
+        log.warning("%d offered recipe(s) extrapolate beyond their card's validity domain: %s",
+                    len(bad), ", ".join(map(str, bad.index[:10])))
+        return
+    first = str(bad["extrapolation"].iloc[0])
+    msg = f"recipe {bad.index[0]} ({len(bad)} recipe(s) in all) extrapolates: {first}"
+    raise InputError(
+        msg,
+        file=file,
+        field="recipes",
+        fix="keep the variants inside the card's validity domain (bioplan simulate CARD warns, "
+        "recipe_table column 'extrapolation' says why), or set allow_extrapolation: true",
+    )
 
 
 # ---- overrides ---------------------------------------------------------------------------

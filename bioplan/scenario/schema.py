@@ -191,6 +191,66 @@ class SolverSettings(_Strict):
     ``pyomo.contrib.solver``; same optima, but no LP-guided start and no starting solutions)."""
 
 
+class Uncertainty(_Strict):
+    """How a robust plan samples yields and what it guarantees (``bioplan plan --robust``).
+
+    A robust plan fixes the batches, seed cells, recipes and reactor additions before yields are
+    known and re-dispatches every sample; see ``docs/robust.md``.
+    """
+
+    samples: int = Field(default=20, ge=1)
+    """Yield samples K of the stochastic program [-]."""
+    seed: int = 0
+    """Seed of the samples (the out-of-sample estimates draw from other seeds)."""
+    engine: Literal["ef", "ph"] = "ef"
+    """``ef``: the extensive form, one MIP solved by HiGHS; ``ph``: progressive hedging with
+    mpi-sppy over ``processes`` MPI processes (needs ``pip install 'bioplan[robust]'``)."""
+    service_level: float | None = Field(default=None, gt=0, le=1)
+    """Chance constraint: each product with demand reaches this service level [-] ...."""
+    confidence: float | None = Field(default=None, gt=0, le=1)
+    """... in at least this share of the samples [-] (give both or neither)."""
+    risk: str | None = Field(default=None, pattern=r"^cvar:[0-9.eE+-]+:[0-9.eE+-]+$")
+    """``cvar:ALPHA:WEIGHT``: add WEIGHT × CVaR at level ALPHA of the shortage penalty to the
+    expected cost (ALPHA in [0, 1), WEIGHT >= 0)."""
+    yield_cv: dict[str, float] = Field(default_factory=dict)
+    """Lognormal lot-to-lot coefficient of variation (mean 1) of the yield of recipes of a card
+    that declares no ``variability:`` (hand-made tables), by card name [-]."""
+    processes: int = Field(default=2, ge=1)
+    """MPI processes for ``ph`` [-]."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Uncertainty:
+        if (self.service_level is None) != (self.confidence is None):
+            msg = (
+                "give service_level and confidence together (service >= P in >= C "
+                             "of the samples)"
+            )
+            raise ValueError(msg)
+        if self.risk is not None and self.service_level is not None:
+            msg = (
+                "give either a chance constraint (service_level, confidence) or a "
+                             "risk measure (risk), not both"
+            )
+            raise ValueError(msg)
+        if self.risk is not None:
+            alpha, weight = (float(x) for x in self.risk.split(":")[1:])
+            if not (0 <= alpha < 1 and weight >= 0):
+                msg = f"risk {self.risk!r}: ALPHA must be in [0, 1) and WEIGHT >= 0"
+                raise ValueError(msg)
+        bad = sorted(k for k, v in self.yield_cv.items() if not v >= 0)
+        if bad:
+            msg = f"yield_cv of {bad} must be >= 0"
+            raise ValueError(msg)
+        return self
+
+    def cvar(self) -> tuple[float, float] | None:
+        """(ALPHA, WEIGHT) of the risk measure, or None."""
+        if self.risk is None:
+            return None
+        alpha, weight = (float(x) for x in self.risk.split(":")[1:])
+        return alpha, weight
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     """Short name of the scenario."""
@@ -205,6 +265,11 @@ class Scenario(_Strict):
     media: Media
     labour: Labour = Field(default_factory=Labour)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    uncertainty: Uncertainty | None = None
+    """Yield samples and targets of robust plans (``--robust``); None: plans are deterministic."""
+    allow_extrapolation: bool = False
+    """Offer recipes outside their yield card's validity domain (phase days, concentrations,
+    set-points; ``bioplan.yields.validity``). False (default): such a scenario is refused."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

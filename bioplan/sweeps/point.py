@@ -69,8 +69,8 @@ def _plan(scenario: Any, solver: dict[str, Any]) -> Any:
     from bioplan.planning import plan
 
     options = {k: v for k, v in solver.items() if v is not None}
-    # marginal values are extra re-solves that no sweep KPI uses
-    return plan(scenario, **options, marginal_values=False)
+    # shadow prices cost one LP in the plan's own solve (``price_usd:<resource>`` columns)
+    return plan(scenario, **options, marginal_values="dual")
 
 
 def _load(task: PointTask, overrides: dict[str, Any]) -> Any:
@@ -146,5 +146,9 @@ def plan_kpis(plan: Any) -> dict[str, Any]:
         row[f"cost_usd:{term}"] = _finite(value)
     for reactor, value in (summary.get("reactors_added") or {}).items():
         row[f"reactors_added:{reactor}"] = int(value)
+    values = getattr(plan, "marginal_values", None)
+    if values is not None and "usd_per_unit" in values.columns:
+        for resource, value in values["usd_per_unit"].items():
+            row[f"price_usd:{resource}"] = _finite(value)
     row["solve_time_s"] = _finite(plan.timings.get("solve"))
     return row

@@ -50,9 +50,10 @@ def perturbed_recipe_overrides(scenario: Any, values: dict[str, Any]) -> tuple[d
     """Scenario overrides replacing each affected card's recipes by perturbed rows, and the
     parameter values actually used (card draws resolved)."""
     from bioplan.yields import load_card
-    from bioplan.yields.kinetics import param_space, validate_theta
+    from bioplan.yields.exact_solver import run_batch
+    from bioplan.yields.kinetics import param_space
     from bioplan.yields.recipes import table_from_batch, variant_theta
-    from bioplan.yields.solver import run_batch
+    from bioplan.yields.validity import validate_theta
 
     by_card: dict[str, dict[str, Any]] = {}
     for key, value in values.items():

@@ -56,3 +56,38 @@ def extra_death(
 def density_multiplier(setpoint: FloatArray, half: FloatArray, hill_n: FloatArray) -> FloatArray:
     """Proliferation multiplier at a held density s: 1 / (1 + (s / K)^n)."""
     return 1.0 / (1.0 + (np.asarray(setpoint, dtype=float) / half) ** hill_n)
+
+
+_QUAD = (np.arange(8) + 0.5) / 8.0
+"""Midpoints of 8 equal sub-intervals of a phase: where the density trajectory is sampled."""
+
+
+def effective_density_multiplier(
+    growth_per_day: FloatArray,
+    seed_density: FloatArray,
+    setpoint: FloatArray,
+    days: FloatArray,
+    perfusion: NDArray[np.bool_] | bool,
+    half: FloatArray,
+    hill_n: FloatArray,
+) -> FloatArray:
+    """Phase mean of the density inhibition 1 / (1 + (rho(t) / K)^n) along the actual density.
+
+    Cells are seeded at ``seed_density`` s0 [cells/mL] and grow at ``growth_per_day`` r [1/day]
+    (net births minus deaths of the fastest-growing compartment: the dominant mode of the
+    phase's lower-triangular rate matrix). Feeding sets the volume: **dilution** keeps
+    V(t) = max(V0, max_tau N / s), so rho(t) = e^{r t} / max(1/s0, max(1, e^{r t}) / s) — the
+    density climbs from s0 to the set-point s and is then held there; **perfusion** fixes
+    V = max(V0, N_max / s), so rho(t) = e^{r t} / max(1/s0, max(1, e^{r d}) / s) — it climbs to s
+    at the end of the phase. The mean over the phase's d days is taken at 8 midpoints.
+    """
+    t = np.asarray(days, dtype=float)[..., None] * _QUAD
+    r = np.asarray(growth_per_day, dtype=float)[..., None]
+    grow = np.exp(np.clip(r * t, -50.0, 50.0))
+    inv_s0 = 1.0 / np.asarray(seed_density, dtype=float)[..., None]
+    s = np.asarray(setpoint, dtype=float)[..., None]
+    top = np.exp(np.clip(r[..., 0] * np.asarray(days, dtype=float), -50.0, 50.0))[..., None]
+    held = np.where(np.asarray(perfusion)[..., None], np.maximum(1.0, top), np.maximum(1.0, grow))
+    rho = grow / np.maximum(inv_s0, held / s)
+    ratio = rho / np.asarray(half, dtype=float)[..., None]
+    return np.mean(1.0 / (1.0 + ratio ** np.asarray(hill_n, dtype=float)[..., None]), axis=-1)

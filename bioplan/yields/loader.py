@@ -28,8 +28,9 @@ def card_path(name_or_path: str | Path) -> Path:
     p = Path(text)
     if text.endswith((".yaml", ".yml")) or p.is_file():
         if not p.is_file():
+            msg = "card file not found"
             raise InputError(
-                "card file not found", file=text, fix="check the path, or give a shipped card name"
+                msg, file=text, fix="check the path, or give a shipped card name"
             )
         return p
     shipped = yield_cards_dir() / f"{text}.yaml"
@@ -38,8 +39,9 @@ def card_path(name_or_path: str | Path) -> Path:
     names = list_cards()
     close = [n for n in names if text.lower() in n.lower() or n.lower() in text.lower()]
     hint = f" (did you mean {close[0]!r}?)" if close else ""
+    msg = f"unknown yield card {text!r}{hint}"
     raise InputError(
-        f"unknown yield card {text!r}{hint}",
+        msg,
         field="card",
         fix=f"use a card file path or one of: {', '.join(names)} (see `bioplan cards`)",
     )
@@ -87,7 +89,8 @@ def _fix_for(err: dict[str, Any], field: str) -> str:
 def validate_card(data: Any, file: str) -> YieldCard:
     """Validate parsed YAML; raise one :class:`InputError` naming file, field and fix."""
     if not isinstance(data, dict):
-        raise InputError("a card must be a YAML mapping", file=file, fix="see docs/yields.md")
+        msg = "a card must be a YAML mapping"
+        raise InputError(msg, file=file, fix="see docs/yields.md")
     try:
         return YieldCard.model_validate(data)
     except ValidationError as exc:
@@ -101,8 +104,9 @@ def validate_card(data: Any, file: str) -> YieldCard:
             field = f"{field}.{head}" if field else head
             msg = rest
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        msg_0 = f"{msg}{more}"
         raise InputError(
-            f"{msg}{more}", file=file, field=field or None, fix=_fix_for(err, field)
+            msg_0, file=file, field=field or None, fix=_fix_for(err, field)
         ) from None
 
 
@@ -113,8 +117,9 @@ def _load_cached(path: str, mtime: float) -> YieldCard:
     card = validate_card(data, path)
     shipped = Path(path).parent.resolve() == yield_cards_dir().resolve()
     if shipped and card.name != Path(path).stem:
+        msg = f"card name {card.name!r} differs from the file name {Path(path).stem!r}"
         raise InputError(
-            f"card name {card.name!r} differs from the file name {Path(path).stem!r}",
+            msg,
             file=path,
             field="name",
             fix="make 'name' equal to the file name without .yaml",

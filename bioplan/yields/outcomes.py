@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bioplan.yields.card import YieldCard
+from bioplan.yields.exact_solver import BatchResult
 from bioplan.yields.kinetics import ParamSpace
-from bioplan.yields.solver import BatchResult
 
 FloatArray = NDArray[np.float64]
 
@@ -62,7 +62,7 @@ def cytokine_amounts(ps: ParamSpace, theta: FloatArray, res: BatchResult) -> dic
     (ng/mL × L = 1e-3 mg; ug/mL × L = 1 mg; U/mL × L = 1 kU; uM × L × g/mol = 1e-3 mg).
     """
     out: dict[str, FloatArray] = {}
-    for f, spec in ps.card.factors.items():
+    for f, spec in ps.card.costed_factors.items():
         conc = np.stack([theta[:, ps.col(f"{ph.name}.{f}")] for ph in ps.card.protocol], axis=1)
         out[f"{f}_{spec.amount_unit}"] = (conc * res.medium_L).sum(
             axis=1
@@ -77,7 +77,7 @@ def phase_cytokine_amounts(
     ``<factor>_<unit>``, each an (N, n_phases) array: concentration in the phase × the phase's
     medium litres × unit factor (summed over phases: :func:`cytokine_amounts`)."""
     out: dict[str, FloatArray] = {}
-    for f, spec in ps.card.factors.items():
+    for f, spec in ps.card.costed_factors.items():
         conc = np.stack([theta[:, ps.col(f"{ph.name}.{f}")] for ph in ps.card.protocol], axis=1)
         out[f"{f}_{spec.amount_unit}"] = conc * res.medium_L * spec.amount_per_conc_litre()
     return out

@@ -12,7 +12,8 @@ import pandas as pd
 
 from bioplan.errors import InputError
 from bioplan.yields.card import YieldCard
-from bioplan.yields.kinetics import ParamSpace, param_space, validate_theta
+from bioplan.yields.exact_solver import BatchResult, run_batch
+from bioplan.yields.kinetics import ParamSpace, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import (
     cytokine_amounts,
@@ -21,7 +22,7 @@ from bioplan.yields.outcomes import (
     phase_factor_column,
     state_outcomes,
 )
-from bioplan.yields.solver import BatchResult, run_batch
+from bioplan.yields.validity import extrapolation, validate_theta
 
 MAX_RECIPES = 5_000_000
 
@@ -38,23 +39,26 @@ def variant_theta(
     for k in keys:
         vals = variants[k]
         if isinstance(vals, str | bytes) or not isinstance(vals, Sequence) or len(vals) == 0:
+            msg = f"variant {k!r} of card {ps.card.name!r} must be a non-empty list of numbers"
             raise InputError(
-                f"variant {k!r} of card {ps.card.name!r} must be a non-empty list of numbers",
+                msg,
                 field=k,
                 fix=f'write e.g. "{k}": [1, 2, 3]',
             )
         try:
             levels.append([float(v) for v in vals])
         except (TypeError, ValueError):
+            msg = f"variant {k!r} of card {ps.card.name!r} has a non-numeric value in {list(vals)!r}"
             raise InputError(
-                f"variant {k!r} of card {ps.card.name!r} has a non-numeric value in {list(vals)!r}",
+                msg,
                 field=k,
                 fix="give numbers only",
             ) from None
     count = int(np.prod([len(v) for v in levels])) if levels else 0
     if count > MAX_RECIPES:
+        msg = f"{count} variants of card {ps.card.name!r} exceed {MAX_RECIPES}"
         raise InputError(
-            f"{count} variants of card {ps.card.name!r} exceed {MAX_RECIPES}",
+            msg,
             field="variants",
             fix="use fewer levels per key",
         )
@@ -98,7 +102,7 @@ def table_from_batch(
         "peak_volume_L_per_seed_cell": res.peak_volume_L.max(axis=1),
     }
     amounts = cytokine_amounts(ps, theta, res)
-    for f in card.factors:
+    for f in card.costed_factors:
         data[factor_column(card, f)] = amounts[f"{f}_{card.factors[f].amount_unit}"]
     per_phase = phase_cytokine_amounts(ps, theta, res)
     for j, ph in enumerate(card.protocol):
@@ -108,10 +112,13 @@ def table_from_batch(
         data[f"{p}_vessel_class"] = ph.vessel_class
         data[f"{p}_peak_volume_L_per_seed_cell"] = res.peak_volume_L[:, j]
         data[f"{p}_medium_L_per_seed_cell"] = res.medium_L[:, j]
-        for f in card.factors:
+        for f in card.costed_factors:
             data[phase_factor_column(card, j + 1, f)] = per_phase[
                 f"{f}_{card.factors[f].amount_unit}"
             ][:, j]
+    reasons = extrapolation(ps, theta)
+    data["extrapolates"] = np.array([bool(r) for r in reasons])
+    data["extrapolation"] = reasons
     for k in keys:
         data[f"set:{k}"] = theta[:, ps.col(k)]
     index = pd.Index([f"{card.name}/{i}" for i in range(n)], name="recipe")

@@ -16,9 +16,10 @@ FloatArray = NDArray[np.float64]
 
 
 def reference_states(
-    ps: ParamSpace, theta_row: FloatArray, *, rtol: float = 1e-10, atol: float = 1e-14
+    ps: ParamSpace, theta_row: FloatArray, *, rtol: float = 1e-10, atol: float = 1e-20
 ) -> FloatArray:
-    """(J, k) states at the end of each phase for one recipe, by solve_ivp (DOP853)."""
+    """(J, S) stage states at the end of each phase for one recipe, by solve_ivp (DOP853), on
+    the same generation-structured compartments (summed into stages)."""
     theta = np.asarray(theta_row, dtype=float).reshape(1, -1)
     x = seed_vector(ps, theta)[0]
     out = []
@@ -30,7 +31,8 @@ def reference_states(
                 lambda _t, y, A=A: A @ y, (0.0, days), x, method="DOP853", rtol=rtol, atol=atol
             )
             if not sol.success:
-                raise RuntimeError(f"solve_ivp failed: {sol.message}")
+                msg = f"solve_ivp failed: {sol.message}"
+                raise RuntimeError(msg)
             x = sol.y[:, -1]
         out.append(x.copy())
-    return np.array(out)
+    return ps.comp.aggregate(np.array(out))

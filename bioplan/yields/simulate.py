@@ -13,10 +13,16 @@ import scipy.linalg
 
 from bioplan.errors import InputError
 from bioplan.yields.card import YieldCard
-from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space, validate_theta
+from bioplan.yields.exact_solver import BatchResult, run_batch
+from bioplan.yields.kinetics import (
+    ParamSpace,
+    _transit_fractions,
+    apply_settings,
+    param_space,
+)
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import cytokine_amounts, stage_masks, state_outcomes
-from bioplan.yields.solver import BatchResult, run_batch
+from bioplan.yields.validity import extrapolation, validate_theta
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +77,7 @@ class Simulation:
         per_unit = self.seed_cells_per_unit()
         mass: dict[str, float] = {}
         ku: dict[str, float] = {}
-        for f, spec in c.factors.items():
+        for f, spec in c.costed_factors.items():
             amount = self.per_seed[f"{f}_{spec.amount_unit}"] * per_unit
             (mass if spec.amount_unit == "mg" else ku)[f] = amount
         phases = []
@@ -90,7 +96,7 @@ class Simulation:
                     "cytokines": {
                         f: {"amount": float(row[f"{f}_{spec.amount_unit}"]),
                             "unit": spec.amount_unit}
-                        for f, spec in c.factors.items()
+                        for f, spec in c.costed_factors.items()
                     },
                 }
             )
@@ -118,7 +124,7 @@ class Simulation:
             "cytokine_kU_per_unit": ku,
             "cytokine_per_unit": {
                 f: {"amount": (mass | ku)[f], "unit": spec.amount_unit}
-                for f, spec in c.factors.items()
+                for f, spec in c.costed_factors.items()
             },
             "phases": phases,
             "warnings": self.warnings,
@@ -128,7 +134,8 @@ class Simulation:
 def _days_settings(card: YieldCard, base: dict[str, float], days: int) -> dict[str, float]:
     """Settings that stop the protocol after ``days`` (or extend its last phase)."""
     if days < 1:
-        raise InputError(f"days = {days}: nothing would be cultured", field="days",
+        msg = f"days = {days}: nothing would be cultured"
+        raise InputError(msg, field="days",
                          fix="give days >= 1")
     out = dict(base)
     left = days
@@ -137,37 +144,6 @@ def _days_settings(card: YieldCard, base: dict[str, float], days: int) -> dict[s
         take = min(lengths[i], left) if i < len(card.protocol) - 1 else left
         out[f"{p.name}.days"] = float(take)
         left -= take
-    return out
-
-
-def _validity_warnings(ps: ParamSpace, theta: np.ndarray, total_days: int) -> list[str]:
-    """Where the simulated protocol leaves the card's declared validity range."""
-    v = ps.card.validity
-    out = []
-    if not v.total_days_min <= total_days <= v.total_days_max:
-        out.append(
-            f"{total_days} culture days is outside the card's validity range "
-            f"{v.total_days_min}-{v.total_days_max} days"
-        )
-    for ph in ps.card.protocol:
-        if theta[0, ps.col(f"{ph.name}.days")] == 0:
-            continue
-        for f, (lo, hi) in v.concentration_ranges.items():
-            conc = float(theta[0, ps.col(f"{ph.name}.{f}")])
-            if conc and not lo <= conc <= hi:
-                unit = ps.card.factors[f].unit
-                out.append(
-                    f"{ph.name}.{f} = {conc:g} {unit} is outside the card's validity range "
-                    f"{lo:g}-{hi:g} {unit}"
-                )
-        if v.density_setpoint_range_cells_per_mL is not None:
-            lo, hi = v.density_setpoint_range_cells_per_mL
-            sp = float(theta[0, ps.col(f"{ph.name}.density_setpoint")])
-            if not lo <= sp <= hi:
-                out.append(
-                    f"{ph.name}.density_setpoint = {sp:g} cells/mL is outside the card's validity "
-                    f"range {lo:g}-{hi:g} cells/mL"
-                )
     return out
 
 
@@ -182,34 +158,37 @@ def _integral_matrix(A: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _balance(ps: ParamSpace, res: BatchResult) -> list[dict[str, float]]:
-    """Per phase, per seed cell: cells_in + births = cells_out + deaths + released (exact)."""
+    """Per phase, per seed cell: cells_in + births = cells_out + deaths + released (exact).
+
+    Integrated over compartments: births = sum_c p_c ∫ x_c dt (a division adds one cell),
+    deaths = sum_c m_c ∫ x_c dt, released = MKs consumed by platelet release."""
     card = ps.card
-    cell = stage_masks(card)["cell"]
-    release_from = (
-        card.stage_names.index(card.platelet_release.from_stage)
-        if card.platelet_release is not None
-        else None
-    )
+    comp = ps.comp
+    cell = np.array([s.is_cell for s in card.stages])[comp.stage_of]
+    release = np.zeros(comp.size)  # fraction of each compartment's transit that is release
+    if card.product == "platelet":
+        for i, st in enumerate(card.stages):
+            for tt, fr in zip(st.transit_to, _transit_fractions(ps, ps.theta(1), i),
+                              strict=True):
+                if tt.stage == card.product_stage:
+                    release[comp.stage_of == i] = float(fr[0])
+    assert res.x0_comp is not None and res.x_end_comp is not None
     rows = []
-    x = res.x0[0]
+    x = res.x0_comp[0]
     for j in range(len(card.protocol)):
         r = res.rates[j]
         d = float(res.days[0, j])
         _, integ = _integral_matrix(r.A[0], d)
         cum = integ @ x  # ∫ x dt over the phase [cell-days]
-        births = float((r.proliferation[0] * cum)[cell].sum())
-        deaths = float((r.death[0] * cum)[cell].sum())
-        released = 0.0
-        if release_from is not None:
-            released = float(r.transit[0, release_from] * cum[release_from])
-        x_out = res.x_end[0, j]
+        x_out = res.x_end_comp[0, j]
         rows.append(
             {
                 "cells_in": float(x[cell].sum()),
-                "births": births,
-                "deaths": deaths,
-                "released": released,
+                "births": float((r.proliferation[0] * cum)[cell].sum()),
+                "deaths": float((r.death[0] * cum)[cell].sum()),
+                "released": float((r.transit[0] * release * cum).sum()),
                 "cells_out": float(x_out[cell].sum()),
+                "density_multiplier": float(r.density_multiplier[0]),
             }
         )
         x = x_out
@@ -234,8 +213,9 @@ def simulate(
     """
     c = as_card(card)
     if not seed_cells > 0:
+        msg = f"seed cells = {seed_cells} must be > 0"
         raise InputError(
-            f"seed cells = {seed_cells} must be > 0",
+            msg,
             field="seed_cells",
             fix="give a positive count",
         )
@@ -250,7 +230,8 @@ def simulate(
     res = run_batch(ps, theta, time_course=time_course)
     unit = cells_per_unit if cells_per_unit is not None else CELLS_PER_UNIT[c.product]
     if not unit > 0:
-        raise InputError("cells per unit must be > 0", field="cells_per_unit", fix="e.g. 2e12")
+        msg = "cells per unit must be > 0"
+        raise InputError(msg, field="cells_per_unit", fix="e.g. 2e12")
 
     amounts = cytokine_amounts(ps, theta, res)
     balance = _balance(ps, res)
@@ -272,7 +253,7 @@ def simulate(
         row["cells_total"] = float(x[stage_masks(c)["cell"]].sum())
         row["peak_volume_L"] = float(res.peak_volume_L[0, j] * seed_cells)
         row["medium_L"] = float(res.medium_L[0, j] * seed_cells)
-        for f, spec in c.factors.items():
+        for f, spec in c.costed_factors.items():
             conc = theta[0, ps.col(f"{ph.name}.{f}")]
             row[f"{f}_{spec.amount_unit}"] = float(
                 conc * row["medium_L"] * spec.amount_per_conc_litre()
@@ -297,7 +278,8 @@ def simulate(
         course["volume_L"] = res.course_volume_L[0] * seed_cells
         course.index = pd.RangeIndex(len(course), name="day")
 
-    warnings = _validity_warnings(ps, theta, int(res.days.sum()))
+    reasons = extrapolation(ps, theta)[0]
+    warnings = reasons.split("; ") if reasons else []
     for w in warnings:
         log.info("%s: %s", c.name, w)  # callers show Simulation.warnings (the CLI on stderr)
     return Simulation(c, float(seed_cells), sets, unit, phases, per_seed, course, warnings)

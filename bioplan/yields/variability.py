@@ -1,19 +1,34 @@
-"""Lot-to-lot variability: draw N parameter realisations from a card's distributions and evaluate
-them in one vectorised call (N outcome rows)."""
+"""Yield uncertainty: lot-to-lot variability and the calibration's parameter uncertainty, kept
+apart and drawn separately or together, evaluated in one vectorised call.
+
+- ``lot``: the card's ``variability`` entries (donor/lot spread; lognormal with the card value as
+  mean, normal truncated at 0, or uniform);
+- ``fit``: ln(fitted parameters) ~ N(ln(card values), ``calibration.covariance``) (the Laplace
+  posterior of the joint fit);
+- ``both``: a fit draw, then each lot-varied parameter multiplied by its lot factor
+  (lot draw / card value).
+
+Draws are common random numbers: draw k is the same lot (and the same fit) for every recipe.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from bioplan.errors import InputError
 from bioplan.yields.card import Variation, YieldCard
-from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space, validate_theta
+from bioplan.yields.exact_solver import run_batch
+from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.recipes import table_from_batch
-from bioplan.yields.solver import run_batch
+from bioplan.yields.validity import validate_theta
+
+Uncertainty = Literal["lot", "fit", "both"]
+UNCERTAINTIES = ("lot", "fit", "both")
 
 
 def _draw(v: Variation, base: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -27,20 +42,65 @@ def _draw(v: Variation, base: float, n: int, rng: np.random.Generator) -> np.nda
     return np.maximum(rng.normal(base, v.cv * base, n), 0.0)
 
 
+def _check(card: YieldCard, uncertainty: str) -> None:
+    if uncertainty not in UNCERTAINTIES:
+        msg = f"uncertainty {uncertainty!r} is not one of {UNCERTAINTIES}"
+        raise InputError(msg,
+                         field="uncertainty", fix="use lot, fit or both")
+    if uncertainty in ("lot", "both") and not card.variability:
+        msg = f"card {card.name!r} declares no variability"
+        raise InputError(
+            msg,
+            field="variability",
+            fix="add entries under 'variability' (parameter, distribution, cv or low/high, source)",
+        )
+    if uncertainty in ("fit", "both") and not card.calibration.covariance:
+        msg = f"card {card.name!r} stores no calibration covariance"
+        raise InputError(msg,
+                         field="calibration.covariance",
+                         fix="refit the card with bioplan.yields.calibrate and save it")
+
+
+def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
+                    uncertainty: Uncertainty = "both") -> dict[str, np.ndarray]:
+    """Parameter path -> (n,) drawn values (only the parameters that vary)."""
+    card = ps.card
+    _check(card, uncertainty)
+    if n < 1:
+        msg = f"n = {n} must be >= 1"
+        raise InputError(msg, field="n", fix="ask for at least one sample")
+    rng = np.random.default_rng(seed)
+    base = ps.theta(1)[0]
+    out: dict[str, np.ndarray] = {}
+    if uncertainty in ("fit", "both"):
+        names = card.calibration.parameters
+        cols = [ps.check_key(p, what="calibration parameter", settings_only=False) for p in names]
+        z = rng.multivariate_normal(np.log(base[cols]), np.array(card.calibration.covariance), n,
+                                    method="eigh")
+        for p, zi in zip(names, z.T, strict=True):
+            out[p] = np.exp(zi)
+    lot_rng = np.random.default_rng(None if seed is None else seed + 7919)
+    if uncertainty in ("lot", "both"):
+        for v in card.variability:
+            c = ps.check_key(v.parameter, what="variability parameter", settings_only=False)
+            lot = _draw(v, base[c], n, lot_rng)
+            val = out[v.parameter] * (lot / base[c]) if v.parameter in out and base[c] else lot
+            out[v.parameter] = val
+    for p in out:
+        if ".transit_to." in p or p.startswith("seed."):
+            out[p] = np.clip(out[p], 0.0, 1.0)
+    return out
+
+
 def sample_theta(
-    ps: ParamSpace, n: int, *, seed: int | None = 0, settings: Mapping[str, float] | None = None
+    ps: ParamSpace, n: int, *, seed: int | None = 0, settings: Mapping[str, float] | None = None,
+    uncertainty: Uncertainty = "both",
 ) -> np.ndarray:
     """(n, P) parameter matrix: the protocol with ``settings``, card parameters drawn."""
-    if n < 1:
-        raise InputError(f"n = {n} must be >= 1", field="n", fix="ask for at least one sample")
-    card = ps.card
-    rng = np.random.default_rng(seed)
+    draws = parameter_draws(ps, n, seed=seed, uncertainty=uncertainty)
     theta = apply_settings(ps, ps.theta(n), settings)
-    for v in card.variability:
-        c = ps.check_key(v.parameter, what="variability parameter", settings_only=False)
-        theta[:, c] = _draw(v, theta[0, c], n, rng)
-        if ".transit_to." in v.parameter or v.parameter.startswith("seed."):
-            theta[:, c] = np.clip(theta[:, c], 0.0, 1.0)
+    for p, vals in draws.items():
+        theta[:, ps.col(p)] = vals
     validate_theta(ps, theta)
     return theta
 
@@ -51,8 +111,9 @@ def sample(
     *,
     seed: int | None = 0,
     settings: Mapping[str, float] | None = None,
+    uncertainty: Uncertainty = "both",
 ) -> pd.DataFrame:
-    """N realisations of the card's lot-to-lot variability for one protocol.
+    """N realisations of one protocol under ``uncertainty`` (``lot``, ``fit`` or ``both``).
 
     Returns the recipe-table columns (per seed cell) for each draw, plus ``draw:<parameter>``
     columns with the drawn values; index ``draw`` (0..n-1).
@@ -62,17 +123,62 @@ def sample(
     (100, True)
     """
     c = as_card(card)
-    if not c.variability:
-        raise InputError(
-            f"card {c.name!r} declares no variability",
-            field="variability",
-            fix="add entries under 'variability' (parameter, distribution, cv or low/high, source)",
-        )
     ps = param_space(c)
-    theta = sample_theta(ps, n, seed=seed, settings=settings)
-    res = run_batch(ps, theta)
-    table = table_from_batch(ps, theta, res, [])
-    for v in c.variability:
-        table[f"draw:{v.parameter}"] = theta[:, ps.col(v.parameter)]
+    theta = sample_theta(ps, n, seed=seed, settings=settings, uncertainty=uncertainty)
+    table = table_from_batch(ps, theta, run_batch(ps, theta), [])
+    for p in parameter_draws(ps, 1, seed=seed, uncertainty=uncertainty):
+        table[f"draw:{p}"] = theta[:, ps.col(p)]
     table.index = pd.RangeIndex(n, name="draw")
     return table
+
+
+def sample_recipe_yields(
+    card: YieldCard | str,
+    recipes: pd.DataFrame,
+    n: int,
+    *,
+    seed: int | None = 0,
+    uncertainty: Uncertainty = "both",
+    quantity: str = "product_cells_per_seed_cell",
+) -> pd.DataFrame:
+    """N realisations of each recipe's ``quantity`` (default: product cells per seed cell).
+
+    ``recipes`` is a recipe table of ``card`` (``recipe_table``; its ``set:<key>`` columns say
+    each recipe's settings). Returns a DataFrame indexed by ``draw`` (0..n-1) with one column per
+    recipe (the recipe ids). Draw k is the same lot / fit for every recipe (common random
+    numbers), so differences between recipes are not noise. ``uncertainty``: ``lot`` (lot-to-lot
+    variability only), ``fit`` (calibration parameter uncertainty only) or ``both``.
+
+    >>> from bioplan.yields import recipe_table
+    >>> t = recipe_table("mk-cb-tpo", {"maturation.TPO": [25, 50]})
+    >>> sample_recipe_yields("mk-cb-tpo", t, 50, uncertainty="lot").shape
+    (50, 2)
+    """
+    c = as_card(card)
+    ps = param_space(c)
+    keys = [col.removeprefix("set:") for col in recipes.columns if col.startswith("set:")]
+    draws = parameter_draws(ps, n, seed=seed, uncertainty=uncertainty)
+    r = len(recipes)
+    theta = np.repeat(ps.theta(1), r * n, axis=0)
+    for k in keys:
+        theta[:, ps.check_key(k)] = np.repeat(recipes[f"set:{k}"].to_numpy(dtype=float), n)
+    for p, vals in draws.items():
+        theta[:, ps.col(p)] = np.tile(vals, r)
+    validate_theta(ps, theta)
+    table = table_from_batch(ps, theta, run_batch(ps, theta), [])
+    values = table[quantity].to_numpy().reshape(r, n).T
+    out = pd.DataFrame(values, columns=list(recipes.index))
+    out.index = pd.RangeIndex(n, name="draw")
+    return out
+
+
+def quantiles(card: YieldCard | str, settings: Mapping[str, float] | None = None, *,
+              n: int = 400, seed: int | None = 0, uncertainty: Uncertainty = "both",
+              columns: Sequence[str] = ("product_cells_per_seed_cell", "fold_expansion"),
+              ) -> pd.DataFrame:
+    """P5, P50, P95 of ``columns`` over ``n`` draws (index: the column; columns p5, p50, p95)."""
+    t = sample(card, n, seed=seed, settings=settings, uncertainty=uncertainty)
+    q = t[list(columns)].quantile([0.05, 0.5, 0.95]).T
+    q.columns = ["p5", "p50", "p95"]
+    q.index.name = "quantity"
+    return q

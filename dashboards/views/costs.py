@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import ui
 
-from bioplan import charts
+from bioplan import bottleneck_charts, charts
 from bioplan.app import overview
 
 plan = ui.result_page("Costs")
@@ -22,8 +22,13 @@ else:
         st.subheader("By product")
         ui.table(overview.kpi_frame(plan)[["units_delivered", "cost_usd", "cost_usd_per_delivered_unit"]],
                  key="cost_products")
+    st.subheader("Bottlenecks")
+    st.plotly_chart(bottleneck_charts.bottleneck_heatmap(plan), key="bottleneck_heatmap",
+                    width="stretch")
     if not plan.marginal_values.empty:
-        st.subheader("Marginal values")
-        st.caption("Cost saved by one more unit of a resource.")
-        ui.table(plan.marginal_values)
+        st.subheader("Marginal values over the horizon")
+        st.caption("Cost saved by one more unit of a resource. `method` — dual: shadow price from "
+                   "the LP with the plan's batches fixed — prices a marginal reactor-day, not a "
+                   "whole reactor; resolve: exact re-solve.")
+        ui.table(plan.marginal_values, key="marginal_values")
 ui.downloads(plan, "costs")

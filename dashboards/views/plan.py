@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 import ui
+from pydantic import ValidationError
 
-from bioplan import charts
-from bioplan.app import overview, whatifs
+from bioplan import charts, robust_charts
+from bioplan.app import overview, robust, whatifs
 from bioplan.errors import BioplanError
 
 st.title("Plan")
@@ -24,13 +25,35 @@ with st.form("solve_form", border=True):
         step=0.5, key="solve_gap_pct", help="Stop when the plan is proven within this % of optimal.",
     )
     marginal = c3.checkbox(
-        "Price resources", value=False, key="solve_marginal",
-        help="Also compute marginal values (cost saved by one more reactor of each type or one "
-             "more L/day of media preparation). One extra solve per resource: slower.")
+        "Price resources", value=True, key="solve_marginal",
+        help="Also compute shadow prices of every capacity by day (one LP with the plan's batches "
+             "fixed; shown on the Costs page).")
     run = c4.form_submit_button("Run optimiser", type="primary", icon=":material/play_arrow:",
                                 key="run_solve", width="stretch")
+    with st.expander("Robust (yield uncertainty)"):
+        unc = scn.uncertainty
+        r1, r2, r3, r4 = st.columns(4, vertical_alignment="bottom")
+        robust_on = r1.toggle("Robust plan", value=False, key="solve_robust",
+                              help="Plan against K yield samples (a two-stage stochastic program "
+                                   "solved as one MIP); slower than a deterministic plan.")
+        samples = r2.number_input("Samples K", min_value=1, max_value=500,
+                                  value=unc.samples if unc else 20, step=1, key="solve_samples")
+        service_pct = r3.number_input(
+            "Service target P [%]", min_value=0.0, max_value=100.0, step=1.0, key="solve_service",
+            value=100.0 * (unc.service_level or 0) if unc else 0.0,
+            help="Each product reaches this service level in at least C % of the samples; "
+                 "0: no chance constraint (minimise expected cost).")
+        confidence_pct = r4.number_input(
+            "Confidence C [%]", min_value=1.0, max_value=100.0, step=1.0, key="solve_confidence",
+            value=100.0 * (unc.confidence or 0.9) if unc else 90.0)
 if run:
-    ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100, marginal_values=marginal)
+    try:
+        unc = robust.uncertainty(scn, samples, service_pct, confidence_pct) if robust_on else None
+    except ValidationError as err:
+        st.error(f"Robust settings: {err.errors()[0]['msg']}")
+    else:
+        ui.start_solve(scn, time_limit_s=time_limit, mip_gap=gap_pct / 100,
+                       marginal_values=marginal, robust=unc)
 
 source = st.session_state.get("scenario_file")
 named = dict(source.named()) if source is not None else {}
@@ -79,6 +102,17 @@ if not plan.has_solution:
         st.markdown("**What falls short** (from an elastic re-solve):")
         ui.table(plan.explanation, key="plan_explanation")
 st.plotly_chart(charts.gantt_figure(plan), key="plan_gantt", width="stretch")
+if plan.has_solution and plan.robust is not None:
+    st.subheader("Robust plan")
+    tiles = robust.summary(plan.robust)
+    for col, (name, value, helptext) in zip(st.columns(len(tiles)), tiles, strict=True):
+        col.metric(name, value, help=helptext, border=True)
+    ui.table(robust.service_frame(plan.robust), key="robust_service")
+    cached = st.session_state.setdefault("robust_evaluation", {})  # id(plan) -> Evaluation
+    ev = cached.get(id(plan)) or cached.setdefault(id(plan), robust.evaluation(plan))
+    st.plotly_chart(robust_charts.stock_fan_figure(ev), key="robust_fan", width="stretch")
+    st.plotly_chart(robust_charts.service_histogram_figure(ev), key="robust_service_hist",
+                    width="stretch")
 with st.expander("All KPIs"):
     ui.table(overview.kpi_frame(plan))
 ui.downloads(plan, "plan")

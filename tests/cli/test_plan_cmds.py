@@ -72,7 +72,7 @@ def test_save_lp_writes_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[
 @pytest.mark.slow
 def test_plan_script_entry_point_runs_the_default(tmp_path: Path) -> None:
     """The installed script on the built-in default: exit 0 and a summary, as the README says
-    (slow: it also prices marginal values, one re-solve per reactor type)."""
+    (slow: a real solve of the default, priced by one extra LP)."""
     exe = shutil.which("bioplan", path=str(Path(sys.executable).parent))
     assert exe is not None
     proc = subprocess.run([exe, "plan", "--out", str(tmp_path / "default")], capture_output=True,

@@ -7,6 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bioplan import bottleneck_charts
 from bioplan.results import PlanStatus
 from tests.dashboard import fakes
 from tests.dashboard.apptest import open_page
@@ -48,7 +49,10 @@ def test_costs_page() -> None:
     plan = fakes.plan()
     plan.cost_breakdown["cytokine:EPO"] = 1500.0  # a part of "cytokines", not another term
     at = result_page("costs", plan)
-    (spec,) = plotly_specs(at)
+    spec, heatmap = plotly_specs(at)
+    # the hand-made plan carries no shadow prices: the heatmap panel says so instead of drawing
+    assert heatmap["layout"]["title"]["text"] == bottleneck_charts.TITLE
+    assert not heatmap["data"]
     steps = [t for t in spec["data"] if t.get("xaxis", "x") == "x"]  # the waterfall panel
     assert steps[0]["base"] == [0.0] and steps[-1]["name"] == "Total"
     assert steps[-1]["y"] == [pytest.approx(fakes.plan().objective_usd)]  # sub-rows not added on top

@@ -129,3 +129,19 @@ def test_fixed_batches_without_epo_column_get_their_cytokines_recomputed() -> No
     rows = p.batches.loc[["old-1"]].set_index("phase")
     assert rows["epo_kU"].tolist() == pytest.approx([0.0, 10.0], rel=1e-9)
     assert rows["cytokine_mg"].tolist() == pytest.approx([0.01, 0.0], rel=1e-9)
+
+
+@pytest.mark.parametrize(("dose", "warned"), [(0.0, False), (1.0e-9, True)])
+def test_unpriced_factor_is_warned_only_when_dosed(
+    dose: float, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """IL6 has no price in the scenario: a recipe dosing it at 0 costs nothing either way and is
+    not warned about; a recipe that doses it is (and IL6 is costed at 0)."""
+    from bioplan.optimisation.inputs import prepare
+
+    raw = _raw(per_phase=False)
+    raw["recipes"][0]["rows"][0]["cytokine_IL6_mg_per_seed_cell"] = dose
+    with caplog.at_level("WARNING", logger="bioplan.optimisation.inputs"):
+        prepare(build(raw))
+    found = [r.getMessage() for r in caplog.records if "no price for cytokine IL6" in r.getMessage()]
+    assert bool(found) is warned, found

@@ -92,14 +92,33 @@ def test_batches_package_whole_units_and_the_rest_is_waste():
 
 def test_batches_too_small_for_a_unit_are_pooled_into_whole_units():
     """Tanks of 0.5 L make half a unit per batch at most; 1 unit is due on day 7. By hand: two
-    batches seeded together on two tanks pool into 1 whole unit (0.5 each in the batches
-    table). Cost = capital 2 x 100 x 14 = 2800 + 2 batches x (7 x 50 + 2 x 10) = 740 + material
-    1 x 125 = **3665 USD**."""
+    batches seeded together on two tanks pool into 1 whole unit (the bag is listed on one of
+    them, filled from both). Cost = capital 2 x 100 x 14 = 2800 + 2 batches x (7 x 50 + 2 x 10)
+    = 740 + material 1 x 125 = **3665 USD**."""
     raw = demand(base(14, units_owned=2), {7: 1})
     raw["reactors"]["tank"]["working_volume_max_L"] = 0.5
     p = plan(build(raw), marginal_values=False)
     assert p.status is PlanStatus.OPTIMAL
     assert_valid(p)
-    assert p.batches["product_units"].tolist() == [0.5, 0.5]
+    per_batch = p.batches.groupby(level="batch_id")["product_units"].first()
+    assert sorted(per_batch.tolist()) == [0.0, 1.0]
     assert p.deliveries["units"].sum() == 1.0
     assert p.objective_usd == pytest.approx(3665, rel=1e-6)
+
+
+def test_a_fractional_plan_is_packaged_into_whole_units():
+    """3 units due on day 7 from three 0.5 L tanks (half a unit per batch at most). Fractional
+    units would deliver 1.5 from three batches; a bag needs two half-unit batches, so the third
+    batch would only make waste. By hand: 2 batches pool into 1 bag, 2 units short. Cost =
+    capital 3 x 100 x 14 = 4200 + 2 batches x (7 x 50 + 2 x 10) = 740 + material 1 x 125 +
+    penalty 2 x 1e6 = **2,005,065 USD** (the main solve's 1.5 units would cost 1,505,…)."""
+    raw = demand(base(14, units_owned=3), {7: 3})
+    raw["reactors"]["tank"]["working_volume_max_L"] = 0.5
+    p = plan(build(raw), marginal_values=False)
+    assert p.status is PlanStatus.OPTIMAL
+    assert_valid(p)
+    assert p.objective_usd == pytest.approx(2_005_065, rel=1e-6)
+    assert p.kpis().loc["rbc", "units_delivered"] == 1.0
+    assert p.shortages["units"].tolist() == [2.0]
+    assert p.solver["whole_units"]["whole"] is True
+    assert p.solver["whole_units"]["fractional_objective_usd"] < p.objective_usd

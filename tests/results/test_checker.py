@@ -209,9 +209,14 @@ CASES["batch packages a fraction of a unit"] = (
     lambda: _batch_units(handmade.plan(), "P1", 1.5),
     "whole units: batch P1 packages 1.5 units (not whole)",
 )
-CASES["batch packages more than its cells make"] = (
+CASES["batches package more than their cells make"] = (
     lambda: _batch_units(handmade.plan(), "R1", 2.0),
-    "whole units: batch R1 packages 2 units but its cells make 1.000",
+    "whole units: rbc batches harvested on day 8 package 2 units but their cells make 1.000",
+)
+CASES["a batch fills two bags more than its cells from the pool"] = (
+    lambda: _batch_units(handmade.plan(), "R1", 3.0),
+    "whole units: batch R1 packages 3 units but its cells make 1.000 (more than one bag from "
+    "the pool)",
 )
 CASES["fractional shortage"] = (
     lambda: _set_plan(handmade.plan(), "shortages", (3, "platelet"), 0.5),

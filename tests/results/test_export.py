@@ -16,7 +16,7 @@ def test_write_gives_one_csv_per_table_a_workbook_and_a_summary(tmp_path: Path) 
     plan = handmade.plan()
     files = plan.write(tmp_path / "out")
     names = {f.name for f in files}
-    assert {f"{t}.csv" for t in plan.tables()} | {"plan.xlsx", "summary.json"} == names
+    assert {f"{t}.csv" for t in plan.tables()} | {"plan.xlsx", "summary.json", "scenario.yaml"} == names
     batches = pd.read_csv(tmp_path / "out" / "batches.csv", index_col="batch_id")
     assert list(batches.columns[:4]) == ["product", "recipe", "phase", "reactor_type"]
     assert batches.loc["R1", "medium_L"].sum() == pytest.approx(210.0)

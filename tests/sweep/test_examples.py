@@ -13,7 +13,7 @@ from bioplan.sweeps import load_sweep
 from bioplan.sweeps.spec import _CardDraw
 from bioplan.sweeps.yields_bridge import perturbed_recipe_overrides
 
-KEY = "yield:erythroid-cb-giarratana:stages.EP.proliferation_per_day"
+KEY = "yield:erythroid-cb-giarratana:stages.BFU.proliferation_per_day"
 
 
 def test_nightly_run_example_validates() -> None:

@@ -41,7 +41,7 @@ def test_simulate_plot_writes_html(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["simulate", "mk-imkcl-vermes", "--plot", str(target)]) == 0
     capsys.readouterr()
     text = target.read_text(encoding="utf-8")
-    assert "MatMK" in text and "plotly" in text.lower()
+    assert "MK8N" in text and "plotly" in text.lower()
 
 
 def test_cards_lists_every_shipped_card(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,7 +50,7 @@ def test_cards_lists_every_shipped_card(capsys: pytest.CaptureFixture[str]) -> N
     assert [r["name"] for r in rows] == list_cards()
     assert main(["cards", "--targets"]) == 0
     out = capsys.readouterr().out
-    assert "V1-fold" in out and "V6a-platelets-per-run" in out and " NO" not in out
+    assert "giarratana-2005" in out and "ito-2018" in out and "product_per_run" in out
 
 
 def test_bad_set_syntax_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,3 +66,34 @@ def test_out_of_range_setting_warns_on_stderr_and_exits_0(
     captured = capsys.readouterr()
     assert "warning: expansion.EPO = 50 U/mL is outside" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_validate_json_reports_fit_and_held_out_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["validate", "mk-cb-tpo", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    keys = {"lineage", "card", "dataset", "quantity", "day", "published", "predicted",
+            "fit_error", "loo_log10_error"}
+    assert rows and keys <= set(rows[0])
+    assert {r["dataset"] for r in rows} >= {"six-2019", "mattia-2002"}
+
+
+def test_card_with_an_unexplained_inert_factor_is_one_line_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    from bioplan.yields.loader import card_path
+
+    data = yaml.safe_load(card_path("mk-cb-tpo").read_text())
+    data["factors"]["IL6"].pop("no_modelled_effect")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "bioplan", "simulate", str(bad)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "factors.IL6" in lines[0] and "no_modelled_effect" in lines[0]
+    assert str(bad) in lines[0] and "Fix:" in lines[0]

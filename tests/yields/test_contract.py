@@ -47,8 +47,10 @@ def test_recipe_table_columns_follow_the_contract(name: str) -> None:
         f"set:{first}.days",
     ):
         assert col in table.columns, col
-    for f, spec in card.factors.items():
-        assert f"cytokine_{f}_{spec.amount_unit}_per_seed_cell" in table.columns
+    for f, spec in card.factors.items():  # factors in the basal medium are priced with it
+        col = f"cytokine_{f}_{spec.amount_unit}_per_seed_cell"
+        assert (col in table.columns) != spec.in_basal_medium, col
+    assert "extrapolates" in table.columns and "extrapolation" in table.columns
     for k in range(1, len(card.protocol) + 1):
         for suffix in (
             "name",
@@ -58,7 +60,7 @@ def test_recipe_table_columns_follow_the_contract(name: str) -> None:
             "medium_L_per_seed_cell",
         ):
             assert f"phase{k}_{suffix}" in table.columns
-        for f, spec in card.factors.items():
+        for f, spec in card.costed_factors.items():
             assert f"phase{k}_cytokine_{f}_{spec.amount_unit}_per_seed_cell" in table.columns
     assert pd.api.types.is_integer_dtype(table["days"])
     assert pd.api.types.is_integer_dtype(table["phase1_days"])
@@ -85,7 +87,7 @@ def test_recipe_table_columns_follow_the_contract(name: str) -> None:
     )
     # per-phase cytokines: add up to the total on every row; row 0 equals simulate()'s phases
     n = len(card.protocol)
-    for f, spec in card.factors.items():
+    for f, spec in card.costed_factors.items():
         col = f"cytokine_{f}_{spec.amount_unit}_per_seed_cell"
         phases = table[[f"phase{k}_{col}" for k in range(1, n + 1)]]
         assert (phases >= 0).all().all()

@@ -8,9 +8,9 @@ import scipy.linalg
 
 from bioplan.yields import list_cards, load_card
 from bioplan.yields.bench import random_theta
+from bioplan.yields.exact_solver import expm_batch, run_batch
 from bioplan.yields.kinetics import param_space
 from bioplan.yields.reference import reference_states
-from bioplan.yields.solver import expm_batch, run_batch
 
 
 def _rel_err(ours: np.ndarray, ref: np.ndarray) -> float:

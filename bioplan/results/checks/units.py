@@ -1,10 +1,10 @@
 """Independent checks of whole units, same-vessel continuation and calendar dates (part of the
 plan checker, :func:`bioplan.results.checker.check_plan`; same rules: scenario and tables only).
 
-- Whole units: a batch packages a whole number of units, at most what its cells make
-  (seed cells × the recipe's product cells per seed cell / cells per unit); a batch too small
-  to fill one unit (< 1 unit) is pooled with the batches of its recipe seeded and harvested on
-  the same days, and every such pool packages a whole number; deliveries, shortages and
+- Whole units: every batch packages a whole number of units (bags); the batches of one product
+  harvested on one day are pooled, and each pool packages at most what its cells make
+  (seed cells × the recipe's product cells per seed cell / cells per unit), every batch at most
+  one bag more than its own cells make (topped up from the pool); deliveries, shortages and
   expiries are whole units (when the initial stock is whole).
 - Same vessel: a batch's consecutive phases on one reactor type run on one unit, back to back.
 - Dates: every date column of ``Plan.tables()`` is the horizon's start date + its day number.
@@ -35,28 +35,27 @@ def _whole(x: float) -> bool:
 
 
 def check_whole_units(v: _PlanView) -> list[str]:
-    """Batches package whole units, no more than their cells make; deliveries, shortages and
-    expiries are whole units (when the initial stock is whole)."""
+    """Batches package whole units, each release-day pool no more than its cells make, a batch at
+    most one bag more than its own cells; deliveries, shortages and expiries are whole units
+    (when the initial stock is whole)."""
     found: list[str] = []
-    pools: dict[tuple[str, str, int, int], float] = {}
+    pools: dict[tuple[str, int], list[float]] = {}
     for b in v.batches:
-        if b.product_units >= 1 - WHOLE_TOL and not _whole(b.product_units):
+        if not _whole(b.product_units):
             found.append(f"batch {b.batch_id} packages {b.product_units:g} units (not whole)")
-        if b.product_units < 1 - WHOLE_TOL:
-            key = (b.product, b.recipe, b.seed_day, b.production_day)
-            pools[key] = pools.get(key, 0.0) + b.product_units
-        rec = v.recipes.get(b.recipe, {})
-        per_seed = float(rec.get("product_cells_per_seed_cell", math.nan))
-        cells_per_unit = v.products[b.product].cells_per_unit if b.product in v.products else None
-        if cells_per_unit and math.isfinite(per_seed):
-            made = b.seed_cells * per_seed / cells_per_unit
-            if b.product_units > made * (1 + 1e-6) + WHOLE_TOL:
-                found.append(f"batch {b.batch_id} packages {b.product_units:g} units but its "
-                             f"cells make {made:.3f}")
-    for (product, recipe, seed, harvest), units in sorted(pools.items()):
-        if not _whole(units):
-            found.append(f"{product} batches of {recipe} seeded on day {seed}, harvested on "
-                         f"day {harvest} pool {units:g} units (not whole)")
+        made = _made(v, b)
+        if made is None:
+            continue
+        pool = pools.setdefault((b.product, b.production_day), [0.0, 0.0])
+        pool[0] += b.product_units
+        pool[1] += made
+        if b.product_units > made + 1 + WHOLE_TOL:
+            found.append(f"batch {b.batch_id} packages {b.product_units:g} units but its cells "
+                         f"make {made:.3f} (more than one bag from the pool)")
+    for (product, harvest), (packed, made) in sorted(pools.items()):
+        if packed > made * (1 + 1e-6) + WHOLE_TOL:
+            found.append(f"{product} batches harvested on day {harvest} package {packed:g} units "
+                         f"but their cells make {made:.3f}")
     stock_whole = all(_whole(p.initial_inventory_units) for p in v.products.values())
     tables = {"shortages": v.plan.shortages, "expiries": v.plan.expiries}
     if stock_whole:
@@ -67,6 +66,16 @@ def check_whole_units(v: _PlanView) -> list[str]:
         bad = [(k, float(u)) for k, u in table["units"].items() if not _whole(float(u))]
         found.extend(f"{name} {k}: {u:g} units (not whole)" for k, u in bad)
     return listed("whole units", found)
+
+
+def _made(v: _PlanView, b: Any) -> float | None:
+    """Units batch ``b``'s cells make, or None when its recipe does not say [unit]."""
+    rec = v.recipes.get(b.recipe, {})
+    per_seed = float(rec.get("product_cells_per_seed_cell", math.nan))
+    cells_per_unit = v.products[b.product].cells_per_unit if b.product in v.products else None
+    if not cells_per_unit or not math.isfinite(per_seed):
+        return None
+    return float(b.seed_cells * per_seed / cells_per_unit)
 
 
 def check_same_vessel(v: _PlanView) -> list[str]:

@@ -32,7 +32,7 @@ _THETA = 1.0
 """Scale matrices so their 1-norm is <= 1: the degree-12 Taylor remainder is then < 1/13! = 1.6e-10
 relative, far below the 1e-6 agreement required with solve_ivp (measured against
 ``scipy.linalg.expm`` on the cards' daily matrices: <= 5e-13 relative)."""
-_CHUNK = 4096
+_CHUNK = 512
 _COEF = [1.0 / math.factorial(j) for j in range(13)]
 
 
@@ -93,9 +93,9 @@ class BatchResult:
     stage_names: list[str]
     phase_names: list[str]
     x_end: FloatArray
-    """(N, J, k) stage amounts at the end of each phase [cells or platelets per seed cell]."""
+    """(N, J, S) stage amounts at the end of each phase [cells or platelets per seed cell]."""
     x0: FloatArray
-    """(N, k) seed composition [cells per seed cell]."""
+    """(N, S) seed composition by stage [cells per seed cell]."""
     days: NDArray[np.int64]
     """(N, J) phase durations [days]."""
     medium_L: FloatArray
@@ -108,6 +108,10 @@ class BatchResult:
     """(N, D+1, k) daily states when a time course was requested."""
     course_volume_L: FloatArray | None = None
     """(N, D+1) daily culture volume [L per seed cell] when a time course was requested."""
+    x_end_comp: FloatArray | None = None
+    """(N, J, K) compartment states at the end of each phase (single-chunk batches)."""
+    x0_comp: FloatArray | None = None
+    """(N, K) seed composition by compartment (single-chunk batches)."""
 
 
 _BATCH_CHUNK = 2048
@@ -116,14 +120,15 @@ _BATCH_CHUNK = 2048
 
 def _phase_columns(ps: ParamSpace, j: int) -> list[int]:
     """Parameter columns that change phase j's rate matrix: every model parameter plus the phase's
-    concentrations and set-point (not its days, seeding density, exchange, nor other phases)."""
+    concentrations, days, seeding density and set-point (these four set its density inhibition;
+    not its perfusion exchange, nor other phases)."""
     phases = {p.name for p in ps.card.protocol}
     own = ps.card.protocol[j].name
     cols = []
     for i, name in enumerate(ps.names):
         head, _, tail = name.partition(".")
         if head in phases:
-            if head == own and tail not in ("days", "seed_density", "perfusion_exchange_per_day"):
+            if head == own and tail != "perfusion_exchange_per_day":
                 cols.append(i)
         elif head != "seed":
             cols.append(i)
@@ -192,6 +197,28 @@ def run_batch(
     )
 
 
+def _step_rows(
+    E: FloatArray, x: FloatArray, limit: NDArray[np.int64], cell_weight: FloatArray,
+    nmax: FloatArray, time_course: bool, grid_per_day: int,
+    course: tuple[FloatArray, FloatArray, list[FloatArray], list[FloatArray]],
+) -> FloatArray:
+    """Step every row with its own propagator (n, K, K); records the daily course on request."""
+    v0, setpoint, course_x, course_v = course
+    for step in range(int(limit.max(initial=0))):
+        active = step < limit
+        xn = np.matmul(E, x[:, :, None])[:, :, 0]
+        if active.all():
+            x = xn
+        else:
+            np.copyto(x, xn, where=active[:, None])
+        np.maximum(nmax, x @ cell_weight, out=nmax)
+        if time_course and (step + 1) % grid_per_day == 0:
+            # dilution: the volume so far; perfusion: the volume the vessel must hold so far
+            course_x.append(x.copy())
+            course_v.append(np.maximum(v0, nmax / setpoint / 1000.0))
+    return x
+
+
 def _run_chunk(
     ps: ParamSpace,
     theta_all: FloatArray,
@@ -204,8 +231,9 @@ def _run_chunk(
     theta = theta_all[rows]
     n = theta.shape[0]
     J = len(card.protocol)
-    k = len(card.stages)
-    is_cell = np.array([s.is_cell for s in card.stages])
+    comp = ps.comp
+    k = comp.size
+    is_cell = np.array([s.is_cell for s in card.stages])[comp.stage_of]
     cell_weight = is_cell.astype(float)
     x = seed_vector(ps, theta)
     x0 = x.copy()
@@ -229,7 +257,12 @@ def _run_chunk(
             inv = pr.inverse[rows]
         if n <= _BATCH_CHUNK:
             r = pr.rates
-            rates.append(PhaseRates(r.proliferation[inv], r.death[inv], r.transit[inv], r.A[inv]))
+            rates.append(
+                PhaseRates(
+                    r.proliferation[inv], r.death[inv], r.transit[inv], r.A[inv],
+                    r.density_multiplier[inv],
+                )
+            )
         d = np.rint(theta[:, ps.col(f"{ph.name}.days")]).astype(np.int64)
         days[:, j] = d
         seed_density = theta[:, ps.col(f"{ph.name}.seed_density")]
@@ -237,43 +270,30 @@ def _run_chunk(
         cells0 = x @ cell_weight
         v0 = cells0 / seed_density / 1000.0  # cells / (cells/mL) = mL -> L
         nmax = cells0.copy()
-        E = pr.E[inv] if pr.E.shape[0] > 1 else np.broadcast_to(pr.E, (n, k, k))
-        steps = int(d.max(initial=0)) * grid_per_day
-        vol = v0.copy()
         limit = d * grid_per_day
-        for step in range(steps):
-            active = step < limit
-            xn = np.matmul(E, x[:, :, None])[:, :, 0]
-            if active.all():
-                x = xn
-            else:
-                np.copyto(x, xn, where=active[:, None])
-            np.maximum(nmax, x @ cell_weight, out=nmax)
-            if time_course and (step + 1) % grid_per_day == 0:
-                # dilution: the volume so far; perfusion: the volume the vessel must hold so far
-                vol = np.maximum(v0, nmax / setpoint / 1000.0)
-                course_x.append(x.copy())
-                course_v.append(vol.copy())
+        E = pr.E[inv] if pr.E.shape[0] > 1 else np.broadcast_to(pr.E, (n, k, k))
+        x = _step_rows(E, x, limit, cell_weight, nmax, time_course, grid_per_day,
+                       (v0, setpoint, course_x, course_v))
         v = np.maximum(v0, nmax / setpoint / 1000.0)
         ran = d > 0
-        if ph.feeding == "dilution":
-            medium[:, j] = np.where(ran, v, 0.0)
-        else:
-            exch = theta[:, ps.col(f"{ph.name}.perfusion_exchange_per_day")]
-            medium[:, j] = np.where(ran, v * (1.0 + exch * d), 0.0)
+        perf = theta[:, ps.col(f"{ph.name}.perfusion")] > 0.5
+        exch = np.where(perf, theta[:, ps.col(f"{ph.name}.perfusion_exchange_per_day")], 0.0)
+        medium[:, j] = np.where(ran, v * (1.0 + exch * d), 0.0)
         peak[:, j] = np.where(ran, v, 0.0)
         x_end[:, j] = x
-    cx = np.stack(course_x, axis=1) if time_course else None
+    cx = comp.aggregate(np.stack(course_x, axis=1)) if time_course else None
     cv = np.stack(course_v, axis=1) if time_course else None
     return BatchResult(
         card.stage_names,
         [p.name for p in card.protocol],
-        x_end,
-        x0,
+        comp.aggregate(x_end),
+        comp.aggregate(x0),
         days,
         medium,
         peak,
         rates,
         cx,
         cv,
+        x_end if n <= _BATCH_CHUNK else None,
+        x0 if n <= _BATCH_CHUNK else None,
     )

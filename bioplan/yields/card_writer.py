@@ -1,4 +1,5 @@
-"""Writing cards back to YAML (after calibration), numbers as ``[value, "source"]``."""
+"""Writing cards back to YAML (after calibration), numbers as ``[value, "source"]``, and writing a
+fitted value into a card's data at its parameter path."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 
 import yaml
 
+from bioplan.errors import InputError
 from bioplan.yields.card import YieldCard
 
 HEADER = """\
 # Yield-model card (format: docs/yields.md). Every number is [value, "source"]; sources point to
 # rows of shared/literature/published-figures.md (PF) with their provenance flag, or say
 # "assumption:" / "calibrated:". Flags: [R] read, [R2] secondary, [R-low] low quality,
-# [M] unverified general knowledge, [D] derived. Written by bioplan.yields.cardio.dump_card.
+# [M] unverified general knowledge, [D] derived. Written by bioplan.yields.card_writer.dump_card.
 """
 
 
@@ -90,3 +92,64 @@ def dump_card(card: YieldCard, path: str | Path) -> Path:
     tmp.write_text(card_yaml(card), encoding="utf-8")
     tmp.replace(p)
     return p
+
+
+def set_parameter(data: dict, path: str, value: float, note: str) -> None:
+    """Write ``value`` into the card dict at parameter ``path`` (source marked calibrated)."""
+    parts = path.split(".")
+    src = f"calibrated: {note}"
+
+    def put(holder: dict, key: str) -> None:
+        old = holder[key]
+        old_src = old["source"] if isinstance(old, dict) else str(old[1])
+        if not old_src.startswith("calibrated"):
+            src_full = f"{src} (prior: {old_src})"
+        else:
+            src_full = old_src.split(" (prior:")[0]
+            src_full = src + (old_src[len(src_full) :] if "(prior:" in old_src else "")
+        holder[key] = {"value": float(value), "source": src_full}
+
+    if parts[0] == "stages":
+        stage = next(s for s in data["stages"] if s["name"] == parts[1])
+        if len(parts) == 3:
+            put(stage, parts[2])
+        elif parts[2] == "transit_to":
+            tt = stage["transit_to"]
+            old0 = float(tt[0]["fraction"]["value"])
+            put(tt[0], "fraction")
+            rest = 1.0 - old0
+            for other in tt[1:]:
+                share = (
+                    float(other["fraction"]["value"]) / rest if rest > 0 else 1.0 / (len(tt) - 1)
+                )
+                put(other, "fraction")
+                other["fraction"]["value"] = (1.0 - float(value)) * share
+        else:
+            factor, effect, what = parts[2], parts[3], parts[4]
+            resp = next(
+                r for r in stage["responses"] if r["factor"] == factor and r["effect"] == effect
+            )
+            put(resp, what)
+    elif parts[0] == "platelets":
+        pr = data["platelet_release"]
+        if parts[1] == "shear":
+            put(pr["shear_multiplier"], parts[2])
+        else:
+            put(pr, parts[1])
+    elif parts[0] == "density":
+        put(data["density_effect"], parts[1])
+    elif parts[0] == "seed":
+        seed = data["seed"]
+        old = float(seed[parts[1]]["value"])
+        put(seed, parts[1])
+        for other, num in seed.items():
+            if other != parts[1]:
+                scale = (1.0 - float(value)) / (1.0 - old) if old < 1 else 0.0
+                seed[other] = {"value": float(num["value"]) * scale, "source": num["source"]}
+    else:
+        msg = f"calibration parameter {path!r} is a protocol setting, not a model rate"
+        raise InputError(
+            msg,
+            field="calibration.parameters",
+            fix="fit stage, platelet, density or seed parameters only",
+        )

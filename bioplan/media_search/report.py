@@ -1,0 +1,93 @@
+"""The media search as part of a plan: the plain solve it is measured against, the search, and
+the tables and ``summary.json`` entry the plan reports.
+
+``plan(..., search_media=True)`` calls :func:`run_search` before its own solve and
+:meth:`PlanSearch.attach` after it: the plan's scenario then holds the generated recipes as one
+more hand-made recipe source (so the independent checker checks their batches like any other),
+and the plan reports
+
+- ``media_search_recipes``: each generated recipe (settings, yields, cost per unit, round, the
+  saving per unit against the card's default protocol on the same reactor route, and the units
+  the plan makes with it);
+- ``media_search_rounds``: the LP objective, recipes generated and seconds of every round;
+- ``media_search_duals``: the non-zero duals that priced each round;
+- ``summary["media_search"]``: rounds, convergence, the objective of the plain plan (the
+  scenario's own variants) and of the searched plan, the saving, and the times.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bioplan.media_search.column_generation import MediaSearch, SearchBudget, search_recipes
+from bioplan.optimisation import SolveOptions, prepare, solve_guarded
+
+if TYPE_CHECKING:
+    from bioplan.scenario import Scenario
+
+
+@dataclass
+class PlanSearch:
+    """A media search run for a plan, with the plain plan it is measured against."""
+
+    search: MediaSearch
+    plain_objective_usd: float | None
+    """Objective of the MIP on the scenario's own recipes [USD]."""
+    plain_seconds: float
+    """Wall time of that plain solve, preparation included [s]."""
+
+    def attach(self, plan: Any) -> None:
+        """Put the search's tables and summary on ``plan`` (a solved ``Plan``)."""
+        recipes = self.search.recipes.copy()
+        if not recipes.empty:
+            made = plan.batches.drop_duplicates(["recipe", "start_day", "reactor_unit"]) if len(
+                plan.batches) else plan.batches
+            units = made.groupby("recipe")["product_units"].sum() if len(made) else {}
+            recipes["units_in_plan"] = [float(units.get(r, 0.0)) if len(made) else 0.0
+                                        for r in recipes.index]
+        plan.media_search = {
+            "tables": {"media_search_recipes": recipes,
+                       "media_search_rounds": self.search.rounds,
+                       "media_search_duals": self.search.duals},
+            "summary": self.summary(plan.objective_usd, plan.timings.get("solve", math.nan),
+                                    recipes),
+        }
+
+    def summary(self, searched_usd: float | None, final_solve_s: float,
+                recipes: Any = None) -> dict[str, Any]:
+        """The ``summary.json`` entry (money in USD, times in seconds)."""
+        s = self.search
+        recipes = s.recipes if recipes is None else recipes
+        plain = self.plain_objective_usd
+        saving = (plain - searched_usd) if plain is not None and searched_usd is not None else None
+        used = (int((recipes["units_in_plan"] > 1e-9).sum())
+                if "units_in_plan" in recipes else 0)
+        total = s.seconds + (final_solve_s if math.isfinite(final_solve_s) else 0.0)
+        return {
+            "rounds": len(s.rounds), "converged": s.converged, "stop_reason": s.stop_reason,
+            "recipes_generated": len(s.recipes), "recipes_used": used,
+            "lp_objective_usd_by_round": [float(v) for v in s.rounds.get("lp_objective_usd", [])],
+            "seconds_by_round": [float(v) for v in s.rounds.get("seconds", [])],
+            "plain_objective_usd": plain, "searched_objective_usd": searched_usd,
+            "saving_usd": saving,
+            "saving_fraction": saving / plain if saving is not None and plain else None,
+            "search_seconds": s.seconds, "plain_solve_seconds": self.plain_seconds,
+            "time_ratio": total / self.plain_seconds if self.plain_seconds > 0 else None,
+        }
+
+
+def run_search(sc: Scenario, options: SolveOptions, guard_s: float, *, pareto: bool = True,
+               rounds: int | None = None) -> tuple[Scenario, PlanSearch]:
+    """Solve the plain MIP (the baseline), then search; returns the scenario with the generated
+    recipes and the :class:`PlanSearch`."""
+    t0 = time.perf_counter()
+    recipes = sc.recipe_table()
+    plain = solve_guarded(prepare(sc, recipes, pareto=pareto), options, guard_s)
+    plain_s = time.perf_counter() - t0
+    budget = SearchBudget(rounds=rounds) if rounds is not None else SearchBudget()
+    searched, report = search_recipes(sc, recipes, budget, pareto=pareto, threads=options.threads)
+    objective = plain.objective_usd if plain.status.has_solution else None
+    return searched, PlanSearch(report, objective, plain_s)

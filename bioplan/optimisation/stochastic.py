@@ -1,0 +1,339 @@
+"""The two-stage stochastic program over yield samples, as one extensive form (EF) for HiGHS.
+
+First stage (decided before yields are known), on the model itself: ``slot_batches``,
+``slot_units`` (the planned units, which fix the seed cells), ``reactor_added`` and every
+first-stage constraint group of :mod:`bioplan.optimisation.model` (batch size, occupancy,
+starting material, media preparation, labour) with their cost terms.
+
+Second stage, one block ``sample[k]`` per yield sample k with probability ``p_k``, built by calling
+the deterministic model's own functions (``add_sets``, ``add_variables``, the cohort, demand and
+storage groups and ``add_cost_expressions``) on the block, so each sample has exactly the
+deterministic inventory rows and cost terms. Only the waste and shortage terms of a block enter the
+objective. The block's ``slot_units`` are the units the sample *releases*:
+
+    ``x_k[s] ≤ f[k,s] · x[s]``                                        (release_cap)
+
+with ``f[k,s]`` the sample's yield factor [-] of slot s's recipe and seeding day (batches of one
+slot share a lot draw, see :mod:`bioplan.robust.samples`) and ``x[s]`` the planned units [unit];
+units not released are discarded at harvest and priced as waste ``e_p (f·x − x_k)`` [k$]. A
+nominal block (``f = 1``, probability 0, nothing discarded) keeps the plan as planned storable.
+
+Optional targets:
+
+- chance constraint "service ≥ P in at least a share C of the K samples", per product with
+  demand, by a documented conservative approximation (:func:`add_chance_constraints`);
+- CVaR of the shortage penalty at level α with weight w (Rockafellar–Uryasev):
+  ``w (η + Σ_k p_k ξ_k / (1 − α))``, ``ξ_k ≥ π·u_k − η``, ``ξ_k ≥ 0`` [k$].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from bioplan.contracts import COST_TERMS, Driver
+from bioplan.optimisation.compile import Compiled, compile_model
+from bioplan.optimisation.costs import add_cost_expressions
+from bioplan.optimisation.data import USD_SCALE, PlanData
+from bioplan.optimisation.expressions import linear
+from bioplan.optimisation.heuristic import lp_guided_start
+from bioplan.optimisation.inventory import (
+    add_cohort_constraints,
+    add_demand_constraints,
+    add_storage_constraints,
+)
+from bioplan.optimisation.model import add_sets, add_variables
+from bioplan.optimisation.outcome import SolveOptions, SolveResult, new_highs
+from bioplan.optimisation.reactors import add_batch_size_constraints, add_occupancy_constraints
+from bioplan.optimisation.resources import (
+    add_labour_constraints,
+    add_media_prep_constraints,
+    add_starting_material_constraints,
+)
+from bioplan.optimisation.solve import _values, solve_compiled
+
+RECOURSE_TERMS = tuple(t.name for t in COST_TERMS
+                       if t.driver in (Driver.EXPIRED_UNITS, Driver.SHORT_UNITS))
+"""The second-stage cost terms (waste, shortage penalty; the registry's terms driven by expired
+and short units): per sample in the EF, in this order."""
+FIRST_STAGE = ("slot_batches", "slot_units", "reactor_added")
+"""First-stage variables (what a robust plan fixes)."""
+NOMINAL = "nominal"
+
+
+@dataclass
+class StochasticData:
+    """Everything the EF needs (picklable, no Pyomo)."""
+
+    base: PlanData
+    factors: np.ndarray
+    """(K, S) yield factor of each slot in each sample [-]."""
+    probabilities: np.ndarray
+    """(K,) probability of each sample [-]; sums to 1."""
+    service_level: float | None = None
+    confidence: float | None = None
+    cvar_alpha: float | None = None
+    cvar_weight: float = 0.0
+    nominal_block: bool = True
+    """Add the probability-0 nominal block (the plan as planned must be storable)."""
+    excused: dict[str, set[int]] | None = None
+    """Samples excused from the chance constraint per product (default: :func:`excused_samples`;
+    progressive hedging passes each one-sample model its share of the global choice)."""
+    fixed: dict[str, dict[Any, float]] | None = None
+    """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
+    the LP that prices a given set of batches (progressive hedging's incumbent)."""
+
+    @property
+    def samples(self) -> int:
+        return int(self.factors.shape[0])
+
+    def allowed_misses(self) -> int:
+        """Samples per product that may miss the service level: ⌊(1 − C) K⌋."""
+        return math.floor((1.0 - float(self.confidence or 1.0)) * self.samples + 1e-9)
+
+
+def slot_windows(data: PlanData) -> np.ndarray:
+    """(S,) demand inside each slot's delivery window [unit]: what its cohort can serve."""
+    cum = {p: np.concatenate([[0.0], np.cumsum(pd_.demand)]) for p, pd_ in data.products.items()}
+    out = np.zeros(len(data.slot_day))
+    for s in range(len(data.slot_day)):
+        opt, _day = data.slot(s)
+        release = data.slot_release_day(s)
+        last = min(data.products[opt.product].expiry_day(release), data.horizon_days)
+        out[s] = cum[opt.product][last] - cum[opt.product][min(release, data.horizon_days)]
+    return out
+
+
+def relaxed_bounds(data: PlanData, factors: np.ndarray | None = None) -> PlanData:
+    """``data`` with the slot bounds that assume nominal yields replaced by the samples' own.
+
+    The deterministic model caps a slot's units at the demand its cohort can serve (window W)
+    and its batches at what W needs. Over samples, planning more than ``W / min_k f[k,s]`` units
+    is dominated (every sample would then release at least W, and more costs more), so the
+    caps become ``min(u_max, W / min_k f[k,s])`` units per batch and as many batches as that
+    needs at full size, within the fleet [unit, batch]. ``factors`` None: volume and fleet only.
+    """
+    units = np.array([data.options[j].units_max for j in data.slot_option], dtype=float)
+    fleet = np.array([min(data.reactors[ph.reactor_type].owned + data.reactors[ph.reactor_type].max_added
+                          for ph in data.options[j].phases) for j in data.slot_option], dtype=float)
+    batches = fleet
+    if factors is not None and factors.size:
+        lowest = np.maximum(factors.min(axis=0), 1e-6)
+        useful = slot_windows(data) / np.minimum(lowest, 1.0)
+        floor = np.array([data.options[j].units_min for j in data.slot_option], dtype=float)
+        batches = np.minimum(fleet, np.maximum(1.0, np.ceil(useful / units - 1e-9)))
+        units = np.maximum(floor, np.minimum(units, useful))
+    return dataclasses.replace(data, slot_units_max=units,
+                               slot_batches_max=np.maximum(batches, data.slot_batches_max))
+
+
+FIRST_STAGE_GROUPS = (add_batch_size_constraints, add_occupancy_constraints,
+                      add_starting_material_constraints, add_media_prep_constraints,
+                      add_labour_constraints)
+"""The deterministic model's constraint groups that involve only first-stage decisions."""
+
+
+def add_first_stage(m: Any, data: PlanData) -> None:
+    """The deterministic model's sets, variables, first-stage constraint groups and cost terms."""
+    m.elastic = False
+    m.elastic_slacks = []
+    add_sets(m, data)
+    add_variables(m, data)
+    for group in FIRST_STAGE_GROUPS:
+        group(m, data)
+    add_cost_expressions(m, data)
+
+
+def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | None) -> Any:
+    """One second-stage block: the deterministic inventory rows over the sample's releases.
+
+    ``factor`` (S,) [-], or None for the nominal block (``x_k = x``, nothing discarded).
+    """
+    b = pyo.Block()
+    m.add_component(name, b)
+    b.elastic = False
+    b.elastic_slacks = []
+    add_sets(b, data)
+    add_variables(b, data)
+    for s in b.SLOT:
+        b.slot_units[s].setub(None)
+    f = np.ones(len(data.slot_day)) if factor is None else factor
+    if factor is None:
+        b.release_cap = pyo.Constraint(b.SLOT, rule=lambda b, s: b.slot_units[s] == m.slot_units[s])
+    else:
+        b.release_cap = pyo.Constraint(
+            b.SLOT, rule=lambda b, s: b.slot_units[s] <= float(f[s]) * m.slot_units[s])
+    add_cohort_constraints(b, data)
+    add_demand_constraints(b, data)
+    add_storage_constraints(b, data)
+    add_cost_expressions(b, data)
+    slots = list(b.SLOT)
+    waste = [data.prices.expiry_usd_per_unit[data.options[data.slot_option[s]].product] / USD_SCALE
+             for s in slots]
+    b.cost_discard = pyo.Expression(expr=linear(
+        [w * float(f[s]) for w, s in zip(waste, slots, strict=True)] + [-w for w in waste],
+        [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
+    return b
+
+
+def excused_samples(sd: StochasticData, product: str) -> set[int]:
+    """The ⌊(1 − C) K⌋ samples excused from the service level of ``product``: those whose slots of
+    the product yield least on average (the samples a plan would find hardest)."""
+    if sd.excused is not None:
+        return set(sd.excused.get(product, set()))
+    data = sd.base
+    cols = [s for s in range(len(data.slot_day))
+            if data.options[data.slot_option[s]].product == product]
+    if not cols or sd.allowed_misses() == 0:
+        return set()
+    supply = sd.factors[:, cols].mean(axis=1)
+    return {int(k) for k in np.argsort(supply, kind="stable")[:sd.allowed_misses()]}
+
+
+def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
+    """Service ≥ P in at least a share C of the samples, per product with demand, as a
+    conservative approximation without binaries: the ⌊(1 − C) K⌋ samples in which the product's
+    slots yield least are excused (:func:`excused_samples`); every other sample must deliver
+
+        ``Σ_d u_k[p,d] ≤ (1 − P) D_p``
+
+    Any fixed choice of excused samples satisfies the chance constraint, so the plan meets it in
+    sample; the optimum can only cost more than with one indicator per sample.
+    """
+    data = sd.base
+    level = float(sd.service_level or 0.0)
+    rows = []
+    for p, pd_ in data.products.items():
+        if pd_.demand.sum() <= 0:
+            continue
+        excused = excused_samples(sd, p)
+        rows += [(k, p) for k in range(len(blocks)) if k not in excused]
+    m.CHANCE = pyo.Set(initialize=rows, dimen=2, ordered=True)
+
+    def rule(m: Any, k: int, p: str) -> Any:
+        b = blocks[k]
+        demand = float(data.products[p].demand.sum())
+        return sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p) <= (1.0 - level) * demand
+
+    m.service_chance = pyo.Constraint(m.CHANCE, rule=rule)
+
+
+def recourse_cost(b: Any) -> Any:
+    """The block's second-stage cost [k$]: waste, shortage penalty and discards."""
+    return sum(getattr(b, f"cost_{t}") for t in RECOURSE_TERMS) + b.cost_discard
+
+
+def first_stage_cost(m: Any) -> Any:
+    """The first-stage cost terms of ``m`` [k$] (everything but waste and shortage)."""
+    return sum(getattr(m, f"cost_{t.name}") for t in COST_TERMS if t.name not in RECOURSE_TERMS)
+
+
+def build_extensive_form(sd: StochasticData) -> Any:
+    """The EF: first stage on the model, one block per sample, expected cost (+ CVaR)."""
+    data = sd.base
+    m = pyo.ConcreteModel(name="bioplan-robust")
+    add_first_stage(m, data)
+    for name, values in (sd.fixed or {}).items():
+        var = getattr(m, name)
+        for index in var:
+            var[index].fix(round(values.get(index, 0.0)))
+    blocks = [add_sample_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
+    if sd.nominal_block:
+        add_sample_block(m, data, NOMINAL, None)
+    first = first_stage_cost(m)
+    expected = sum(float(p) * recourse_cost(b) for p, b in zip(sd.probabilities, blocks,
+                                                               strict=True))
+    risk: Any = 0.0
+    if sd.cvar_alpha is not None and sd.cvar_weight > 0:
+        m.cvar_eta = pyo.Var(domain=pyo.Reals)
+        m.cvar_excess = pyo.Var(range(sd.samples), domain=pyo.NonNegativeReals)
+        shortage = [getattr(b, f"cost_{RECOURSE_TERMS[1]}") for b in blocks]
+        m.cvar_row = pyo.Constraint(
+            range(sd.samples), rule=lambda m, k: m.cvar_excess[k] >= shortage[k] - m.cvar_eta)
+        risk = sd.cvar_weight * (m.cvar_eta + sum(
+            float(p) * m.cvar_excess[k] for k, p in enumerate(sd.probabilities)) / (1 - sd.cvar_alpha))
+    if sd.service_level is not None:
+        add_chance_constraints(m, sd, blocks)
+    m.total_cost = pyo.Objective(expr=first + expected + risk, sense=pyo.minimize)
+    return m
+
+
+def compile_named(m: Any) -> Compiled:
+    """Compile for HiGHS with full component names as keys (blocks repeat local names)."""
+    t0 = time.perf_counter()
+    lp, columns, _rows, facts = compile_model(m)
+    keys = [(v.parent_component().name, v.index()) for v in columns]
+    return Compiled(lp, keys, facts, time.perf_counter() - t0)
+
+
+def rounding_start(lp: Any, options: SolveOptions) -> list[float] | None:
+    """Column values of a feasible EF solution from its LP relaxation, or None: solve the LP,
+    round every integer column up (more batches and reactors only add supply; occupancy rows
+    gain the rounded-up reactors), fix them and re-solve the LP for the continuous columns.
+    Used when the LP-guided start finds nothing (tight chance constraints) [HiGHS seconds are
+    charged to the time limit by the caller]."""
+    import highspy
+
+    integrality = list(lp.integrality_)
+    lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
+    is_int = np.array([v == highspy.HighsVarType.kInteger for v in integrality], dtype=bool)
+    try:
+        lp.integrality_ = []
+        h = new_highs(max(1.0, options.time_limit_s / 10), options)
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(h.getSolution().col_value)
+        for how in (np.ceil, np.round):
+            fixed = np.clip(how(x - 1e-7), lower, upper)
+            lp.col_lower_ = np.where(is_int, fixed, lower)
+            lp.col_upper_ = np.where(is_int, fixed, upper)
+            h = new_highs(max(1.0, options.time_limit_s / 10), options)
+            h.passModel(lp)
+            h.run()
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                return list(h.getSolution().col_value)
+        return None
+    finally:
+        lp.integrality_ = integrality
+        lp.col_lower_, lp.col_upper_ = lower, upper
+
+
+def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: bool = False
+                         ) -> SolveResult:
+    """Build and solve the EF in this process (the guarded child's job; ``elastic`` unused)."""
+    import gc
+
+    t0 = time.perf_counter()
+    m = build_extensive_form(sd)
+    t1 = time.perf_counter()
+    compiled = compile_named(m)
+    del m
+    gc.collect()
+    facts: dict[str, Any] = {}
+    if options.lp_guided_start and options.start is None and compiled.facts["integer_columns"]:
+        # the EF always gets the LP-guided start, whatever its size (HiGHS alone stalls on it)
+        values, spent, facts = lp_guided_start(compiled.lp, compiled.keys, options)
+        if values is None:
+            t2 = time.perf_counter()
+            values = rounding_start(compiled.lp, options)
+            spent += time.perf_counter() - t2
+            facts["rounding_start"] = values is not None
+        if values is not None:
+            start = _values(compiled.keys, np.asarray(values))
+            options = dataclasses.replace(options, start=start,
+                                          time_limit_s=max(options.time_limit_s - spent, 1.0))
+    result = solve_compiled(compiled, options)
+    result.facts["start_heuristic"] = facts
+    result.timings["build"] = t1 - t0
+    import resource
+
+    result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result

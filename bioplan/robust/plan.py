@@ -1,0 +1,189 @@
+"""Robust plans: the two-stage stochastic program over yield samples, solved and reported.
+
+:func:`robust_plan` builds the program's data (the deterministic :class:`PlanData` plus one yield
+factor per slot and sample, :mod:`bioplan.robust.samples`), solves it with the chosen engine
+(``ef``: the extensive form through the planner's guarded HiGHS route with the LP-guided start;
+``ph``: progressive hedging with mpi-sppy, :mod:`bioplan.robust.ph`), and returns an ordinary
+:class:`Plan`: its first stage is the program's, its tables the plan as planned (nominal yields,
+re-dispatched optimally), and ``plan.robust`` what robustness costs and buys
+(:mod:`bioplan.robust.metrics`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bioplan.contracts import PlanStatus
+from bioplan.errors import InputError, SolverError
+from bioplan.optimisation import SolveOptions, SolveResult, prepare
+from bioplan.optimisation.data import PlanData
+from bioplan.optimisation.guard import solve_guarded
+from bioplan.optimisation.stochastic import (
+    FIRST_STAGE,
+    StochasticData,
+    relaxed_bounds,
+    solve_extensive_form,
+)
+from bioplan.results.evaluation import json_safe
+from bioplan.results.plan import Plan
+from bioplan.results.tables import extract_tables
+from bioplan.robust.realised import realised_plan
+from bioplan.robust.samples import factor_grid, pick, slot_keys
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bioplan.scenario import Scenario
+    from bioplan.scenario.schema import Uncertainty
+
+log = logging.getLogger(__name__)
+
+
+def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, samples: int,
+                    seed: int, *, targets: bool = True) -> StochasticData:
+    """The program's data for ``samples`` draws from ``seed`` (``targets=False``: expected cost
+    only, no chance constraint or risk measure)."""
+    recipes = scenario.recipe_table()
+    keys = slot_keys(data, scenario)
+    grid = factor_grid(scenario, recipes, [k[0] for k in keys], samples, seed, unc.yield_cv)
+    cvar = unc.cvar() if targets else None
+    factors = pick(grid, keys, samples)
+    return StochasticData(
+        base=relaxed_bounds(data, factors), factors=factors,
+        probabilities=np.full(samples, 1.0 / samples),
+        service_level=unc.service_level if targets else None,
+        confidence=unc.confidence if targets else None,
+        cvar_alpha=cvar[0] if cvar else None, cvar_weight=cvar[1] if cvar else 0.0)
+
+
+def plan_integers(plan: Plan, data: PlanData) -> dict[str, dict[Any, float]]:
+    """A plan's integer first stage in the program's columns: batches per slot (option, seeding
+    day) and reactors added per type."""
+    where = {(data.options[j].name, int(d)): s
+             for s, (j, d) in enumerate(zip(data.slot_option, data.slot_day, strict=True))}
+    batches: dict[Any, float] = {}
+    for _batch_id, rows in plan.batches.sort_values("start_day").groupby(level="batch_id"):
+        route = "+".join(str(t) for t in rows["reactor_type"])
+        s = where.get((f"{rows['recipe'].iloc[0]}@{route}", int(rows["start_day"].min())))
+        if s is not None:
+            batches[s] = batches.get(s, 0.0) + 1.0
+    added = {str(t): float(n) for t, n in plan.capacity["units_added"].items()}
+    return {"slot_batches": batches, "reactor_added": added}
+
+
+def deterministic_start(sd: StochasticData, deterministic: Plan | None, options: SolveOptions,
+                        guard_s: float) -> dict[str, dict[Any, float]] | None:
+    """A starting solution of the program: the deterministic plan's batches and reactors fixed,
+    the rest (units, every sample's recourse) solved as an LP; None if that is infeasible (a
+    chance constraint the deterministic plan misses)."""
+    if deterministic is None or not deterministic.has_solution:
+        return None
+    fixed = dataclasses.replace(sd, fixed=plan_integers(deterministic, sd.base))
+    quick = dataclasses.replace(options, lp_guided_start=False,
+                                time_limit_s=max(5.0, options.time_limit_s / 5))
+    res = solve_guarded(fixed, quick, guard_s, solve=solve_extensive_form)
+    return res.values if res.status.has_solution else None
+
+
+def solve_program(sd: StochasticData, unc: Uncertainty, options: SolveOptions, guard_s: float
+                  ) -> SolveResult:
+    """Solve with the engine ``unc.engine``."""
+    if unc.engine == "ph":
+        from bioplan.robust.ph import solve_progressive_hedging
+
+        return solve_progressive_hedging(sd, options, processes=unc.processes)
+    return solve_guarded(sd, options, guard_s, solve=solve_extensive_form)
+
+
+def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
+    """A program stopped at a limit within the requested gap counts as optimal."""
+    if result.status is PlanStatus.FEASIBLE:
+        ok = result.gap is not None and result.gap <= options.mip_gap + 1e-12
+        return PlanStatus.OPTIMAL if ok else PlanStatus.FEASIBLE
+    return result.status
+
+
+def first_stage_plan(scenario: Scenario, data: PlanData, values: dict[str, dict[Any, float]],
+                     fixed_batches: pd.DataFrame | None, status: PlanStatus) -> Plan:
+    """The program's first stage as a Plan, its second stage re-dispatched at nominal yields."""
+    first = {name: values.get(name, {}) for name in FIRST_STAGE}
+    tables = extract_tables(data, first, scenario, scenario.recipe_table(), fixed_batches)
+    out = Plan(scenario=scenario, status=status)
+    for name in ("batches", "occupancy", "media_use", "capacity", "cost_breakdown",
+                 "cost_by_product"):
+        setattr(out, name, getattr(tables, name))
+    return realised_plan(out)
+
+
+def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, guard_s: float, *,
+                deterministic: Plan | None = None, fixed_batches: pd.DataFrame | None = None,
+                pareto: bool = True, metrics: bool = True) -> Plan:
+    """Solve the two-stage stochastic program of ``scenario`` under ``unc`` (see the module).
+
+    ``deterministic`` is the ordinary plan of the same scenario (for the price of robustness, the
+    VSS and the deterministic plan's out-of-sample service in ``plan.robust``).
+    """
+    t0 = time.perf_counter()
+    data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
+    sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed)
+    start = deterministic_start(sd, deterministic, options, guard_s) if unc.engine == "ef" else None
+    t1 = time.perf_counter()
+    result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)
+    if result.failed:
+        msg = f"the solver failed: {result.message.splitlines()[0]}"
+        raise SolverError(msg,
+                          fix="rerun with --debug and report the scenario")
+    status = _status(result, options)
+    robust: dict[str, Any] = {
+        "samples": unc.samples, "engine": unc.engine, "seed": unc.seed,
+        "service_level": unc.service_level, "confidence": unc.confidence, "risk": unc.risk,
+        "expected_cost_usd": result.objective_usd,
+        "bound_usd": result.bound_usd,
+        "gap": result.gap,
+        **{k: result.facts.get(k) for k in ("columns", "rows", "nonzeros", "integer_columns",
+                                           "peak_rss_mib", "iterations")},
+    }
+    timings = {"build": t1 - t0 + result.timings.get("build", 0.0),
+               "transfer": result.timings.get("transfer", 0.0),
+               "solve": result.timings.get("solve", 0.0)}
+    if not result.status.has_solution:
+        what = ("the robust targets cannot all be met in the samples" if status is
+                PlanStatus.INFEASIBLE else result.message)
+        out = Plan(scenario=scenario, status=status, message=f"robust: {what}")
+    else:
+        out = first_stage_plan(scenario, data, result.values, fixed_batches, status)
+        out.gap = result.gap
+        out.message = (f"{status}: robust plan over {unc.samples} samples, expected cost "
+                       f"{robust['expected_cost_usd']:,.0f} USD")
+        if metrics and deterministic is not None and deterministic.has_solution:
+            from bioplan.robust.metrics import robust_metrics
+
+            t2 = time.perf_counter()
+            robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s))
+            timings["metrics"] = time.perf_counter() - t2
+    out.solver = {"name": "highs", "engine": unc.engine, "termination": str(result.termination),
+                  **result.facts}
+    out.robust = json_safe(robust)
+    timings["total"] = time.perf_counter() - t0
+    out.timings = timings
+    log.info("robust plan %s: %s, %s", scenario.name, out.status, out.message)
+    return out
+
+
+def check_engine(unc: Uncertainty) -> None:
+    """``ph`` needs mpi-sppy and MPI: one line saying how to install them when missing."""
+    if unc.engine != "ph":
+        return
+    from bioplan.robust.ph import missing_mpi
+
+    problem = missing_mpi()
+    if problem:
+        msg = f"engine 'ph' needs MPI and mpi-sppy ({problem})"
+        raise InputError(msg, field="--engine",
+                         fix="pip install 'bioplan[robust]' (mpi-sppy, mpi4py, mpich), or use "
+                             "--engine ef")
