@@ -207,6 +207,12 @@ def _fill(out: Plan, data: PlanData, recipes: pd.DataFrame, result: SolveResult,
         # improve on the solver's deliveries; the plan is then that much cheaper
         log.info("whole-unit dispatch: %.2f USD below the solver's objective", objective - tables_usd)
         objective = tables_usd
+    elif (result.facts.get("whole_units") or {}).get("whole") is False:
+        # the whole-unit pass found no plan: the plan is the main solve's, each release day's
+        # cells packaged into the whole units they make (dearer than the solver's objective)
+        log.warning("whole units: the main plan rounded down costs %.2f USD more",
+                    tables_usd - objective)
+        objective = tables_usd
     check_costs(tables_usd, objective)
     out.objective_usd = objective
     bound = result.bound_usd

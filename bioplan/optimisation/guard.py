@@ -39,6 +39,8 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
         from bioplan.optimisation.solve_pyomo import solve_with_pyomo_highs
 
         result = solve_with_pyomo_highs(m, options)  # the Pyomo model stays alive while HiGHS runs
+        result.facts["whole_units"] = {"whole": False, "reason": "no whole-unit pass on the "
+                                       "pyomo interface: release days package ⌊Σ x⌋"}
     else:
         with gc_paused():
             compiled = compile_for_highs(

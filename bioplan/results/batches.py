@@ -4,6 +4,7 @@ batches keep theirs where the fleet allows; see :mod:`bioplan.results.assign`)."
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -105,17 +106,19 @@ def _new_rows(data: PlanData, values: Values, phase_use: PhaseUse, pinned: set[s
 
 
 def _bags(data: PlanData, values: Values, made: list[tuple[int, float]]) -> list[float]:
-    """Whole units packaged by each batch of ``made``; without packaged units in ``values``
-    (the whole-unit pass found no plan) the units grown."""
+    """Whole units packaged by each batch of ``made``. Without packaged units in ``values`` (a
+    robust plan's first stage, or a whole-unit pass that found no plan) each release day's pool
+    packages the whole units its cells make, ``⌊Σ x⌋``; the rest is waste."""
     packaged = values.get("cohort_packaged")
-    if packaged is None:
-        return [grown for _s, grown in made]
     pools: dict[tuple[str, int], list[int]] = defaultdict(list)
     for i, (s, _grown) in enumerate(made):
         pools[(data.options[data.slot_option[s]].product, data.slot_release_day(s))].append(i)
     out = [0.0] * len(made)
     for key, members in pools.items():
-        shares = pool_bags([made[i][1] for i in members], packaged.get(key, 0.0))
+        grown = [made[i][1] for i in members]
+        whole = (packaged.get(key, 0.0) if packaged is not None
+                 else math.floor(sum(grown) + 1e-6))
+        shares = pool_bags(grown, whole)
         for i, b in zip(members, shares, strict=True):
             out[i] = b
     return out

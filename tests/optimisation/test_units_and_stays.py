@@ -122,3 +122,19 @@ def test_a_fractional_plan_is_packaged_into_whole_units():
     assert p.shortages["units"].tolist() == [2.0]
     assert p.solver["whole_units"]["whole"] is True
     assert p.solver["whole_units"]["fractional_objective_usd"] < p.objective_usd
+
+
+def test_without_the_whole_unit_pass_release_days_package_the_whole_units_their_cells_make():
+    """The pyomo interface has no whole-unit pass (like a robust plan's first stage): the main
+    solve's fractional plan (three half-unit batches, 1.5 units, for 3 due) is packaged as
+    ⌊1.5⌋ = 1 bag, 2 short, and the plan's cost is that of the tables: capital 4200 + 3 batches
+    x 370 + material 1.5 x 125 + penalty 2 x 1e6 = **2,005,497.5 USD** (dearer than the whole-unit
+    pass's 2,005,065: it would have dropped the third batch)."""
+    raw = demand(base(14, units_owned=3), {7: 3})
+    raw["reactors"]["tank"]["working_volume_max_L"] = 0.5
+    p = plan(build(raw), marginal_values=False, solver_interface="pyomo")
+    assert_valid(p)
+    assert p.solver["whole_units"]["whole"] is False
+    assert sorted(p.batches.groupby(level="batch_id")["product_units"].first()) == [0.0, 0.0, 1.0]
+    assert p.shortages["units"].tolist() == [2.0]
+    assert p.objective_usd == pytest.approx(2_005_497.5, rel=1e-6)
