@@ -25,6 +25,7 @@ from bioplan.optimisation import (
     solve_guarded,
 )
 from bioplan.optimisation.guard import gc_paused
+from bioplan.optimisation.outcome import relative_gap
 from bioplan.resource_prices import attach_prices, price_mode, solve_options
 from bioplan.results.plan import Plan
 from bioplan.results.tables import extract_tables
@@ -203,10 +204,23 @@ def _fill(out: Plan, data: PlanData, recipes: pd.DataFrame, result: SolveResult,
                  "media_use", "capacity", "cost_breakdown", "cost_by_product"):
         setattr(out, name, getattr(tables, name))
     objective = result.objective_usd or 0.0
-    check_costs(float(sum(tables.cost_breakdown[t] for t in TERM_NAMES)), objective)
+    tables_usd = float(sum(tables.cost_breakdown[t] for t in TERM_NAMES))
+    if tables_usd < objective - COST_REL_TOL * max(abs(objective), 1.0) - COST_ABS_TOL_USD:
+        # the whole-unit dispatch (first-expiry-first, optimal for the fixed releases) can only
+        # improve on the solver's deliveries; the plan is then that much cheaper
+        log.info("whole-unit dispatch: %.2f USD below the solver's objective", objective - tables_usd)
+        objective = tables_usd
+    elif (result.facts.get("whole_units") or {}).get("whole") is False:
+        # the whole-unit pass found no plan: the plan is the main solve's, each release day's
+        # cells packaged into the whole units they make (dearer than the solver's objective)
+        log.warning("whole units: the main plan rounded down costs %.2f USD more",
+                    tables_usd - objective)
+        objective = tables_usd
+    check_costs(tables_usd, objective)
     out.objective_usd = objective
     bound = result.bound_usd
     out.bound_usd = min(bound, objective) if bound is not None else None
-    out.gap = result.gap
+    out.gap = (relative_gap(objective, out.bound_usd) if objective != result.objective_usd
+               else result.gap)
     if not out.message:
         out.message = f"{out.status}: {objective:,.0f} USD"

@@ -92,7 +92,9 @@ def exact_marginal_values(out: Plan, data: PlanData, result: SolveResult,
     t0 = time.perf_counter()
     outcomes = exact_values(data, model, result.values, quick, workers=EXACT_WORKERS)
     log.info("%d exact re-solves in %.2f s", len(outcomes), time.perf_counter() - t0)
-    base = out.objective_usd or 0.0
+    # re-solves are of the main model (units not yet whole): compare with its own objective
+    base = (result.facts.get("whole_units") or {}).get("fractional_objective_usd") \
+        or out.objective_usd or 0.0
     plan_gap = out.gap or 0.0
     rows = []
     for o in outcomes:

@@ -29,6 +29,8 @@ pages = {
     "Plan": [
         st.Page(VIEWS / "plan.py", title="Plan", icon=":material/play_arrow:", url_path="plan"),
         st.Page(VIEWS / "schedule.py", title="Schedule", icon=":material/calendar_month:", url_path="schedule"),
+        st.Page(VIEWS / "batches.py", title="Batches", icon=":material/science:", url_path="batches"),
+        st.Page(VIEWS / "operations.py", title="Operations", icon=":material/checklist:", url_path="operations"),
         st.Page(VIEWS / "inventory.py", title="Inventory", icon=":material/inventory_2:", url_path="inventory"),
         st.Page(VIEWS / "costs.py", title="Costs", icon=":material/payments:", url_path="costs"),
         st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),

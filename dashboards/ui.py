@@ -218,9 +218,11 @@ def _record(job: SolveJob) -> None:
         ss.plans[job.label] = job.value
         inner = job.value.timings.get("total")
         detail = f" (planner {inner:.1f} s)" if inner is not None else ""
-        kind = "success" if job.value.has_solution else "warning"
+        warnings = job.value.warnings() if job.value.has_solution else []
+        kind = "success" if job.value.has_solution and not warnings else "warning"
         ss.solve_message = (kind, f"{job.label}: {job.value.status} in {job.elapsed_s:.1f} s{detail}"
-                            + ("" if job.value.has_solution else f" — {job.value.message}"))
+                            + ("" if job.value.has_solution else f" — {job.value.message}")
+                            + "".join(f" — ⚠ {w}" for w in warnings))
     elif job.state is JobState.CANCELLED:
         ss.solve_message = ("warning", f"{job.label}: cancelled after {job.elapsed_s:.1f} s")
     else:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 import typer
 
 from bioplan.errors import ExitCode, InputError
-from bioplan.results.recipes_used import extrapolation_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -219,7 +218,11 @@ def _pct(value: float | None) -> str:
 def print_summary(result: Plan, path: Path, named: str | None) -> None:
     """A short, aligned summary: status, gap, cost, per-product service, reactors added."""
     label = result.scenario.name + (f" / {named}" if named else "")
+    from bioplan.results.calendar import horizon_dates
+
     typer.echo(f"scenario  {label} ({path})")
+    first, last = horizon_dates(result)
+    typer.echo(f"horizon   {first} .. {last} ({result.scenario.horizon.days} days)")
     solve_s = result.timings.get("total", result.timings.get("solve"))
     timing = f"   time {solve_s:.1f} s" if solve_s is not None else ""
     typer.echo(f"status    {result.status}   gap {_pct(result.gap)}   "
@@ -238,8 +241,8 @@ def print_summary(result: Plan, path: Path, named: str | None) -> None:
                        f"{_usd(row['cost_usd_per_delivered_unit']):>12}")
         typer.echo(f"reactors  {_reactors(result)}")
         typer.echo(f"binds     {_bottlenecks(result)}")
-        for line in extrapolation_warnings(result):
-            typer.echo(f"warning   {line}")
+        for warning in result.warnings():
+            typer.echo(f"WARNING   {warning}")
     if result.robust is not None:
         from bioplan.cli.robust_cmds import format_robust
 

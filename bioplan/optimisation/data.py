@@ -48,6 +48,44 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class Stay:
+    """A batch's time on one vessel: consecutive phases on the same reactor type continue in the
+    same vessel (no transfer, no turnaround in between); the turnaround follows the last of them."""
+
+    reactor_type: str
+    offset_days: int
+    """Days from seeding to the stay's start [day]."""
+    days: int
+    """Culture days on the vessel (the stay's phases together) [day]."""
+    turnaround_days: int
+    """Cleaning after the batch leaves the vessel [day]."""
+
+
+def stays_of(phases: tuple[Phase, ...]) -> tuple[Stay, ...]:
+    """The vessel stays of a route: a new stay wherever the reactor type changes (a transfer)."""
+    out: list[Stay] = []
+    for ph in phases:
+        if out and out[-1].reactor_type == ph.reactor_type:
+            last = out[-1]
+            out[-1] = Stay(last.reactor_type, last.offset_days, last.days + ph.days,
+                           last.turnaround_days)
+        else:
+            out.append(Stay(ph.reactor_type, ph.offset_days, ph.days, ph.turnaround_days))
+    return tuple(out)
+
+
+def row_stays(reactor_types: list[str], units: list[int] | None = None) -> list[int]:
+    """Stay number (0, 1, ...) of each phase row of one batch, rows in phase order: a new stay
+    where the reactor type changes, or (for assigned batches) where the reactor unit does."""
+    out: list[int] = []
+    for k, rtype in enumerate(reactor_types):
+        same = k > 0 and rtype == reactor_types[k - 1] and (
+            units is None or units[k] == units[k - 1])
+        out.append(out[-1] if same else (out[-1] + 1 if out else 0))
+    return out
+
+
+@dataclass(frozen=True)
 class Option:
     """A recipe run along one route of reactor types (one per phase)."""
 
@@ -71,10 +109,20 @@ class Option:
     units_max: float
     """Most product units one batch may make (working volume maximum at peak) [unit/batch]."""
     operations: int
-    """Seeding, transfers and harvest per batch [operations/batch]."""
+    """Seeding, transfers (changes of reactor type) and harvest per batch [operations/batch]."""
     unit_use: BatchUse
     """What one product unit uses (seed cells, medium, cytokines) with the per-batch facts
     (reactor days, operations): the subject of the cost terms' coefficient functions."""
+
+    @property
+    def stays(self) -> tuple[Stay, ...]:
+        """The batch's vessel stays (see :class:`Stay`)."""
+        return stays_of(self.phases)
+
+    @property
+    def packaged_max(self) -> int:
+        """Most whole units one batch can package: ``⌊units_max⌋`` [unit/batch]."""
+        return int(np.floor(self.units_max + 1e-9))
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bioplan.contracts import BatchUse, batch_usd
 from bioplan.errors import InputError
-from bioplan.optimisation.data import USD_SCALE, PlanData, records
+from bioplan.optimisation.data import USD_SCALE, PlanData, records, row_stays
 from bioplan.optimisation.options import per_seed_cytokines
 
 if TYPE_CHECKING:
@@ -26,9 +26,17 @@ def fixed_batch_use(frame: pd.DataFrame, source: str, cytokines_per_seed: dict[A
     days: dict[str, float] = defaultdict(float)
     for row in records(frame):
         days[str(row.reactor_type)] += int(row.end_day) - int(row.start_day)
+    stays = _stays(frame)
     return BatchUse(source=source, seed_cells=seed, medium_L=float(frame["medium_L"].sum()),
                     cytokines={k: v * seed for k, v in cytokines_per_seed.items()},
-                    reactor_days=dict(days), operations=len(frame) + 1)
+                    reactor_days=dict(days), operations=(max(stays) + 2) if stays else 1)
+
+
+def _stays(frame: pd.DataFrame) -> list[int]:
+    """Stay number of each phase row of one batch (rows in phase order)."""
+    units = ([int(u) for u in frame["reactor_unit"]] if "reactor_unit" in frame.columns
+             else None)
+    return row_stays([str(t) for t in frame["reactor_type"]], units)
 
 
 def add_fixed_batches(data: PlanData, fixed: pd.DataFrame, recipes: pd.DataFrame,
@@ -65,7 +73,8 @@ def add_fixed_batches(data: PlanData, fixed: pd.DataFrame, recipes: pd.DataFrame
             week = (source, seed_day // 7)
             data.fixed_lots[week] = (data.fixed_lots.get(week, 0.0)
                                      + use.seed_cells / scenario.sources[source].cells_per_lot)
-        for day in [*frame["start_day"].astype(int), harvest]:
+        starts = frame.groupby(_stays(frame), sort=True)["start_day"].min().astype(int)
+        for day in [*starts, harvest]:
             if 0 <= day < horizon:
                 data.fixed_operations[day] += 1
         _hold(data, frame)
@@ -80,15 +89,20 @@ def _release(data: PlanData, product: str, release: int, units: float) -> None:
 
 
 def _hold(data: PlanData, frame: pd.DataFrame) -> None:
-    """A fixed batch's phases hold their reactor (plus turnaround) and prepare their medium."""
+    """A fixed batch's stays hold their vessel (plus one turnaround after each stay) and its
+    phases prepare their medium."""
     assert data.fixed_medium is not None
     horizon = data.horizon_days
-    for row in records(frame):
-        start, end = int(row.start_day), int(row.end_day)
-        rd = data.reactors[str(row.reactor_type)]
-        lo, hi = max(start, 0), min(end + rd.turnaround_days, horizon)
+    stay = frame.assign(stay=_stays(frame)).groupby("stay", sort=True).agg(
+        reactor_type=("reactor_type", "first"), start_day=("start_day", "min"),
+        end_day=("end_day", "max"))
+    for st in records(stay):
+        rd = data.reactors[str(st.reactor_type)]
+        lo, hi = max(int(st.start_day), 0), min(int(st.end_day) + rd.turnaround_days, horizon)
         if lo < hi:
             rd.fixed_busy[lo:hi] += 1
+    for row in records(frame):
+        start, end = int(row.start_day), int(row.end_day)
         if end > start:
             for day in range(max(start, 0), min(end, horizon)):
                 data.fixed_medium[day] += float(row.medium_L) / (end - start)

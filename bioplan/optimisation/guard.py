@@ -30,7 +30,6 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
     """Build the model from ``data`` and solve it in this process."""
     from bioplan.optimisation.compile import compile_for_highs
     from bioplan.optimisation.model import build_model
-    from bioplan.optimisation.solve import solve_compiled
 
     t0 = time.perf_counter()
     with gc_paused():
@@ -40,15 +39,35 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
         from bioplan.optimisation.solve_pyomo import solve_with_pyomo_highs
 
         result = solve_with_pyomo_highs(m, options)  # the Pyomo model stays alive while HiGHS runs
+        result.facts["whole_units"] = {"whole": False, "reason": "no whole-unit pass on the "
+                                       "pyomo interface: release days package ⌊Σ x⌋"}
     else:
         with gc_paused():
             compiled = compile_for_highs(
                 m, options.save_lp, capacity_rows=options.price_resources or options.keep_model)
         del m  # what reference counting frees; no gc.collect() (see gc_paused)
-        result = solve_compiled(compiled, options)
+        result = _solve_whole(data, options, compiled, elastic)
     result.timings["build"] = t1 - t0
     result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _solve_whole(data: PlanData, options: SolveOptions, compiled: Any, elastic: bool
+                 ) -> SolveResult:
+    """Solve the main model, then (a plan with batches, not the elastic re-solve) package whole
+    units (:mod:`bioplan.optimisation.whole_units`) in the time kept for it."""
+    from bioplan.optimisation import whole_units
+    from bioplan.optimisation.solve import solve_compiled
+
+    if elastic or not len(data.slot_day):
+        return solve_compiled(compiled, options)
+    t0 = time.perf_counter()
+    result = solve_compiled(compiled, whole_units.main_options(options, data))
+    if not result.status.has_solution or not whole_units.used_slots(result.values):
+        return result
+    left = options.time_limit_s - (time.perf_counter() - t0)
+    return whole_units.package_whole_units(data, options, result,
+                                           max(left, whole_units.MIN_S))
 
 
 @contextlib.contextmanager

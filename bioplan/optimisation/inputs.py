@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from bioplan.contracts import CytokineKey, Prices, cytokine_keys, maintenance_days
-from bioplan.optimisation.data import PlanData, ProductData, ReactorData
+from bioplan.optimisation.data import Option, PlanData, ProductData, ReactorData
 from bioplan.optimisation.fixed import add_fixed_batches
 from bioplan.optimisation.options import batch_options, pareto_options
 
@@ -117,9 +117,18 @@ def _cytokines(recipes: pd.DataFrame, scenario: Scenario) -> list[CytokineKey]:
     return keys
 
 
+def whole_unit_cap(opt: Option) -> float:
+    """Most units one batch of ``opt`` makes in a whole-unit plan [unit/batch]: ``⌊u_max⌋`` when
+    a batch can hold a whole unit (and its minimum fill allows it), else ``u_max`` (batches too
+    small for a unit alone are pooled; see ``docs/planning-model.md``, "Whole units")."""
+    whole = float(opt.packaged_max)
+    return whole if whole >= 1 and whole >= opt.units_min - 1e-9 else float(opt.units_max)
+
+
 def _slots(data: PlanData) -> None:
     """Start days worth offering: the batch is released inside the horizon and some demand falls
-    in its delivery window; the per-batch upper bound is tightened to that demand."""
+    in its delivery window; the per-batch upper bound is the whole-unit cap
+    (:func:`whole_unit_cap`), tightened to that demand."""
     horizon = data.horizon_days
     cum = {p: np.concatenate([[0.0], np.cumsum(pd_.demand)]) for p, pd_ in data.products.items()}
     opt_idx, days, umax, bmax, bneed = [], [], [], [], []
@@ -139,8 +148,9 @@ def _slots(data: PlanData) -> None:
                 continue
             opt_idx.append(j)
             days.append(d)
-            umax.append(max(opt.units_min, min(opt.units_max, window)))
-            need = np.ceil(window / opt.units_max - 1e-9) if opt.units_max > 0 else fleet
+            cap = whole_unit_cap(opt)
+            umax.append(max(opt.units_min, min(cap, window)))
+            need = np.ceil(window / cap - 1e-9) if cap > 0 else fleet
             bmax.append(float(max(1, min(fleet, need))))
             bneed.append(float(max(1, need)))
     data.slot_option = np.asarray(opt_idx, dtype=int)

@@ -19,7 +19,10 @@ from bioplan.optimisation.expressions import elastic_slack, linear, total
 
 
 def _release_terms(m: pyo.ConcreteModel, data: PlanData) -> dict[tuple[str, int], list[Any]]:
-    """Slot unit variables releasing into each (product, cohort day)."""
+    """What releases into each (product, cohort day): the whole units packaged that day in a
+    ``packaging`` model, else the units grown by each slot released that day."""
+    if getattr(m, "packaging", False):
+        return {(p, c): [m.cohort_packaged[p, c]] for (p, c) in m.RELEASE}
     terms: dict[tuple[str, int], list[Any]] = defaultdict(list)
     for s in m.SLOT:
         opt = data.options[data.slot_option[s]]
@@ -30,12 +33,14 @@ def _release_terms(m: pyo.ConcreteModel, data: PlanData) -> dict[tuple[str, int]
 def add_cohort_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Every released unit is delivered within its shelf life or left over.
 
-    ``Σ_{d=c}^{c+life−1} y[p,c,d] + z[p,c] = Σ_{s released on c} x[s] + R[p,c]``
+    ``Σ_{d=c}^{c+life−1} y[p,c,d] + z[p,c] = k[p,c] + R[p,c]``  (``Σ_{s released on c} x[s]``
+    in place of ``k[p,c]`` in the main solve, which is not in whole units)
 
     - ``y[p,c,d]`` units of cohort c delivered on day d [unit];
     - ``z[p,c]``   units of cohort c never delivered [unit]: expired on day ``c + life`` if that
       is inside the horizon (costed), otherwise still in stock at the horizon end;
-    - ``x[s]``     product units of the batches of slot s [unit];
+    - ``k[p,c]``   whole units packaged by the batches released on day c [unit];
+    - ``x[s]``     units grown by the batches of slot s [unit];
     - ``R[p,c]``   initial stock (cohort 0) and units of fixed batches [unit].
     """
     release = _release_terms(m, data)
@@ -74,7 +79,7 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 def add_storage_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Stock held at the end of each day within the storage capacity.
 
-    ``S[p,d] = S[p,d−1] + Σ_{s released on d} x[s] + R[p,d] − Σ_c y[p,c,d] − z[p,d−life]``
+    ``S[p,d] = S[p,d−1] + k[p,d] + R[p,d] − Σ_c y[p,c,d] − z[p,d−life]``
     and ``S[p,d] ≤ K_p (+ e[p,d])``
 
     - ``S[p,d]`` units in stock at the end of day d [unit] (``S[p,−1] = 0``);
@@ -144,3 +149,26 @@ def add_service_level_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         return total(short[p]) <= (allowed + slack[p] if slack is not None else allowed)
 
     m.service_level = pyo.Constraint(m.SERVICE, rule=rule)
+
+
+def add_whole_total_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
+    """Units short over the horizon are a whole number, per product.
+
+    ``Σ_d u[p,d] = U[p]``, ``U[p]`` integer [unit]
+
+    - ``u[p,d]`` unmet demand on day d [unit]; ``U[p]`` units short in the horizon [unit].
+
+    Valid in ``packaging`` models: with whole releases and whole demand the dispatch has an
+    integral optimum (``docs/planning-model.md``, "Whole units"), so requiring it loses no plan;
+    it lifts the LP bound. (Left out of the main solve: on the L benchmark it slowed HiGHS's
+    heuristics down.)
+    """
+    products = [p for p, pd_ in data.products.items() if pd_.demand.sum() > 0]
+    m.WHOLE_TOTAL = pyo.Set(initialize=products, ordered=True)
+    m.product_short_total = pyo.Var(m.WHOLE_TOTAL, domain=pyo.NonNegativeIntegers,
+                                    bounds=lambda _m, p: (0, float(data.products[p].demand.sum())))
+    short: dict[str, list[Any]] = defaultdict(list)
+    for (p, d) in m.DEMAND:
+        short[p].append(m.demand_short[p, d])
+    m.short_total = pyo.Constraint(m.WHOLE_TOTAL, rule=lambda m, p: linear(
+        [1.0] * len(short[p]) + [-1.0], [*short[p], m.product_short_total[p]]) == 0.0)

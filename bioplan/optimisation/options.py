@@ -14,7 +14,7 @@ import pandas as pd
 from bioplan.contracts import BatchUse, CytokineKey, Driver, pareto_efficient
 from bioplan.contracts.costs import batch_terms
 from bioplan.errors import InputError
-from bioplan.optimisation.data import MAX_ROUTES_PER_RECIPE, Option, Phase, PlanData
+from bioplan.optimisation.data import MAX_ROUTES_PER_RECIPE, Option, Phase, PlanData, stays_of
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -144,7 +144,7 @@ def _option(recipe: str, rec: pd.Series, phases: list[RecipePhase], route: tuple
         return None
     cytokine = {k: v * seed_per_unit for k, v in per_seed_cytokines(rec, data.cytokines).items()}
     medium = sum(p[4] for p in phases) * seed_per_unit
-    operations = len(phases) + 1
+    operations = len(stays_of(tuple(built))) + 1  # seeding, one per transfer, harvest
     use = BatchUse(source=source, seed_cells=seed_per_unit, medium_L=medium, cytokines=cytokine,
                    reactor_days=dict(reactor_days), operations=operations)
     return Option(
@@ -171,9 +171,9 @@ def _criteria(opt: Option, data: PlanData) -> list[float]:
     [USD/unit], culture days [day], reactor-days per unit on each type of its route [day/unit],
     and lots [lot/unit] or medium [L/unit] per unit where those resources are limited."""
     per_type: dict[str, float] = {}
-    for ph in opt.phases:
-        per_type[ph.reactor_type] = per_type.get(ph.reactor_type, 0.0) + (
-            ph.days + ph.turnaround_days) / opt.units_max
+    for st in opt.stays:
+        per_type[st.reactor_type] = per_type.get(st.reactor_type, 0.0) + (
+            st.days + st.turnaround_days) / opt.units_max
     crit = [cost_per_unit_usd(opt, data), float(opt.days), *(per_type[t] for t in sorted(per_type))]
     if data.sources.get(opt.source) is not None:
         crit.append(opt.lots_per_unit)

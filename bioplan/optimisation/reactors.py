@@ -1,4 +1,5 @@
-"""Constraint groups on batches and reactors: batch size and reactor occupancy."""
+"""Constraint groups on batches and reactors: batch size, whole-unit packaging and reactor
+occupancy (by vessel stay: consecutive phases on one reactor type continue in one vessel)."""
 
 from __future__ import annotations
 
@@ -37,20 +38,45 @@ def add_batch_size_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         floor, rule=lambda m, s: m.slot_units[s] >= lo[s] * m.slot_batches[s])
 
 
+def add_packaging_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
+    """Harvests package whole units out of the cells they grow; the rest is waste.
+
+    The batches of one product released on one day are harvested into one pool that fills whole
+    bags, ``k[p,c]`` [unit, integer], out of the units their slots grow ``x[s]`` [unit]::
+
+        k[p,c] ≤ Σ_{s released on (p,c)} x[s]                       (package_pool)
+
+    Materials are charged on ``x`` (the cost terms' ``PRODUCT_UNITS`` driver), so cells grown but
+    not packaged (less than one unit per product and release day) cost what they used. Only in a
+    ``packaging`` model (see ``docs/planning-model.md``, "Whole units").
+    """
+    if not getattr(m, "packaging", False):
+        return
+    grown: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for s in m.SLOT:
+        key = (data.options[data.slot_option[s]].product, data.slot_release_day(s))
+        grown[key].append(m.slot_units[s])
+    m.package_pool = pyo.Constraint(
+        m.RELEASE, rule=lambda m, p, c: m.cohort_packaged[p, c] <= total(grown[(p, c)]))
+
+
 def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Units of each reactor type busy on each day within the fleet.
 
-    Phase starts are first summed per reactor type, occupancy length and day (an exact
-    substitution that keeps the matrix sparse), then counted over each occupancy window::
+    A batch holds one vessel per *stay*: consecutive phases on the same reactor type continue in
+    the same vessel, and the turnaround comes once, when the batch leaves it. Stay starts are
+    first summed per reactor type, occupancy length and day (an exact substitution that keeps the
+    matrix sparse), then counted over each occupancy window::
 
         q[t,L,d] = Σ_{(j,k): t_k(j)=t, D_k+T_t=L} n[j, d − o_k]
         Σ_L Σ_{d=τ−L+1}^{τ} q[t,L,d] + F[t,τ] ≤ N_t + a_t − M[t,τ] (+ e[t,τ])
 
     - ``n[j,d]``   batches of option j seeded on day d [batch];
-    - ``o_k``      days from seeding to the start of phase k [day];
-    - ``L = D_k + T_t`` phase days plus the type's turnaround [day] (a running sum of starts over
-      the occupancy window: the tight aggregated form; units are assigned after the solve);
-    - ``q[t,L,d]`` phases of length L starting on type t on day d [phase];
+    - ``o_k``      days from seeding to the start of stay k [day];
+    - ``L = D_k + T_t`` the stay's culture days (all its phases) plus the type's turnaround [day]
+      (a running sum of starts over the occupancy window: the tight aggregated form; units are
+      assigned after the solve, one per stay);
+    - ``q[t,L,d]`` stays of length L starting on type t on day d [stay];
     - ``F[t,τ]``   units held by fixed batches [unit]; ``N_t`` units owned [unit];
     - ``a_t``      units added (bought or rented) [unit]; ``M[t,τ]`` units in maintenance [unit];
     - ``e[t,τ]``   extra units needed (elastic re-solve only) [unit].
@@ -59,10 +85,10 @@ def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     starts: dict[tuple[str, int, int], list[Any]] = defaultdict(list)
     for s in m.SLOT:
         opt, d = data.slot(s)
-        for ph in opt.phases:
-            start = d + ph.offset_days
+        for st in opt.stays:
+            start = d + st.offset_days
             if start < horizon:
-                starts[(ph.reactor_type, ph.days + ph.turnaround_days, start)].append(m.slot_batches[s])
+                starts[(st.reactor_type, st.days + st.turnaround_days, start)].append(m.slot_batches[s])
     order = {t: i for i, t in enumerate(data.reactors)}
     m.PHASE_START = pyo.Set(initialize=sorted(starts, key=lambda k: (order[k[0]], k[1], k[2])),
                             dimen=3, ordered=True)

@@ -101,11 +101,12 @@ def add_media_prep_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 def add_labour_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Operations per day within the labour limit.
 
-    ``Σ_s [n[s] on its seeding day, on each later phase start (a transfer) and on its harvest
-    day] + F[τ] ≤ W (+ e[τ])``
+    ``Σ_s [n[s] on its seeding day, on each transfer (a stay start: the reactor type changes) and
+    on its harvest day] + F[τ] ≤ W (+ e[τ])``
 
-    - ``n[s]`` batches of slot s [batch]; each batch needs one operation per phase start and one
-      harvest [operations/batch];
+    - ``n[s]`` batches of slot s [batch]; each batch needs one operation per vessel stay start
+      (seeding or transfer; a phase continuing in the same vessel needs none) and one harvest
+      [operations/batch];
     - ``F[τ]`` operations of fixed batches [operations/day]; ``W`` limit [operations/day];
     - ``e[τ]`` extra operations needed (elastic re-solve only) [operations/day].
     """
@@ -115,7 +116,7 @@ def add_labour_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     rows: dict[int, list[Any]] = defaultdict(list)
     for s in m.SLOT:
         opt, d = data.slot(s)
-        for day in [d + ph.offset_days for ph in opt.phases] + [d + opt.days]:
+        for day in [d + st.offset_days for st in opt.stays] + [d + opt.days]:
             if day < horizon:
                 rows[day].append(m.slot_batches[s])
     m.LABOUR_DAY = pyo.Set(initialize=sorted(rows), ordered=True)

@@ -4,6 +4,7 @@ batches keep theirs where the fleet allows; see :mod:`bioplan.results.assign`)."
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -11,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bioplan.contracts import BATCH_COLUMNS, CytokineKey, maintenance_days
-from bioplan.optimisation.data import PlanData, records
+from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.options import phase_cytokines_per_seed
 from bioplan.results.assign import AssignmentFailed, Interval, assign_units
+from bioplan.results.packaging import pool_bags, stay_spans
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -73,40 +75,58 @@ def _fixed_rows(fixed: pd.DataFrame | None, phase_use: PhaseUse) -> list[dict[st
 def _new_rows(data: PlanData, values: Values, phase_use: PhaseUse, pinned: set[str]
               ) -> list[dict[str, Any]]:
     """One row per phase of every batch the solution starts (ids ``B00001`` …, never a fixed
-    batch's id)."""
-    rows: list[dict[str, Any]] = []
+    batch's id). The batches of a slot grow equal shares of its units; each release day's pool of
+    whole units is shared over its batches (:func:`~bioplan.results.packaging.pool_bags`)."""
     counts = values.get("slot_batches", {})
-    units = values.get("slot_units", {})
-    seq = 0
+    made: list[tuple[int, float]] = []  # (slot, units grown) per batch
     for s in sorted(counts):
         n = round(counts[s])
-        if n <= 0:
-            continue
+        x = max(values.get("slot_units", {}).get(s, 0.0), 0.0)
+        made += [(s, x / n)] * max(n, 0)
+    bags = _bags(data, values, made)
+    rows: list[dict[str, Any]] = []
+    for seq, ((s, grown), packed) in enumerate(zip(made, bags, strict=True), start=1):
         opt = data.options[data.slot_option[s]]
-        per_batch = max(units.get(s, 0.0), 0.0) / n
-        seed = per_batch * opt.seed_cells_per_unit
         d = int(data.slot_day[s])
-        for _ in range(n):
-            seq += 1
-            batch_id = f"B{seq:05d}"
-            while batch_id in pinned:
-                batch_id = f"{batch_id}n"
-            for ph, use in zip(opt.phases, phase_use[opt.recipe], strict=True):
-                mg, ku = _mass_and_activity(use, seed)
-                rows.append({
-                    "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
-                    "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
-                    "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
-                    "seed_cells": seed, "product_units": per_batch,
-                    "medium_L": per_batch * ph.medium_L_per_unit,
-                    "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
-                })
+        batch_id = f"B{seq:05d}"
+        while batch_id in pinned:
+            batch_id = f"{batch_id}n"
+        seed = grown * opt.seed_cells_per_unit
+        for ph, use in zip(opt.phases, phase_use[opt.recipe], strict=True):
+            mg, ku = _mass_and_activity(use, seed)
+            rows.append({
+                "batch_id": batch_id, "product": opt.product, "recipe": opt.recipe,
+                "phase": ph.name, "reactor_type": ph.reactor_type, "reactor_unit": 0,
+                "start_day": d + ph.offset_days, "end_day": d + ph.offset_days + ph.days,
+                "seed_cells": seed, "product_units": float(packed),
+                "medium_L": grown * ph.medium_L_per_unit,
+                "cytokine_mg": mg, "epo_kU": ku, "is_fixed": False,
+            })
     return rows
+
+
+def _bags(data: PlanData, values: Values, made: list[tuple[int, float]]) -> list[float]:
+    """Whole units packaged by each batch of ``made``. Without packaged units in ``values`` (a
+    robust plan's first stage, or a whole-unit pass that found no plan) each release day's pool
+    packages the whole units its cells make, ``⌊Σ x⌋``; the rest is waste."""
+    packaged = values.get("cohort_packaged")
+    pools: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, (s, _grown) in enumerate(made):
+        pools[(data.options[data.slot_option[s]].product, data.slot_release_day(s))].append(i)
+    out = [0.0] * len(made)
+    for key, members in pools.items():
+        grown = [made[i][1] for i in members]
+        whole = (packaged.get(key, 0.0) if packaged is not None
+                 else math.floor(sum(grown) + 1e-6))
+        shares = pool_bags(grown, whole)
+        for i, b in zip(members, shares, strict=True):
+            out[i] = b
+    return out
 
 
 def _assign(frame: pd.DataFrame, data: PlanData, values: Values, scenario: Scenario
             ) -> dict[int, int]:
-    """Reactor unit of each row of ``frame``. Fixed batches keep their reactor units where the
+    """Reactor unit of each row of ``frame``, one per vessel stay. Fixed batches keep their reactor units where the
     fleet allows. The model counts busy units per type only, so if those pins cannot all hold next
     to the new batches, only phases already running on day 0 stay where they are and phases yet
     to start may move to another unit."""
@@ -117,23 +137,23 @@ def _assign(frame: pd.DataFrame, data: PlanData, values: Values, scenario: Scena
         for w in rt.maintenance:
             maintenance[(name, w.unit)].update(maintenance_days(
                 scenario.horizon.day_of(w.start_date), w.days, scenario.horizon.days))
+    stays = stay_spans(frame)  # one unit per vessel stay (phases continuing on one type)
 
     def intervals(pin_upcoming: bool) -> list[Interval]:
         return [
-            Interval(key=i, reactor_type=str(r.reactor_type), start=int(r.start_day),
-                     end=int(r.end_day),
-                     busy_end=int(r.end_day) + data.reactors[str(r.reactor_type)].turnaround_days,
-                     unit=(int(r.reactor_unit)
-                           if r.is_fixed and (pin_upcoming or int(r.start_day) < 0) else None))
-            for i, r in enumerate(records(frame))
+            Interval(key=i, reactor_type=st.reactor_type, start=st.start, end=st.end,
+                     busy_end=st.end + data.reactors[st.reactor_type].turnaround_days,
+                     unit=(st.unit if st.is_fixed and (pin_upcoming or st.start < 0) else None))
+            for i, st in enumerate(stays)
         ]
 
     try:
-        return assign_units(intervals(True), fleet, maintenance, allow_clash=False)
+        by_stay = assign_units(intervals(True), fleet, maintenance, allow_clash=False)
     except AssignmentFailed:
         log.info("fixed batches cannot all keep their reactor units: re-assigning phases that "
                  "have not started yet")
-        return assign_units(intervals(False), fleet, maintenance)
+        by_stay = assign_units(intervals(False), fleet, maintenance)
+    return {row: by_stay[i] for i, st in enumerate(stays) for row in st.rows}
 
 
 def batch_table(data: PlanData, values: Values, scenario: Scenario, recipes: pd.DataFrame,

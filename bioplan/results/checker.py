@@ -10,13 +10,17 @@ Conventions checked (the Plan contract in ``docs/architecture.md``):
 - A batch is the set of ``batches`` rows sharing a ``batch_id``; its phases follow the recipe's
   phases in order, back to back, each lasting the recipe's phase days. It is seeded on the first
   phase's ``start_day`` and harvested on the last phase's ``end_day`` (ends are exclusive), its
-  *production day*. A unit hosting a phase ``[start, end)`` is busy on ``[start, end + turnaround)``.
+  *production day*. Consecutive phases on the same reactor type continue in the same vessel
+  (one *stay*); a stay ``[start, end)`` keeps its unit busy on ``[start, end + turnaround)``:
+  no turnaround between phases inside a stay.
 - Cytokines: a phase row's ``cytokine_mg`` [mg] sums the mass-dosed factors and ``epo_kU`` [kU]
   the activity-dosed ones (EPO) that the phase uses: seed cells × the recipe's
   ``phase<k>_cytokine_<F>_<unit>_per_seed_cell``. A hand-made recipe table may give only the
   totals ``cytokine_<F>_<unit>_per_seed_cell``; then only the batch totals are checked, and the
   factor may appear in ``media_use`` on any day of the batch.
-- Operations (labour): one at the start of every phase (seeding or transfer) and one harvest.
+- Operations (labour): one at the start of every stay (seeding or transfer to another vessel)
+  and one harvest; a phase continuing in the same vessel is not an operation.
+- Whole units, same-vessel continuation and dates: :mod:`bioplan.results.checks.units`.
 - Units of a batch become available (its *cohort day*) on production day + release delay; shelf
   life counts from production, so the release delay eats into it: a cohort is usable on days
   ``cohort_day .. production_day + shelf_life_days - 1``. Initial inventory is cohort 0.
@@ -51,6 +55,7 @@ from bioplan.results.checks.products import (
     check_storage,
 )
 from bioplan.results.checks.resources import check_labour, check_media, check_starting_material
+from bioplan.results.checks.units import UNIT_CHECKS
 from bioplan.results.checks.view import PlanView
 
 if TYPE_CHECKING:
@@ -101,5 +106,6 @@ CHECKS: list[Callable[[PlanView], list[str]]] = [
     check_labour,
     check_costs,
     check_cost_by_product,
+    *UNIT_CHECKS,
 ]
 """Every check, in the order its messages are reported."""

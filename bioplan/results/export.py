@@ -1,4 +1,6 @@
-"""Export a plan: one CSV per table, an Excel workbook with all of them, and ``summary.json``."""
+"""Export a plan: one CSV per table, an Excel workbook with all of them (a first sheet with the
+plan's facts; see :mod:`bioplan.results.excel`), and ``summary.json``. Every table carries dates
+beside its day numbers (:mod:`bioplan.results.calendar`)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
+from bioplan.results.excel import write_workbook
 
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
@@ -29,12 +31,10 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
     tables = plan.tables()
     for name, table in tables.items():
         path = out / f"{name}.csv"
-        table.to_csv(path)
+        table.to_csv(path, date_format="%Y-%m-%d")
         written.append(path)
     workbook = out / WORKBOOK
-    with pd.ExcelWriter(workbook, engine="openpyxl") as xl:
-        for name, table in tables.items():
-            table.to_excel(xl, sheet_name=name[:31], merge_cells=False)
+    write_workbook(plan, tables, workbook)
     written.append(workbook)
     summary_path = out / SUMMARY
     summary_path.write_text(json.dumps(plan.summary(), indent=2) + "\n", encoding="utf-8")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bioplan.contracts import PLAN_TABLES, TERM_NAMES, PlanStatus
+from bioplan.results.calendar import dated_tables, horizon_dates, plan_warnings
 from bioplan.results.export import write_plan
 from bioplan.results.kpis import product_kpis, reactor_utilisation, summary
 from bioplan.results.recipes_used import extrapolation_warnings, recipes_used
@@ -115,7 +116,8 @@ class Plan:
         return self.status.has_solution
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every result table by name (what ``write`` exports)."""
+        """Every result table by name (what ``write`` exports), with a calendar date beside every
+        day number (see :mod:`bioplan.results.calendar`)."""
         tables = {
             "batches": self.batches,
             "deliveries": self.deliveries,
@@ -137,16 +139,24 @@ class Plan:
             tables["explanation"] = self.explanation
         if self.media_search is not None:
             tables.update(self.media_search["tables"])
-        return tables
+        return dated_tables(self, tables)
 
     def kpis(self) -> pd.DataFrame:
         """Per-product KPIs (see :func:`bioplan.results.kpis.product_kpis`)."""
         return product_kpis(self)
 
+    def warnings(self) -> list[str]:
+        """What to flag: shortfalls (demand short, a service level below its target, no plan)
+        and chosen recipes outside their card's validity domain."""
+        return [*plan_warnings(self), *extrapolation_warnings(self)]
+
     def summary(self) -> dict[str, Any]:
-        """The content of ``summary.json``."""
-        out = summary(self)
-        out["warnings"] = extrapolation_warnings(self)
+        """The content of ``summary.json`` (with the horizon's dates and ``warnings``)."""
+        first, last = horizon_dates(self)
+        out = {**summary(self), "horizon": {"start_date": first.isoformat(),
+                                            "end_date": last.isoformat(),
+                                            "days": self.scenario.horizon.days},
+               "warnings": self.warnings()}
         if self.media_search is not None:
             out["media_search"] = self.media_search["summary"]
         return out

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from bioplan.contracts import maintenance_days
-from bioplan.optimisation.data import PlanData, records
+from bioplan.optimisation.data import PlanData
 from bioplan.results.batches import batch_table, fixed_ids, phase_cytokines
 from bioplan.results.costs import plan_costs
+from bioplan.results.packaging import released_units, stay_spans, whole_unit_recourse
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -58,18 +59,16 @@ def extract_tables(data: PlanData, values: Values, scenario: Scenario, recipes: 
     """All result tables of a solved model (``recipes``: the table ``data`` was prepared from)."""
     horizon = data.horizon_days
     batches = batch_table(data, values, scenario, recipes, fixed_batches)
-    delivered = values.get("cohort_delivered", {})
-    deliveries = _frame([(d, p, c, u) for (p, c, d), u in delivered.items() if u > TOL],
+    released = released_units(data, batches, fixed_ids(fixed_batches))
+    dispatch = whole_unit_recourse(data, released)
+    delivered = dispatch.delivered
+    deliveries = _frame([(d, p, c, u) for (p, c, d), u in delivered.items()],
                         ["day", "product", "cohort_day"], ["units"])
-    shortages = _frame([(d, p, u) for (p, d), u in values.get("demand_short", {}).items() if u > TOL],
+    shortages = _frame([(d, p, u) for (p, d), u in dispatch.short.items()],
                        ["day", "product"], ["units"])
-    left = values.get("cohort_left", {})
-    expiries = _frame(
-        [(data.products[p].expiry_day(c), p, u) for (p, c), u in left.items()
-         if u > TOL and data.products[p].expiry_day(c) < horizon],
-        ["day", "product"], ["units"])
-    expiries = expiries.groupby(level=["day", "product"]).sum() if not expiries.empty else expiries
-    inventory = _inventory(data, batches, delivered, fixed_ids(fixed_batches))
+    expiries = _frame([(d, p, u) for (p, d), u in dispatch.expired.items() if d < horizon],
+                      ["day", "product"], ["units"])
+    inventory = _inventory(data, released, delivered)
     capacity = _capacity(data, values, scenario)
     occupancy = _occupancy(batches, capacity, scenario, horizon)
     media_use = _media_use(batches, data, recipes)
@@ -79,22 +78,10 @@ def extract_tables(data: PlanData, values: Values, scenario: Scenario, recipes: 
                   capacity, breakdown, by_product)
 
 
-def _inventory(data: PlanData, batches: pd.DataFrame, delivered: dict[Any, float],
-               fixed: set[str]) -> pd.DataFrame:
+def _inventory(data: PlanData, released: dict[tuple[str, int], float],
+               delivered: dict[tuple[str, int, int], float]) -> pd.DataFrame:
     """Stock by cohort: released − delivered so far, until the cohort's last usable day."""
     horizon = data.horizon_days
-    released: dict[tuple[str, int], float] = defaultdict(float)
-    for p, pd_ in data.products.items():
-        for c, u in pd_.fixed_release.items():
-            released[(p, c)] += u
-    if not batches.empty:
-        per_batch = batches.groupby(level="batch_id").agg(
-            product=("product", "first"), units=("product_units", "first"), harvest=("end_day", "max"))
-        for batch_id, b in per_batch.iterrows():
-            if str(batch_id) in fixed:
-                continue
-            c = int(b["harvest"]) + data.products[str(b["product"])].release_days
-            released[(str(b["product"]), c)] += float(b["units"])
     out_by: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
     for (p, c, d), u in delivered.items():
         out_by[(p, c)][d] = u
@@ -121,10 +108,10 @@ def _capacity(data: PlanData, values: dict[str, dict[Any, float]], scenario: Sce
 def _occupancy(batches: pd.DataFrame, capacity: pd.DataFrame, scenario: Scenario,
                horizon: int) -> pd.DataFrame:
     busy: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for r in records(batches):
-        turnaround = scenario.reactors[str(r.reactor_type)].turnaround_days
-        for day in range(max(int(r.start_day), 0), min(int(r.end_day) + turnaround, horizon)):
-            busy[(day, str(r.reactor_type))].add(int(r.reactor_unit))
+    for st in stay_spans(batches.reset_index()) if not batches.empty else []:
+        turnaround = scenario.reactors[st.reactor_type].turnaround_days
+        for day in range(max(st.start, 0), min(st.end + turnaround, horizon)):
+            busy[(day, st.reactor_type)].add(st.unit)
     rows = []
     for name, rt in scenario.reactors.items():
         row: Any = capacity.loc[name]

@@ -31,6 +31,7 @@ th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 .meta td { text-align: left; }
 .status { font-weight: bold; }
+.warning { font-weight: bold; color: #9c0006; }
 """
 
 
@@ -76,6 +77,7 @@ def render_report(plan: Plan, meta: dict[str, Any]) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>bioplan run {html.escape(str(meta.get('run_id', '')))}</h1>",
         f"<p class='status'>Status: {html.escape(plan.message or str(plan.status))}</p>",
+        *(f"<p class='warning'>Warning: {html.escape(w)}</p>" for w in plan.warnings()),
         "<table class='meta'>",
     ]
     forecasts = meta.get("batch_forecasts")

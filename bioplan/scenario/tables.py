@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from bioplan.contracts import PHASE_CYTOKINE_COLUMN
@@ -32,7 +33,9 @@ def demand_table(scenario: Scenario) -> pd.DataFrame:
     """Daily demand [units], indexed by (``day``, ``product``), zero-filled over the horizon.
 
     Weekly records are spread evenly over their 7 days; ``demand.scale`` is applied; days
-    outside the horizon are dropped.
+    outside the horizon are dropped. Demand is in whole units: each product's cumulative demand
+    is rounded (half up) and the daily units are its differences, so every day asks for a whole
+    number and the running total stays within half a unit of the unrounded one.
     """
     horizon = scenario.horizon
     index = pd.MultiIndex.from_product([range(horizon.days), list(scenario.products)],
@@ -44,7 +47,17 @@ def demand_table(scenario: Scenario) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["day", "product", "units"])
     frame = frame[(frame["day"] >= 0) & (frame["day"] < horizon.days)]
     units = frame.groupby(["day", "product"])["units"].sum().reindex(index, fill_value=0.0)
-    return units.astype(float).to_frame("units")
+    return _whole_units(units.astype(float)).to_frame("units")
+
+
+def _whole_units(units: pd.Series) -> pd.Series:
+    """Daily demand in whole units by cumulative rounding per product (see :func:`demand_table`)."""
+    out = units.copy()
+    for product in units.index.unique(level="product"):
+        mask = units.index.get_level_values("product") == product
+        cum = np.floor(np.cumsum(units[mask].to_numpy()) + 0.5 + 1e-9)
+        out[mask] = np.diff(np.concatenate([[0.0], cum]))
+    return out
 
 
 def recipe_table(scenario: Scenario) -> pd.DataFrame:

@@ -99,6 +99,8 @@ for start in range(0, len(summary), 4):
     for col, (name, value, helptext) in zip(cols, summary[start:start + 4], strict=False):
         col.metric(name, value, help=helptext, border=True)
 
+if plan.has_solution and plan.warnings():
+    st.warning("**Shortfall:** " + "; ".join(plan.warnings()), icon=":material/warning:")
 if not plan.has_solution:
     st.warning(f"**No plan: {plan.status}.** {plan.message}", icon=":material/warning:")
     if plan.explanation is not None and not plan.explanation.empty:

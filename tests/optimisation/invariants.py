@@ -43,11 +43,16 @@ def check_invariants(plan: Plan) -> list[str]:
     # no unit holds two phases at once
     spans = defaultdict(list)
     for r in plan.batches.itertuples():
+        # phases back to back on one unit are one stay: the turnaround follows the last of them
+        key = (r.reactor_type, r.reactor_unit)
         turn = sc.reactors[r.reactor_type].turnaround_days
-        spans[(r.reactor_type, r.reactor_unit)].append((r.start_day, r.end_day + turn))
+        if spans[key] and spans[key][-1][2] == r.Index and spans[key][-1][1] - turn == r.start_day:
+            spans[key][-1] = (spans[key][-1][0], r.end_day + turn, r.Index)
+        else:
+            spans[key].append((r.start_day, r.end_day + turn, r.Index))
     for key, items in spans.items():
         items.sort()
-        for (_s1, e1), (s2, _e2) in itertools.pairwise(items):
+        for (_s1, e1, _b1), (s2, _e2, _b2) in itertools.pairwise(items):
             if s2 < e1:
                 problems.append(f"{key} double-booked at day {s2}")
     problems.extend(check_plan(plan))

@@ -156,14 +156,16 @@ def test_infeasible_service_level_is_explained_in_process_terms():
     assert "tank" in p.message and "rbc" in p.message
 
 
-def test_minimum_batch_size_leaves_units_that_expire_and_are_costed():
+def test_minimum_batch_size_grows_cells_that_are_costed_but_not_packaged():
     """Platelets (5-day shelf life), 2 doses due on day 7 of a 14-day horizon; the tank's 8 L
-    working-volume minimum means a batch makes at least 8 doses; expiry costs 50 USD per dose.
+    working-volume minimum means a batch grows at least 8 doses' worth of cells; expiry costs
+    50 USD per packaged dose.
 
-    By hand: one 4-day batch of 8 doses released on day c (4 <= c <= 7) serves day 7; the other 6
-    doses are usable on days c..c+4 only and expire on day c+5, inside the horizon.
+    By hand: one 4-day batch grows 8 doses of cells and packages the 2 needed on day 7 (whole
+    units); the other 6 doses' cells are waste: their material is paid (the cost terms charge
+    the cells grown) but they are never packaged, so nothing expires.
     Cost = capital 100 x 14 = 1400 + batch 4 x 50 + 2 x 10 = 220 + material 8 x 125 = 1000
-    + expiry 6 x 50 = 300 = **2920 USD**.
+    = **2620 USD** (packaging all 8 would add 6 expired doses x 50 = 300).
     """
     raw = base(14, product="platelet", shelf=5)
     raw["recipes"][0]["rows"] = [recipe("r/0", days=4, product="platelet")]
@@ -172,11 +174,10 @@ def test_minimum_batch_size_leaves_units_that_expire_and_are_costed():
     p = plan(build(demand(raw, {7: 2})), marginal_values=False)
     assert p.status is PlanStatus.OPTIMAL
     assert_valid(p)
-    assert _batches(p)["product_units"].tolist() == pytest.approx([8])
+    assert _batches(p)["product_units"].tolist() == pytest.approx([2])
+    assert _batches(p)["seed_cells"].tolist() == pytest.approx([8e6])  # 8 doses of cells grown
     assert p.shortages.empty
-    assert p.expiries["units"].sum() == pytest.approx(6)
-    ((cohort, units),) = p.deliveries.reset_index().groupby("cohort_day")["units"].sum().items()
-    assert units == pytest.approx(2)
-    assert p.expiries.index.get_level_values("day").tolist() == [cohort + 5]
-    assert p.cost_breakdown["expiry_waste"] == pytest.approx(300)
-    assert p.objective_usd == pytest.approx(2920, rel=1e-6)
+    assert p.expiries.empty
+    assert p.deliveries["units"].sum() == pytest.approx(2)
+    assert p.cost_breakdown["expiry_waste"] == pytest.approx(0)
+    assert p.objective_usd == pytest.approx(2620, rel=1e-6)

@@ -116,8 +116,10 @@ def test_marginal_value_of_one_more_reactor():
 def test_marginal_value_of_one_more_litre_of_media_preparation():
     """10 units due on day 7, one tank, media preparation 10 L/day. A 7-day batch uses 10 L per
     unit spread over its 7 days, so it may make at most 10 x 7 / 10 = 7 units: 3 short.
-    By hand: capital 800 + batch 370 + 7 x 125 + 3 x 1000 = **5045 USD**; one more L/day allows
-    0.7 more units, each saving 1000 - 125: **612.5 USD**. The tank is not binding: worth 0."""
+    By hand: capital 800 + batch 370 + 7 x 125 + 3 x 1000 = **5045 USD**. Marginal values are
+    priced on the main solve, whose units are not yet whole (see docs/planning-model.md): one
+    more L/day allows 0.7 more units, each saving 1000 - 125: **612.5 USD** (in whole units the
+    next bag needs 1.43 L/day more). The tank is not binding: worth 0."""
     raw = base(8, penalty=1000)
     raw["media"]["prep_capacity_L_per_day"] = 10
     p = plan(build(demand(raw, {7: 10})), marginal_values="exact")

@@ -44,14 +44,16 @@ def test_dual_and_exact_agree_on_a_marginal_litre_of_media_preparation():
 
 
 def test_dual_is_a_slope_and_overstates_a_step_past_the_shortage():
-    """7.5 units due: 7 made, 0.5 short. The dual is still 612.5 USD per L/day (the slope while
-    media binds), but one whole L/day more would allow 0.7 units and only 0.5 are missing: the
-    exact saving is 0.5 x 875 = **437.5 USD**. Dual and exact differ once the step outruns the
-    range in which the same rows bind."""
-    dual = plan(_media_limited(7.5), marginal_values="dual")
-    exact = plan(_media_limited(7.5), marginal_values="exact")
+    """8 units due (whole units: demand is rounded), media preparation 10.5 L/day: 7.35 units'
+    worth of cells, 0.65 short in the main solve (prices are read there, before units are
+    packaged whole). The dual is still 612.5 USD per L/day (the slope while media binds), but
+    one whole L/day more would allow 0.7 units and only 0.65 are missing: the exact saving is
+    0.65 x 875 = **568.75 USD**. Dual and exact differ once the step outruns the range in which
+    the same rows bind."""
+    dual = plan(_media_limited(8, 10.5), marginal_values="dual")
+    exact = plan(_media_limited(8, 10.5), marginal_values="exact")
     assert dual.marginal_values.loc["media_prep", "usd_per_unit"] == pytest.approx(612.5, rel=1e-6)
-    assert exact.marginal_values.loc["media_prep", "usd_per_unit"] == pytest.approx(437.5, rel=1e-6)
+    assert exact.marginal_values.loc["media_prep", "usd_per_unit"] == pytest.approx(568.75, rel=1e-6)
 
 
 def test_a_dual_does_not_price_a_whole_extra_reactor():

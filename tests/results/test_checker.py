@@ -191,6 +191,47 @@ CASES: dict[str, tuple[Callable[[], Plan], str]] = {
         "cytokine:<F> rows add up to 2797 but cytokines is 2796",
     ),
 }
+def _shift_dates(plan: Plan, table: str) -> Plan:
+    """The plan with ``table``'s dates one day late in ``Plan.tables()``."""
+    tables = plan.tables()
+    tables[table] = tables[table].assign(date=tables[table]["date"] + pd.Timedelta(days=1))
+    plan.tables = lambda: tables  # type: ignore[method-assign]
+    return plan
+
+
+def _batch_units(plan: Plan, batch: str, units: float) -> Plan:
+    for phase in plan.batches.loc[[batch], "phase"]:
+        plan = _edit_batches(plan, batch, str(phase), product_units=units)
+    return plan
+
+
+CASES["batch packages a fraction of a unit"] = (
+    lambda: _batch_units(handmade.plan(), "P1", 1.5),
+    "whole units: batch P1 packages 1.5 units (not whole)",
+)
+CASES["batches package more than their cells make"] = (
+    lambda: _batch_units(handmade.plan(), "R1", 2.0),
+    "whole units: rbc batches harvested on day 8 package 2 units but their cells make 1.000",
+)
+CASES["a batch fills two bags more than its cells from the pool"] = (
+    lambda: _batch_units(handmade.plan(), "R1", 3.0),
+    "whole units: batch R1 packages 3 units but its cells make 1.000 (more than one bag from "
+    "the pool)",
+)
+CASES["fractional shortage"] = (
+    lambda: _set_plan(handmade.plan(), "shortages", (3, "platelet"), 0.5),
+    "whole units: shortages (3, 'platelet'): 0.5 units (not whole)",
+)
+CASES["same reactor type, another vessel"] = (
+    lambda: _edit_batches(handmade.plan(), "R1", "maturation", reactor_type="rocking-50L",
+                          reactor_unit=2),
+    "batches: batch R1: expansion on rocking-50L#1, then maturation on #2 (same reactor type: "
+    "should stay in its vessel)",
+)
+CASES["a date that does not match its day"] = (
+    lambda: _shift_dates(handmade.plan(), "shortages"),
+    "dates: shortages: date 2027-01-08 but day 3 is 2027-01-07",
+)
 CASES["turnaround counts as busy"] = (
     lambda: _edit_batches(_with(**{"reactors__turbulent-8L__turnaround_days": 1}), "P2",
                           "maturation", reactor_unit=1, start_day=4, end_day=8),
@@ -248,7 +289,8 @@ def test_every_check_is_exercised_by_a_case() -> None:
             hit.add(line.split(":")[0])
     assert {"batches", "capacity", "occupancy", "deliveries", "inventory", "media_use",
             "cost_breakdown", "cost_by_product"} <= hit
-    assert len(CHECKS) == 14
+    assert {"whole units", "dates"} <= hit
+    assert len(CHECKS) == 17
 
 
 def test_messages_are_capped_per_check() -> None:

@@ -21,9 +21,14 @@ def test_write_gives_one_csv_per_table_a_workbook_and_a_summary(tmp_path: Path) 
     assert list(batches.columns[:4]) == ["product", "recipe", "phase", "reactor_type"]
     assert batches.loc["R1", "medium_L"].sum() == pytest.approx(210.0)
     deliveries = pd.read_csv(tmp_path / "out" / "deliveries.csv")
-    assert list(deliveries.columns) == ["day", "product", "cohort_day", "units"]
+    assert list(deliveries.columns) == ["day", "product", "cohort_day", "date", "cohort_date",
+                                        "units"]
+    # day 0 is 2027-01-04: the platelet delivered on day 6 from cohort 5
+    row = deliveries[(deliveries["day"] == 6)].iloc[0]
+    assert (row["date"], row["cohort_date"]) == ("2027-01-10", "2027-01-09")
     sheets = pd.read_excel(tmp_path / "out" / "plan.xlsx", sheet_name=None)
-    assert set(plan.tables()) == set(sheets)
+    assert set(plan.tables()) | {"plan"} == set(sheets)
+    assert next(iter(sheets)) == "plan"
 
 
 def test_summary_holds_the_documented_fields() -> None:
@@ -57,3 +62,39 @@ def test_a_plan_without_solution_still_writes_its_summary(tmp_path: Path) -> Non
     plan.write(tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "no_solution" and summary["objective"] is None
+
+
+def test_workbook_has_a_facts_sheet_dates_formats_and_frozen_headers(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    plan = handmade.plan()
+    plan.write(tmp_path)
+    wb = load_workbook(tmp_path / "plan.xlsx")
+    facts = {r[0]: r[1] for r in wb["plan"].iter_rows(min_row=2, values_only=True)}
+    assert facts["scenario"] == plan.scenario.name
+    assert facts["horizon start"] == dt.datetime(2027, 1, 4)
+    assert facts["horizon end"] == dt.datetime(2027, 1, 17)  # 14 days
+    assert facts["status"] == "optimal"
+    assert "platelet: 1 of 3 units short" in str(facts["warnings"])
+    ws = wb["deliveries"]
+    header = [c.value for c in ws[1]]
+    date_col = header.index("date") + 1
+    cell = ws.cell(row=2, column=date_col)
+    assert isinstance(cell.value, dt.datetime) and cell.number_format == "yyyy-mm-dd"
+    assert ws.freeze_panes == "D2"  # header row and the three index columns stay in view
+    batches = wb["batches"]
+    header = [c.value for c in batches[1]]
+    assert batches.cell(row=2, column=header.index("seed_cells") + 1).number_format == "0.00E+00"
+    costs = wb["cost_breakdown"]
+    assert costs.cell(row=2, column=2).number_format == '"$"#,##0'
+
+
+def test_summary_carries_horizon_dates_and_warnings() -> None:
+    summary = handmade.plan().summary()
+    assert summary["horizon"] == {"start_date": "2027-01-04", "end_date": "2027-01-17",
+                                  "days": 14}
+    # the platelet demand of day 3 (2027-01-07) is short: 1 of 3 doses
+    assert summary["warnings"] == [
+        "platelet: 1 of 3 units short (service 66.7%), first on 2027-01-07"]

@@ -2,8 +2,9 @@
 
 With π = 100 USD/unit (below the 125 USD material cost) nothing is made unless a service level
 is required; a hard minimum service P needs 3 P units on day 7 (no variability: hand-made
-recipes): cost 800 + (P > 0: 370 + 125 × 3P) + 100 × 3 (1 − P). P = 0.5: 800 + 370 + 187.5 + 150
-= **1507.5 USD**; P = 1: 800 + 370 + 375 = **1545 USD**.
+recipes): cost 800 + (P > 0: 370 + 125 × ⌈3P⌉) + 100 × (3 − ⌈3P⌉) in whole units (issue 12).
+P = 0.5: 2 units, 800 + 370 + 250 + 100 = **1520 USD** (1507.5 with fractional units); P = 1:
+800 + 370 + 375 = **1545 USD**.
 """
 
 from __future__ import annotations
@@ -26,5 +27,5 @@ def test_grid() -> None:
 
 def test_front_by_hand(tmp_path: Path) -> None:
     table = front(scenario(100), [0.5, 1.0], samples=20)
-    assert table["cost_usd"].tolist() == pytest.approx([1507.5, 1545], rel=1e-6)
-    assert table["service_p10:rbc"].tolist() == pytest.approx([0.5, 1.0], abs=1e-9)
+    assert table["cost_usd"].tolist() == pytest.approx([1520, 1545], rel=1e-6)
+    assert table["service_p10:rbc"].tolist() == pytest.approx([2 / 3, 1.0], abs=1e-9)

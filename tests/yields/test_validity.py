@@ -98,4 +98,4 @@ def test_plan_lists_the_chosen_recipes_that_extrapolate(tmp_path: Path) -> None:
     assert flagged["extrapolation"].str.contains("expansion.days = 13 days").all()
     warnings = json.loads((out / "summary.json").read_text(encoding="utf-8"))["warnings"]
     assert len(warnings) == 1 and "erythroid-cb-giarratana/1" in warnings[0]
-    assert "warning   recipe erythroid-cb-giarratana/1" in res.stdout
+    assert "WARNING   recipe erythroid-cb-giarratana/1" in res.stdout

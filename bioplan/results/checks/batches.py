@@ -47,11 +47,8 @@ def check_batch_recipes(v: PlanView) -> list[str]:
             if not view.close(phase.medium_L, medium):
                 found.append(f"{where}: medium_L {phase.medium_L:g} but seed cells × recipe give "
                              f"{medium:g} L")
-        units = (b.seed_cells * float(rec["product_cells_per_seed_cell"])
-                 / v.products[b.product].cells_per_unit)
-        if not view.close(b.product_units, units):
-            found.append(f"batch {b.batch_id}: product_units {b.product_units:g} but seed cells × "
-                         f"yield / cells per unit = {units:g}")
+        # product_units are the whole units packaged, at most what the cells make: checked by
+        # check_whole_units (bioplan.results.checks.units)
         found.extend(_batch_cytokine_findings(v, b))
     return view.listed("batches", found)
 
@@ -129,13 +126,14 @@ def check_reactor_units(v: PlanView) -> list[str]:
             if not 1 <= unit <= fleet.get(rtype, 0):
                 found.append(f"{where}: unit {rtype}#{unit} but the fleet has "
                              f"{fleet.get(rtype, 0)} units of {rtype}")
-            turnaround = v.scenario.reactors[rtype].turnaround_days
-            busy[(rtype, unit)].append((phase.start_day, phase.end_day + turnaround,
-                                        f"{b.batch_id}/{phase.name}"))
             down = v.maintenance_days(rtype, unit) & set(range(phase.start_day, phase.end_day))
             if down:
                 found.append(f"{where}: runs on {rtype}#{unit} on maintenance day(s) "
                              f"{sorted(down)[:3]}")
+        for rtype, unit, start, end, names in b.stays():  # turnaround once, after each stay
+            if rtype in v.scenario.reactors:
+                turnaround = v.scenario.reactors[rtype].turnaround_days
+                busy[(rtype, unit)].append((start, end + turnaround, f"{b.batch_id}/{names}"))
     for (rtype, unit), spans in sorted(busy.items()):
         spans.sort()
         for (s1, e1, first), (s2, _e2, second) in itertools.pairwise(spans):
@@ -173,12 +171,12 @@ def check_occupancy(v: PlanView) -> list[str]:
     fleet = v.fleet()
     busy: dict[tuple[int, str], set[int]] = defaultdict(set)
     for b in v.batches:
-        for phase in b.phases:
-            if phase.reactor_type not in v.scenario.reactors:
+        for rtype, unit, start, end, _names in b.stays():
+            if rtype not in v.scenario.reactors:
                 continue
-            turnaround = v.scenario.reactors[phase.reactor_type].turnaround_days
-            for day in range(phase.start_day, phase.end_day + turnaround):
-                busy[(day, phase.reactor_type)].add(phase.reactor_unit)
+            turnaround = v.scenario.reactors[rtype].turnaround_days
+            for day in range(start, end + turnaround):
+                busy[(day, rtype)].add(unit)
     down: dict[tuple[int, str], int] = defaultdict(int)
     for rtype in v.scenario.reactors:
         for unit in range(1, fleet[rtype] + 1):

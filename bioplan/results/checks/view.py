@@ -62,6 +62,18 @@ class Batch:
     def production_day(self) -> int:
         return max(p.end_day for p in self.phases)
 
+    def stays(self) -> list[tuple[str, int, int, int, str]]:
+        """(reactor type, unit, start, end, phase names) of each time on one vessel: phases back
+        to back on the same reactor type and unit merge into one stay (no turnaround between)."""
+        out: list[tuple[str, int, int, int, str]] = []
+        for p in self.phases:
+            if out and out[-1][:2] == (p.reactor_type, p.reactor_unit) and out[-1][3] == p.start_day:
+                t, u, s, _e, names = out[-1]
+                out[-1] = (t, u, s, p.end_day, f"{names}+{p.name}")
+            else:
+                out.append((p.reactor_type, p.reactor_unit, p.start_day, p.end_day, p.name))
+        return out
+
 
 def float_or_zero(value: Any) -> float:
     return 0.0 if value is None or pd.isna(value) else float(value)
@@ -147,8 +159,8 @@ class PlanView:
         """Seedings, transfers and harvests per day (all days, also outside the horizon)."""
         ops: dict[int, int] = defaultdict(int)
         for batch in self.batches:
-            for phase in batch.phases:
-                ops[phase.start_day] += 1
+            for stay in batch.stays():
+                ops[stay[2]] += 1
             ops[batch.production_day] += 1
         return ops
 
