@@ -25,7 +25,7 @@ from bioplan.contracts.costs import (
     batch_usd,
 )
 from bioplan.contracts.pareto import pareto_efficient
-from bioplan.contracts.slacks import SLACKS, Shape, Slack
+from bioplan.contracts.slacks import SLACKS, Products, Shape, Slack
 from bioplan.contracts.status import PlanStatus, Termination
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Driver",
     "PlanStatus",
     "Prices",
+    "Products",
     "Shape",
     "Slack",
     "TableSchema",

@@ -17,13 +17,17 @@ identical, so the model counts them with one integer per (option, start day): a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from bioplan.contracts import BatchUse, CytokineKey, Prices, last_usable_day
+
+if TYPE_CHECKING:
+    from bioplan.scenario import Scenario
 
 USD_SCALE = 1e3
 """Model money unit [USD per k$]."""
@@ -204,6 +208,26 @@ class PlanData:
     """Cost of fixed batches by term (constants in the objective) [k$]."""
     cytokines: list[CytokineKey] = field(default_factory=list)
     """The recipe table's cytokines, in column order."""
+    scenario: Scenario | None = None
+    """The validated scenario ``prepare`` started from; read it through :meth:`limit`."""
+
+    def limit(self, read: Callable[[Scenario], float | None], *, usd: bool = False
+              ) -> float | None:
+        """A scenario field in model units, for a constraint group whose limit ``prepare`` does
+        not derive: ``data.limit(lambda s: s.labour.operations_per_day)``.
+
+        The scenario states quantities in the model's units already (units, doses, L, lots,
+        days, operations); money (``usd=True``) is divided by ``USD_SCALE`` [USD → k$]. ``None``
+        (the field is unset) means the group does not apply. A limit that what-if runs adjust
+        (``prepare``'s ``extra_*`` arguments) stays a field filled by ``prepare``.
+        """
+        if self.scenario is None:
+            msg = "PlanData.limit needs the scenario: build PlanData with prepare()"
+            raise ValueError(msg)
+        value = read(self.scenario)
+        if value is None:
+            return None
+        return float(value) / USD_SCALE if usd else float(value)
 
     @property
     def days(self) -> range:

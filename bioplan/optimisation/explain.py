@@ -9,12 +9,12 @@ products' batches need it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 
-from bioplan.contracts import SLACKS, Shape, Slack
+from bioplan.contracts import SLACKS, Products, Shape, Slack
 from bioplan.optimisation.data import Option, PlanData
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.outcome import SolveOptions
@@ -100,43 +100,19 @@ def _any(products: list[str]) -> str:
     return ", ".join(products) or "any product"
 
 
-def _reactor(data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
-    t, first, last, _x = f
-    rd = data.reactors[t]
-    return _products_on(data, v, t, first, last), f"{rd.owned} owned + {rd.max_added} allowed"
-
-
-def _source(data: PlanData, _v: Values, f: Finding) -> tuple[list[str], str]:
-    q = f[0]
-    return sorted({o.product for o in data.options if o.source == q}), f"{data.sources[q]:g}"
-
-
-def _media(data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
-    return _products_active(data, v, f[1], f[2]), f"{data.media_prep_capacity:g}"
-
-
-def _labour(data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
-    return _products_active(data, v, f[1], f[2]), f"{data.labour_limit:g}"
-
-
-def _storage(data: PlanData, _v: Values, f: Finding) -> tuple[list[str], str]:
-    return [f[0]], f"{data.products[f[0]].storage_capacity:g}"
-
-
-def _service(data: PlanData, _v: Values, f: Finding) -> tuple[list[str], str]:
-    return [f[0]], f"{data.products[f[0]].min_service_level:g}"
-
-
-CONTEXT: dict[str, Callable[[PlanData, Values, Finding], tuple[list[str], str]]] = {
-    "reactor_extra_units": _reactor,
-    "source_extra_lots": _source,
-    "media_extra_L": _media,
-    "labour_extra_operations": _labour,
-    "storage_extra_units": _storage,
-    "service_missing_units": _service,
-}
-"""Per registered slack: the products concerned and the limit that gives, for its message. A
-slack registered in :data:`bioplan.contracts.SLACKS` without an entry here fails a test."""
+def _context(slack: Slack, data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
+    """The products concerned and the limit that gives, as the slack's registry entry says
+    (:class:`bioplan.contracts.Products` and its ``limit`` template)."""
+    key, first, last, _x = f
+    item = getattr(data, slack.keyed_by)[key] if slack.keyed_by else None
+    limit = slack.limit.format(data=data, item=item)
+    if slack.products is Products.ON_REACTOR:
+        return _products_on(data, v, key, first, last), limit
+    if slack.products is Products.ACTIVE:
+        return _products_active(data, v, first, last), limit
+    if slack.products is Products.OF_SOURCE:
+        return sorted({o.product for o in data.options if o.source == key}), limit
+    return [key], limit
 
 
 def _short_days(v: Values, product: str) -> tuple[int, int] | None:
@@ -153,7 +129,7 @@ def explanation_rows(data: PlanData, v: Values) -> list[tuple[Any, ...]]:
             key, first, last, amount = finding
             if slack.shape is Shape.KEY:
                 first, last = _short_days(v, key) or (first, last)
-            products, limit = CONTEXT[slack.name](data, v, finding)
+            products, limit = _context(slack, data, v, finding)
             message = slack.message.format(amount=amount, key=key, first=first, last=last,
                                            limit=limit, products=_any(products))
             rows.append((", ".join(products), slack.resource.format(key=key), first, last, amount,

@@ -93,6 +93,7 @@ def prepare(
                              else media.prep_capacity_L_per_day + extra_media_L_per_day),
         labour_limit=scenario.labour.operations_per_day,
         cytokines=cytokines,
+        scenario=scenario,
     )
     data.options = batch_options(recipes, scenario, data)
     if pareto:

@@ -54,7 +54,7 @@ from bioplan.results.checks.products import (
     check_shelf_life,
     check_storage,
 )
-from bioplan.results.checks.resources import check_labour, check_media, check_starting_material
+from bioplan.results.checks.resources import RESOURCE_CHECKS
 from bioplan.results.checks.units import UNIT_CHECKS
 from bioplan.results.checks.view import PlanView
 
@@ -101,9 +101,7 @@ CHECKS: list[Callable[[PlanView], list[str]]] = [
     check_shelf_life,
     check_inventory_balance,
     check_storage,
-    check_starting_material,
-    check_media,
-    check_labour,
+    *RESOURCE_CHECKS,
     check_costs,
     check_cost_by_product,
     *UNIT_CHECKS,

@@ -32,10 +32,6 @@ class Horizon(_Strict):
     days: PositiveInt = Field(le=1096)
     """Length of the planning horizon [days]."""
 
-    def date_of(self, day: int) -> dt.date:
-        """Calendar date of plan day ``day``."""
-        return self.start_date + dt.timedelta(days=day)
-
     def day_of(self, date: dt.date) -> int:
         """Plan day index of ``date`` (may be negative or beyond the horizon)."""
         return (date - self.start_date).days

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 import pytest
 
-from bioplan.contracts import COST_TERMS, SLACKS, TERM_NAMES, PlanStatus, Shape, Slack
+from bioplan.contracts import COST_TERMS, SLACKS, TERM_NAMES, PlanStatus, Products, Shape, Slack
 from bioplan.optimisation import build_model, prepare
-from bioplan.optimisation.explain import CONTEXT
 from bioplan.optimisation.expressions import elastic_slack
 from bioplan.planning import CostMismatchError, check_costs, plan
 from tests.optimisation.builders import base, build, demand
@@ -27,23 +26,29 @@ def _every_limit() -> dict:
 
 def test_every_slack_of_the_elastic_model_is_registered_and_explained() -> None:
     """The elastic model of a scenario with every limit creates exactly the registered slacks,
-    and the explanation has a context (products, limit) for each of them."""
+    and each registered slack says which mapping of PlanData its key indexes exactly when its
+    shape is keyed (the explanation's context comes from the registry entry alone)."""
     m = build_model(prepare(build(_every_limit())), elastic=True)
     assert sorted(m.elastic_slacks) == sorted(SLACKS)
-    assert set(CONTEXT) == set(SLACKS)
-    for name in SLACKS:
+    data = prepare(build(_every_limit()))
+    for name, slack in SLACKS.items():
         assert isinstance(getattr(m, name), pyo.Var)
+        assert bool(slack.keyed_by) == (slack.shape is not Shape.DAY)
+        if slack.keyed_by:
+            assert isinstance(getattr(data, slack.keyed_by), dict)
 
 
 def test_an_unregistered_slack_fails_at_once() -> None:
     m = pyo.ConcreteModel()
     m.elastic = True
     m.elastic_slacks = []
-    stray = Slack("extra_widgets", 1.0, "widgets", "units", Shape.DAY, "{amount}")
+    stray = Slack("extra_widgets", 1.0, "widgets", "units", Shape.DAY, "{amount}",
+                  Products.ACTIVE, "1")
     with pytest.raises(KeyError, match="not registered"):
         elastic_slack(m, stray, [0, 1])
     # a copy with a registered name but another weight is not the registered slack either
-    fake = Slack("media_extra_L", 5.0, "media preparation", "L/day", Shape.DAY, "{amount}")
+    fake = Slack("media_extra_L", 5.0, "media preparation", "L/day", Shape.DAY, "{amount}",
+                 Products.ACTIVE, "{data.media_prep_capacity:g}")
     with pytest.raises(KeyError):
         elastic_slack(m, fake, [0, 1])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from bioplan.results.checks import view
 from bioplan.results.checks.view import PlanView
@@ -91,4 +92,8 @@ def check_labour(v: PlanView) -> list[str]:
     return view.listed("batches", found)
 
 
-# ---- checks: costs ------------------------------------------------------------------------------
+RESOURCE_CHECKS: list[Callable[[PlanView], list[str]]] = [
+    check_starting_material, check_media, check_labour,
+]
+"""This module's checks, in :data:`bioplan.results.checker.CHECKS` (a new limit's check is added
+here, with no edit of the checker)."""
