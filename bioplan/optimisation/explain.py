@@ -100,7 +100,7 @@ def _any(products: list[str]) -> str:
     return ", ".join(products) or "any product"
 
 
-def _context(slack: Slack, data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
+def finding_context(slack: Slack, data: PlanData, v: Values, f: Finding) -> tuple[list[str], str]:
     """The products concerned and the limit that gives, as the slack's registry entry says
     (:class:`bioplan.contracts.Products` and its ``limit`` template)."""
     key, first, last, _x = f
@@ -129,7 +129,7 @@ def explanation_rows(data: PlanData, v: Values) -> list[tuple[Any, ...]]:
             key, first, last, amount = finding
             if slack.shape is Shape.KEY:
                 first, last = _short_days(v, key) or (first, last)
-            products, limit = _context(slack, data, v, finding)
+            products, limit = finding_context(slack, data, v, finding)
             message = slack.message.format(amount=amount, key=key, first=first, last=last,
                                            limit=limit, products=_any(products))
             rows.append((", ".join(products), slack.resource.format(key=key), first, last, amount,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pyomo.environ as pyo
 import pytest
 
 from bioplan.contracts import COST_TERMS, SLACKS, TERM_NAMES, PlanStatus, Products, Shape, Slack
 from bioplan.optimisation import build_model, prepare
+from bioplan.optimisation.explain import finding_context
 from bioplan.optimisation.expressions import elastic_slack
 from bioplan.planning import CostMismatchError, check_costs, plan
 from tests.optimisation.builders import base, build, demand
@@ -76,3 +79,34 @@ def test_a_cost_table_that_disagrees_with_the_solver_is_an_error() -> None:
     check_costs(1000.0, 1000.0 + 1e-4)
     with pytest.raises(CostMismatchError, match="solver's objective"):
         check_costs(1000.0, 1001.0)
+
+
+def test_every_slack_explains_a_finding_from_its_registry_entry_alone() -> None:
+    """Each registered slack's products rule and limit template format a message for a finding
+    on its first key (the _every_limit scenario: 1 owned tank + 0 allowed, 5 lots a week,
+    1000 L/day, 10 operations a day, 50 units of storage, service level 0.5)."""
+    data = prepare(build(_every_limit()))
+    keys = {"reactors": "tank", "sources": "cord_blood", "products": "rbc"}
+    limits = {}
+    for name, slack in SLACKS.items():
+        finding = (keys.get(slack.keyed_by), 0, 6, 1.0)
+        products, limit = finding_context(slack, data, {}, finding)
+        assert all(p in data.products for p in products)
+        limits[name] = limit
+    assert limits == {"reactor_extra_units": "1 owned + 0 allowed", "source_extra_lots": "5",
+                      "media_extra_L": "1000", "labour_extra_operations": "10",
+                      "storage_extra_units": "50", "service_missing_units": "0.5"}
+
+
+def test_plan_data_reads_scenario_limits_in_model_units() -> None:
+    """``PlanData.limit``: quantities as the scenario states them, money in k$ (10 USD per
+    operation = 0.01 k$), None for an unset limit; PlanData built by hand has no scenario."""
+    data = prepare(build(_every_limit()))
+    assert data.limit(lambda s: s.labour.operations_per_day) == 10.0
+    assert data.limit(lambda s: s.labour.cost_usd_per_operation, usd=True) == pytest.approx(0.01)
+    assert data.limit(lambda s: s.products["rbc"].storage_capacity_units) == 50.0
+    plain = prepare(build(base(28)))
+    assert plain.limit(lambda s: s.labour.operations_per_day) is None
+    bare = dataclasses.replace(data, scenario=None)
+    with pytest.raises(ValueError, match="prepare"):
+        bare.limit(lambda s: s.labour.operations_per_day)
