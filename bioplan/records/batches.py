@@ -33,7 +33,8 @@ class PlannedBatch:
     seed_cells: float = 0.0
     """Planned seed cells [cells]."""
     planned_units: float = 0.0
-    """Units the plan expects [units]."""
+    """Units the plan expects its cells to make (before whole bags pooled per harvest day)
+    [units]."""
     cells_per_unit: float = 1.0
     """Product cells per transfusion unit [cells/unit]."""
 
@@ -70,13 +71,18 @@ def planned_batches(batches: pd.DataFrame, scenario: Scenario, plan_start: dt.da
                     if str(c).startswith("set:") and pd.notna(v)}
         product = str(first["product"])
         start = int(rows["start_day"].min())
+        cells_per_unit = float(scenario.products[product].cells_per_unit)  # type: ignore[index]
+        per_seed = rec.get("product_cells_per_seed_cell")
+        # the units its cells make (the plan packages them in whole bags pooled per harvest day)
+        made = (float(first["seed_cells"]) * float(per_seed) / cells_per_unit
+                if per_seed is not None and pd.notna(per_seed) else float(first["product_units"]))
         out[str(batch_id)] = PlannedBatch(
             batch_id=str(batch_id), product=product, recipe=recipe,
             card=refs.get(str(rec["card"]), ""), settings=settings,
             start_date=plan_start + dt.timedelta(days=start),
             days=int(rows["end_day"].max()) - start,
-            seed_cells=float(first["seed_cells"]), planned_units=float(first["product_units"]),
-            cells_per_unit=float(scenario.products[product].cells_per_unit),  # type: ignore[index]
+            seed_cells=float(first["seed_cells"]), planned_units=made,
+            cells_per_unit=cells_per_unit,
         )
     return out
 

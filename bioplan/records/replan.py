@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 SCALED_COLUMNS = ("seed_cells", "product_units", "medium_L", "cytokine_mg", "epo_kU")
 """Columns of a batch's rows that scale with its cells."""
-AS_PLANNED_TOL = 1e-9
+AS_PLANNED_TOL = 1e-6
 """A forecast within this share of the planned units is the plan itself (rounding only) [-]."""
 MOVE_TOL = 0.01
 """A forecast moves the plan when it differs from the planned units by more than this share [-]."""
@@ -101,7 +102,34 @@ def forecast_kept_batches(fixed: pd.DataFrame, previous: pd.DataFrame, previous_
             if column in out.columns:
                 out.loc[mask, column] = out.loc[mask, column].astype(float) * factor
         out.loc[mask, "product_units"] = factor * float(row["planned_units"])
+    _whole_bags(out, table)
     for batch_id, row in table[moved].iterrows():
         log.info("batch %s forecast %.3g units (planned %.3g, %+.1f %%)", batch_id,
                  row["forecast_p50"], row["planned_units"], row["change_pct"])
     return out, table
+
+
+def _whole_bags(out: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Package the forecast batches' cells in whole bags, as the planner packages its own: the
+    batches of one product harvested on one day pool their cells, the pool fills
+    ``floor(sum of units made)`` bags, and each batch gets ``floor`` or ``ceil`` of what its own
+    cells make (largest remainders first), so no batch carries more than one bag topped up from
+    the pool. Batches kept as planned keep their bags."""
+    scaled = [str(b) for b, row in table.iterrows()
+              if row["planned_units"] > 0 and str(b) in set(map(str, out.index))
+              and abs(float(row["planned_with"]) / float(row["planned_units"]) - 1.0)
+              > AS_PLANNED_TOL]
+    if not scaled:
+        return
+    made = {b: float(table.at[b, "planned_with"]) for b in scaled}  # type: ignore[arg-type]
+    harvest = {b: (str(out.loc[out.index == b, "product"].iloc[0]),
+                   int(out.loc[out.index == b, "end_day"].max())) for b in scaled}
+    for pool in set(harvest.values()):
+        members = sorted((b for b in scaled if harvest[b] == pool),
+                         key=lambda b: -(made[b] - math.floor(made[b] + 1e-9)))
+        bags = {b: math.floor(made[b] + 1e-9) for b in members}
+        extra = math.floor(sum(made[b] for b in members) + 1e-9) - sum(bags.values())
+        for b in members[:max(extra, 0)]:
+            bags[b] += 1
+        for b in members:
+            out.loc[out.index == b, "product_units"] = float(bags[b])

