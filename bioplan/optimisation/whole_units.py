@@ -16,6 +16,7 @@ batches) next to the main solve's tens of thousands; HiGHS closes it at the root
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from typing import Any
@@ -147,14 +148,18 @@ def _compiled_packaging(data: PlanData, batches_ub: dict[int, float] | None) -> 
     for the main model, :func:`bioplan.optimisation.guard.gc_paused`): with the main solve's
     values alive, its collections cost 0.15-0.3 s of the pass's ~0.4 s on the benchmark's M."""
     from bioplan.optimisation.compile import compile_for_highs
-    from bioplan.optimisation.guard import gc_paused
     from bioplan.optimisation.model import build_model
 
-    with gc_paused():
+    enabled = gc.isenabled()  # as guard.gc_paused, which this module cannot import (a cycle)
+    gc.disable()
+    try:
         m = build_model(data, packaging=True)
         for i, u in (batches_ub or {}).items():
             m.slot_batches[i].setub(u)
         return compile_for_highs(m, None)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _merged(second: dict[str, dict[Any, float]], slots: list[int]) -> dict[str, dict[Any, float]]:
