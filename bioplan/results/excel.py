@@ -119,13 +119,13 @@ def _has_named_index(table: pd.DataFrame) -> bool:
 
 
 def _cell(value: Any) -> Any:
-    """A value openpyxl writes natively (dates as dates, NaN as empty)."""
+    """A value openpyxl writes natively (dates as dates, missing values as empty)."""
     if isinstance(value, pd.Timestamp):
         return value.date()
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None  # missing (NaN, pandas' NA of nullable columns, NaT) -> empty cell
     return value
 
 
