@@ -205,14 +205,16 @@ class PriceBook:
         unit = per_unit + self.product(opt.product)[release] - opt.lots_per_unit * self.lots(
             opt.source)[days]
         batch = np.full(days.shape, per_batch)
-        for ph in opt.phases:
+        for ph in opt.phases:  # medium is prepared per phase
             start = np.minimum(days + ph.offset_days, h)
-            inside = start < h
             if ph.days > 0 and ph.medium_L_per_unit > 0:
-                unit -= np.where(inside, ph.medium_L_per_unit / ph.days * self.media(ph.days)[start],
-                                 0.0)
-            batch -= np.where(inside, self.reactor(ph.reactor_type,
-                                                   ph.days + ph.turnaround_days)[start], 0.0)
+                unit -= np.where(start < h,
+                                 ph.medium_L_per_unit / ph.days * self.media(ph.days)[start], 0.0)
+        for stay in opt.stays:  # a vessel is held, and an operation done, per stay
+            start = np.minimum(days + stay.offset_days, h)
+            inside = start < h
+            batch -= np.where(inside, self.reactor(stay.reactor_type,
+                                                   stay.days + stay.turnaround_days)[start], 0.0)
             batch -= np.where(inside, self.labour[start], 0.0)
         harvest = np.minimum(days + opt.days, h)
         batch -= self.labour[harvest]

@@ -64,12 +64,13 @@ def test_reduced_costs_equal_the_lps_own(lp_case: tuple) -> None:
         truth = rc[pos[("slot_units", s)]] + rc[pos[("slot_batches", s)]] / hi
         for ph in opt.phases:
             start = d + ph.offset_days
-            if start >= horizon:
-                continue
-            if ph.days > 0 and ph.medium_L_per_unit > 0:
+            if start < horizon and ph.days > 0 and ph.medium_L_per_unit > 0:
                 truth += ph.medium_L_per_unit / ph.days * rc[pos[("media_rate", (ph.days, start))]]
-            length = ph.days + ph.turnaround_days
-            truth += rc[pos[("phase_starts", (ph.reactor_type, length, start))]] / hi
+        for stay in opt.stays:  # one vessel occupancy per stay (same-vessel phases, issue 12)
+            start = d + stay.offset_days
+            if start < horizon:
+                length = stay.days + stay.turnaround_days
+                truth += rc[pos[("phase_starts", (stay.reactor_type, length, start))]] / hi
         mine = book.reduced_costs(opt)
         assert d in mine.index
         assert mine.loc[d] == pytest.approx(truth, abs=1e-7)
