@@ -62,7 +62,9 @@ def test_a_discard_by_hand(deterministic: Plan) -> None:
 def test_no_discard_when_the_stock_fits(deterministic: Plan) -> None:
     realised, discards = realised_with_discards(deterministic, np.array([1.2]))
     assert discards.empty
-    assert check_plan(realised) == [] and check_recourse(realised, discards) == []
+    assert check_recourse(realised, discards) == []
+    # the plain checker holds a realisation to whole bags (7.2 units here), which it need not be
+    assert all(m.startswith("whole units") for m in check_plan(realised))
 
 
 def _move(table: pd.DataFrame, key: tuple[object, ...], units: float) -> pd.DataFrame:

@@ -8,8 +8,11 @@ carries a ``discards`` table (index ``day, product, cohort_day``, column ``units
 ``expiries`` table counts the discarded units as wasted on the day they are thrown away (priced
 like expired units, as in the recourse's objective).
 
-:func:`check_recourse` runs every check of :func:`~bioplan.results.checker.check_plan` with one
-change, plus the checks of the discards themselves:
+:func:`check_recourse` runs every check of :func:`~bioplan.results.checker.check_plan` with two
+changes, plus the checks of the discards themselves:
+
+- the whole-unit check is left out: a realisation's units are what its draw's cells make (the plan
+  packages whole bags; a sample's yield factor scales them);
 
 - the inventory balance (``check_inventory_balance``) is checked on a copy of the tables in which
   each discarded unit stays in its cohort's stock until the cohort's last usable day and leaves the
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bioplan.results.checker import CHECKS, run_check
+from bioplan.results.checks.units import check_whole_units
 from bioplan.results.checks import view
 from bioplan.results.checks.products import check_inventory_balance
 from bioplan.results.checks.view import PlanView
@@ -118,5 +122,7 @@ def check_recourse(plan: Plan, discards: pd.DataFrame | None = None) -> list[str
     as_is, balanced = PlanView.of(plan), PlanView.of(carried(plan, discards))
     problems: list[str] = []
     for check in CHECKS:
+        if check is check_whole_units:
+            continue  # a realisation's units are its draw's cells: whole bags are the plan's
         problems += run_check(check, balanced if check is check_inventory_balance else as_is)
     return problems + discard_problems(plan, discards)
