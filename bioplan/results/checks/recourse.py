@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bioplan.results.checker import CHECKS, run_check
-from bioplan.results.checks.units import check_whole_units
 from bioplan.results.checks import view
 from bioplan.results.checks.products import check_inventory_balance
+from bioplan.results.checks.units import check_whole_units
 from bioplan.results.checks.view import PlanView
 
 if TYPE_CHECKING:
