@@ -26,6 +26,7 @@ import pandas as pd
 from bioplan.records.batches import check_records, planned_batches
 from bioplan.records.forecast import forecast
 from bioplan.records.table import read_records
+from bioplan.results.packaging import pool_bags
 
 if TYPE_CHECKING:
     from bioplan.scenario import Scenario
@@ -110,26 +111,19 @@ def forecast_kept_batches(fixed: pd.DataFrame, previous: pd.DataFrame, previous_
 
 
 def _whole_bags(out: pd.DataFrame, table: pd.DataFrame) -> None:
-    """Package the forecast batches' cells in whole bags, as the planner packages its own: the
-    batches of one product harvested on one day pool their cells, the pool fills
-    ``floor(sum of units made)`` bags, and each batch gets ``floor`` or ``ceil`` of what its own
-    cells make (largest remainders first), so no batch carries more than one bag topped up from
-    the pool. Batches kept as planned keep their bags."""
-    scaled = [str(b) for b, row in table.iterrows()
-              if row["planned_units"] > 0 and str(b) in set(map(str, out.index))
-              and abs(float(row["planned_with"]) / float(row["planned_units"]) - 1.0)
-              > AS_PLANNED_TOL]
-    if not scaled:
-        return
-    made = {b: float(table.at[b, "planned_with"]) for b in scaled}  # type: ignore[arg-type]
-    harvest = {b: (str(out.loc[out.index == b, "product"].iloc[0]),
-                   int(out.loc[out.index == b, "end_day"].max())) for b in scaled}
-    for pool in set(harvest.values()):
-        members = sorted((b for b in scaled if harvest[b] == pool),
-                         key=lambda b: -(made[b] - math.floor(made[b] + 1e-9)))
-        bags = {b: math.floor(made[b] + 1e-9) for b in members}
-        extra = math.floor(sum(made[b] for b in members) + 1e-9) - sum(bags.values())
-        for b in members[:max(extra, 0)]:
-            bags[b] += 1
-        for b in members:
-            out.loc[out.index == b, "product_units"] = float(bags[b])
+    """Package the forecast batches' cells in whole bags, as the planner packages its own
+    (:func:`bioplan.results.packaging.pool_bags`): the batches of one product harvested on one
+    day pool their cells and fill ``floor(sum of units made)`` bags. Batches kept as planned keep
+    their bags."""
+    ids = set(map(str, out.index))
+    pools: dict[tuple[str, int], list[str]] = {}
+    for b, row in table.iterrows():
+        if (str(b) in ids and row["planned_units"] > 0
+                and abs(row["planned_with"] / row["planned_units"] - 1.0) > AS_PLANNED_TOL):
+            rows = out.loc[out.index == b]
+            key = (str(rows["product"].iloc[0]), int(rows["end_day"].max()))
+            pools.setdefault(key, []).append(str(b))
+    for members in pools.values():
+        grown = [float(table.at[b, "planned_with"]) for b in members]  # type: ignore[arg-type]
+        for b, bags in zip(members, pool_bags(grown, math.floor(sum(grown) + 1e-9)), strict=True):
+            out.loc[out.index == b, "product_units"] = bags
