@@ -76,8 +76,8 @@ def test_refill_later_has_a_worker_waiting_without_another_call() -> None:
     """After a solve the dashboard asks for the next worker in a moment; it must be there when
     the user clicks again, without a rerun in between."""
     pool = StandbyPool()
-    pool.refill_later(0.05)
-    assert pool.take() is None  # not yet: the delay has not passed
+    pool.refill_later(1.0)
+    assert pool.take() is None  # not yet: the delay (1 s, far above a take()'s time) has not passed
     deadline = time.monotonic() + 30
     standby = None
     while standby is None and time.monotonic() < deadline:
