@@ -25,7 +25,7 @@ from bioplan.contracts.costs import (
     batch_usd,
 )
 from bioplan.contracts.pareto import pareto_efficient
-from bioplan.contracts.slacks import SLACKS, Products, Shape, Slack
+from bioplan.contracts.slacks import Products, Shape, Slack
 from bioplan.contracts.status import PlanStatus, Termination
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "PENALTY_TERMS",
     "PHASE_CYTOKINE_COLUMN",
     "PLAN_TABLES",
-    "SLACKS",
     "TERM_NAMES",
     "BatchUse",
     "CostTerm",

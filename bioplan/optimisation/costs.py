@@ -19,7 +19,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from bioplan.contracts import COST_TERMS, SLACKS, CostTerm, Driver
+from bioplan.contracts import COST_TERMS, CostTerm, Driver
 from bioplan.optimisation.data import USD_SCALE, PlanData
 from bioplan.optimisation.expressions import linear
 
@@ -87,6 +87,6 @@ def add_elastic_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
     """Minimise the priced elastic slacks Σ_k w_k Σ_i s_k[i] (w_k the registered weight)
     [weighted units]."""
     expr: Any = 0.0
-    for name in m.elastic_slacks:
-        expr = expr + SLACKS[name].weight * sum(getattr(m, name).values())
+    for slack in m.elastic_slacks:
+        expr = expr + slack.weight * sum(getattr(m, slack.name).values())
     m.total_slack = pyo.Objective(expr=expr, sense=pyo.minimize)

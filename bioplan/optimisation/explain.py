@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from bioplan.contracts import SLACKS, Products, Shape, Slack
+from bioplan.contracts import Products, Shape, Slack
 from bioplan.optimisation.data import Option, PlanData
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.outcome import SolveOptions
@@ -120,11 +120,12 @@ def _short_days(v: Values, product: str) -> tuple[int, int] | None:
     return (days[0], days[-1]) if days else None
 
 
-def explanation_rows(data: PlanData, v: Values) -> list[tuple[Any, ...]]:
-    """One row (``EXPLANATION_COLUMNS``) per shortfall of every registered slack, in registry
-    order."""
+def explanation_rows(data: PlanData, v: Values, slacks: tuple[Slack, ...]
+                     ) -> list[tuple[Any, ...]]:
+    """One row (``EXPLANATION_COLUMNS``) per shortfall of each of ``slacks`` (the elastic
+    model's, in build order)."""
     rows: list[tuple[Any, ...]] = []
-    for slack in SLACKS.values():
+    for slack in slacks:
         for finding in _findings(slack, v.get(slack.name, {}), data):
             key, first, last, amount = finding
             if slack.shape is Shape.KEY:
@@ -147,7 +148,7 @@ def explain_infeasibility(data: PlanData, options: SolveOptions, guard_s: float
         frame = pd.DataFrame(columns=EXPLANATION_COLUMNS)
         frame.index.name = "finding"
         return frame, f"infeasible; the elastic re-solve found no explanation ({result.message})"
-    frame = pd.DataFrame(explanation_rows(data, result.values), columns=EXPLANATION_COLUMNS)
+    frame = pd.DataFrame(explanation_rows(data, result.values, result.slacks), columns=EXPLANATION_COLUMNS)
     frame.index.name = "finding"
     if frame.empty:
         return frame, "infeasible; the elastic re-solve needed no slack (numerical trouble?)"

@@ -8,7 +8,7 @@ from typing import Any
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from bioplan.contracts import SLACKS, Slack
+from bioplan.contracts import Slack
 
 
 def linear(coefs: Sequence[float], variables: Sequence[Any], constant: float = 0.0) -> Any:
@@ -35,16 +35,14 @@ def elastic_slack(m: pyo.ConcreteModel, slack: Slack, index: Any) -> Any:
     """A non-negative slack variable ``slack.name`` over ``index`` if the model is elastic, else
     None.
 
-    Constraint groups call this so the elastic re-solve relaxes exactly the hard limits; the
-    elastic objective prices every slack listed in ``m.elastic_slacks`` with its registered
-    weight. A slack missing from :data:`bioplan.contracts.SLACKS` raises ``KeyError`` here.
+    Constraint groups call this with the :class:`~bioplan.contracts.Slack` they define beside
+    their rows, so the elastic re-solve relaxes exactly the hard limits. The slack is registered
+    on the model (``m.elastic_slacks``, in build order): the elastic objective prices it with its
+    weight and the explanation lists it in that order.
     """
-    if SLACKS.get(slack.name) is not slack:
-        msg = f"elastic slack {slack.name!r} is not registered in bioplan.contracts.SLACKS"
-        raise KeyError(msg)
     if not m.elastic:
         return None
     var = pyo.Var(index, domain=pyo.NonNegativeReals)
-    m.add_component(slack.name, var)
-    m.elastic_slacks.append(slack.name)
+    m.add_component(slack.name, var)  # a second slack of the same name raises here
+    m.elastic_slacks.append(slack)
     return var

@@ -35,6 +35,7 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
     with gc_paused():
         m = build_model(data, elastic=elastic)
     t1 = time.perf_counter()
+    slacks = tuple(m.elastic_slacks)
     if options.interface == "pyomo":
         from bioplan.optimisation.solve_pyomo import solve_with_pyomo_highs
 
@@ -48,6 +49,7 @@ def build_and_solve(data: PlanData, options: SolveOptions, elastic: bool = False
         del m  # what reference counting frees; no gc.collect() (see gc_paused)
         result = _solve_whole(data, options, compiled, elastic)
     result.timings["build"] = t1 - t0
+    result.slacks = slacks
     result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 

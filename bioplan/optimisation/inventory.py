@@ -13,9 +13,24 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from bioplan.contracts import SLACKS
+from bioplan.contracts import Products, Shape, Slack
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, linear, total
+
+STORAGE_SLACK = Slack(
+    "storage_extra_units", 1.0, "storage {key}", "units", Shape.KEY_DAY,
+    "{key} storage over capacity by up to {amount:.3g} units on days {first}-{last} "
+    "(capacity {limit} units; stock held between release and delivery)",
+    Products.KEY, "{item.storage_capacity:g}", "products")
+"""Units held beyond a product's storage capacity (elastic re-solve only)."""
+SERVICE_SLACK = Slack(
+    "service_missing_units", 1e3, "service level", "units", Shape.KEY,
+    "{key}: even with the resources above, {amount:.3g} units short of the minimum "
+    "service level {limit} (short on days {first}-{last}: demand before batches can be "
+    "released, or no recipe can serve it within its shelf life)",
+    Products.KEY, "{item.min_service_level:g}", "products")
+"""Units a minimum service level is missed by: the last resort (weight 1e3), so the re-solve
+first says which resource would have to grow."""
 
 
 def _release_terms(m: pyo.ConcreteModel, data: PlanData) -> dict[tuple[str, int], list[Any]]:
@@ -117,7 +132,7 @@ def add_storage_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         return linear(coefs, variables) == fixed_in.get((p, d), 0.0)
 
     m.stock_balance = pyo.Constraint(m.STOCK, rule=balance)
-    slack = elastic_slack(m, SLACKS["storage_extra_units"], m.STOCK)
+    slack = elastic_slack(m, STORAGE_SLACK, m.STOCK)
 
     def limit(m: pyo.ConcreteModel, p: str, d: int) -> Any:
         cap = float(data.products[p].storage_capacity or 0.0)
@@ -138,7 +153,7 @@ def add_service_level_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     products = [p for p, pd_ in data.products.items()
                 if pd_.min_service_level is not None and pd_.demand.sum() > 0]
     m.SERVICE = pyo.Set(initialize=products, ordered=True)
-    slack = elastic_slack(m, SLACKS["service_missing_units"], m.SERVICE)
+    slack = elastic_slack(m, SERVICE_SLACK, m.SERVICE)
     short: dict[str, list[Any]] = defaultdict(list)
     for (p, d) in m.DEMAND:
         short[p].append(m.demand_short[p, d])

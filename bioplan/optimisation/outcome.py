@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bioplan.contracts import PlanStatus, Termination
+from bioplan.contracts import PlanStatus, Slack, Termination
 from bioplan.optimisation.data import USD_SCALE
 
 
@@ -71,6 +71,8 @@ class SolveResult:
     model: Any = None
     """The compiled model as :class:`bioplan.optimisation.lp_arrays.LpArrays`, with
     ``SolveOptions.keep_model``."""
+    slacks: tuple[Slack, ...] = ()
+    """The elastic re-solve's slacks in build order (``m.elastic_slacks``; empty otherwise)."""
 
     @property
     def failed(self) -> bool:

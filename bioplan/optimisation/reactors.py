@@ -8,9 +8,16 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from bioplan.contracts import SLACKS
+from bioplan.contracts import Products, Shape, Slack
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, total
+
+REACTOR_SLACK = Slack(
+    "reactor_extra_units", 1.0, "reactor {key}", "units", Shape.KEY_DAY,
+    "{amount:.3g} more {key} unit(s) needed on days {first}-{last} beyond the {limit} "
+    "(batches of {products})",
+    Products.ON_REACTOR, "{item.owned} owned + {item.max_added} allowed", "reactors")
+"""Reactor units beyond the fleet on a day (elastic re-solve only)."""
 
 
 def add_batch_size_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
@@ -102,7 +109,7 @@ def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
             rows[(t, tau)].append(m.phase_starts[t, length, d])
     index = sorted(rows, key=lambda k: (order[k[0]], k[1]))
     m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
-    slack = elastic_slack(m, SLACKS["reactor_extra_units"], m.OCCUPANCY)
+    slack = elastic_slack(m, REACTOR_SLACK, m.OCCUPANCY)
 
     def rule(m: pyo.ConcreteModel, t: str, tau: int) -> Any:
         rd = data.reactors[t]

@@ -7,9 +7,28 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from bioplan.contracts import SLACKS
+from bioplan.contracts import Products, Shape, Slack
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.expressions import elastic_slack, linear, total
+
+SOURCE_SLACK = Slack(
+    "source_extra_lots", 1.0, "starting material {key}", "lots", Shape.KEY_WEEK,
+    "{amount:.3g} more lots of {key} needed in the week of days {first}-{last} "
+    "(limit {limit} per week)",
+    Products.OF_SOURCE, "{item:g}", "sources")
+"""Starting-material lots beyond a source's weekly limit (elastic re-solve only)."""
+MEDIA_SLACK = Slack(
+    "media_extra_L", 1e-3, "media preparation", "L/day", Shape.DAY,
+    "media preparation short by up to {amount:.3g} L/day on days {first}-{last} "
+    "(capacity {limit} L/day; batches of {products})",
+    Products.ACTIVE, "{data.media_prep_capacity:g}")
+"""Media preparation beyond capacity; cheap (1e-3 per L) as litres come in thousands."""
+LABOUR_SLACK = Slack(
+    "labour_extra_operations", 1.0, "labour", "operations/day", Shape.DAY,
+    "labour short by up to {amount:.3g} operations/day on days {first}-{last} "
+    "(capacity {limit} operations/day; batches of {products})",
+    Products.ACTIVE, "{data.labour_limit:g}")
+"""Operations beyond the daily labour limit (elastic re-solve only)."""
 
 
 def add_starting_material_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
@@ -33,7 +52,7 @@ def add_starting_material_constraints(m: pyo.ConcreteModel, data: PlanData) -> N
         coefs.append(opt.lots_per_unit)
         variables.append(m.slot_units[s])
     m.SOURCE_WEEK = pyo.Set(initialize=sorted(rows), dimen=2, ordered=True)
-    slack = elastic_slack(m, SLACKS["source_extra_lots"], m.SOURCE_WEEK)
+    slack = elastic_slack(m, SOURCE_SLACK, m.SOURCE_WEEK)
 
     def rule(m: pyo.ConcreteModel, q: str, w: int) -> Any:
         coefs, variables = rows[(q, w)]
@@ -87,7 +106,7 @@ def add_media_prep_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         for tau in range(d, min(d + length, horizon)):
             rows[tau].append(m.media_rate[length, d])
     m.MEDIA_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
-    slack = elastic_slack(m, SLACKS["media_extra_L"], m.MEDIA_DAY)
+    slack = elastic_slack(m, MEDIA_SLACK, m.MEDIA_DAY)
     fixed = data.fixed_medium
     cap = float(data.media_prep_capacity)
 
@@ -120,7 +139,7 @@ def add_labour_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
             if day < horizon:
                 rows[day].append(m.slot_batches[s])
     m.LABOUR_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
-    slack = elastic_slack(m, SLACKS["labour_extra_operations"], m.LABOUR_DAY)
+    slack = elastic_slack(m, LABOUR_SLACK, m.LABOUR_DAY)
     fixed = data.fixed_operations
     limit = float(data.labour_limit)
 

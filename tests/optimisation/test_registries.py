@@ -7,7 +7,7 @@ import dataclasses
 import pyomo.environ as pyo
 import pytest
 
-from bioplan.contracts import COST_TERMS, SLACKS, TERM_NAMES, PlanStatus, Products, Shape, Slack
+from bioplan.contracts import COST_TERMS, TERM_NAMES, PlanStatus, Products, Shape, Slack
 from bioplan.optimisation import build_model, prepare
 from bioplan.optimisation.explain import finding_context
 from bioplan.optimisation.expressions import elastic_slack
@@ -27,33 +27,48 @@ def _every_limit() -> dict:
     return raw
 
 
+SLACK_NAMES = ["reactor_extra_units", "source_extra_lots", "media_extra_L",
+               "labour_extra_operations", "storage_extra_units", "service_missing_units"]
+"""The elastic slacks of a scenario with every limit, in build order (the explanation's)."""
+
+
+def _elastic(raw: dict) -> pyo.ConcreteModel:
+    return build_model(prepare(build(raw)), elastic=True)
+
+
 def test_every_slack_of_the_elastic_model_is_registered_and_explained() -> None:
-    """The elastic model of a scenario with every limit creates exactly the registered slacks,
-    and each registered slack says which mapping of PlanData its key indexes exactly when its
-    shape is keyed (the explanation's context comes from the registry entry alone)."""
-    m = build_model(prepare(build(_every_limit())), elastic=True)
-    assert sorted(m.elastic_slacks) == sorted(SLACKS)
+    """Every variable the elastic model adds to the plain one is a slack registered through
+    ``elastic_slack`` (a slack made any other way fails here at once), the six limits give the
+    six slacks in build order, and each slack says which mapping of PlanData its key indexes
+    exactly when its shape is keyed (the explanation's context comes from its entry alone)."""
+    plain = build_model(prepare(build(_every_limit())))
+    m = _elastic(_every_limit())
+    added = {v.name for v in m.component_objects(pyo.Var)} - {
+        v.name for v in plain.component_objects(pyo.Var)}
+    assert added == {s.name for s in m.elastic_slacks}
+    assert [s.name for s in m.elastic_slacks] == SLACK_NAMES
     data = prepare(build(_every_limit()))
-    for name, slack in SLACKS.items():
-        assert isinstance(getattr(m, name), pyo.Var)
+    for slack in m.elastic_slacks:
+        assert isinstance(getattr(m, slack.name), pyo.Var)
         assert bool(slack.keyed_by) == (slack.shape is not Shape.DAY)
         if slack.keyed_by:
             assert isinstance(getattr(data, slack.keyed_by), dict)
+    assert [s.weight for s in m.elastic_slacks][-1] == max(s.weight for s in m.elastic_slacks)
 
 
-def test_an_unregistered_slack_fails_at_once() -> None:
+def test_a_slack_is_created_once_and_only_in_the_elastic_model() -> None:
     m = pyo.ConcreteModel()
     m.elastic = True
     m.elastic_slacks = []
-    stray = Slack("extra_widgets", 1.0, "widgets", "units", Shape.DAY, "{amount}",
-                  Products.ACTIVE, "1")
-    with pytest.raises(KeyError, match="not registered"):
-        elastic_slack(m, stray, [0, 1])
-    # a copy with a registered name but another weight is not the registered slack either
-    fake = Slack("media_extra_L", 5.0, "media preparation", "L/day", Shape.DAY, "{amount}",
-                 Products.ACTIVE, "{data.media_prep_capacity:g}")
-    with pytest.raises(KeyError):
-        elastic_slack(m, fake, [0, 1])
+    widget = Slack("extra_widgets", 1.0, "widgets", "units", Shape.DAY, "{amount}",
+                   Products.ACTIVE, "1")
+    assert elastic_slack(m, widget, [0, 1]) is m.extra_widgets
+    assert m.elastic_slacks == [widget]
+    with pytest.raises(RuntimeError, match="extra_widgets"):
+        elastic_slack(m, widget, [0, 1])
+    m.elastic = False
+    assert elastic_slack(m, dataclasses.replace(widget, name="more_widgets"), [0]) is None
+    assert m.elastic_slacks == [widget]
 
 
 def test_the_objective_has_one_expression_per_registered_term() -> None:
@@ -88,7 +103,8 @@ def test_every_slack_explains_a_finding_from_its_registry_entry_alone() -> None:
     data = prepare(build(_every_limit()))
     keys = {"reactors": "tank", "sources": "cord_blood", "products": "rbc"}
     limits = {}
-    for name, slack in SLACKS.items():
+    for slack in _elastic(_every_limit()).elastic_slacks:
+        name = slack.name
         finding = (keys.get(slack.keyed_by), 0, 6, 1.0)
         products, limit = finding_context(slack, data, {}, finding)
         assert all(p in data.products for p in products)
