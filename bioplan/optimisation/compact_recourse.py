@@ -164,8 +164,11 @@ def add_compact_costs(b: Any, data: PlanData) -> None:
         b.add_component(f"cost_{term.name}", pyo.Expression(expr=linear(coefs, variables)))
 
 
-def add_compact_block(m: Any, data: PlanData, name: str, factor: np.ndarray) -> Any:
-    """One compact second-stage block for yield factors ``factor`` (S,) [-] (see the module)."""
+def add_compact_block(m: Any, data: PlanData, name: str, factor: np.ndarray,
+                      whole: bool = False) -> Any:
+    """One compact second-stage block for yield factors ``factor`` (S,) [-] (see the module);
+    with ``whole`` each release is whole bags (integer ``cohort_released``) out of the cells
+    grown."""
     b = pyo.Block()
     m.add_component(name, b)
     b.DEMAND = pyo.Set(initialize=[(p, d) for p, pd_ in data.products.items()
@@ -173,7 +176,8 @@ def add_compact_block(m: Any, data: PlanData, name: str, factor: np.ndarray) -> 
                        dimen=2, ordered=True)
     groups = release_groups(data)
     b.RELEASE = pyo.Set(initialize=sorted(groups), dimen=2, ordered=True)
-    b.cohort_released = pyo.Var(b.RELEASE, domain=pyo.NonNegativeReals)
+    b.cohort_released = pyo.Var(
+        b.RELEASE, domain=pyo.NonNegativeIntegers if whole else pyo.NonNegativeReals)
     b.release_cap = pyo.Constraint(b.RELEASE, rule=lambda b, p, c: linear(
         [1.0] + [-float(factor[s]) for s in groups[(p, c)]],
         [b.cohort_released[p, c], *(m.slot_units[s] for s in groups[(p, c)])]) <= 0.0)

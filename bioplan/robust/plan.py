@@ -102,11 +102,15 @@ def deterministic_start(sd: StochasticData, deterministic: Plan | None, options:
     chance constraint the deterministic plan misses)."""
     if deterministic is None or not deterministic.has_solution:
         return None
-    fixed = dataclasses.replace(sd, fixed=plan_integers(deterministic, sd.base))
+    integers = plan_integers(deterministic, sd.base)
+    fixed = dataclasses.replace(sd, fixed=integers)
     quick = dataclasses.replace(options, lp_guided_start=False,
                                 time_limit_s=max(5.0, options.time_limit_s / 5))
     res = solve_guarded(fixed, quick, guard_s, solve=solve_extensive_form)
-    return res.values if res.status.has_solution else None
+    if not res.status.has_solution:
+        return None
+    # fixed variables are constants of the compiled model, so its values lack them
+    return {**res.values, **{name: dict(v) for name, v in integers.items()}}
 
 
 def solve_program(sd: StochasticData, unc: Uncertainty, options: SolveOptions, guard_s: float

@@ -106,7 +106,10 @@ class Variation(_Strict):
     parameter: str
     """Dotted parameter path (see ``bioplan.yields.kinetics``)."""
     distribution: Literal["lognormal", "normal", "uniform"]
-    """Shape: lognormal (cv of the value), normal (cv, truncated at 0), uniform (low..high)."""
+    """Shape: lognormal (cv of the value), normal (cv, truncated at 0), uniform (low..high).
+    Every shape is centred on the card's value (its fitted value where the card is calibrated):
+    a uniform range gives the relative spread, ``value × U(low, high) / ((low + high) / 2)``, so a
+    published range of the parameter keeps its width when the fit moves the value."""
     cv: float | None = Field(default=None, ge=0)
     """Coefficient of variation [-] (lognormal, normal)."""
     low: float | None = None
@@ -119,8 +122,8 @@ class Variation(_Strict):
     @model_validator(mode="after")
     def _check(self) -> Variation:
         if self.distribution == "uniform":
-            if self.low is None or self.high is None or self.high < self.low:
-                msg = "a uniform variation needs low <= high"
+            if self.low is None or self.high is None or self.high < self.low or self.high <= 0:
+                msg = "a uniform variation needs low <= high and high > 0"
                 raise ValueError(msg)
         elif self.cv is None:
             msg = f"a {self.distribution} variation needs cv"

@@ -1,8 +1,9 @@
 """Yield uncertainty: lot-to-lot variability and the calibration's parameter uncertainty, kept
 apart and drawn separately or together, evaluated in one vectorised call.
 
-- ``lot``: the card's ``variability`` entries (donor/lot spread; lognormal with the card value as
-  mean, normal truncated at 0, or uniform);
+- ``lot``: the card's ``variability`` entries (donor/lot spread, each centred on the card's
+  value: lognormal with the card value as mean, normal truncated at 0, or uniform with the
+  range's relative width about the card value);
 - ``fit``: ln(fitted parameters) ~ N(ln(card values), ``calibration.covariance``) (the Laplace
   posterior of the joint fit);
 - ``both``: a fit draw, then each lot-varied parameter multiplied by its lot factor
@@ -33,8 +34,11 @@ UNCERTAINTIES = ("lot", "fit", "both")
 
 def _draw(v: Variation, base: float, n: int, rng: np.random.Generator) -> np.ndarray:
     if v.distribution == "uniform":
+        # the range's relative spread about the card's value: a published range of the parameter
+        # (e.g. 5-8 platelets per MK) keeps its width when the card's fit moves the value; read as
+        # absolute it made mk-imkcl-vermes' lots 0.63 x and mk-cb-tpo's 2.5 x the card's yield
         assert v.low is not None and v.high is not None
-        return rng.uniform(v.low, v.high, n)
+        return base * rng.uniform(v.low, v.high, n) / (0.5 * (v.low + v.high))
     assert v.cv is not None
     if v.distribution == "lognormal":
         sigma = np.sqrt(np.log1p(v.cv**2))
