@@ -32,8 +32,10 @@ from bioplan.yields.datasets import (
     check_dataset_keys,
     dataset_theta,
     load_datasets,
+    needs_shedding,
     predict,
     residual,
+    shedding_theta,
 )
 from bioplan.yields.exact_solver import run_batch
 from bioplan.yields.kinetics import ParamSpace, param_space
@@ -75,7 +77,10 @@ def predictions(ps: ParamSpace, base: np.ndarray, datasets: Sequence[Dataset]) -
     """Model value of every observation of every dataset, for parameter row ``base`` (1, P)."""
     theta = dataset_theta(ps, base, datasets)
     res = run_batch(ps, theta, time_course=True)
-    return [[predict(ps, res, i, ob) for ob in ds.observations] for i, ds in enumerate(datasets)]
+    shed = (run_batch(ps, shedding_theta(ps, theta), time_course=True)
+            if needs_shedding(datasets) else None)
+    return [[predict(ps, res, i, ob, shed) for ob in ds.observations]
+            for i, ds in enumerate(datasets)]
 
 
 def _bounds(c: YieldCard, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

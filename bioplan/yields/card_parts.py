@@ -217,6 +217,10 @@ class Stage(_Strict):
     p · (1 - e)^g (HSPC self-renewal that exhausts with divisions). Needs a division budget."""
     ploidy_N: Num | None = None
     """Ploidy class of a megakaryocyte stage [N] (2, 4, ... 64); sets its platelets per MK."""
+    density_half_inhibition_cells_per_mL: Num | None = None
+    """This stage's own half-inhibition density K_i [cells/mL] (else the card's
+    ``density_effect``): primitive cells are held back by the feedback signals of their
+    differentiating progeny at densities late erythroblasts tolerate (CD-4, Housler 2014 [R])."""
 
     @model_validator(mode="after")
     def _check(self) -> Stage:
@@ -244,9 +248,11 @@ class Stage(_Strict):
             if not 0 <= self.exhaustion_per_division.value < 1:
                 msg = "exhaustion_per_division must be within [0, 1)"
                 raise ValueError(msg)
-        if self.ploidy_N is not None and self.ploidy_N.value <= 0:
-            msg = "ploidy_N must be > 0"
-            raise ValueError(msg)
+        for what in ("ploidy_N", "density_half_inhibition_cells_per_mL"):
+            v = getattr(self, what)
+            if v is not None and v.value <= 0:
+                msg = f"{what} must be > 0"
+                raise ValueError(msg)
         return self
 
 

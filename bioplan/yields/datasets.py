@@ -42,7 +42,7 @@ class Observation(_Strict):
     """fold_expansion (live cells / seed cells, optionally only ``numerator`` stages),
     product_per_seed_cell, product_per_run (seed scaled so ``run_phase`` peaks at
     ``run_volume_L``), platelets_per_mk (platelets on ``day`` per lineage cell put into
-    ``run_phase``), enucleation, stage_fraction (cells in ``numerator`` / cells in
+    ``run_phase``, or per MK that shed platelets there: see ``per``), enucleation, stage_fraction (cells in ``numerator`` / cells in
     ``denominator`` stages), purity."""
     day: int = Field(ge=0)
     """Culture day of the observation (day 0 = seeding)."""
@@ -65,6 +65,13 @@ class Observation(_Strict):
     """Phase defining a run (product_per_run) or the MKs put into maturation (platelets_per_mk)."""
     run_volume_L: float | None = None
     """Culture volume of one run [L] (product_per_run)."""
+    per: Literal["input_cell", "shedding_mk"] = "input_cell"
+    """platelets_per_mk only: the denominator. ``input_cell``: lineage cells put into
+    ``run_phase`` (a yield per seeded cell); ``shedding_mk``: megakaryocytes that released
+    platelets in ``run_phase`` by ``day`` (the per-MK release of the card's
+    ``platelet_release``, averaged over the ploidy classes that shed). A paper's "platelets per
+    MK" counts MKs, not the progenitors seeded: most imMKCL put into maturation are not yet MKs,
+    and MKs that die or have not shed by the harvest give no platelets."""
     note: str = ""
     """How the number was read or derived."""
 
@@ -163,8 +170,32 @@ def dataset_theta(ps: ParamSpace, base: np.ndarray, datasets: Sequence[Dataset])
     return np.array(rows)
 
 
-def predict(ps: ParamSpace, res: BatchResult, row: int, obs: Observation) -> float:
-    """The card's value of ``obs`` for recipe ``row`` of a time-course batch."""
+def shedding_theta(ps: ParamSpace, theta: np.ndarray) -> np.ndarray:
+    """``theta`` with one platelet per shedding MK (reference 1, ploidy exponent 0, every shear
+    multiplier 1) and no platelet loss: run with it, the product stage counts the MKs that have
+    shed platelets (cumulative, exact)."""
+    out = theta.copy()
+    out[:, ps.col("platelets.platelets_per_mk_ref")] = 1.0
+    out[:, ps.col("platelets.ploidy_exponent")] = 0.0
+    for name in ps.names:
+        if name.startswith("platelets.shear."):
+            out[:, ps.col(name)] = 1.0
+    for st in ps.card.stages:
+        if st.product:
+            out[:, ps.col(f"stages.{st.name}.death_per_day")] = 0.0
+    return out
+
+
+def needs_shedding(datasets: Sequence[Dataset]) -> bool:
+    """Whether any observation counts platelets per shedding MK (an extra, unit-gain batch)."""
+    return any(ob.quantity == "platelets_per_mk" and ob.per == "shedding_mk"
+               for ds in datasets for ob in ds.observations)
+
+
+def predict(ps: ParamSpace, res: BatchResult, row: int, obs: Observation,
+            shed: BatchResult | None = None) -> float:
+    """The card's value of ``obs`` for recipe ``row`` of a time-course batch (``shed``: the same
+    batch run with :func:`shedding_theta`, needed for ``per: shedding_mk``)."""
     card = ps.card
     assert res.course_x is not None
     names = card.stage_names
@@ -197,6 +228,12 @@ def predict(ps: ParamSpace, res: BatchResult, row: int, obs: Observation) -> flo
     if obs.quantity == "product_per_run":
         assert obs.run_volume_L is not None
         return float(x[m["product"]].sum()) * obs.run_volume_L / float(res.peak_volume_L[row, j])
+    if obs.per == "shedding_mk":
+        assert shed is not None and shed.course_x is not None
+        day = min(obs.day, shed.course_x.shape[1] - 1)
+        before = shed.x0[row] if j == 0 else shed.x_end[row, j - 1]
+        mks = float(shed.course_x[row, day][m["product"]].sum() - before[m["product"]].sum())
+        return float(x[m["product"]].sum()) / max(mks, 1e-300)
     start = res.x0[row] if j == 0 else res.x_end[row, j - 1]
     return float(x[m["product"]].sum()) / max(float(start[m["committed"]].sum()), 1e-300)
 

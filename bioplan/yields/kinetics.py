@@ -10,7 +10,8 @@ Every number of a card that can vary between recipes (settings), lots (variabili
 - ``stages.<stage>.proliferation_per_day`` / ``.transit_per_day`` / ``.death_per_day`` [1/day]
 - ``stages.<stage>.transit_to.<target>`` [-] (first target of a branching stage; the other
   targets share the remainder in their card proportions)
-- ``stages.<stage>.exhaustion_per_division`` [-], ``stages.<stage>.ploidy_N`` [N]
+- ``stages.<stage>.exhaustion_per_division`` [-], ``stages.<stage>.ploidy_N`` [N],
+  ``stages.<stage>.density_half_inhibition_cells_per_mL`` [cells/mL] (a stage's own K)
 - ``stages.<stage>.<factor>.<effect>.ec50`` / ``.hill_n`` / ``.floor`` / ``.extra_death_per_day``
   / ``.or_ec50``
 - ``seed.<stage>`` [-] (the other seed stages share the remainder in their card proportions)
@@ -146,6 +147,9 @@ def _add_stage_params(ps: ParamSpace, card: YieldCard) -> None:
         ps.add(f"{base}.death_per_day", st.death_per_day.value)
         if st.exhaustion_per_division is not None:
             ps.add(f"{base}.exhaustion_per_division", st.exhaustion_per_division.value)
+        if st.density_half_inhibition_cells_per_mL is not None:
+            ps.add(f"{base}.density_half_inhibition_cells_per_mL",
+                   st.density_half_inhibition_cells_per_mL.value)
         if st.ploidy_N is not None:
             ps.add(f"{base}.ploidy_N", st.ploidy_N.value)
         if len(st.transit_to) >= 2:
@@ -256,9 +260,11 @@ def _stage_rates(
 
 
 def _density(ps: ParamSpace, theta: FloatArray, phase_idx: int, P: FloatArray,
-             M: FloatArray) -> FloatArray:
-    """(N,) phase mean density inhibition: two fixed-point passes on the dominant growth rate
-    r = max over dividing stages of (p · inhibition - m) (see ``effective_density_multiplier``)."""
+             M: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(N,) phase mean density inhibition with the card's K, and (N, S) per stage (a stage's
+    own K where it has one): two fixed-point passes on the dominant growth rate
+    r = max over dividing stages of (p · inhibition - m) (see ``effective_density_multiplier``);
+    the stage multipliers follow the same density trajectory rho(t)."""
     ph = ps.card.protocol[phase_idx]
     col = ps.col
     dividing = P > 0
@@ -270,12 +276,18 @@ def _density(ps: ParamSpace, theta: FloatArray, phase_idx: int, P: FloatArray,
         theta[:, col("density.half_inhibition_cells_per_mL")],
         theta[:, col("density.hill_n")],
     )
-    mult = np.ones(theta.shape[0])
+    own = [(i, theta[:, col(f"stages.{st.name}.density_half_inhibition_cells_per_mL")])
+           for i, st in enumerate(ps.card.stages)
+           if st.density_half_inhibition_cells_per_mL is not None]
+    per_stage = np.ones(P.shape)
     for _ in range(2):
-        net = np.where(dividing, P * mult[:, None] - M, -np.inf).max(axis=1)
+        net = np.where(dividing, P * per_stage - M, -np.inf).max(axis=1)
         net = np.where(np.isfinite(net), net, 0.0)
         mult = effective_density_multiplier(net, *args)
-    return mult
+        per_stage = np.repeat(mult[:, None], P.shape[1], axis=1)
+        for i, k_i in own:
+            per_stage[:, i] = effective_density_multiplier(net, *args[:4], k_i, args[5])
+    return mult, per_stage
 
 
 def _platelets_per_mk(ps: ParamSpace, theta: FloatArray, phase_idx: int, stage: int) -> FloatArray:
@@ -311,7 +323,7 @@ def _transit_fractions(ps: ParamSpace, theta: FloatArray, stage: int) -> list[Fl
 def phase_rates(ps: ParamSpace, theta: FloatArray, phase_idx: int) -> PhaseRates:
     """Rates and the (N, K, K) rate matrix of phase ``phase_idx`` for every recipe in ``theta``.
 
-    Per compartment c of stage i, generation g: proliferation p_c = p_i · dens · (1 - e_i)^g
+    Per compartment c of stage i, generation g: proliferation p_c = p_i · dens_i · (1 - e_i)^g
     (0 in a budget's last generation), death m_i, transit t_i (only out of the last
     generation for ``transit_from_last_generation`` stages). A[c, c] = p_c - m_i - t_i for a
     self-renewing stage; in a budget a division leaves g for g + 1 with two cells:
@@ -322,7 +334,7 @@ def phase_rates(ps: ParamSpace, theta: FloatArray, phase_idx: int) -> PhaseRates
     comp = ps.comp
     n, K = theta.shape[0], comp.size
     P_s, M_s, T_s = _stage_rates(ps, theta, phase_idx)
-    dens = _density(ps, theta, phase_idx, P_s, M_s)
+    dens, dens_stage = _density(ps, theta, phase_idx, P_s, M_s)
     P = np.zeros((n, K))
     A = np.zeros((n, K, K))
     M = M_s[:, comp.stage_of]
@@ -331,7 +343,7 @@ def phase_rates(ps: ParamSpace, theta: FloatArray, phase_idx: int) -> PhaseRates
     T = T_s[:, comp.stage_of] * gate
     pos = {s: i for i, s in enumerate(card.stage_names)}
     for i, st in enumerate(card.stages):
-        p = P_s[:, i] * dens
+        p = P_s[:, i] * dens_stage[:, i]
         e = (theta[:, ps.col(f"stages.{st.name}.exhaustion_per_division")]
              if st.exhaustion_per_division is not None else None)
         gains = []
