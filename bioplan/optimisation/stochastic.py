@@ -103,6 +103,10 @@ class StochasticData:
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
+    fixed_releases: dict[str, dict[int, np.ndarray]] | None = None
+    """Per product and cohort day, (K,) units the fixed batches (and opening stock) release in
+    each sample, replacing ``base.products[p].fixed_release`` there (kept batches drawn from
+    their forecasts, :mod:`bioplan.robust.kept`) [unit]; None: as planned in every sample."""
 
     @property
     def samples(self) -> int:
@@ -163,6 +167,18 @@ def add_first_stage(m: Any, data: PlanData) -> None:
     for group in FIRST_STAGE_GROUPS:
         group(m, data)
     add_cost_expressions(m, data)
+
+
+def sample_data(sd: StochasticData, k: int) -> PlanData:
+    """The data of sample ``k``'s block: ``sd.base`` with that sample's fixed releases."""
+    if not sd.fixed_releases:
+        return sd.base
+    products = dict(sd.base.products)
+    for p, cohorts in sd.fixed_releases.items():
+        prod = products[p]
+        released = {**prod.fixed_release, **{c: float(u[k]) for c, u in cohorts.items()}}
+        products[p] = dataclasses.replace(prod, fixed_release=released)
+    return dataclasses.replace(sd.base, products=products)
 
 
 def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | None) -> Any:
@@ -284,7 +300,8 @@ def build_extensive_form(sd: StochasticData) -> Any:
             var[index].fix(round(values.get(index, 0.0)))
     compact = sd.compact is not False and compact_applies(data, smaller_only=sd.compact is None)
     add_block = add_compact_block if compact else add_sample_block
-    blocks = [add_block(m, data, f"sample_{k}", sd.factors[k]) for k in range(sd.samples)]
+    blocks = [add_block(m, sample_data(sd, k), f"sample_{k}", sd.factors[k])
+              for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None)
     if sd.window_cuts and not compact:  # compact blocks release per cohort, not per slot

@@ -30,6 +30,7 @@ seeding keeps the plan (scaled by its seed record) with the card's prior spread.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -169,10 +170,18 @@ def forecast(records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *, n: i
 def forecast_draws(table: pd.DataFrame, n: int, *, seed: int = 0) -> pd.DataFrame:
     """``n`` draws of each forecast batch's units (index ``draw``, one column per batch id):
     lognormal around P50 with the forecast's ``log_sd`` (what a robust plan or an out-of-sample
-    evaluation would give a kept batch instead of its nominal units)."""
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, len(table)))
-    units = table["forecast_p50"].to_numpy(float) * np.exp(z * table["log_sd"].to_numpy(float))
-    out = pd.DataFrame(units, columns=list(table.index))
-    out.index = pd.RangeIndex(n, name="draw")
+    evaluation gives a kept batch instead of its nominal units, :mod:`bioplan.robust.kept`).
+
+    Each batch draws from its own stream (``seed`` and its batch id): its draws do not depend on
+    which other batches the table holds, nor on any lot draw of new batches."""
+    out = pd.DataFrame(index=pd.RangeIndex(n, name="draw"))
+    for batch_id, row in table.iterrows():
+        z = np.random.default_rng(batch_stream(seed, str(batch_id))).standard_normal(n)
+        out[str(batch_id)] = float(row["forecast_p50"]) * np.exp(z * float(row["log_sd"]))
     return out
+
+
+def batch_stream(seed: int, batch_id: str) -> int:
+    """The reproducible integer seed of batch ``batch_id``'s forecast draws under ``seed``."""
+    key = zlib.crc32(f"forecast:{batch_id}".encode())
+    return int(np.random.SeedSequence([seed, key]).generate_state(1)[0])
