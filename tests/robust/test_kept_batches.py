@@ -30,6 +30,7 @@ from bioplan.contracts import BATCH_COLUMNS
 from bioplan.optimisation import SolveOptions, prepare
 from bioplan.planning import plan
 from bioplan.results.checks.recourse import check_recourse
+from bioplan.robust.evaluate import evaluate
 from bioplan.robust.kept import kept_batches, kept_factors, kept_from, sample_releases
 from bioplan.robust.metrics import program_factors
 from bioplan.robust.plan import robust_plan
@@ -140,6 +141,37 @@ def test_a_batch_forecast_far_below_its_plan_gets_cover(spread_plans) -> None:
     assert service["robust_p10"] > service["deterministic_p10"] + 0.2
     assert robust.robust["vss_usd"] > 0  # the cover pays out of sample
     assert list(robust.robust["kept_batches"]) == ["K1"]
+    # evaluate: a robust plan's own kept batches by default; without them K1 is the constant it
+    # was (card-a has no lot spread here), so the deterministic plan would look perfect
+    kept = kept_from(robust.robust)
+    with_spread = evaluate(deterministic, samples=500, seed=9, kept=kept).products()
+    without = evaluate(deterministic, samples=500, seed=9).products()
+    assert without.loc["rbc", "service_level_p10"] == pytest.approx(1.0)
+    assert with_spread.loc["rbc", "service_level_p10"] == pytest.approx(math.exp(-Z90 * 0.7),
+                                                                        abs=0.06)
+    own = evaluate(robust, samples=500, seed=9)
+    assert own.factors["K1"].std() > 0.3  # drawn from its forecast, not held at 1
+    assert np.allclose(own.factors["K1"], kept_factors(kept, 500, 9)[:, 0])
+
+
+def test_progressive_hedging_sees_each_sample_own_releases() -> None:
+    """PH's one-sample programs carry their sample's kept releases (a slice, not all K)."""
+    from bioplan.optimisation.stochastic import sample_data
+    from bioplan.robust.ph_run import one_sample
+    from bioplan.robust.plan import stochastic_data
+
+    sc = scenario()
+    unc = sc.uncertainty
+    assert unc is not None
+    data = prepare(sc, sc.recipe_table(), kept_batch())
+    kept = kept_batches(forecasts(3.0, 0.7), kept_batch())
+    sd = stochastic_data(sc, data, unc, 4, unc.seed, kept=kept)
+    g = kept_factors(kept, 4, unc.seed)[:, 0]
+    for k in range(4):
+        assert sample_data(sd, k).products["rbc"].fixed_release[4] == pytest.approx(3 * g[k])
+        assert sample_data(one_sample(sd, k), 0).products["rbc"].fixed_release[4] == \
+            pytest.approx(3 * g[k])
+    assert sd.base.products["rbc"].fixed_release[4] == pytest.approx(3.0)  # base untouched
 
 
 def test_each_sample_recourse_passes_the_checker(spread_plans) -> None:
