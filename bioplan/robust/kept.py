@@ -34,8 +34,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bioplan.records.forecast import forecast_draws
-
 if TYPE_CHECKING:
     from bioplan.optimisation.data import PlanData
 
@@ -80,6 +78,8 @@ def kept_batches(forecasts: pd.DataFrame | None, fixed: pd.DataFrame | None) -> 
 def kept_factors(kept: pd.DataFrame, n: int, seed: int) -> np.ndarray:
     """(n, len(kept)) yield factors g of the kept batches [-] (their units × g are what they
     release; see the module docstring)."""
+    from bioplan.records.forecast import forecast_draws
+
     if kept.empty:
         return np.ones((n, 0))
     draws = forecast_draws(kept, n, seed=seed)[[str(b) for b in kept.index]].to_numpy(float)
