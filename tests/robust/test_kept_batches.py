@@ -196,3 +196,30 @@ def test_each_sample_recourse_passes_the_checker(spread_plans) -> None:
     # the plan as packaged (whole bags) is one first stage of the program: it costs no less in
     # the program's samples than the program's optimum (the EF plans units, not bags)
     assert np.mean(costs) >= robust.robust["expected_cost_usd"] * (1 - 1e-6)
+
+
+def test_ef_and_ph_agree_with_kept_draws() -> None:
+    """Progressive hedging (2 MPI processes) on the spread case: each one-sample program carries
+    its own kept releases, so PH's plan costs what the EF proves optimal within their gaps, and
+    its Lagrangian bound lies below that optimum."""
+    from bioplan.optimisation.stochastic import solve_extensive_form
+    from bioplan.robust.ph import missing_mpi, solve_progressive_hedging
+    from bioplan.robust.plan import stochastic_data
+    from tests.support import require
+
+    require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
+    sc = scenario(penalty=5000)
+    unc = sc.uncertainty
+    assert unc is not None
+    data = prepare(sc, sc.recipe_table(), kept_batch())
+    kept = kept_batches(forecasts(3.0, 0.7), kept_batch())
+    sd = stochastic_data(sc, data, unc, 4, unc.seed, kept=kept)
+    ef = solve_extensive_form(sd, OPTIONS)
+    ph = solve_progressive_hedging(sd, OPTIONS, processes=2)
+    assert ef.status.has_solution and ph.status.has_solution
+    assert ef.objective is not None and ph.objective is not None and ph.bound is not None
+    tolerance = (ph.gap or 0.0) + (ef.gap or 0.0) + 1e-6
+    assert abs(ph.objective - ef.objective) <= tolerance * abs(ef.objective)
+    assert ph.bound <= ef.objective * (1 + 1e-6)
+    plain = solve_extensive_form(stochastic_data(sc, data, unc, 4, unc.seed), OPTIONS)
+    assert plain.objective is not None and ef.objective > plain.objective  # the spread costs
