@@ -259,8 +259,10 @@ def _execute(
     try:
         fault_point("row")
         log_file = _new_solver_log(run_id) if config.outputs.solver_log else None
-        extra = {"solver_log": log_file} if log_file is not None else {}
-        plan = _solve(scenario, options, fixed if n_fixed else None, forecasts=forecasts, **extra)
+        extra: dict[str, Any] = {"solver_log": log_file} if log_file is not None else {}
+        if forecasts is not None:  # records: robust plans draw the kept batches' spread
+            extra["forecasts"] = forecasts
+        plan = _solve(scenario, options, fixed if n_fixed else None, **extra)
         _checkpoint()
         status = str(plan.status)
         code = int(plan.status.exit_code)
