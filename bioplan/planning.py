@@ -58,6 +58,7 @@ def plan(
     robust: Uncertainty | bool | None = None,
     search_media: bool = False,
     media_rounds: int | None = None,
+    kept_forecasts: pd.DataFrame | None = None,
 ) -> Plan:
     """Plan production for ``scenario`` (a Scenario, a path, a shipped name, or None: the default).
 
@@ -89,6 +90,10 @@ def plan(
         :mod:`bioplan.robust.plan`): an :class:`~bioplan.scenario.schema.Uncertainty`, or True for
         the scenario's ``uncertainty:`` block (its defaults if it has none). The deterministic plan
         is solved first and reported beside it in ``plan.robust``.
+    kept_forecasts : for robust plans, the forecast table of the ``fixed_batches`` (records of
+        running batches, :func:`bioplan.records.replan.forecast_kept_batches`): each kept batch
+        with a forecast spread releases its own forecast draw in every sample
+        (:mod:`bioplan.robust.kept`). Deterministic plans ignore it (the batches carry P50).
 
     Returns a :class:`Plan` whose ``status`` says what happened; an infeasible scenario gives a
     plan with ``explanation`` rather than an exception. Raises :class:`SolverError` only when
@@ -107,7 +112,7 @@ def plan(
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
     if robust:
-        return _robust(sc, robust, options, guard, fixed_batches, pareto)
+        return _robust(sc, robust, options, guard, fixed_batches, pareto, kept_forecasts)
     search = None
     if search_media:
         from bioplan.media_search.report import run_search
@@ -155,7 +160,8 @@ def plan(
 
 
 def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, guard: float,
-            fixed_batches: pd.DataFrame | None, pareto: bool) -> Plan:
+            fixed_batches: pd.DataFrame | None, pareto: bool,
+            kept_forecasts: pd.DataFrame | None = None) -> Plan:
     """The deterministic plan, then the robust plan beside it (:mod:`bioplan.robust.plan`)."""
     from bioplan.robust.plan import check_engine, robust_plan
     from bioplan.scenario.schema import Uncertainty
@@ -166,7 +172,7 @@ def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, gua
                          threads=options.threads, fixed_batches=fixed_batches,
                          marginal_values=False, pareto=pareto)
     return robust_plan(sc, unc, options, guard, deterministic=deterministic,
-                       fixed_batches=fixed_batches, pareto=pareto)
+                       fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts)
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:

@@ -48,14 +48,14 @@ from bioplan.optimisation.compact_recourse import (
 from bioplan.optimisation.compile import Compiled, compile_model
 from bioplan.optimisation.costs import add_cost_expressions
 from bioplan.optimisation.data import PlanData
-from bioplan.optimisation.heuristic import lp_guided_start
+from bioplan.optimisation.heuristic import lp_guided_start, rounding_start
 from bioplan.optimisation.inventory import (
     add_cohort_constraints,
     add_demand_constraints,
     add_storage_constraints,
 )
 from bioplan.optimisation.model import add_sets, add_variables
-from bioplan.optimisation.outcome import SolveOptions, SolveResult, new_highs
+from bioplan.optimisation.outcome import SolveOptions, SolveResult
 from bioplan.optimisation.reactors import (
     add_batch_size_constraints,
     add_occupancy_constraints,
@@ -114,6 +114,10 @@ class StochasticData:
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
+    fixed_releases: dict[str, dict[int, np.ndarray]] | None = None
+    """Per product and cohort day, (K,) units the fixed batches (and opening stock) release in
+    each sample, replacing ``base.products[p].fixed_release`` there (kept batches drawn from
+    their forecasts, :mod:`bioplan.robust.kept`) [unit]; None: as planned in every sample."""
 
     @property
     def samples(self) -> int:
@@ -174,6 +178,18 @@ def add_first_stage(m: Any, data: PlanData) -> None:
     for group in FIRST_STAGE_GROUPS:
         group(m, data)
     add_cost_expressions(m, data)
+
+
+def sample_data(sd: StochasticData, k: int) -> PlanData:
+    """The data of sample ``k``'s block: ``sd.base`` with that sample's fixed releases."""
+    if not sd.fixed_releases:
+        return sd.base
+    products = dict(sd.base.products)
+    for p, cohorts in sd.fixed_releases.items():
+        prod = products[p]
+        released = {**prod.fixed_release, **{c: float(u[k]) for c, u in cohorts.items()}}
+        products[p] = dataclasses.replace(prod, fixed_release=released)
+    return dataclasses.replace(sd.base, products=products)
 
 
 def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | None,
@@ -301,7 +317,7 @@ def build_extensive_form(sd: StochasticData) -> Any:
             var[index].fix(round(values.get(index, 0.0)))
     compact = sd.compact is not False and compact_applies(data, smaller_only=sd.compact is None)
     add_block = add_compact_block if compact else add_sample_block
-    blocks = [add_block(m, data, f"sample_{k}", sd.factors[k], sd.whole_units)
+    blocks = [add_block(m, sample_data(sd, k), f"sample_{k}", sd.factors[k], sd.whole_units)
               for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None, sd.whole_units)
@@ -331,40 +347,6 @@ def compile_named(m: Any) -> Compiled:
     lp, columns, _rows, facts = compile_model(m)
     keys = [(v.parent_component().name, v.index()) for v in columns]
     return Compiled(lp, keys, facts, time.perf_counter() - t0)
-
-
-def rounding_start(lp: Any, options: SolveOptions) -> list[float] | None:
-    """Column values of a feasible EF solution from its LP relaxation, or None: solve the LP,
-    round every integer column up (more batches and reactors only add supply; occupancy rows
-    gain the rounded-up reactors), fix them and re-solve the LP for the continuous columns.
-    Used when the LP-guided start finds nothing (tight chance constraints) [HiGHS seconds are
-    charged to the time limit by the caller]."""
-    import highspy
-
-    integrality = list(lp.integrality_)
-    lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
-    is_int = np.array([v == highspy.HighsVarType.kInteger for v in integrality], dtype=bool)
-    try:
-        lp.integrality_ = []
-        h = new_highs(max(1.0, options.time_limit_s / 10), options)
-        h.passModel(lp)
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        x = np.asarray(h.getSolution().col_value)
-        for how in (np.ceil, np.round):
-            fixed = np.clip(how(x - 1e-7), lower, upper)
-            lp.col_lower_ = np.where(is_int, fixed, lower)
-            lp.col_upper_ = np.where(is_int, fixed, upper)
-            h = new_highs(max(1.0, options.time_limit_s / 10), options)
-            h.passModel(lp)
-            h.run()
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                return list(h.getSolution().col_value)
-        return None
-    finally:
-        lp.integrality_ = integrality
-        lp.col_lower_, lp.col_upper_ = lower, upper
 
 
 def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: bool = False

@@ -28,7 +28,8 @@ from bioplan.records.trajectory import trajectories
 
 
 def _batch_rows(batch: PlannedBatch, cells: np.ndarray, product: float, until: dt.date,
-                noise: np.random.Generator, count_cv: float, every: int) -> list[dict[str, object]]:
+                noise: np.random.Generator, count_cv: float, every: int,
+                markers: Mapping[str, np.ndarray] | None = None) -> list[dict[str, object]]:
     sigma = math.sqrt(math.log1p(count_cv**2))
     last = min((until - batch.start_date).days, batch.days)
     rows: list[dict[str, object]] = []
@@ -37,7 +38,9 @@ def _batch_rows(batch: PlannedBatch, cells: np.ndarray, product: float, until: d
         rows.append({"batch_id": batch.batch_id, "date": batch.start_date + dt.timedelta(days=day),
                      "kind": "seed" if day == 0 else "count",
                      "viable_cells": batch.seed_cells * float(cells[day]) * error,
-                     "viability": round(float(np.clip(noise.normal(0.92, 0.02), 0.5, 1.0)), 3)})
+                     "viability": round(float(np.clip(noise.normal(0.92, 0.02), 0.5, 1.0)), 3),
+                     **({k: float(v[day]) for k, v in markers.items() if np.isfinite(v[day])}
+                        if markers and day else {})})
     if last >= batch.days:
         cells_out = batch.seed_cells * product
         rows.append({"batch_id": batch.batch_id, "date": batch.end_date, "kind": "harvest",
@@ -48,12 +51,13 @@ def _batch_rows(batch: PlannedBatch, cells: np.ndarray, product: float, until: d
 
 def model_records(batches: Mapping[str, PlannedBatch], until: dt.date, *, lots: bool = False,
                   growth: float | Mapping[str, float] = 1.0, count_cv: float = 0.0,
-                  seed: int = 0, every: int = 1) -> pd.DataFrame:
+                  seed: int = 0, every: int = 1, markers: bool = False) -> pd.DataFrame:
     """Records of ``batches`` up to ``until`` (batches seeded after it have none).
 
     ``lots``: each batch follows one draw of its card's uncertainty (else the nominal trajectory);
     ``growth``: exponent on the fold expansion (one value, or per batch id; 1 = as the card);
-    ``count_cv``: relative count error [-]; ``every``: days between counts."""
+    ``count_cv``: relative count error [-]; ``every``: days between counts; ``markers``: count
+    rows also carry the stage markers the card models, exactly as the trajectory has them."""
     noise = np.random.default_rng(seed)
     rows: list[dict[str, object]] = []
     for k, batch in enumerate(sorted(batches.values(), key=lambda b: b.batch_id)):
@@ -64,7 +68,8 @@ def model_records(batches: Mapping[str, PlannedBatch], until: dt.date, *, lots: 
         g = growth.get(batch.batch_id, 1.0) if isinstance(growth, Mapping) else growth
         cells = traj.cells[row] ** g
         product = float(traj.product[row] * cells[-1] / traj.cells[row, -1])
-        rows.extend(_batch_rows(batch, cells, product, until, noise, count_cv, every))
+        shown = {k: v[row] for k, v in traj.markers.items()} if markers else None
+        rows.extend(_batch_rows(batch, cells, product, until, noise, count_cv, every, shown))
     frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
     frame.index = pd.RangeIndex(2, 2 + len(frame), name="line")
     return frame

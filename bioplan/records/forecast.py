@@ -18,6 +18,12 @@ counted c_i viable cells on culture days d_i (the last on day L):
 
   centred on the card's nominal (the plan's own assumption: a batch that grows as the card says
   is forecast exactly as planned);
+- stage markers: where the card has the matching compartment
+  (:func:`bioplan.records.trajectory.marker_courses`: the enucleated fraction when the product
+  stage is a cell, the mean ploidy of ``MK<N>N`` stages), each measured marker m_j on day d_j
+  joins the observed deviations as ``T(m_j) − T(m_nom(d_j))`` (T = logit of a fraction, ln of a
+  ploidy), the draws' ``T(m_k(d_j)) − T(m_nom(d_j))`` beside the growth deviations, with its own
+  measurement variance on the diagonal (:data:`MARKER_SCALES`);
 - units: P50 = c_L · r_nom · exp(E[b | o]) / cells per unit, P10/P90 = P50 · exp(∓1.2816 σ) with
   σ² = σ_c² + Var[b | o] (the count's own error plus the conditioned remaining spread).
 
@@ -30,6 +36,7 @@ seeding keeps the plan (scaled by its seed record) with the card's prior spread.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,9 +52,19 @@ Z90 = 1.2815515655446004
 COUNT_CV = 0.10
 """Default relative error of one viable-cell count [-] (assumption: automated counters repeat
 within 5-10 %; the larger value is the safe one)."""
+MARKER_SCALES: dict[str, tuple[str, float]] = {
+    "enucleated_fraction": ("logit", 0.25),
+    "ploidy_mean_N": ("log", 0.10),
+}
+"""Stage markers the forecast conditions on (when the card models them): the scale they enter on
+and the standard deviation of one measurement on it [-] (assumption: flow-cytometric fractions
+repeat within a few percentage points, 0.25 on the logit scale near 50 %; a mean ploidy from a DNA
+histogram within ~10 %)."""
+MARKER_CLIP = 1e-4
+"""Fractions are held in [1e-4, 1 - 1e-4] (ploidies above 1e-4) before their transform [-]."""
 FORECAST_COLUMNS = ("product", "recipe", "status", "last_day", "seed_cells", "planned_units",
                     "forecast_p10", "forecast_p50", "forecast_p90", "change_units", "change_pct",
-                    "log_sd")
+                    "log_sd", "markers")
 
 
 @dataclass(frozen=True)
@@ -63,9 +80,15 @@ class Conditioned:
 
 
 def condition(traj: Trajectories, seed_cells: float, days: np.ndarray, counts: np.ndarray,
-              count_cv: float = COUNT_CV) -> Conditioned:
+              count_cv: float = COUNT_CV,
+              markers: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Conditioned:
     """The forecast of a batch seeded with ``seed_cells`` and counted ``counts`` on ``days``
-    (culture days > 0), from the card trajectories ``traj`` (see the module docstring)."""
+    (culture days > 0), from the card trajectories ``traj`` (see the module docstring).
+
+    ``markers`` (marker -> (days, values)) adds stage-marker measurements of the markers
+    ``traj`` models (:func:`~bioplan.records.trajectory.marker_courses`) to the observed
+    deviations, on their transformed scale (:data:`MARKER_SCALES`), with their measurement error
+    (used only together with counts: the forecast starts from the last count)."""
     sigma_c = math.sqrt(math.log1p(count_cv**2))
     z = traj.log_product - traj.log_product[0]
     if len(days) == 0:
@@ -75,20 +98,52 @@ def condition(traj: Trajectories, seed_cells: float, days: np.ndarray, counts: n
     days, counts = days[order], counts[order]
     log_n = traj.log_cells(days)
     a = (log_n - log_n[0])[1:]  # (n, m) growth deviations of the draws
-    last = int(days[-1])
     b = (z - (log_n[:, -1] - log_n[0, -1]))[1:]  # remaining-fold deviations
     o = np.log(np.maximum(counts, 1e-300)) - math.log(seed_cells) - log_n[0]
+    noise = np.full(len(o), sigma_c**2)
+    a, o, noise = _with_markers(traj, a, o, noise, markers or {})
     mean_b, var_b = 0.0, 0.0
     if a.shape[0] > 1:
         joint = np.cov(np.column_stack([a, b]), rowvar=False).reshape(a.shape[1] + 1, -1)
-        s_aa = joint[:-1, :-1] + sigma_c**2 * np.eye(a.shape[1])
+        s_aa = joint[:-1, :-1] + np.diag(noise)
         s_ba = joint[-1, :-1]
         gain = np.linalg.solve(s_aa, s_ba)
         mean_b = float(gain @ o)
         var_b = max(float(joint[-1, -1] - gain @ s_ba), 0.0)
     log_r_nom = float(traj.log_product[0] - log_n[0, -1])
     log_mean = math.log(max(float(counts[-1]), 1e-300)) + log_r_nom + mean_b
-    return Conditioned(log_mean, math.sqrt(sigma_c**2 + var_b), last)
+    return Conditioned(log_mean, math.sqrt(sigma_c**2 + var_b), int(days[-1]))
+
+
+def _scaled(marker: str, values: np.ndarray) -> np.ndarray:
+    """A marker on its conditioning scale (logit of a fraction, ln of a ploidy)."""
+    kind, _sd = MARKER_SCALES[marker]
+    if kind == "logit":
+        p = np.clip(values, MARKER_CLIP, 1.0 - MARKER_CLIP)
+        return np.asarray(np.log(p / (1.0 - p)), dtype=float)
+    return np.asarray(np.log(np.maximum(values, MARKER_CLIP)), dtype=float)
+
+
+def _with_markers(traj: Trajectories, a: np.ndarray, o: np.ndarray, noise: np.ndarray,
+                  markers: Mapping[str, tuple[np.ndarray, np.ndarray]]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The draws' deviations ``a`` (n, m), the observed ``o`` (m,) and their error variances
+    with the modelled markers' measurements appended (observations the model leaves undefined,
+    e.g. a ploidy before any megakaryocyte exists, are skipped)."""
+    for name, (days, values) in sorted(markers.items()):
+        course = traj.markers.get(name)
+        if course is None or name not in MARKER_SCALES or len(days) == 0:
+            continue
+        at = np.clip(days.astype(np.int64), 0, traj.days)
+        model = _scaled(name, course[:, at])  # (n + 1, q)
+        seen = _scaled(name, values.astype(float))
+        ok = np.isfinite(model).all(axis=0) & np.isfinite(seen) & np.isfinite(course[:, at]).all(axis=0)
+        if not ok.any():
+            continue
+        a = np.column_stack([a, (model[1:, ok] - model[0, ok])])
+        o = np.concatenate([o, seen[ok] - model[0, ok]])
+        noise = np.concatenate([noise, np.full(int(ok.sum()), MARKER_SCALES[name][1] ** 2)])
+    return a, o, noise
 
 
 def _harvested_units(rows: pd.DataFrame, batch: PlannedBatch) -> float | None:
@@ -102,13 +157,14 @@ def _harvested_units(rows: pd.DataFrame, batch: PlannedBatch) -> float | None:
 
 
 def _row(batch: PlannedBatch, status: str, last_day: int, seed: float,
-         p: tuple[float, float, float], log_sd: float) -> dict[str, Any]:
+         p: tuple[float, float, float], log_sd: float, markers: str = "") -> dict[str, Any]:
     change = p[1] - batch.planned_units
     pct = 100.0 * change / batch.planned_units if batch.planned_units > 0 else float("nan")
     return {"batch_id": batch.batch_id, "product": batch.product, "recipe": batch.recipe,
             "status": status, "last_day": last_day, "seed_cells": seed,
             "planned_units": batch.planned_units, "forecast_p10": p[0], "forecast_p50": p[1],
-            "forecast_p90": p[2], "change_units": change, "change_pct": pct, "log_sd": log_sd}
+            "forecast_p90": p[2], "change_units": change, "change_pct": pct, "log_sd": log_sd,
+            "markers": markers}
 
 
 def seeded_cells(rows: pd.DataFrame, batch: PlannedBatch) -> float:
@@ -134,13 +190,30 @@ def forecast_batch(batch: PlannedBatch, rows: pd.DataFrame, traj: Trajectories |
     if seed <= 0 or (len(latest) and float(latest.iloc[-1]) <= 0):  # no live cells: lost
         day = int(counts["day"].max()) if len(counts) else 0
         return _row(batch, "lost", day, seed, (0.0, 0.0, 0.0), 0.0)
+    markers = measured_markers(rows, traj)
     cond = condition(traj, seed, counts["day"].to_numpy(dtype=np.int64),
-                     counts["viable_cells"].to_numpy(dtype=float), count_cv)
+                     counts["viable_cells"].to_numpy(dtype=float), count_cv, markers)
     p50 = math.exp(cond.log_mean) / batch.cells_per_unit
     spread = math.exp(Z90 * cond.log_sd)
     status = "running" if cond.last_day else "seeded"
+    used = ", ".join(f"{k} ({len(d)})" for k, (d, _v) in markers.items()) if len(counts) else ""
     return _row(batch, status, cond.last_day, seed, (p50 / spread, p50, p50 * spread),
-                cond.log_sd)
+                cond.log_sd, used)
+
+
+def measured_markers(rows: pd.DataFrame, traj: Trajectories
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Marker -> (culture days, values) of the stage markers in ``rows`` (after seeding) that
+    the card's trajectories model (:data:`MARKER_SCALES`)."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in MARKER_SCALES:
+        if name not in traj.markers or name not in rows.columns:
+            continue
+        given = rows[(rows["day"] > 0) & rows[name].notna() & (rows["kind"] != "harvest")]
+        if len(given):
+            out[name] = (given["day"].to_numpy(dtype=np.int64),
+                         given[name].to_numpy(dtype=float))
+    return out
 
 
 def forecast(records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *, n: int = 400,
@@ -169,10 +242,18 @@ def forecast(records: pd.DataFrame, batches: Mapping[str, PlannedBatch], *, n: i
 def forecast_draws(table: pd.DataFrame, n: int, *, seed: int = 0) -> pd.DataFrame:
     """``n`` draws of each forecast batch's units (index ``draw``, one column per batch id):
     lognormal around P50 with the forecast's ``log_sd`` (what a robust plan or an out-of-sample
-    evaluation would give a kept batch instead of its nominal units)."""
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, len(table)))
-    units = table["forecast_p50"].to_numpy(float) * np.exp(z * table["log_sd"].to_numpy(float))
-    out = pd.DataFrame(units, columns=list(table.index))
-    out.index = pd.RangeIndex(n, name="draw")
+    evaluation gives a kept batch instead of its nominal units, :mod:`bioplan.robust.kept`).
+
+    Each batch draws from its own stream (``seed`` and its batch id): its draws do not depend on
+    which other batches the table holds, nor on any lot draw of new batches."""
+    out = pd.DataFrame(index=pd.RangeIndex(n, name="draw"))
+    for batch_id, row in table.iterrows():
+        z = np.random.default_rng(batch_stream(seed, str(batch_id))).standard_normal(n)
+        out[str(batch_id)] = float(row["forecast_p50"]) * np.exp(z * float(row["log_sd"]))
     return out
+
+
+def batch_stream(seed: int, batch_id: str) -> int:
+    """The reproducible integer seed of batch ``batch_id``'s forecast draws under ``seed``."""
+    key = zlib.crc32(f"forecast:{batch_id}".encode())
+    return int(np.random.SeedSequence([seed, key]).generate_state(1)[0])

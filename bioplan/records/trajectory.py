@@ -4,14 +4,15 @@ run of the exact kinetics."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bioplan.yields import YieldCard
-from bioplan.yields.exact_solver import run_batch
+from bioplan.yields.exact_solver import BatchResult, run_batch
 from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import stage_masks, state_outcomes
@@ -33,6 +34,9 @@ class Trajectories:
     """(n + 1,) product cells per seed cell at harvest."""
     uncertainty: str
     """Which uncertainty the draws carry (``lot``, ``fit``, ``both`` or ``none``)."""
+    markers: dict[str, FloatArray] = field(default_factory=dict)
+    """Per stage marker the card has a compartment for (:func:`marker_courses`), (n + 1, D + 1)
+    its value at the end of each day."""
 
     @property
     def days(self) -> int:
@@ -49,6 +53,37 @@ class Trajectories:
         return np.log(np.maximum(self.product, TINY))
 
 
+MK_PLOIDY = re.compile(r"^MK(\d+)N$")
+"""Megakaryocyte stages named by their ploidy (``MK2N`` ... ``MK32N``)."""
+
+
+def marker_courses(card: YieldCard, course: FloatArray) -> dict[str, FloatArray]:
+    """The stage markers of records that ``card`` has compartments for, from a time course
+    ``course`` (N, D + 1, stages) [cells per seed cell]:
+
+    - ``enucleated_fraction`` [-]: the product stage's cells over all viable cells, when the
+      product stage is a cell (reticulocytes of erythroid cards);
+    - ``ploidy_mean_N`` [N]: the cell-weighted mean ploidy of the stages named ``MK<N>N``.
+
+    Other markers (CD71, CD235a, CD41, CD42b fractions) have no compartment of their own in the
+    cards and are not modelled."""
+    m = stage_masks(card)
+    cells = course[:, :, m["cell"]].sum(axis=2)
+    out: dict[str, FloatArray] = {}
+    if (m["product"] & m["cell"]).any():
+        enucleated = course[:, :, m["product"] & m["cell"]].sum(axis=2)
+        out["enucleated_fraction"] = enucleated / np.maximum(cells, TINY)
+    ploidy = {i: float(hit.group(1)) for i, s in enumerate(card.stages)
+              if (hit := MK_PLOIDY.match(s.name))}
+    if ploidy:
+        idx = list(ploidy)
+        weights = course[:, :, idx]
+        total = weights.sum(axis=2)
+        mean = (weights * np.array(list(ploidy.values()))).sum(axis=2) / np.maximum(total, TINY)
+        out["ploidy_mean_N"] = np.where(total > TINY, mean, np.nan)
+    return out
+
+
 def available_uncertainty(card: YieldCard) -> Uncertainty | None:
     """The uncertainty a card can be drawn under: both when it has lot-to-lot variability and a
     fit covariance, else the one it has, else None."""
@@ -58,14 +93,24 @@ def available_uncertainty(card: YieldCard) -> Uncertainty | None:
     return "lot" if lot else ("fit" if fit else None)
 
 
-def run_theta(ps: ParamSpace, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(cells (N, D + 1), product (N,)) per seed cell of the parameter rows ``theta``."""
+def _course(ps: ParamSpace, theta: FloatArray) -> BatchResult:
+    """The exact kinetics of the parameter rows ``theta``, with their daily time course."""
     validate_theta(ps, theta)
     res = run_batch(ps, theta, time_course=True)
+    assert res.course_x is not None
+    return res
+
+
+def _cells_product(ps: ParamSpace, res: BatchResult) -> tuple[FloatArray, FloatArray]:
     assert res.course_x is not None
     cells = res.course_x[:, :, stage_masks(ps.card)["cell"]].sum(axis=2)
     product = state_outcomes(ps.card, res.x_end[:, -1, :], res.x0)["product_cells_per_seed_cell"]
     return cells, np.asarray(product, dtype=float)
+
+
+def run_theta(ps: ParamSpace, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(cells (N, D + 1), product (N,)) per seed cell of the parameter rows ``theta``."""
+    return _cells_product(ps, _course(ps, theta))
 
 
 def trajectories(card: YieldCard | str, settings: Mapping[str, float] | None = None, *,
@@ -86,5 +131,6 @@ def trajectories(card: YieldCard | str, settings: Mapping[str, float] | None = N
         draws = sample_theta(ps, n, seed=seed, settings=settings, uncertainty=unc)  # type: ignore[arg-type]
         theta = np.vstack([nominal, draws])
         label = str(unc)
-    cells, product = run_theta(ps, theta)
-    return Trajectories(cells, product, label)
+    res = _course(ps, theta)
+    assert res.course_x is not None
+    return Trajectories(*_cells_product(ps, res), label, marker_courses(ps.card, res.course_x))

@@ -26,6 +26,7 @@ from bioplan.contracts import COST_TERMS, Driver
 from bioplan.errors import InputError
 from bioplan.optimisation.recourse import Dispatch, fefo_dispatch
 from bioplan.results.evaluation import PER_SAMPLE_COLUMNS, Evaluation
+from bioplan.robust.kept import kept_from, with_kept
 from bioplan.robust.samples import batch_factors
 
 if TYPE_CHECKING:
@@ -105,13 +106,17 @@ def first_stage_usd(plan: Plan) -> float:
 
 
 def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool = True, *,
-             yield_cv: Mapping[str, float] | None = None) -> Evaluation:
+             yield_cv: Mapping[str, float] | None = None,
+             kept: pd.DataFrame | None = None) -> Evaluation:
     """Sample ``samples`` yield realisations of every batch of ``plan`` and re-dispatch each.
 
     ``variability=False`` uses the means (every batch yields as planned): the result then
     reproduces the plan's own KPIs. ``yield_cv`` maps a card name to a lognormal lot-to-lot
     coefficient of variation [-] for recipes whose card declares no variability (hand-made
-    tables); default: the scenario's ``uncertainty.yield_cv``.
+    tables); default: the scenario's ``uncertainty.yield_cv``. ``kept``: kept (running)
+    batches that release their own forecast draws instead of lot draws
+    (:func:`bioplan.robust.kept.kept_batches`); default: those a robust plan drew
+    (``plan.robust["kept_batches"]``).
     """
     if samples < 1:
         msg = f"samples = {samples} must be >= 1"
@@ -128,6 +133,10 @@ def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool =
     t0 = time.perf_counter()
     table, factors = batch_factors(sc, plan.batches, samples, seed, variability=variability,
                                    yield_cv=yield_cv)
+    if kept is None:
+        kept = kept_from(plan.robust)
+    if variability:
+        factors = with_kept(table.index, factors, kept, samples, seed)
     t1 = time.perf_counter()
     inputs = product_inputs(sc, table, factors)
     rows: list[pd.DataFrame] = []

@@ -47,8 +47,11 @@ INTEGERS = ("slot_batches", "reactor_added")
 def one_sample(sd: StochasticData, k: int) -> StochasticData:
     """The one-sample program of sample ``k`` (its share of the global chance-constraint choice)."""
     excused = {p: ({0} if k in excused_samples(sd, p) else set()) for p in sd.base.products}
+    releases = ({p: {c: u[k:k + 1] for c, u in cohorts.items()}
+                 for p, cohorts in sd.fixed_releases.items()} if sd.fixed_releases else None)
     return dataclasses.replace(sd, factors=sd.factors[k:k + 1], probabilities=np.ones(1),
-                               excused=excused, cvar_alpha=None, cvar_weight=0.0)
+                               excused=excused, cvar_alpha=None, cvar_weight=0.0,
+                               fixed_releases=releases)
 
 
 def scenario_creator(name: str, sd: StochasticData | None = None) -> Any:

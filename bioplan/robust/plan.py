@@ -26,12 +26,14 @@ from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
     StochasticData,
+    excused_samples,
     relaxed_bounds,
     solve_extensive_form,
 )
 from bioplan.results.evaluation import json_safe
 from bioplan.results.plan import Plan
 from bioplan.results.tables import extract_tables
+from bioplan.robust.kept import RECORD_KEY, kept_batches, kept_factors, kept_record, sample_releases
 from bioplan.robust.realised import realised_plan
 from bioplan.robust.samples import factor_grid, pick, slot_keys
 
@@ -47,11 +49,13 @@ log = logging.getLogger(__name__)
 def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, samples: int,
                     seed: int, *, targets: bool = True,
                     levels: dict[str, float] | None = None,
-                    pool_like: Plan | None = None) -> StochasticData:
+                    pool_like: Plan | None = None,
+                    kept: pd.DataFrame | None = None) -> StochasticData:
     """The program's data for ``samples`` draws from ``seed`` (``targets=False``: expected cost
     only, no chance constraint or risk measure; ``levels``: each product's own service level in
     the chance constraint, at ``unc.confidence``, default 0.9; ``pool_like``: see
-    :func:`pooled_keys`)."""
+    :func:`pooled_keys`; ``kept``: kept batches drawn from their forecasts,
+    :func:`bioplan.robust.kept.kept_batches`)."""
     recipes = scenario.recipe_table()
     keys = slot_keys(data, scenario)
     if pool_like is not None and pool_like.has_solution:
@@ -60,13 +64,44 @@ def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, sample
     cvar = unc.cvar() if targets else None
     factors = pick(grid, keys, samples)
     chance = targets and (unc.service_level is not None or levels is not None)
-    return StochasticData(
+    sd = StochasticData(
         base=relaxed_bounds(data, factors), factors=factors,
         probabilities=np.full(samples, 1.0 / samples),
         service_level=(unc.service_level or 0.0) if chance else None,
         confidence=(unc.confidence or 0.9) if chance else None,
         product_levels=levels if targets else None,
         cvar_alpha=cvar[0] if cvar else None, cvar_weight=cvar[1] if cvar else 0.0)
+    if kept is None or kept.empty:
+        return sd
+    g = kept_factors(kept, samples, seed)
+    sd = dataclasses.replace(sd, fixed_releases=sample_releases(data, kept, g))
+    return dataclasses.replace(sd, excused=kept_excused(sd, kept, g)) if chance else sd
+
+
+def kept_excused(sd: StochasticData, kept: pd.DataFrame, g: np.ndarray) -> dict[str, set[int]]:
+    """The samples excused from the chance constraint when kept batches vary: per product the
+    ⌊(1 − C) K⌋ samples with the lowest supply score
+
+        ``Σ_b u_b (g_kb − 1) + (f̄_k − 1) R_p``
+
+    (the kept batches' units off plan, plus the new batches' mean slot factor off nominal times
+    the demand R_p the fixed releases leave to them [unit]). Products without kept batches keep
+    :func:`~bioplan.optimisation.stochastic.excused_samples`. Any fixed excused set keeps the
+    approximation conservative (see :func:`~bioplan.optimisation.stochastic.add_chance_constraints`)."""
+    data = sd.base
+    out: dict[str, set[int]] = {}
+    for p, prod in data.products.items():
+        mine = (kept["product"] == p).to_numpy()
+        if not mine.any() or sd.allowed_misses() == 0:
+            out[p] = excused_samples(sd, p)
+            continue
+        cols = [s for s in range(len(data.slot_day)) if data.options[data.slot_option[s]].product == p]
+        slot_mean = sd.factors[:, cols].mean(axis=1) if cols else np.ones(sd.samples)
+        left = max(float(prod.demand.sum()) - sum(prod.fixed_release.values()), 0.0)
+        off = (g[:, mine] - 1.0) @ kept["units"].to_numpy(float)[mine]
+        score = off + (slot_mean - 1.0) * left
+        out[p] = {int(k) for k in np.argsort(score, kind="stable")[:sd.allowed_misses()]}
+    return out
 
 
 def pooled_keys(keys: list[tuple[str, int, int]], batches: dict[Any, float]
@@ -146,18 +181,24 @@ def first_stage_plan(scenario: Scenario, data: PlanData, values: dict[str, dict[
 def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, guard_s: float, *,
                 deterministic: Plan | None = None, fixed_batches: pd.DataFrame | None = None,
                 pareto: bool = True, metrics: bool = True,
-                levels: dict[str, float] | None = None, pooled: bool = False) -> Plan:
+                levels: dict[str, float] | None = None, pooled: bool = False,
+                forecasts: pd.DataFrame | None = None) -> Plan:
     """Solve the two-stage stochastic program of ``scenario`` under ``unc`` (see the module).
 
     ``deterministic`` is the ordinary plan of the same scenario (for the price of robustness, the
     VSS and the deterministic plan's out-of-sample service in ``plan.robust``); ``levels`` gives
     products their own in-sample service levels (:mod:`bioplan.robust.calibrate`); ``pooled``
-    lets a slot's draw pool the lots of the deterministic plan's batches (:func:`pooled_keys`).
+    lets a slot's draw pool the lots of the deterministic plan's batches (:func:`pooled_keys`);
+    ``forecasts`` (the forecast table of the kept ``fixed_batches``,
+    :func:`bioplan.records.replan.forecast_kept_batches`) makes each kept batch with a forecast
+    spread release its own forecast draw in every sample (:mod:`bioplan.robust.kept`) instead of
+    its planned units, in the program and in the metrics out of sample.
     """
     t0 = time.perf_counter()
     data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
+    kept = kept_batches(forecasts, fixed_batches)
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed, levels=levels,
-                         pool_like=deterministic if pooled else None)
+                         pool_like=deterministic if pooled else None, kept=kept)
     start = deterministic_start(sd, deterministic, options, guard_s) if unc.engine == "ef" else None
     t1 = time.perf_counter()
     result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)
@@ -171,6 +212,7 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
         "service_level": unc.service_level, "confidence": sd.confidence, "risk": unc.risk,
         **({"service_levels": dict(levels)} if levels else {}),
         **({"pooling": "deterministic plan's batches"} if pooled else {}),
+        **({RECORD_KEY: kept_record(kept)} if not kept.empty else {}),
         "expected_cost_usd": result.objective_usd,
         "bound_usd": result.bound_usd,
         "gap": result.gap,
@@ -193,7 +235,8 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
             from bioplan.robust.metrics import robust_metrics
 
             t2 = time.perf_counter()
-            robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s))
+            robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s,
+                                         kept=kept))
             timings["metrics"] = time.perf_counter() - t2
     out.solver = {"name": "highs", "engine": unc.engine, "termination": str(result.termination),
                   **result.facts}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bioplan.robust.kept import RECORD_KEY
 from bioplan.robust.settings import merged_uncertainty, uncertainty_record
 
 if TYPE_CHECKING:
@@ -93,7 +94,33 @@ def robust_tables(plan: Plan) -> list[str]:
         samples = robust.get("evaluation_samples")
         parts += [f"<h3>Service out of sample ({html.escape(str(samples))} fresh samples)</h3>",
                   shown.to_html(border=0, escape=True)]
-    return parts
+    return parts + _kept_table(robust)
+
+
+SAMPLES_COLUMN = "robust_samples"
+"""Column of a robust run's forecasts.csv: how each kept batch entered the yield samples."""
+
+
+def robust_samples_column(forecasts: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """``forecasts`` with :data:`SAMPLES_COLUMN` for a robust plan: ``forecast spread`` for the
+    kept batches drawn from their own forecast in every sample (:mod:`bioplan.robust.kept`),
+    ``as planned`` for the others (no spread: harvested, lost, no card); unchanged otherwise."""
+    if not plan.robust:
+        return forecasts
+    drawn = set(plan.robust.get(RECORD_KEY) or {})
+    labels = ["forecast spread" if str(b) in drawn else "as planned" for b in forecasts.index]
+    return forecasts.assign(**{SAMPLES_COLUMN: labels})
+
+
+def _kept_table(robust: dict[str, Any]) -> list[str]:
+    """HTML of the kept batches a robust plan drew from their forecasts."""
+    kept = robust.get(RECORD_KEY) or {}
+    if not kept:
+        return []
+    table = pd.DataFrame.from_dict(kept, orient="index").rename_axis("batch_id")
+    shown = table[["product", "units", "forecast_p10", "forecast_p50", "forecast_p90", "log_sd"]]
+    return ["<h3>Kept batches drawn from their forecasts in every sample [units]</h3>",
+            shown.to_html(border=0, escape=True, float_format=lambda x: f"{x:.3g}")]
 
 
 def robust_figures(plan: Plan) -> list[tuple[str, go.Figure]]:

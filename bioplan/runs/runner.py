@@ -35,6 +35,7 @@ from bioplan.runs.config import DEFAULT_OUT_ROOT, RunConfig, load_run_config, sl
 from bioplan.runs.folders import atomic_folder, quarantine_orphans, remove_abandoned
 from bioplan.runs.hashing import file_sha256, inputs_hash, software_versions
 from bioplan.runs.heartbeat import Heartbeat
+from bioplan.runs.robust import robust_samples_column
 from bioplan.runs.rolling import batches_to_records, fixed_batches, records_to_batches
 from bioplan.runs.store import HEARTBEAT_INTERVAL_S, RunInfo, RunStore, resolve_store_url
 
@@ -258,7 +259,9 @@ def _execute(
     try:
         fault_point("row")
         log_file = _new_solver_log(run_id) if config.outputs.solver_log else None
-        extra = {"solver_log": log_file} if log_file is not None else {}
+        extra: dict[str, Any] = {"solver_log": log_file} if log_file is not None else {}
+        if forecasts is not None:  # records: robust plans draw the kept batches' spread
+            extra["forecasts"] = forecasts
         plan = _solve(scenario, options, fixed if n_fixed else None, **extra)
         _checkpoint()
         status = str(plan.status)
@@ -277,6 +280,7 @@ def _execute(
             "check_problems": problems,
         }
         if forecasts is not None:
+            forecasts = robust_samples_column(forecasts, plan)
             meta["records"] = str(records)
             meta["batch_forecasts"] = forecasts.reset_index().to_dict("records")
         run_dir = root / run_id
@@ -344,7 +348,7 @@ def _new_solver_log(run_id: str) -> Path:
 
 
 def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | None,
-           solver_log: Path | None = None) -> Plan:
+           solver_log: Path | None = None, forecasts: pd.DataFrame | None = None) -> Plan:
     from bioplan.planning import plan
     from bioplan.runs.robust import requested_uncertainty
 
@@ -356,6 +360,7 @@ def _solve(scenario: Scenario, options: dict[str, Any], fixed: pd.DataFrame | No
         fixed_batches=fixed,
         solver_log=solver_log,
         robust=requested_uncertainty(options),
+        kept_forecasts=forecasts,
     )
 
 
