@@ -27,7 +27,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from bioplan.media_search import evaluate_settings, search_space
 from bioplan.media_search.lot_draws import LotDraws
@@ -37,6 +36,7 @@ from bioplan.optimisation.stochastic import StochasticData, build_extensive_form
 from bioplan.robust.samples import recipe_factors
 from bioplan.scenario import load_scenario
 from bioplan.scenario.schema import Uncertainty
+from tests.media_search.lp_truth import lp_reduced_costs
 from tests.optimisation.builders import base, build, demand
 
 V1_USD, V2_USD = -100.0, -(162 - 50) / 1.5
@@ -93,24 +93,11 @@ def test_reduced_costs_equal_the_programs_own(program: StochasticData) -> None:
     ``(c − Aᵀy)·a`` of the program's LP along the priced direction: one planned unit, 1/u
     batches, each sample releasing f_k, the nominal block 1, and the aggregate medium-rate and
     phase-start columns moved with the batch (batch-size rows excluded, as for a new column)."""
-    import highspy
-
     from bioplan.optimisation.compile import compile_model
 
     sd = program
     lp, cols, rows, _ = compile_model(build_extensive_form(sd))
-    a = sp.csc_matrix((np.array(lp.a_matrix_.value_), np.array(lp.a_matrix_.index_),
-                       np.array(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
-    lp.integrality_ = []
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    h.run()
-    y = np.array(h.getSolution().row_dual)
-    for i, con in enumerate(rows):
-        if con.parent_component().local_name.startswith("batch_size"):
-            y[i] = 0.0
-    rc = np.array(lp.col_cost_) - a.T @ y
+    rc = lp_reduced_costs(lp, rows)
     pos = {(v.parent_component().name, v.index()): i for i, v in enumerate(cols)}
     data = sd.base
 
