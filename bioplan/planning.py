@@ -112,7 +112,8 @@ def plan(
     )
     guard = sc.solver.wall_clock_guard_s or 2 * options.time_limit_s + 30
     if robust:
-        return _robust(sc, robust, options, guard, fixed_batches, pareto, kept_forecasts)
+        return _robust(sc, robust, options, guard, fixed_batches, pareto, kept_forecasts,
+                       media_rounds if search_media else 0)
     search = None
     if search_media:
         from bioplan.media_search.report import run_search
@@ -161,8 +162,12 @@ def plan(
 
 def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, guard: float,
             fixed_batches: pd.DataFrame | None, pareto: bool,
-            kept_forecasts: pd.DataFrame | None = None) -> Plan:
-    """The deterministic plan, then the robust plan beside it (:mod:`bioplan.robust.plan`)."""
+            kept_forecasts: pd.DataFrame | None = None, media_rounds: int | None = 0) -> Plan:
+    """The deterministic plan, then the robust plan beside it (:mod:`bioplan.robust.plan`);
+    ``media_rounds`` other than 0: a media search priced against the robust program first
+    (None: its default rounds; :func:`bioplan.media_search.report.robust_search_plan`; it does
+    not draw kept batches from their forecasts, ``kept_forecasts`` is for the plain robust
+    plan)."""
     from bioplan.robust.plan import check_engine, robust_plan
     from bioplan.scenario.schema import Uncertainty
 
@@ -171,6 +176,11 @@ def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, gua
     deterministic = plan(sc, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
                          threads=options.threads, fixed_batches=fixed_batches,
                          marginal_values=False, pareto=pareto)
+    if media_rounds != 0:
+        from bioplan.media_search.report import robust_search_plan
+
+        return robust_search_plan(sc, unc, options, guard, deterministic,
+                                  fixed_batches=fixed_batches, pareto=pareto, rounds=media_rounds)
     return robust_plan(sc, unc, options, guard, deterministic=deterministic,
                        fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts)
 

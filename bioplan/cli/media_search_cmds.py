@@ -27,7 +27,9 @@ def print_search(result: Plan) -> None:
     s = result.media_search["summary"]
     typer.echo(f"media     {s['recipes_generated']} recipes generated in {s['rounds']} rounds "
                f"({s['stop_reason']}), {s['recipes_used']} used; search {s['search_seconds']:.1f} s")
-    typer.echo(f"          plan on the scenario's own recipes {_money(s['plain_objective_usd'])}"
+    typer.echo(f"          pricing {s.get('pricing')}")
+    what = "robust plan (expected cost)" if s.get("objective") == "robust expected cost" else "plan"
+    typer.echo(f"          {what} on the scenario's own recipes {_money(s['plain_objective_usd'])}"
                f", with the generated ones {_money(s['searched_objective_usd'])}, saving "
                f"{_money(s['saving_usd'])}")
     rounds = result.media_search["tables"]["media_search_rounds"]

@@ -24,13 +24,15 @@ import pandas as pd
 from bioplan.media_search.pricing_problem import Candidate, default_cost_usd_per_unit, price_card
 from bioplan.media_search.space import search_space
 from bioplan.optimisation import prepare
-from bioplan.optimisation.data import USD_SCALE
+from bioplan.optimisation.data import USD_SCALE, PlanData
 from bioplan.optimisation.pricing import PriceBook, dual_records, relaxation_duals
 from bioplan.scenario.schema import RecipeSource
 from bioplan.yields import list_cards
 
 if TYPE_CHECKING:
+    from bioplan.media_search.robust_pricing import RobustPriceBook
     from bioplan.scenario import Scenario
+    from bioplan.scenario.schema import Uncertainty
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +113,42 @@ def _row(cand: Candidate, name: str, round_no: int,
     }
 
 
+@dataclass
+class RoundPrices:
+    """One round's pricing: the data the candidates are priced on, the price book, the LP
+    objective [k$] (None if the LP failed, with ``message``) and the duals' report table."""
+
+    data: PlanData
+    book: PriceBook | RobustPriceBook | None
+    objective_k: float | None
+    duals: pd.DataFrame
+    message: str = ""
+
+
+def round_prices(sc: Scenario, recipes: pd.DataFrame, *, pareto: bool, threads: int,
+                 robust: Uncertainty | None = None) -> RoundPrices:
+    """The LP relaxation of the plan on ``recipes`` (``sc`` holds them when ``robust``: then the
+    robust program's, :mod:`bioplan.media_search.robust_pricing`) and its price book."""
+    data = prepare(sc, recipes, pareto=pareto)
+    if robust is not None:
+        from bioplan.media_search.robust_pricing import robust_dual_records, robust_round
+
+        pduals, rbook, _s = robust_round(sc, data, robust, threads=threads)
+        return RoundPrices(data, rbook, pduals.objective_k, robust_dual_records(pduals),
+                           pduals.message)
+    duals = relaxation_duals(data, threads=threads)
+    book = PriceBook(data, duals) if duals.ok else None
+    return RoundPrices(data, book, duals.objective_k, dual_records(duals) if duals.ok else
+                       pd.DataFrame(), duals.message)
+
+
 def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | None = None, *,
-                   pareto: bool = True, threads: int = 1,
-                   cards: list[str] | None = None) -> tuple[Scenario, MediaSearch]:
-    """Generate recipes for ``sc`` (module docstring; ``cards``: price only these). Returns the
-    scenario with the generated recipes added as a recipe source, and the search report."""
+                   pareto: bool = True, threads: int = 1, cards: list[str] | None = None,
+                   robust: Uncertainty | None = None) -> tuple[Scenario, MediaSearch]:
+    """Generate recipes for ``sc`` (module docstring; ``cards``: price only these; ``robust``:
+    price against the robust program's duals over its yield samples instead of the
+    deterministic LP's). Returns the scenario with the generated recipes added as a recipe
+    source, and the search report (``summary["pricing"]`` says which pricing was used)."""
     budget = budget or SearchBudget()
     t0 = time.perf_counter()
     generated: list[pd.Series] = []
@@ -123,32 +156,32 @@ def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | N
     rounds, dual_tables = [], []
     previous: float | None = None
     converged, reason = False, f"stopped after {budget.rounds} rounds"
-    current = recipes
+    pairs = [(c, q) for c, q in searchable_cards(sc, recipes) if cards is None or c in cards]
     seen = {(card, *(round(float(v), 9) for v in search_space(card).default))
             for card, _q in searchable_cards(sc, recipes)}
     for r in range(1, budget.rounds + 1):
         t1 = time.perf_counter()
-        data = prepare(sc, current, pareto=pareto)
-        duals = relaxation_duals(data, threads=threads)
-        if not duals.ok or duals.objective_k is None:
-            reason = f"round {r}: {duals.message}"
+        current_sc = with_recipes(sc, _frame(generated)) if generated else sc
+        current = pd.concat([recipes, _frame(generated)]) if generated else recipes
+        prices = round_prices(current_sc, current, pareto=pareto, threads=threads, robust=robust)
+        if prices.book is None or prices.objective_k is None:
+            reason = f"round {r}: {prices.message}"
             break
-        book = PriceBook(data, duals)
-        dual_tables.append(pd.concat({r: dual_records(duals)}, names=["round"]))
-        cands = [price_card(card, q, sc, data, book, starts=budget.starts,
+        dual_tables.append(pd.concat({r: prices.duals}, names=["round"]))
+        cands = [price_card(card, q, current_sc, prices.data, prices.book, starts=budget.starts,
                             max_iter=budget.max_iter, seed=budget.seed + r,
-                            max_integer_moves=budget.max_integer_moves)
-                 for card, q in searchable_cards(sc, recipes) if cards is None or card in cards]
+                            max_integer_moves=budget.max_integer_moves) for card, q in pairs]
         found = [c for c in cands if c is not None and c.reduced_cost_k < -RC_TOL
                  and _new(c, seen)]
         for k, cand in enumerate(found):
             name = f"{cand.card}/search-r{r}-{k}"
             route = cand.option.split("@", 1)[1]
-            default = default_cost_usd_per_unit(cand.card, str(cand.row["source"]), sc, data, route)
+            default = default_cost_usd_per_unit(cand.card, str(cand.row["source"]), sc,
+                                                prices.data, route)
             row, fact = _row(cand, name, r, default)
             generated.append(row)
             facts.append(fact)
-        objective = duals.objective_k * USD_SCALE
+        objective = prices.objective_k * USD_SCALE
         best = min((c.reduced_cost_k for c in cands if c is not None), default=float("nan"))
         rounds.append({"round": r, "lp_objective_usd": objective, "recipes_generated": len(found),
                        "best_reduced_cost_usd_per_unit": best * USD_SCALE,
@@ -160,20 +193,37 @@ def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | N
             break
         if previous is not None and previous - objective < budget.tol * abs(previous):
             converged, reason = True, f"round {r}: LP objective fell by less than {budget.tol:.0e}"
-            current = pd.concat([current, pd.DataFrame(generated[-len(found):])])
             break
         previous = objective
-        current = pd.concat([current, pd.DataFrame(generated[-len(found):])])
-    extra = pd.DataFrame(generated)
-    extra.index.name = "recipe"
+    extra = _frame(generated)
     report = MediaSearch(
-        recipes=_facts_table(facts),
-        rounds=pd.DataFrame(rounds).set_index("round") if rounds else pd.DataFrame(
-            columns=["lp_objective_usd", "recipes_generated", "best_reduced_cost_usd_per_unit",
-                     "seconds"], index=pd.Index([], name="round")),
+        recipes=_facts_table(facts), rounds=_rounds_table(rounds),
         duals=pd.concat(dual_tables) if dual_tables else pd.DataFrame(),
-        converged=converged, stop_reason=reason, seconds=time.perf_counter() - t0)
+        converged=converged, stop_reason=reason, seconds=time.perf_counter() - t0,
+        summary={"pricing": pricing_label(robust)})
     return with_recipes(sc, extra), report
+
+
+def _frame(rows: list[pd.Series]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame.index.name = "recipe"
+    return frame
+
+
+def pricing_label(robust: Uncertainty | None) -> str:
+    """Which pricing a search used, in words (``summary.json``, CLI)."""
+    if robust is None:
+        return "deterministic: LP relaxation duals, nominal yields"
+    return (f"robust: LP relaxation of the robust program over {robust.samples} yield samples "
+            f"(seed {robust.seed}), each candidate priced with its own sample yields")
+
+
+def _rounds_table(rounds: list[dict[str, Any]]) -> pd.DataFrame:
+    if rounds:
+        return pd.DataFrame(rounds).set_index("round")
+    return pd.DataFrame(columns=["lp_objective_usd", "recipes_generated",
+                                 "best_reduced_cost_usd_per_unit", "seconds"],
+                        index=pd.Index([], name="round"))
 
 
 def _new(cand: Candidate, seen: set[tuple[Any, ...]]) -> bool:

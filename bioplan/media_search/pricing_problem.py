@@ -24,6 +24,7 @@ from bioplan.optimisation.options import batch_options, cost_per_unit_usd
 from bioplan.yields import recipe_table
 
 if TYPE_CHECKING:
+    from bioplan.media_search.robust_pricing import RobustPriceBook
     from bioplan.optimisation.data import Option, PlanData
     from bioplan.optimisation.pricing import PriceBook
     from bioplan.scenario import Scenario
@@ -53,9 +54,12 @@ class Candidate:
 
 
 def _best_options(table: pd.DataFrame, sc: Scenario, data: PlanData,
-                  book: PriceBook) -> dict[str, tuple[float, int, Option]]:
+                  book: PriceBook | RobustPriceBook) -> dict[str, tuple[float, int, Option]]:
     """Per recipe of ``table``: (best reduced cost [k$/unit], its day, its option)."""
     best: dict[str, tuple[float, int, Option]] = {}
+    bind = getattr(book, "bind", None)  # a robust price book reads the rows' settings
+    if bind is not None:
+        bind(table)
     for opt in batch_options(table, sc, data):
         value, day = book.best(opt)
         if day is not None and (opt.recipe not in best or value < best[opt.recipe][0]):
@@ -70,7 +74,7 @@ def _rows(space: SearchSpace, x: np.ndarray, source: str) -> pd.DataFrame:
 
 
 def make_evaluate(space: SearchSpace, source: str, sc: Scenario, data: PlanData,
-                  book: PriceBook) -> Evaluate:
+                  book: PriceBook | RobustPriceBook) -> Evaluate:
     """``evaluate(X)``: the reduced cost of each settings row ``r(θ)`` [k$/unit]."""
 
     def evaluate(x: np.ndarray) -> np.ndarray:
@@ -81,7 +85,8 @@ def make_evaluate(space: SearchSpace, source: str, sc: Scenario, data: PlanData,
     return evaluate
 
 
-def price_card(card: str, source: str, sc: Scenario, data: PlanData, book: PriceBook, *,
+def price_card(card: str, source: str, sc: Scenario, data: PlanData,
+               book: PriceBook | RobustPriceBook, *,
                starts: int = 3, seed: int = 0, max_iter: int = 30,
                max_integer_moves: int = 8) -> Candidate | None:
     """Minimise the reduced cost of ``card``'s settings (fed by ``source``) against ``book``;

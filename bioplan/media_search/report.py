@@ -26,7 +26,11 @@ from bioplan.media_search.column_generation import MediaSearch, SearchBudget, se
 from bioplan.optimisation import SolveOptions, prepare, solve_guarded
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from bioplan.results.plan import Plan
     from bioplan.scenario import Scenario
+    from bioplan.scenario.schema import Uncertainty
 
 
 @dataclass
@@ -38,6 +42,8 @@ class PlanSearch:
     """Objective of the MIP on the scenario's own recipes [USD]."""
     plain_seconds: float
     """Wall time of that plain solve, preparation included [s]."""
+    robust: bool = False
+    """Robust pricing: objectives are the robust program's expected costs."""
 
     def attach(self, plan: Any) -> None:
         """Put the search's tables and summary on ``plan`` (a solved ``Plan``)."""
@@ -52,8 +58,9 @@ class PlanSearch:
             "tables": {"media_search_recipes": recipes,
                        "media_search_rounds": self.search.rounds,
                        "media_search_duals": self.search.duals},
-            "summary": self.summary(plan.objective_usd, plan.timings.get("solve", math.nan),
-                                    recipes),
+            "summary": self.summary(
+                (plan.robust or {}).get("expected_cost_usd") if self.robust else plan.objective_usd,
+                plan.timings.get("solve", math.nan), recipes),
         }
 
     def summary(self, searched_usd: float | None, final_solve_s: float,
@@ -67,6 +74,8 @@ class PlanSearch:
                 if "units_in_plan" in recipes else 0)
         total = s.seconds + (final_solve_s if math.isfinite(final_solve_s) else 0.0)
         return {
+            "pricing": s.summary.get("pricing"),
+            "objective": "robust expected cost" if self.robust else "plan cost",
             "rounds": len(s.rounds), "converged": s.converged, "stop_reason": s.stop_reason,
             "recipes_generated": len(s.recipes), "recipes_used": used,
             "lp_objective_usd_by_round": [float(v) for v in s.rounds.get("lp_objective_usd", [])],
@@ -91,3 +100,32 @@ def run_search(sc: Scenario, options: SolveOptions, guard_s: float, *, pareto: b
     searched, report = search_recipes(sc, recipes, budget, pareto=pareto, threads=options.threads)
     objective = plain.objective_usd if plain.status.has_solution else None
     return searched, PlanSearch(report, objective, plain_s)
+
+
+def robust_search_plan(sc: Scenario, unc: Uncertainty, options: SolveOptions, guard_s: float,
+                       deterministic: Plan, *, fixed_batches: pd.DataFrame | None = None,
+                       pareto: bool = True, rounds: int | None = None) -> Plan:
+    """``plan(..., robust=..., search_media=True)``: the robust plan on the scenario's own
+    recipes (the baseline), a search priced against the robust program
+    (:mod:`bioplan.media_search.robust_pricing`), and the robust plan on the searched recipe set,
+    started from the baseline's first stage (so it costs no more, up to the MIP gap). Returns the
+    searched robust plan with ``plan.media_search``; its ``plan.robust`` has no out-of-sample
+    metrics (``bioplan evaluate`` the written plan for them)."""
+    from bioplan.robust.plan import robust_plan
+
+    t0 = time.perf_counter()
+    plain = robust_plan(sc, unc, options, guard_s, deterministic=deterministic,
+                        fixed_batches=fixed_batches, pareto=pareto, metrics=False)
+    plain_s = time.perf_counter() - t0
+    budget = SearchBudget(rounds=rounds) if rounds is not None else SearchBudget()
+    searched_sc, report = search_recipes(sc, sc.recipe_table(), budget, pareto=pareto,
+                                         threads=options.threads, robust=unc)
+    start = plain if plain.has_solution else deterministic
+    out = robust_plan(searched_sc, unc, options, guard_s, deterministic=start,
+                      fixed_batches=fixed_batches, pareto=pareto, metrics=False)
+    expected = (plain.robust or {}).get("expected_cost_usd") if plain.has_solution else None
+    search = PlanSearch(report, expected, plain_s, robust=True)
+    if out.has_solution:
+        out.timings["media_search"] = report.seconds
+        search.attach(out)
+    return out

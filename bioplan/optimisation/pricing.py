@@ -195,9 +195,10 @@ class PriceBook:
             self._cache[key] = self._windowed("reactor_occupancy", rtype, length)
         return self._cache[key]
 
-    def reduced_costs(self, opt: Option) -> pd.Series:
-        """Reduced cost of one product unit of ``opt`` on each day the model would offer it
-        [k$/unit], index ``day``."""
+    def components(self, opt: Option) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(seeding days, batch cap ``u(s)``, per-unit part, per-batch part) of ``opt``'s reduced
+        cost on every day the model would offer it: ``r_j(d) = unit + batch / u`` [day, unit,
+        k$/unit, k$/batch] (a robust pricing divides the batch part by its own cap)."""
         per_unit, per_batch = unit_costs_k(opt, self.data)
         days, caps = seeding_days(opt, self.data)
         h = self.horizon
@@ -218,6 +219,12 @@ class PriceBook:
             batch -= np.where(inside, self.labour[start], 0.0)
         harvest = np.minimum(days + opt.days, h)
         batch -= self.labour[harvest]
+        return days, caps, unit, batch
+
+    def reduced_costs(self, opt: Option) -> pd.Series:
+        """Reduced cost of one product unit of ``opt`` on each day the model would offer it
+        [k$/unit], index ``day``."""
+        days, caps, unit, batch = self.components(opt)
         values = unit + batch / np.where(caps > 0, caps, np.inf)
         return pd.Series(values, index=pd.Index(days, name="day"), name="reduced_cost_k",
                          dtype=float)

@@ -8,13 +8,12 @@ moved with them; batch-size rows excluded (a new column's own rows have zero dua
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from bioplan.optimisation import prepare
 from bioplan.optimisation.pricing import PriceBook, _solve_relaxation, dual_records
 from bioplan.scenario import load_scenario
+from tests.media_search.lp_truth import lp_reduced_costs
 
 
 @pytest.fixture(scope="module")
@@ -25,23 +24,9 @@ def lp_case() -> tuple:
     sc = load_scenario(None)
     data = prepare(sc, sc.recipe_table())
     lp, cols, rows, _ = compile_model(build_model(data))
-    a = sp.csc_matrix((np.array(lp.a_matrix_.value_), np.array(lp.a_matrix_.index_),
-                       np.array(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
-    cost = np.array(lp.col_cost_)
     lp2, _c, rows2, _ = compile_model(build_model(data))
     duals = _solve_relaxation(lp2, rows2, threads=1, time_limit_s=60)
-    import highspy
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    lp.integrality_ = []
-    h.passModel(lp)
-    h.run()
-    y = np.array(h.getSolution().row_dual)
-    for i, con in enumerate(rows):
-        if con.parent_component().local_name.startswith("batch_size"):
-            y[i] = 0.0
-    return data, duals, cost - a.T @ y, {(v.parent_component().local_name, v.index()): i
+    return data, duals, lp_reduced_costs(lp, rows), {(v.parent_component().local_name, v.index()): i
                                          for i, v in enumerate(cols)}
 
 

@@ -1,0 +1,66 @@
+"""The media search priced against the robust plan, on the built-in default with K = 3 yield
+samples: the searched robust plan's expected cost is no more than the robust plan's on the
+scenario's own recipes (up to the MIP gap), the pricing used is reported, every generated recipe
+lies inside its card's validity domain, and the plan passes the checker, also per yield sample
+(``results/checks/recourse.py`` on each sample's realised plan)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bioplan.cli import main
+from bioplan.media_search import evaluate_settings, search_space
+from bioplan.planning import plan
+from bioplan.results.checker import check_plan
+from bioplan.results.checks.recourse import check_recourse
+from bioplan.robust.realised import realised_with_discards
+from bioplan.robust.samples import batch_factors
+from bioplan.scenario import load_scenario
+from bioplan.scenario.schema import Uncertainty
+
+pytestmark = pytest.mark.slow
+
+UNC = Uncertainty(samples=3, seed=0)
+
+
+@pytest.fixture(scope="module")
+def searched():  # type: ignore[no-untyped-def]
+    return plan(None, robust=UNC, search_media=True, media_rounds=1, marginal_values=False)
+
+
+def test_robust_search_costs_no_more_than_the_robust_plan(searched) -> None:  # type: ignore[no-untyped-def]
+    s = searched.media_search["summary"]
+    assert s["pricing"].startswith("robust: ") and "3 yield samples" in s["pricing"]
+    assert s["objective"] == "robust expected cost"
+    gap = load_scenario(None).solver.mip_gap
+    assert s["plain_objective_usd"] is not None
+    assert s["searched_objective_usd"] == pytest.approx(searched.robust["expected_cost_usd"])
+    assert s["searched_objective_usd"] <= s["plain_objective_usd"] * (1 + gap) + 1e-6
+    assert s["rounds"] == 1 and s["recipes_generated"] >= 1
+    own = set(load_scenario(None).recipe_table().index)
+    assert own <= set(searched.scenario.recipe_table().index)
+
+
+def test_generated_recipes_inside_the_domain_and_every_sample_checked(searched) -> None:  # type: ignore[no-untyped-def]
+    recipes = searched.media_search["tables"]["media_search_recipes"]
+    for _name, row in recipes.iterrows():
+        space = search_space(row["card"])
+        x = np.array([row[f"set:{k}"] for k in space.keys])
+        assert (x >= space.lower - 1e-9).all() and (x <= space.upper + 1e-9).all()
+        assert not bool(evaluate_settings(space, x[None, :])["extrapolates"].iloc[0])
+    assert check_plan(searched) == []
+    _table, factors = batch_factors(searched.scenario, searched.batches, 5, seed=11)
+    for k in range(factors.shape[0]):
+        realised, discards = realised_with_discards(searched, factors[k])
+        assert check_recourse(realised, discards) == []
+
+
+def test_cli_plans_robust_with_media_search(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = main(["plan", "--robust", "--samples", "2", "--search-media", "--rounds", "1",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code in (0, 5), out
+    assert "pricing robust: LP relaxation of the robust program over 2 yield samples" in out
+    assert "robust plan (expected cost) on the scenario's own recipes" in out
+    assert (tmp_path / "media_search_recipes.csv").exists()
