@@ -46,7 +46,12 @@ from pyomo.core.base import (
     Suffix,
     Var,
 )
-from pyomo.core.expr.numeric_expr import MonomialTermExpression
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    SumExpression,
+)
 from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression
 from pyomo.network import Port
 from pyomo.repn.util import categorize_valid_components
@@ -125,8 +130,20 @@ class _Rows:
         self.lengths.append(len(lin))
 
 
+_SUMS = frozenset({LinearExpression, SumExpression, NegationExpression})
+"""Expression classes that are always potentially variable and never a single fixed term."""
+
+
 def _variable(side: Any) -> bool:
     return side.__class__ not in native_types and side.is_potentially_variable()
+
+
+def _side_by_side(lhs: Any, rhs: Any) -> bool:
+    """Both sides variable (``to_bounded_expression`` would build ``lhs − rhs``) and ``rhs`` not
+    a fixed term (:func:`_fixed_term`)."""
+    if lhs.__class__ not in _SUMS and not _variable(lhs):
+        return False
+    return rhs.__class__ in _SUMS or (_variable(rhs) and not _fixed_term(rhs))
 
 
 def _fixed_term(side: Any) -> bool:
@@ -148,7 +165,7 @@ def _row(reader: ExpressionReader, con: Any) -> tuple[Any, Any, Any, dict[int, A
     expr = con.expr
     if expr.__class__ in _RELATIONS:
         lhs, rhs = expr._args_
-        if _variable(lhs) and _variable(rhs) and not _fixed_term(rhs):
+        if _side_by_side(lhs, rhs):
             offset, lin = reader.read_difference(lhs, rhs, con)
             return (0 if expr.__class__ is EqualityExpression else None), 0, offset, lin
     lb, body, ub = con.to_bounded_expression()

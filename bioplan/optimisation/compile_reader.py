@@ -3,7 +3,7 @@
 :class:`ExpressionReader` gives ``(constant, {id(var): coefficient})`` for the node types our
 model builders make (``LinearExpression`` of variables, monomials with number coefficients and
 numbers; sums, negations, named expressions of those), with the same column recording
-(``TemplateVarRecorder``: a variable's whole component enters on its first unfixed mention) and
+(:class:`ColumnRecorder`: a variable's whole component enters on its first unfixed mention) and
 the same order of additions, so coefficients round alike. Any other node raises
 :class:`Unknown` inside and that expression goes through Pyomo's own visitor, sharing the same
 recorder. Used by :mod:`bioplan.optimisation.compile_direct`.
@@ -24,7 +24,7 @@ from pyomo.core.expr.numeric_expr import (
     SumExpression,
 )
 from pyomo.repn.linear import LinearRepnVisitor
-from pyomo.repn.util import FileDeterminism, FileDeterminism_to_SortComponents, TemplateVarRecorder
+from pyomo.repn.util import FileDeterminism, FileDeterminism_to_SortComponents
 
 SORTER = FileDeterminism_to_SortComponents(FileDeterminism.ORDERED)
 """Pyomo's ordering for its default ``file_determinism`` (component order, ordered indices)."""
@@ -35,13 +35,32 @@ class Unknown(Exception):
     """An expression node the direct reader does not handle (that row goes to Pyomo's visitor)."""
 
 
+class ColumnRecorder:
+    """Pyomo's ``TemplateVarRecorder`` without its template bookkeeping: on the first mention of
+    an unfixed variable, its whole component (fixed members too) enters ``var_map`` in index
+    order. ``LinearRepnVisitor`` uses only ``var_map`` and ``add``."""
+
+    def __init__(self) -> None:
+        self.var_map: dict[int, Any] = {}
+        self._components: set[int] = set()
+
+    def add(self, var: Any) -> None:
+        component = var.parent_component()
+        if id(component) in self._components:
+            return
+        self._components.add(id(component))
+        var_map = self.var_map
+        for v in component.values(SORTER):
+            var_map[id(v)] = v
+
+
 class ExpressionReader:
     """Reads linear expressions into ``(constant, {id(var): coefficient})`` with the same column
     recording and the same order of additions as Pyomo's ``LinearRepnVisitor``."""
 
     def __init__(self) -> None:
-        self.var_map: dict[int, Any] = {}
-        self.recorder = TemplateVarRecorder(self.var_map, SORTER)
+        self.recorder = ColumnRecorder()
+        self.var_map = self.recorder.var_map
         self.visitor = LinearRepnVisitor({}, var_recorder=self.recorder)
         self.fallbacks = 0
 
