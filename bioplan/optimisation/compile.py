@@ -3,8 +3,9 @@
 Two compilers give the same standard form (rows, columns, order, bounds, coefficients):
 
 - ``direct`` (the default): :mod:`bioplan.optimisation.compile_direct` reads our rows'
-  ``LinearExpression`` arguments and assembles the matrix with numpy (about 5× faster on the
-  benchmark's M instance; ``docs/outside-highs.md``);
+  ``LinearExpression`` arguments and assembles the matrix with numpy (about 1.5× faster by CPU
+  time on the benchmark's M and L, and it does not load Pyomo's deferred ``scipy``;
+  ``docs/outside-highs.md``);
 - ``pyomo``: Pyomo's ``LinearStandardFormCompiler`` (the cheapest Pyomo route measured on this
   machine, see ../shared/RECIPES.md), also used when the direct reader declines a model.
 
