@@ -1,10 +1,11 @@
 """Standard form of our models read straight off their ``LinearExpression`` rows.
 
 Pyomo's ``LinearStandardFormCompiler`` walks every row with its general linear-repn visitor
-(about 1 s on the benchmark's M instance, 5 s on L under load), although every capacity and
-balance row of ours is built as a ``LinearExpression`` of variables and monomials with float
-coefficients (:mod:`bioplan.optimisation.expressions`). :func:`direct_standard_form` reads
-those arguments directly and assembles the column-wise matrix with numpy.
+(0.23-0.29 s CPU on the benchmark's M instance, 0.85 s on L; seconds of wall time under load),
+although every capacity and balance row of ours is built as a ``LinearExpression`` of variables
+and monomials with float coefficients (:mod:`bioplan.optimisation.expressions`).
+:func:`direct_standard_form` reads those arguments directly and assembles the column-wise
+matrix with numpy.
 
 It reproduces Pyomo's result exactly, because MIP times move by up to ±35 % with row and column
 order alone (``RECIPES.md``):
@@ -21,8 +22,9 @@ order alone (``RECIPES.md``):
 An expression node this module does not know (a ``Param``, a product, a nonlinear term) makes
 that one row (or the objective) go through Pyomo's own visitor, sharing the same column
 recorder, so order and values still agree; a model with template or several objectives is
-handed to Pyomo's compiler whole. ``tests/optimisation/test_direct_compile.py`` compares both
-compilers entry by entry.
+handed to Pyomo's compiler whole (export suffixes are ignored, as Pyomo's compiler ignores them
+with a warning). About 1.5× faster than Pyomo's (``docs/outside-highs.md``);
+``tests/optimisation/test_direct_compile.py`` compares both compilers entry by entry.
 """
 
 from __future__ import annotations
