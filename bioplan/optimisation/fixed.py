@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,24 +19,29 @@ if TYPE_CHECKING:
     from bioplan.scenario import Scenario
 
 
-def fixed_batch_use(frame: pd.DataFrame, source: str, cytokines_per_seed: dict[Any, float]
+Columns = pd.DataFrame | Mapping[str, Sequence[Any]]
+"""One batch's phase rows, in phase order: a frame, or its columns as sequences."""
+
+
+def fixed_batch_use(frame: Columns, source: str, cytokines_per_seed: dict[Any, float]
                     ) -> BatchUse:
-    """What a batch of the batches table used (``frame``: its phase rows; ``cytokines_per_seed``:
-    the recipe's total use per seed cell), as the cost terms read it."""
-    seed = float(frame["seed_cells"].iloc[0])
+    """What a batch of the batches table used (``frame``: its phase rows, as a frame or as
+    columns, see :data:`Columns`; ``cytokines_per_seed``: the recipe's total use per seed cell),
+    as the cost terms read it."""
+    seed = float(next(iter(frame["seed_cells"])))
     days: dict[str, float] = defaultdict(float)
-    for row in records(frame):
-        days[str(row.reactor_type)] += int(row.end_day) - int(row.start_day)
+    for t, start, end in zip(frame["reactor_type"], frame["start_day"], frame["end_day"],
+                             strict=True):
+        days[str(t)] += int(end) - int(start)
     stays = _stays(frame)
-    return BatchUse(source=source, seed_cells=seed, medium_L=float(frame["medium_L"].sum()),
+    return BatchUse(source=source, seed_cells=seed, medium_L=float(sum(frame["medium_L"])),
                     cytokines={k: v * seed for k, v in cytokines_per_seed.items()},
                     reactor_days=dict(days), operations=(max(stays) + 2) if stays else 1)
 
 
-def _stays(frame: pd.DataFrame) -> list[int]:
+def _stays(frame: Columns) -> list[int]:
     """Stay number of each phase row of one batch (rows in phase order)."""
-    units = ([int(u) for u in frame["reactor_unit"]] if "reactor_unit" in frame.columns
-             else None)
+    units = [int(u) for u in frame["reactor_unit"]] if "reactor_unit" in frame else None
     return row_stays([str(t) for t in frame["reactor_type"]], units)
 
 

@@ -103,8 +103,9 @@ def add_media_prep_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     m.media_rate_sum = pyo.Constraint(m.MEDIA_START, rule=rate)
     rows: dict[int, list[Any]] = defaultdict(list)
     for (length, d) in m.MEDIA_START:
+        var = m.media_rate[length, d]  # one lookup, not one per day
         for tau in range(d, min(d + length, horizon)):
-            rows[tau].append(m.media_rate[length, d])
+            rows[tau].append(var)
     m.MEDIA_DAY = pyo.Set(initialize=sorted(rows), ordered=True)
     slack = elastic_slack(m, MEDIA_SLACK, m.MEDIA_DAY)
     fixed = data.fixed_medium

@@ -32,8 +32,8 @@ def _batch_costs(data: PlanData, batches: pd.DataFrame, recipes: pd.DataFrame, b
     per_seed: dict[str, Any] = {}
     main = set(TERM_NAMES)
     turnaround = {t: r.turnaround_days for t, r in data.reactors.items()}
-    for _batch_id, frame in batches.reset_index().groupby("batch_id", sort=False):
-        recipe, product = str(frame["recipe"].iloc[0]), str(frame["product"].iloc[0])
+    for frame in _batch_columns(batches):
+        recipe, product = str(frame["recipe"][0]), str(frame["product"][0])
         if recipe not in per_seed:
             per_seed[recipe] = per_seed_cytokines(recipes.loc[recipe], data.cytokines)
         use = fixed_batch_use(frame, str(recipes.at[recipe, "source"]), per_seed[recipe])
@@ -47,6 +47,23 @@ def _batch_costs(data: PlanData, batches: pd.DataFrame, recipes: pd.DataFrame, b
         for t in frame["reactor_type"]:
             type_days[(product, str(t))] += turnaround[str(t)]
     return dict(parts)
+
+
+_USE_COLUMNS = ("recipe", "product", "reactor_type", "start_day", "end_day", "seed_cells",
+                "medium_L", "reactor_unit")
+
+
+def _batch_columns(batches: pd.DataFrame) -> list[dict[str, list[Any]]]:
+    """Each batch's phase rows as plain column lists, batches in order of first appearance.
+
+    Plain lists, not a frame per batch (``groupby`` iteration): per-batch pandas indexing was
+    most of the benchmark M's extraction time (docs/outside-highs.md).
+    """
+    rows = batches.reset_index()
+    columns = {c: rows[c].tolist() for c in _USE_COLUMNS if c in rows.columns}
+    groups = rows.groupby("batch_id", sort=False).indices
+    return [{c: [v[i] for i in groups[b]] for c, v in columns.items()}
+            for b in pd.unique(rows["batch_id"])]
 
 
 def _per_product(table: pd.DataFrame) -> dict[str, float]:
