@@ -74,6 +74,36 @@ def add_discard_cost(m: Any, b: Any, data: PlanData, f: np.ndarray) -> None:
         [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
 
 
+FLOOR_TOL = 1e-3
+"""A pool within this of a whole bag [unit] may stay a bag short (numerical slack of the floor)."""
+
+
+def add_whole_unit_recourse(m: Any, b: Any, data: PlanData, f: np.ndarray) -> None:
+    """The whole-unit rows and discard cost of a ``packaging`` sample block ``b``.
+
+    - every bag its released cells fill is packaged (the realised plan's rule, ``⌊Σ x⌋``):
+      ``k_k[p,c] ≥ Σ_{s released on (p,c)} x_k[s] − (1 − ε)``          (package_floor)
+    - ``b.cost_discard = Σ_s e_p f_s x_s − Σ_{(p,c)} e_p k_k[p,c] − Σ_{s outside} e_p x_k[s]``
+      [k$]: every unit grown and not packaged is waste, as in the compact block, whose releases
+      are whole bags out of ``Σ f x``; slots releasing outside the pools (after the horizon) keep
+      :func:`add_discard_cost`'s rule.
+    """
+    grown: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for s in range(len(data.slot_day)):
+        grown[(data.options[data.slot_option[s]].product, data.slot_release_day(s))].append(s)
+    b.package_floor = pyo.Constraint(b.RELEASE, rule=lambda b, p, c: linear(
+        [1.0] + [-1.0] * len(grown[(p, c)]),
+        [b.cohort_packaged[p, c], *(b.slot_units[s] for s in grown[(p, c)])]) >= FLOOR_TOL - 1.0)
+    pooled = {s for key in b.RELEASE for s in grown[key]}
+    waste = {p: data.prices.expiry_usd_per_unit[p] / USD_SCALE for p in data.products}
+    slots = range(len(data.slot_day))
+    product = [data.options[data.slot_option[s]].product for s in slots]
+    terms = [(waste[product[s]] * float(f[s]), m.slot_units[s]) for s in slots]
+    terms += [(-waste[p], b.cohort_packaged[p, c]) for (p, c) in b.RELEASE]
+    terms += [(-waste[product[s]], b.slot_units[s]) for s in slots if s not in pooled]
+    b.cost_discard = pyo.Expression(expr=linear([w for w, _v in terms], [v for _w, v in terms]))
+
+
 def release_groups(data: PlanData) -> dict[tuple[str, int], list[int]]:
     """Slots releasing into each (product, cohort day) inside the horizon."""
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)

@@ -43,6 +43,7 @@ from bioplan.contracts import COST_TERMS, Driver
 from bioplan.optimisation.compact_recourse import (
     add_compact_block,
     add_discard_cost,
+    add_whole_unit_recourse,
     compact_applies,
 )
 from bioplan.optimisation.compile import Compiled, compile_model
@@ -104,13 +105,12 @@ class StochasticData:
     """Sample blocks in the compact cumulative form (:mod:`bioplan.optimisation.compact_recourse`)
     instead of the deterministic model's cohort rows: None when that is smaller, True whenever
     it applies, False never."""
-    whole_units: bool = False
-    """Each sample packages whole units per product and release day (integer bags out of the
-    cells its batches grow, as the realised plan does). Off by default: on the default scenario
-    (K = 20) it makes the in-sample cost honest (4.08 M USD for the deterministic plan's batches,
-    against 3.55 M with fractional releases) but HiGHS then finds nothing better than the
-    deterministic start in 30 s (31 % gap), and the hand-worked cases are fractional
-    (docs/robust.md, "Whole units in the samples")."""
+    whole_units: bool = True
+    """Each sample packages whole units per product and release day, as the realised plan does:
+    integer bags out of the cells its batches release, every bag the cells fill, the rest waste
+    (:func:`~bioplan.optimisation.compact_recourse.add_whole_unit_recourse`). False: fractional
+    releases (the hand-worked cases' formulation), whose optimum on the default plans half-unit
+    RBC batches that fill no bag once packaged (docs/robust.md, "Whole units in the samples")."""
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
@@ -221,7 +221,10 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
     add_demand_constraints(b, data)
     add_storage_constraints(b, data)
     add_cost_expressions(b, data)
-    add_discard_cost(m, b, data, f)
+    if whole:
+        add_whole_unit_recourse(m, b, data, f)
+    else:
+        add_discard_cost(m, b, data, f)
     return b
 
 

@@ -3,7 +3,9 @@
 By hand (the two-sample case of ``test_hand_worked``, π = 100 USD/unit, factors 0.5 and 1.5, 3 units
 due on day 7): with the RBC level 0.5 and C = 1 both samples must deliver 1.5 units, so sample 1
 (factor 0.5) needs x ≥ 3 planned units; above 3 the expected cost rises by 125 − 0.5 × 100 × 0.5 =
-100 USD per unit, so x = 3: 125 × 3 + 1170 + 0.5 × 100 × (3 − 1.5) = **1620 USD**.
+100 USD per unit, so x = 3: 125 × 3 + 1170 + 0.5 × 100 × (3 − 1.5) = **1620 USD**. In whole
+units (the program's default) each sample delivers whole units, so "at least 1.5" is 2: sample 1
+packages ⌊0.5 x⌋ ≥ 2 bags, x = 4: 125 × 4 + 1170 + 0.5 × 100 × (3 − 2) = **1720 USD**.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from tests.robust.test_hand_worked import program, scenario
 OPTIONS = SolveOptions(time_limit_s=20, mip_gap=1e-9)
 
 
-def test_a_products_own_level_by_hand() -> None:
+@pytest.mark.parametrize(("whole", "cost", "planned"), [(False, 1620, 3), (True, 1720, 4)])
+def test_a_products_own_level_by_hand(whole: bool, cost: float, planned: float) -> None:
     sd = dataclasses.replace(program(scenario(100), service_level=1.0, confidence=1.0),
-                             product_levels={"rbc": 0.5})
+                             product_levels={"rbc": 0.5}, whole_units=whole)
     res = solve_extensive_form(sd, OPTIONS)
     assert res.status.has_solution
-    assert res.objective * USD_SCALE == pytest.approx(1620, rel=1e-6)
+    assert res.objective * USD_SCALE == pytest.approx(cost, rel=1e-6)
     units = sum(res.values["slot_units"].values())
-    assert units == pytest.approx(3, abs=1e-6)
+    assert units == pytest.approx(planned, abs=1e-6)
 
 
 UNC = Uncertainty(samples=4, seed=1, service_level=0.9, confidence=1.0, yield_cv={"card-a": 0.4})
