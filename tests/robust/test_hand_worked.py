@@ -25,6 +25,8 @@ x = 2 (sample 2 releases 3), costing 250 + 1170 + 0.5 × 100 × (3 − 1) = **15
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -97,15 +99,11 @@ def test_chance_constraint_by_hand(confidence: float | None, cost: float, made: 
 
 
 @pytest.mark.slow
-def test_ef_and_ph_agree_within_their_gaps() -> None:
-    """Progressive hedging (mpi-sppy, 2 MPI processes) on the two-sample case: its plan costs
-    what the EF proves optimal (1920 USD) within PH's own gap, its Lagrangian bound lies below
-    that optimum, and its trivial bound is the wait-and-see cost worked out above (1670 USD)."""
-    from bioplan.robust.ph import missing_mpi, solve_progressive_hedging
-    from tests.support import require
+def assert_ef_and_ph_agree(sd: StochasticData) -> tuple[Any, Any]:
+    """Solve ``sd`` by EF and by PH (2 MPI processes): PH's plan costs the EF's optimum within
+    their gaps and its bound lies below it. Returns (EF, PH) results."""
+    from bioplan.robust.ph import solve_progressive_hedging
 
-    require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
-    sd = program(scenario(1000))
     ef = solve_extensive_form(sd, OPTIONS)
     ph = solve_progressive_hedging(sd, OPTIONS, processes=2)
     assert ef.status.has_solution and ph.status.has_solution
@@ -113,4 +111,17 @@ def test_ef_and_ph_agree_within_their_gaps() -> None:
     tolerance = (ph.gap or 0.0) + (ef.gap or 0.0) + 1e-6
     assert abs(ph.objective - ef.objective) <= tolerance * abs(ef.objective)
     assert ph.bound <= ef.objective * (1 + 1e-6)
+    return ef, ph
+
+
+def test_ef_and_ph_agree_within_their_gaps() -> None:
+    """Progressive hedging (mpi-sppy, 2 MPI processes) on the two-sample case: its plan costs
+    what the EF proves optimal (1920 USD) within PH's own gap, its Lagrangian bound lies below
+    that optimum, and its trivial bound is the wait-and-see cost worked out above (1670 USD)."""
+    from bioplan.robust.ph import missing_mpi
+    from tests.support import require
+
+    require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
+    sd = program(scenario(1000))
+    _ef, ph = assert_ef_and_ph_agree(sd)
     assert ph.facts["trivial_bound"] * USD_SCALE == pytest.approx(1670, rel=1e-6)

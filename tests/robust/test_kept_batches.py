@@ -203,8 +203,9 @@ def test_ef_and_ph_agree_with_kept_draws() -> None:
     its own kept releases, so PH's plan costs what the EF proves optimal within their gaps, and
     its Lagrangian bound lies below that optimum."""
     from bioplan.optimisation.stochastic import solve_extensive_form
-    from bioplan.robust.ph import missing_mpi, solve_progressive_hedging
+    from bioplan.robust.ph import missing_mpi
     from bioplan.robust.plan import stochastic_data
+    from tests.robust.test_hand_worked import assert_ef_and_ph_agree
     from tests.support import require
 
     require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
@@ -214,12 +215,6 @@ def test_ef_and_ph_agree_with_kept_draws() -> None:
     data = prepare(sc, sc.recipe_table(), kept_batch())
     kept = kept_batches(forecasts(3.0, 0.7), kept_batch())
     sd = stochastic_data(sc, data, unc, 4, unc.seed, kept=kept)
-    ef = solve_extensive_form(sd, OPTIONS)
-    ph = solve_progressive_hedging(sd, OPTIONS, processes=2)
-    assert ef.status.has_solution and ph.status.has_solution
-    assert ef.objective is not None and ph.objective is not None and ph.bound is not None
-    tolerance = (ph.gap or 0.0) + (ef.gap or 0.0) + 1e-6
-    assert abs(ph.objective - ef.objective) <= tolerance * abs(ef.objective)
-    assert ph.bound <= ef.objective * (1 + 1e-6)
+    ef, _ph = assert_ef_and_ph_agree(sd)
     plain = solve_extensive_form(stochastic_data(sc, data, unc, 4, unc.seed), OPTIONS)
     assert plain.objective is not None and ef.objective > plain.objective  # the spread costs
