@@ -46,9 +46,8 @@ LAYERS: list[set[str]] = [
     {"scenario"},
     {"optimisation"},
     {"results"},
-    {"media_search"},
-    {"planning", "resource_prices", "media_options", "charts", "bottleneck_charts", "benchmarks",
-     "robust", "robust_charts", "records"},
+    {"planning", "resource_prices", "media_options", "media_search", "charts",
+     "bottleneck_charts", "benchmarks", "robust", "robust_charts", "records"},
     {"runs", "sweeps"},
     {"cli", "__main__", "app"},
 ]
