@@ -88,9 +88,7 @@ def add_whole_unit_recourse(m: Any, b: Any, data: PlanData, f: np.ndarray) -> No
       are whole bags out of ``Σ f x``; slots releasing outside the pools (after the horizon) keep
       :func:`add_discard_cost`'s rule.
     """
-    grown: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for s in range(len(data.slot_day)):
-        grown[(data.options[data.slot_option[s]].product, data.slot_release_day(s))].append(s)
+    grown = release_groups(data)  # b.RELEASE holds the pools inside the horizon, as these
     b.package_floor = pyo.Constraint(b.RELEASE, rule=lambda b, p, c: linear(
         [1.0] + [-1.0] * len(grown[(p, c)]),
         [b.cohort_packaged[p, c], *(b.slot_units[s] for s in grown[(p, c)])]) >= FLOOR_TOL - 1.0)
