@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# first: Pyomo's import must not finalise the scipy already imported (see the module)
+import bioplan.optimisation.pyomo_import  # noqa: F401
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.explain import explain_infeasibility
 from bioplan.optimisation.guard import build_and_solve, solve_guarded
@@ -20,7 +22,7 @@ from bioplan.optimisation.inputs import prepare
 from bioplan.optimisation.outcome import SolveOptions, SolveResult
 
 if TYPE_CHECKING:
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
 __all__ = [
     "PlanData",

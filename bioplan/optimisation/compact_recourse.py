@@ -35,7 +35,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
 from bioplan.optimisation.data import USD_SCALE, PlanData

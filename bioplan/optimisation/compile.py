@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.errors import InputError
 from bioplan.optimisation.compile_direct import NotDirect, StandardForm, direct_standard_form

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.contracts import COST_TERMS, CostTerm, Driver
 from bioplan.optimisation.data import USD_SCALE, PlanData

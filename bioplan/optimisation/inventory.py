@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.contracts import Products, Shape, Slack
 from bioplan.optimisation.data import PlanData

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.optimisation.costs import add_cost_expressions, add_elastic_objective, add_objective
 from bioplan.optimisation.data import PlanData

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 import bioplan.optimisation.heuristic as heuristic
 from bioplan.optimisation.compile import Compiled, compile_for_highs

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
 from bioplan.optimisation.compact_recourse import (

@@ -95,7 +95,10 @@ class _UnitSearch:
 
     def clashes(self, unit: int, iv: Interval) -> int:
         overlap = sum(1 for (s, e) in self.busy[unit] if s < iv.busy_end and iv.start < e)
-        return overlap + sum(1 for d in range(iv.start, iv.end) if d in self.down.get(unit, ()))
+        down = self.down.get(unit)
+        if not down:  # most units have no maintenance: skip the walk over the phase's days
+            return overlap
+        return overlap + sum(1 for d in range(iv.start, iv.end) if d in down)
 
     def next_commitment(self, unit: int, after: int) -> int:
         later = [d for d in self.down.get(unit, ()) if d >= after]

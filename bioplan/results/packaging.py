@@ -127,13 +127,21 @@ def released_units(data: PlanData, batches: pd.DataFrame, fixed: set[str]
             released[(p, c)] += u
     if batches.empty:
         return released
-    per_batch = batches.groupby(level="batch_id").agg(
-        product=("product", "first"), units=("product_units", "first"), harvest=("end_day", "max"))
-    for batch_id, b in per_batch.iterrows():
-        if str(batch_id) in fixed:
+    # one pass over plain columns (a groupby + iterrows here was a fifth of the extraction)
+    product: dict[str, str] = {}
+    units: dict[str, float] = {}
+    harvest: dict[str, int] = {}
+    ids = batches.index.get_level_values("batch_id").astype(str)
+    for b, p, u, end in zip(ids, batches["product"].tolist(), batches["product_units"].tolist(),
+                            batches["end_day"].tolist(), strict=True):
+        if b in fixed:
             continue
-        c = int(b["harvest"]) + data.products[str(b["product"])].release_days
-        released[(str(b["product"]), c)] += float(b["units"])
+        product.setdefault(b, str(p))
+        if b not in units and not pd.isna(u):  # the batch's first stated units, as groupby's first
+            units[b] = float(u)
+        harvest[b] = max(harvest.get(b, int(end)), int(end))
+    for b, p in product.items():
+        released[(p, harvest[b] + data.products[p].release_days)] += units.get(b, 0.0)
     return released
 
 
