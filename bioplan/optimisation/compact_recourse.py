@@ -40,6 +40,7 @@ import pyomo.core as pyo
 from bioplan.contracts import COST_TERMS, Driver
 from bioplan.optimisation.data import USD_SCALE, PlanData
 from bioplan.optimisation.expressions import linear
+from bioplan.optimisation.lot_segments import grown_terms
 
 
 def compact_applies(data: PlanData, *, smaller_only: bool = True) -> bool:
@@ -64,14 +65,23 @@ def compact_applies(data: PlanData, *, smaller_only: bool = True) -> bool:
     return compact < cohort or not smaller_only
 
 
+def grown_waste(m: Any, data: PlanData, f: np.ndarray) -> list[tuple[float, Any]]:
+    """(waste price × factor, first-stage variable) of every unit the sample grows [k$/unit]:
+    ``e_p f_s x_s``, or per lot segment ``e_p f_{s,g} λ_{s,g}`` (:func:`grown_terms`)."""
+    out = []
+    for s in range(len(data.slot_day)):
+        w = data.prices.expiry_usd_per_unit[data.options[data.slot_option[s]].product] / USD_SCALE
+        out += [(w * c, v) for c, v in grown_terms(m, f, s)]
+    return out
+
+
 def add_discard_cost(m: Any, b: Any, data: PlanData, f: np.ndarray) -> None:
     """``b.cost_discard = Σ_s e_p (f_s x_s − x_k[s])`` [k$]: units not released, wasted at harvest."""
     slots = list(range(len(data.slot_day)))
     waste = [data.prices.expiry_usd_per_unit[data.options[data.slot_option[s]].product] / USD_SCALE
              for s in slots]
-    b.cost_discard = pyo.Expression(expr=linear(
-        [w * float(f[s]) for w, s in zip(waste, slots, strict=True)] + [-w for w in waste],
-        [m.slot_units[s] for s in slots] + [b.slot_units[s] for s in slots]))
+    terms = grown_waste(m, data, f) + [(-w, b.slot_units[s]) for w, s in zip(waste, slots, strict=True)]
+    b.cost_discard = pyo.Expression(expr=linear([w for w, _v in terms], [v for _w, v in terms]))
 
 
 FLOOR_TOL = 1e-3
@@ -96,7 +106,7 @@ def add_whole_unit_recourse(m: Any, b: Any, data: PlanData, f: np.ndarray) -> No
     waste = {p: data.prices.expiry_usd_per_unit[p] / USD_SCALE for p in data.products}
     slots = range(len(data.slot_day))
     product = [data.options[data.slot_option[s]].product for s in slots]
-    terms = [(waste[product[s]] * float(f[s]), m.slot_units[s]) for s in slots]
+    terms = grown_waste(m, data, f)
     terms += [(-waste[p], b.cohort_packaged[p, c]) for (p, c) in b.RELEASE]
     terms += [(-waste[product[s]], b.slot_units[s]) for s in slots if s not in pooled]
     b.cost_discard = pyo.Expression(expr=linear([w for w, _v in terms], [v for _w, v in terms]))
@@ -206,13 +216,15 @@ def add_compact_block(m: Any, data: PlanData, name: str, factor: np.ndarray,
     b.RELEASE = pyo.Set(initialize=sorted(groups), dimen=2, ordered=True)
     b.cohort_released = pyo.Var(
         b.RELEASE, domain=pyo.NonNegativeIntegers if whole else pyo.NonNegativeReals)
+    made_in = {key: [t for s in slots for t in grown_terms(m, factor, s)]
+               for key, slots in groups.items()}
     b.release_cap = pyo.Constraint(b.RELEASE, rule=lambda b, p, c: linear(
-        [1.0] + [-float(factor[s]) for s in groups[(p, c)]],
-        [b.cohort_released[p, c], *(m.slot_units[s] for s in groups[(p, c)])]) <= 0.0)
+        [1.0] + [-cf for cf, _v in made_in[(p, c)]],
+        [b.cohort_released[p, c], *(v for _cf, v in made_in[(p, c)])]) <= 0.0)
     add_compact_rows(b, data)
     add_compact_costs(b, data)
     waste = {p: data.prices.expiry_usd_per_unit[p] / USD_SCALE for p in data.products}
-    made = [(waste[p] * float(factor[s]), m.slot_units[s]) for (p, c) in groups for s in groups[(p, c)]]
+    made = [(waste[p] * cf, v) for (p, c) in groups for cf, v in made_in[(p, c)]]
     kept = [(-waste[p], b.cohort_released[p, c]) for (p, c) in groups]
     b.cost_discard = pyo.Expression(expr=linear([w for w, _v in made + kept],
                                                 [v for _w, v in made + kept]))

@@ -8,17 +8,17 @@ starting material, media preparation, labour) with their cost terms.
 Second stage, one block ``sample[k]`` per yield sample k with probability ``p_k``, built by calling
 the deterministic model's own functions (``add_sets``, ``add_variables``, the cohort, demand and
 storage groups and ``add_cost_expressions``) on the block, so each sample has exactly the
-deterministic inventory rows and cost terms — or, where it is smaller (long shelf lives, daily
-demand), the compact cumulative first-expiry-first form of
-:mod:`bioplan.optimisation.compact_recourse` (same optimum without storage limits). Only the waste and shortage terms of a block enter the
-objective. The block's ``slot_units`` are the units the sample *releases*:
+deterministic inventory rows and cost terms — or, where smaller, the compact form of
+:mod:`bioplan.optimisation.compact_recourse`. Only the waste and shortage terms of a block enter
+the objective. The block's ``slot_units`` are the units the sample *releases*:
 
     ``x_k[s] ≤ f[k,s] · x[s]``                                        (release_cap)
 
-with ``f[k,s]`` the sample's yield factor [-] of slot s's recipe and seeding day (batches of one
-slot share a lot draw, see :mod:`bioplan.robust.samples`) and ``x[s]`` the planned units [unit];
-units not released are discarded at harvest and priced as waste ``e_p (f·x − x_k)`` [k$]. A
-nominal block (``f = 1``, probability 0, nothing discarded) keeps the plan as planned storable.
+with ``f[k,s]`` the sample's yield factor [-] of slot s (one draw per slot), or, with lot
+segments, ``Σ_g f[k,s,g] λ[s,g]`` (each batch its own lots' draws,
+:mod:`bioplan.optimisation.lot_segments`), and ``x[s]`` the planned units [unit]; units not
+released are wasted at harvest ``e_p (f·x − x_k)`` [k$]. A nominal block (``f = 1``,
+probability 0) keeps the plan as planned storable.
 
 Optional targets:
 
@@ -31,7 +31,9 @@ Optional targets:
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
+import resource
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +57,7 @@ from bioplan.optimisation.inventory import (
     add_demand_constraints,
     add_storage_constraints,
 )
+from bioplan.optimisation.lot_segments import add_lot_segments, grown_terms
 from bioplan.optimisation.model import add_sets, add_variables
 from bioplan.optimisation.outcome import SolveOptions, SolveResult
 from bioplan.optimisation.reactors import (
@@ -102,15 +105,12 @@ class StochasticData:
     window_cuts: bool = True
     """Add the valid inequalities of :func:`add_window_cuts` (a tighter LP bound)."""
     compact: bool | None = None
-    """Sample blocks in the compact cumulative form (:mod:`bioplan.optimisation.compact_recourse`)
-    instead of the deterministic model's cohort rows: None when that is smaller, True whenever
-    it applies, False never."""
+    """Sample blocks in the compact form (:mod:`bioplan.optimisation.compact_recourse`) instead of
+    the cohort rows: None when that is smaller, True whenever it applies, False never."""
     whole_units: bool = True
-    """Each sample packages whole units per product and release day, as the realised plan does:
-    integer bags out of the cells its batches release, every bag the cells fill, the rest waste
-    (:func:`~bioplan.optimisation.compact_recourse.add_whole_unit_recourse`). False: fractional
-    releases (the hand-worked cases' formulation), whose optimum on the default plans half-unit
-    RBC batches that fill no bag once packaged (docs/robust.md, "Whole units in the samples")."""
+    """Each sample packages whole bags per product and release day, as the realised plan does
+    (:func:`~bioplan.optimisation.compact_recourse.add_whole_unit_recourse`); False: fractional
+    releases (docs/robust.md, "Whole units in the samples")."""
     fixed: dict[str, dict[Any, float]] | None = None
     """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
     the LP that prices a given set of batches (progressive hedging's incumbent)."""
@@ -118,10 +118,22 @@ class StochasticData:
     """Per product and cohort day, (K,) units the fixed batches (and opening stock) release in
     each sample, replacing ``base.products[p].fixed_release`` there (kept batches drawn from
     their forecasts, :mod:`bioplan.robust.kept`) [unit]; None: as planned in every sample."""
+    segment_units: np.ndarray | None = None
+    """(S, G) units per lot segment [unit] (:mod:`~bioplan.optimisation.lot_segments`); None:
+    one draw per slot. ``segment_factors`` (K, S, G) their factors [-] (``factors``: the means)."""
+    segment_factors: np.ndarray | None = None
 
     @property
     def samples(self) -> int:
         return int(self.factors.shape[0])
+
+    def sample_factor(self, k: int) -> np.ndarray:  # (S, G) per lot segment, or (S,) per slot
+        return self.factors[k] if self.segment_factors is None else self.segment_factors[k]
+
+    def peak_factor(self) -> np.ndarray:
+        """(S,) the highest factor of each slot over samples (and segments) [-]."""
+        f = self.factors if self.segment_factors is None else self.segment_factors.max(axis=2)
+        return f.max(axis=0, initial=1.0)
 
     def allowed_misses(self) -> int:
         """Samples per product that may miss the service level: ⌊(1 − C) K⌋."""
@@ -140,7 +152,8 @@ def slot_windows(data: PlanData) -> np.ndarray:
     return out
 
 
-def relaxed_bounds(data: PlanData, factors: np.ndarray | None = None) -> PlanData:
+def relaxed_bounds(data: PlanData, factors: np.ndarray | None = None, *,
+                   useful: np.ndarray | None = None) -> PlanData:
     """``data`` with the slot bounds that assume nominal yields replaced by the samples' own.
 
     The deterministic model caps a slot's units at the demand its cohort can serve (window W)
@@ -148,14 +161,17 @@ def relaxed_bounds(data: PlanData, factors: np.ndarray | None = None) -> PlanDat
     is dominated (every sample would then release at least W, and more costs more), so the
     caps become ``min(u_max, W / min_k f[k,s])`` units per batch and as many batches as that
     needs at full size, within the fleet [unit, batch]. ``factors`` None: volume and fleet only.
+    ``useful`` (S,) replaces ``W / min_k f[k,s]`` (the lot segments' own, see
+    :func:`bioplan.robust.samples.units_needed`) [unit].
     """
     units = np.array([data.options[j].units_max for j in data.slot_option], dtype=float)
     fleet = np.array([min(data.reactors[ph.reactor_type].owned + data.reactors[ph.reactor_type].max_added
                           for ph in data.options[j].phases) for j in data.slot_option], dtype=float)
     batches = fleet
-    if factors is not None and factors.size:
+    if useful is None and factors is not None and factors.size:
         lowest = np.maximum(factors.min(axis=0), 1e-6)
         useful = slot_windows(data) / np.minimum(lowest, 1.0)
+    if useful is not None:
         floor = np.array([data.options[j].units_min for j in data.slot_option], dtype=float)
         batches = np.minimum(fleet, np.maximum(1.0, np.ceil(useful / units - 1e-9)))
         units = np.maximum(floor, np.minimum(units, useful))
@@ -196,7 +212,8 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
                      whole: bool = False) -> Any:
     """One second-stage block: the deterministic inventory rows over the sample's releases.
 
-    ``factor`` (S,) [-], or None for the nominal block (``x_k = x``, nothing discarded). With
+    ``factor`` (S,) or per lot segment (S, G) [-] (the release cap is then
+    ``x_k[s] ≤ Σ_g f[s,g] λ[s,g]``), or None for the nominal block (``x_k = x``, nothing discarded). With
     ``whole`` the block is a ``packaging`` model: its batches' cells fill whole bags per product
     and release day, ``k_k[p,c] ≤ Σ_{s released on (p,c)} x_k[s]`` (integer ``k_k``), and only
     the bags are released (:func:`~bioplan.optimisation.reactors.add_packaging_constraints`).
@@ -214,8 +231,8 @@ def add_sample_block(m: Any, data: PlanData, name: str, factor: np.ndarray | Non
     if factor is None:
         b.release_cap = pyo.Constraint(b.SLOT, rule=lambda b, s: b.slot_units[s] == m.slot_units[s])
     else:
-        b.release_cap = pyo.Constraint(
-            b.SLOT, rule=lambda b, s: b.slot_units[s] <= float(f[s]) * m.slot_units[s])
+        b.release_cap = pyo.Constraint(b.SLOT, rule=lambda b, s: b.slot_units[s] <= sum(
+            c * v for c, v in grown_terms(m, f, s)))
     add_packaging_constraints(b, data)
     add_cohort_constraints(b, data)
     add_demand_constraints(b, data)
@@ -244,7 +261,7 @@ def add_window_cuts(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
     """
     data = sd.base
     windows = slot_windows(data)
-    per_batch = data.slot_units_max * sd.factors.max(axis=0, initial=1.0)
+    per_batch = data.slot_units_max * sd.peak_factor()
     cut = [s for s in range(len(data.slot_day))
            if windows[s] < per_batch[s] - 1e-9
            and data.products[data.options[data.slot_option[s]].product].expiry_day(
@@ -314,13 +331,15 @@ def build_extensive_form(sd: StochasticData) -> Any:
     data = sd.base
     m = pyo.ConcreteModel(name="bioplan-robust")
     add_first_stage(m, data)
+    if sd.segment_units is not None:
+        add_lot_segments(m, sd.segment_units)
     for name, values in (sd.fixed or {}).items():
-        var = getattr(m, name)
-        for index in var:
+        var: Any = getattr(m, name, None)
+        for index in var if var is not None else ():
             var[index].fix(round(values.get(index, 0.0)))
     compact = sd.compact is not False and compact_applies(data, smaller_only=sd.compact is None)
     add_block = add_compact_block if compact else add_sample_block
-    blocks = [add_block(m, sample_data(sd, k), f"sample_{k}", sd.factors[k], sd.whole_units)
+    blocks = [add_block(m, sample_data(sd, k), f"sample_{k}", sd.sample_factor(k), sd.whole_units)
               for k in range(sd.samples)]
     if sd.nominal_block:
         add_sample_block(m, data, NOMINAL, None, sd.whole_units)
@@ -355,8 +374,6 @@ def compile_named(m: Any) -> Compiled:
 def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: bool = False
                          ) -> SolveResult:
     """Build and solve the EF in this process (the guarded child's job; ``elastic`` unused)."""
-    import gc
-
     t0 = time.perf_counter()
     m = build_extensive_form(sd)
     t1 = time.perf_counter()
@@ -379,7 +396,5 @@ def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: boo
     result = solve_compiled(compiled, options)
     result.facts["start_heuristic"] = facts
     result.timings["build"] = t1 - t0
-    import resource
-
     result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result

@@ -1,20 +1,21 @@
 """What robustness costs and buys, estimated out of sample with fresh samples.
 
-On fresh draws of the program's own sampling model (seed ``unc.seed + FRESH_SEED_OFFSET``; batches
-of one recipe and seeding day share a draw), with every plan's first stage fixed and the second
-stage re-dispatched optimally (first-expiry-first):
+On fresh lot-level draws of :func:`bioplan.robust.evaluate.evaluate` (seed
+``unc.seed + FRESH_SEED_OFFSET``, ``EVALUATION_SAMPLES`` of them; each batch its own lots), with
+every plan's first stage fixed and the second stage re-dispatched optimally (first-expiry-first):
 
 - ``price_of_robustness_usd`` = cost of the robust plan as planned − cost of the deterministic
   plan as planned [USD] (what the extra batches cost if yields came in nominal);
 - ``vss_usd`` (value of the stochastic solution) = E[cost of the deterministic plan] −
-  E[cost of the robust plan] [USD], paired over the same samples, with its standard error;
+  E[cost of the robust plan] [USD], with its standard error (``√(var(d) / n)`` of the
+  per-sample differences d: exact for paired and for independent draws alike);
 - ``evpi_usd`` (expected value of perfect information) = E[cost of the robust plan] −
   E[wait-and-see cost] [USD], where the wait-and-see cost of a sample is the optimum of the
-  program with that one sample (an MIP per sample, ``EVPI_SAMPLES`` of them), with its standard
-  error;
+  program with that one sample (an MIP per sample, ``EVPI_SAMPLES`` fresh samples of the
+  program's own sampling model), with its standard error;
 
-and, beside them, both plans' out-of-sample service (mean and P10 per product) from
-:func:`bioplan.robust.evaluate.evaluate` (lot-level draws, ``EVALUATION_SAMPLES`` of them).
+and, beside them, both plans' out-of-sample service (mean and P10 per product) from the same
+evaluations.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from bioplan.robust.samples import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from bioplan.optimisation.stochastic import StochasticData
+    from bioplan.results.evaluation import Evaluation
     from bioplan.results.plan import Plan
     from bioplan.scenario.schema import Uncertainty
 
@@ -85,23 +88,39 @@ def wait_and_see(data: PlanData, factors: np.ndarray, options: SolveOptions, gua
     """(samples,) optimal cost knowing each sample (a row of ``factors``, (samples, S)) in
     advance [USD] (NaN if unsolved): the expected-cost program with that one sample (EF);
     ``releases``: the fixed batches' releases per sample (``StochasticData.fixed_releases``)."""
-    from bioplan.optimisation.guard import solve_guarded
-    from bioplan.optimisation.stochastic import (
-        StochasticData,
-        relaxed_bounds,
-        solve_extensive_form,
-    )
+    from bioplan.optimisation.stochastic import StochasticData, relaxed_bounds
 
-    quick = dataclasses.replace(options, start=None, time_limit_s=max(5.0, options.time_limit_s / 4))
     out = np.full(factors.shape[0], np.nan)
     for k in range(factors.shape[0]):
+        sd = StochasticData(base=relaxed_bounds(data, factors[k:k + 1]), factors=factors,
+                            probabilities=np.full(len(factors), 1.0 / len(factors)),
+                            fixed_releases=releases)
+        out[k] = wait_and_see_program(sd, options, guard_s, [k])[0]
+    return out
+
+
+def wait_and_see_program(sd: StochasticData, options: SolveOptions, guard_s: float,
+                         samples: list[int] | None = None) -> np.ndarray:
+    """(len(samples),) the optimum of the expected-cost program ``sd`` restricted to each one of
+    its ``samples`` (default all) [USD] (NaN if unsolved): the wait-and-see costs."""
+    from bioplan.optimisation.guard import solve_guarded
+    from bioplan.optimisation.stochastic import solve_extensive_form
+
+    quick = dataclasses.replace(options, start=None, time_limit_s=max(5.0, options.time_limit_s / 4))
+    chosen = list(range(sd.samples)) if samples is None else samples
+    out = np.full(len(chosen), np.nan)
+    for i, k in enumerate(chosen):
         mine = ({p: {c: u[k:k + 1] for c, u in cohorts.items()}
-                 for p, cohorts in releases.items()} if releases else None)
-        sd = StochasticData(base=relaxed_bounds(data, factors[k:k + 1]), factors=factors[k:k + 1],
-                            probabilities=np.ones(1), nominal_block=False, fixed_releases=mine)
-        res = solve_guarded(sd, quick, guard_s, solve=solve_extensive_form)
+                 for p, cohorts in sd.fixed_releases.items()} if sd.fixed_releases else None)
+        seg = None if sd.segment_factors is None else sd.segment_factors[k:k + 1]
+        one = dataclasses.replace(sd, factors=sd.factors[k:k + 1], segment_factors=seg,
+                                  probabilities=np.ones(1), nominal_block=False,
+                                  fixed_releases=mine, service_level=None, confidence=None,
+                                  product_levels=None, cvar_alpha=None, cvar_weight=0.0,
+                                  excused=None, fixed=None)
+        res = solve_guarded(one, quick, guard_s, solve=solve_extensive_form)
         if res.status.has_solution and res.objective is not None:
-            out[k] = res.objective * USD_SCALE
+            out[i] = res.objective * USD_SCALE
     return out
 
 
@@ -109,8 +128,12 @@ def service_table(robust: Plan, deterministic: Plan, seed: int, samples: int,
                   kept: pd.DataFrame | None = None) -> dict[str, dict[str, float | None]]:
     """Per product: out-of-sample service mean and P10 of both plans (same seed; the ``kept``
     batches drawn from their forecasts in both)."""
-    ev_r = evaluate(robust, samples=samples, seed=seed, kept=kept)
-    ev_d = evaluate(deterministic, samples=samples, seed=seed, kept=kept)
+    return services(evaluate(robust, samples=samples, seed=seed, kept=kept),
+                    evaluate(deterministic, samples=samples, seed=seed, kept=kept))
+
+
+def services(ev_r: Evaluation, ev_d: Evaluation) -> dict[str, dict[str, float | None]]:
+    """Per product: service mean and P10 of the robust (``ev_r``) and deterministic evaluation."""
     pr, pd_ = ev_r.products(), ev_d.products()
     out = {}
     for p in pr.index:
@@ -123,28 +146,47 @@ def service_table(robust: Plan, deterministic: Plan, seed: int, samples: int,
     return out
 
 
+def slot_program(plan: Plan, data: PlanData, unc: Uncertainty, samples: int, seed: int,
+                 kept: pd.DataFrame | None = None) -> StochasticData:
+    """The expected-cost program over ``samples`` slot draws (one per recipe and seeding day)."""
+    from bioplan.optimisation.stochastic import StochasticData, relaxed_bounds
+
+    sc = plan.scenario
+    keys = slot_keys(data, sc)
+    grid = factor_grid(sc, sc.recipe_table(), [k[0] for k in keys], samples, seed, unc.yield_cv)
+    factors = pick(grid, keys, samples)
+    releases = (sample_releases(data, kept, kept_factors(kept, samples, seed))
+                if kept is not None and not kept.empty else None)
+    return StochasticData(base=relaxed_bounds(data, factors), factors=factors,
+                          probabilities=np.full(samples, 1.0 / samples), fixed_releases=releases)
+
+
 def robust_metrics(robust: Plan, deterministic: Plan, unc: Uncertainty, data: PlanData,
                    options: SolveOptions, guard_s: float, *,
                    evaluation_samples: int = EVALUATION_SAMPLES,
                    evpi_samples: int = EVPI_SAMPLES,
-                   kept: pd.DataFrame | None = None) -> dict[str, Any]:
+                   kept: pd.DataFrame | None = None,
+                   program: StochasticData | None = None) -> dict[str, Any]:
     """The ``plan.robust`` figures (see the module docstring), JSON-safe; ``kept``: kept batches
-    drawn from their forecasts in every fresh sample (:mod:`bioplan.robust.kept`)."""
-    sc = robust.scenario
+    drawn from their forecasts in every fresh sample (:mod:`bioplan.robust.kept`); ``program``:
+    the expected-cost program over fresh samples of the robust plan's own sampling model, for
+    the wait-and-see costs (default: one draw per slot)."""
     fresh = unc.seed + FRESH_SEED_OFFSET
-    keys = slot_keys(data, sc)
-    names = sorted({str(r) for p in (robust, deterministic) for r in p.batches["recipe"]}
-                   | {k[0] for k in keys})
-    grid = factor_grid(sc, sc.recipe_table(), names, evaluation_samples, fresh, unc.yield_cv)
-    cost_r = sample_costs(robust, grid, evaluation_samples, kept, fresh)
-    cost_d = sample_costs(deterministic, grid, evaluation_samples, kept, fresh)
+    ev_r = evaluate(robust, samples=evaluation_samples, seed=fresh, kept=kept)
+    ev_d = evaluate(deterministic, samples=evaluation_samples, seed=fresh, kept=kept)
+    cost_r = ev_r.costs["cost_usd"].to_numpy(dtype=float)
+    cost_d = ev_d.costs["cost_usd"].to_numpy(dtype=float)
     vss, vss_se = _estimate(cost_d - cost_r)
-    n = min(evpi_samples, evaluation_samples)
-    releases = (sample_releases(data, kept, kept_factors(kept, evaluation_samples, fresh)[:n])
-                if kept is not None and not kept.empty else None)
-    ws = wait_and_see(data, pick(grid, keys, evaluation_samples)[:n], options, guard_s, releases)
-    ok = np.isfinite(ws[:n])
-    evpi, evpi_se = _estimate((cost_r[:n] - ws[:n])[ok]) if ok.any() else (None, None)
+    if program is None:
+        program = slot_program(robust, data, unc, evpi_samples, fresh, kept)
+    ws = wait_and_see_program(program, options, guard_s,
+                              list(range(min(evpi_samples, program.samples))))
+    ok = np.isfinite(ws)
+    evpi = evpi_se = None
+    if ok.any():
+        evpi = finite_or_none(float(cost_r.mean() - ws[ok].mean()))
+        se = [np.nan if v is None else v for v in (standard_error(cost_r), standard_error(ws[ok]))]
+        evpi_se = finite_or_none(float(np.hypot(se[0], se[1])))
     det_usd = deterministic.objective_usd
     rob_usd = robust.objective_usd
     price = (rob_usd - det_usd) if det_usd is not None and rob_usd is not None else None
@@ -156,5 +198,5 @@ def robust_metrics(robust: Plan, deterministic: Plan, unc: Uncertainty, data: Pl
         "expected_cost_out_of_sample_usd": finite_or_none(float(cost_r.mean())),
         "deterministic_expected_cost_out_of_sample_usd": finite_or_none(float(cost_d.mean())),
         "evaluation_samples": evaluation_samples,
-        "service": service_table(robust, deterministic, fresh, evaluation_samples, kept),
+        "service": services(ev_r, ev_d),
     }

@@ -8,7 +8,8 @@ builder with one sample: the same first stage, the same second-stage block), and
   the weights average to zero over the samples), never below the trivial (wait-and-see) bound;
 - incumbent: PH's average first stage with the integers (batches per slot, reactors added)
   rounded (then floored, then ceiled, until the extensive form with those integers fixed — an LP,
-  solved by the planner's guarded HiGHS route — is feasible): its expected cost is the upper bound.
+  solved by the planner's guarded HiGHS route — is feasible; lot segments opened as far as PH's
+  average units reach): its expected cost is the upper bound.
 
 The same :class:`SolveResult` comes back as from the EF, with the bound and gap PH proved.
 """
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bioplan.contracts import PlanStatus, Termination
+from bioplan.optimisation.lot_segments import SEGMENT_VARS, segments_opened
 from bioplan.optimisation.outcome import SolveOptions, SolveResult, failure, relative_gap
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
@@ -49,7 +51,9 @@ def one_sample(sd: StochasticData, k: int) -> StochasticData:
     excused = {p: ({0} if k in excused_samples(sd, p) else set()) for p in sd.base.products}
     releases = ({p: {c: u[k:k + 1] for c, u in cohorts.items()}
                  for p, cohorts in sd.fixed_releases.items()} if sd.fixed_releases else None)
-    return dataclasses.replace(sd, factors=sd.factors[k:k + 1], probabilities=np.ones(1),
+    seg = None if sd.segment_factors is None else sd.segment_factors[k:k + 1]
+    return dataclasses.replace(sd, factors=sd.factors[k:k + 1], segment_factors=seg,
+                               probabilities=np.ones(1),
                                excused=excused, cvar_alpha=None, cvar_weight=0.0,
                                fixed_releases=releases)
 
@@ -61,7 +65,8 @@ def scenario_creator(name: str, sd: StochasticData | None = None) -> Any:
     assert sd is not None
     k = int(name.rsplit("_", 1)[1])
     m = build_extensive_form(one_sample(sd, k))
-    sputils.attach_root_node(m, first_stage_cost(m), [getattr(m, v) for v in FIRST_STAGE])
+    first = [getattr(m, v) for v in (*FIRST_STAGE, *SEGMENT_VARS) if hasattr(m, v)]
+    sputils.attach_root_node(m, first_stage_cost(m), first)
     m._mpisppy_probability = float(sd.probabilities[k])
     return m
 
@@ -103,8 +108,8 @@ def main(argv: list[str]) -> None:
 
 
 def _rounded(xbar: dict[str, dict[Any, float]], how: Any) -> dict[str, dict[Any, float]]:
-    return {name: {i: float(how(v + 1e-9)) for i, v in xbar.get(name, {}).items()}
-            for name in INTEGERS}
+    return {name: {i: float(how(v + 1e-9)) for i, v in xbar[name].items()}
+            for name in INTEGERS if name in xbar}
 
 
 def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2,
@@ -129,7 +134,11 @@ def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2,
     t1 = time.perf_counter()
     best: SolveResult | None = None
     for how in (round, math.floor, math.ceil):
-        fixed = dataclasses.replace(sd, fixed=_rounded(ph["xbar"], how))
+        integers = _rounded(ph["xbar"], how)
+        if sd.segment_units is not None:  # the lot segments PH's average units reach, in order
+            integers["slot_segment_open"] = segments_opened(
+                sd.segment_units, ph["xbar"].get("slot_units", {}))
+        fixed = dataclasses.replace(sd, fixed=integers)
         res = solve_guarded(fixed, dataclasses.replace(options, lp_guided_start=False),
                             2 * options.time_limit_s + 60, solve=solve_extensive_form)
         if res.status.has_solution:

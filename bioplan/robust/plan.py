@@ -23,11 +23,13 @@ from bioplan.errors import InputError, SolverError
 from bioplan.optimisation import SolveOptions, SolveResult, prepare
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.guard import solve_guarded
+from bioplan.optimisation.lot_segments import segments_opened
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
     StochasticData,
     excused_samples,
     relaxed_bounds,
+    slot_windows,
     solve_extensive_form,
 )
 from bioplan.results.evaluation import json_safe
@@ -35,7 +37,14 @@ from bioplan.results.plan import Plan
 from bioplan.results.tables import extract_tables
 from bioplan.robust.kept import RECORD_KEY, kept_batches, kept_factors, kept_record, sample_releases
 from bioplan.robust.realised import realised_plan
-from bioplan.robust.samples import factor_grid, pick, slot_keys
+from bioplan.robust.samples import (
+    SEGMENT_LOTS,
+    factor_grid,
+    pick,
+    segment_model,
+    slot_keys,
+    units_needed,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,22 +59,30 @@ def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, sample
                     seed: int, *, targets: bool = True,
                     levels: dict[str, float] | None = None,
                     pool_like: Plan | None = None,
-                    kept: pd.DataFrame | None = None) -> StochasticData:
+                    kept: pd.DataFrame | None = None, segments: bool = True) -> StochasticData:
     """The program's data for ``samples`` draws from ``seed`` (``targets=False``: expected cost
     only, no chance constraint or risk measure; ``levels``: each product's own service level in
     the chance constraint, at ``unc.confidence``, default 0.9; ``pool_like``: see
     :func:`pooled_keys`; ``kept``: kept batches drawn from their forecasts,
-    :func:`bioplan.robust.kept.kept_batches`)."""
+    :func:`bioplan.robust.kept.kept_batches`). With ``segments`` (and no ``pool_like``) each
+    batch yields its own lots' draws (:func:`lot_segments`); else one draw per slot."""
     recipes = scenario.recipe_table()
     keys = slot_keys(data, scenario)
+    per_slot = not segments or (pool_like is not None and pool_like.has_solution)
     if pool_like is not None and pool_like.has_solution:
         keys = pooled_keys(keys, plan_integers(pool_like, data)["slot_batches"])
-    grid = factor_grid(scenario, recipes, [k[0] for k in keys], samples, seed, unc.yield_cv)
+    grid = factor_grid(scenario, recipes, [k[0] for k in keys], samples, seed, unc.yield_cv,
+                       lots=4 if per_slot else SEGMENT_LOTS)
     cvar = unc.cvar() if targets else None
-    factors = pick(grid, keys, samples)
     chance = targets and (unc.service_level is not None or levels is not None)
+    if per_slot:
+        factors = pick(grid, keys, samples)
+        base, caps, seg = relaxed_bounds(data, factors), None, None
+    else:
+        base, caps, seg = lot_segments(data, grid, samples)
+        factors = (seg * caps[None]).sum(axis=2) / np.maximum(caps.sum(axis=1), 1e-12)[None]
     sd = StochasticData(
-        base=relaxed_bounds(data, factors), factors=factors,
+        base=base, factors=factors, segment_units=caps, segment_factors=seg,
         probabilities=np.full(samples, 1.0 / samples),
         service_level=(unc.service_level or 0.0) if chance else None,
         confidence=(unc.confidence or 0.9) if chance else None,
@@ -76,6 +93,23 @@ def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, sample
     g = kept_factors(kept, samples, seed)
     sd = dataclasses.replace(sd, fixed_releases=sample_releases(data, kept, g))
     return dataclasses.replace(sd, excused=kept_excused(sd, kept, g)) if chance else sd
+
+
+def lot_segments(data: PlanData, grid: dict[str, np.ndarray], samples: int
+                 ) -> tuple[PlanData, np.ndarray, np.ndarray]:
+    """(bounds, segment capacities (S, G) [unit], segment factors (samples, S, G) [-]) of the
+    per-batch sampling model (:mod:`bioplan.optimisation.lot_segments`): the segments span the
+    fleet's and volume's bounds; the slot bounds are then tightened to the units every sample
+    needs to grow its window (:func:`~bioplan.robust.samples.units_needed`, valid: planning
+    more is dominated) and segments past them dropped."""
+    loose = relaxed_bounds(data)
+    caps, seg = segment_model(loose, grid, samples, loose.slot_units_max * loose.slot_batches_max)
+    windows = slot_windows(data)
+    base = relaxed_bounds(data, useful=np.maximum(units_needed(caps, seg, windows), windows))
+    reach = base.slot_units_max * base.slot_batches_max
+    start = np.concatenate([np.zeros((caps.shape[0], 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
+    caps = np.where(start < reach[:, None] - 1e-9, caps, 0.0)
+    return base, caps, seg
 
 
 def kept_excused(sd: StochasticData, kept: pd.DataFrame, g: np.ndarray) -> dict[str, set[int]]:
@@ -115,19 +149,33 @@ def pooled_keys(keys: list[tuple[str, int, int]], batches: dict[Any, float]
     return [(r, d, m * max(1, round(batches.get(s, 0.0)))) for s, (r, d, m) in enumerate(keys)]
 
 
-def plan_integers(plan: Plan, data: PlanData) -> dict[str, dict[Any, float]]:
-    """A plan's integer first stage in the program's columns: batches per slot (option, seeding
-    day) and reactors added per type."""
+def slot_units_of(plan: Plan, data: PlanData) -> dict[int, list[float]]:
+    """Per slot (option, seeding day) of the program, the units of each of ``plan``'s batches
+    seeded there [unit]."""
     where = {(data.options[j].name, int(d)): s
              for s, (j, d) in enumerate(zip(data.slot_option, data.slot_day, strict=True))}
-    batches: dict[Any, float] = {}
+    out: dict[int, list[float]] = {}
     for _batch_id, rows in plan.batches.sort_values("start_day").groupby(level="batch_id"):
         route = "+".join(str(t) for t in rows["reactor_type"])
         s = where.get((f"{rows['recipe'].iloc[0]}@{route}", int(rows["start_day"].min())))
         if s is not None:
-            batches[s] = batches.get(s, 0.0) + 1.0
+            out.setdefault(s, []).append(float(rows["product_units"].iloc[0]))
+    return out
+
+
+def plan_integers(plan: Plan, data: PlanData, segment_units: np.ndarray | None = None
+                  ) -> dict[str, dict[Any, float]]:
+    """A plan's integer first stage in the program's columns: batches per slot (option, seeding
+    day), reactors added per type and, with ``segment_units`` (S, G) [unit], the lot segments its
+    units open (:func:`~bioplan.optimisation.lot_segments.segments_opened`)."""
+    units = slot_units_of(plan, data)
+    batches: dict[Any, float] = {s: float(len(u)) for s, u in units.items()}
     added = {str(t): float(n) for t, n in plan.capacity["units_added"].items()}
-    return {"slot_batches": batches, "reactor_added": added}
+    out = {"slot_batches": batches, "reactor_added": added}
+    if segment_units is not None:
+        out["slot_segment_open"] = segments_opened(
+            segment_units, {s: sum(u) for s, u in units.items()})
+    return out
 
 
 def deterministic_start(sd: StochasticData, deterministic: Plan | None, options: SolveOptions,
@@ -137,7 +185,7 @@ def deterministic_start(sd: StochasticData, deterministic: Plan | None, options:
     chance constraint the deterministic plan misses)."""
     if deterministic is None or not deterministic.has_solution:
         return None
-    integers = plan_integers(deterministic, sd.base)
+    integers = plan_integers(deterministic, sd.base, sd.segment_units)
     fixed = dataclasses.replace(sd, fixed=integers)
     quick = dataclasses.replace(options, lp_guided_start=False,
                                 time_limit_s=max(5.0, options.time_limit_s / 5))
@@ -232,11 +280,14 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
         out.message = (f"{status}: robust plan over {unc.samples} samples, expected cost "
                        f"{robust['expected_cost_usd']:,.0f} USD")
         if metrics and deterministic is not None and deterministic.has_solution:
-            from bioplan.robust.metrics import robust_metrics
+            from bioplan.robust.metrics import EVPI_SAMPLES, FRESH_SEED_OFFSET, robust_metrics
 
             t2 = time.perf_counter()
+            program = None if pooled else stochastic_data(
+                scenario, data, unc, EVPI_SAMPLES, unc.seed + FRESH_SEED_OFFSET, targets=False,
+                kept=kept)
             robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s,
-                                         kept=kept))
+                                         kept=kept, program=program))
             timings["metrics"] = time.perf_counter() - t2
     out.solver = {"name": "highs", "engine": unc.engine, "termination": str(result.termination),
                   **result.facts}

@@ -152,13 +152,14 @@ Grid = dict[str, np.ndarray]
 
 
 def factor_grid(scenario: Scenario, recipes: pd.DataFrame, names: list[str], samples: int,
-                seed: int, yield_cv: Mapping[str, float] | None = None) -> Grid:
+                seed: int, yield_cv: Mapping[str, float] | None = None,
+                lots: int = MAX_POOLED_LOTS) -> Grid:
     """Lot draws of the stochastic program's sampling model: for every recipe, seeding day and
-    lot position; recipes of one card share them (common random numbers)."""
+    lot position (``lots`` per day); recipes of one card share them (common random numbers)."""
     horizon = scenario.horizon.days
-    n = samples * horizon * MAX_POOLED_LOTS
+    n = samples * horizon * lots
     draws = recipe_factors(scenario, recipes, sorted(set(names)), n, seed, yield_cv)
-    return {r: f.reshape(samples, horizon, MAX_POOLED_LOTS) for r, f in draws.items()}
+    return {r: f.reshape(samples, horizon, lots) for r, f in draws.items()}
 
 
 def pick(grid: Grid, slots: list[tuple[str, int, int]], samples: int) -> np.ndarray:
@@ -199,3 +200,70 @@ def slot_keys(data: PlanData, scenario: Scenario) -> list[tuple[str, int, int]]:
         cells = scenario.sources[opt.source].cells_per_lot
         keys.append((opt.recipe, day, pooled_lots(opt.units_min * opt.seed_cells_per_unit, cells)))
     return keys
+
+
+MAX_SEGMENTS = 6
+"""Lot segments per slot in the program (:mod:`bioplan.optimisation.lot_segments`): one per lot up
+to this many lots, else this many runs of whole lots."""
+SEGMENT_LOTS = MAX_SEGMENTS * MAX_POOLED_LOTS
+"""Lot draws per recipe and seeding day of the segment model's grid (``MAX_POOLED_LOTS`` per
+segment)."""
+
+
+def segment_edges(lots: float) -> np.ndarray:
+    """Lot edges of a slot's segments [lot] for a stream of at most ``lots`` lots."""
+    n = max(1, int(np.ceil(lots - EDGE_TOL)))
+    if n <= MAX_SEGMENTS:
+        return np.arange(n + 1, dtype=float)
+    return np.unique(np.round(np.linspace(0.0, n, MAX_SEGMENTS + 1)))
+
+
+def segment_draw(g: np.ndarray, samples: int, day: int, g_index: int, size: float) -> np.ndarray:
+    """(samples,) the mean yield factor of a segment of ``size`` lots [-]: the mean of its first
+    ``min(size, MAX_POOLED_LOTS)`` lot draws of ``g`` (samples, days, SEGMENT_LOTS), its spread
+    about the recipe's mean shrunk to that of a mean of ``size`` lots (``√(m / size)``)."""
+    m = int(max(1, min(round(size), MAX_POOLED_LOTS)))
+    lo = g_index * MAX_POOLED_LOTS
+    mean = g[:samples, day, lo:lo + m].mean(axis=1)
+    if size <= m:
+        return mean
+    centre = float(g.mean())
+    return np.maximum(centre + (mean - centre) * np.sqrt(m / size), 0.0)
+
+
+def segment_model(data: PlanData, grid: Grid, samples: int, span: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(capacities (S, G) [unit], factors (samples, S, G) [-]) of every slot's lot segments over
+    ``span`` (S,) units at most: batches of a slot draw their lots in order, so the segments are
+    the slot's lot stream (:mod:`bioplan.optimisation.lot_segments`). Slots of one recipe and
+    seeding day start at the same lot (common draws); outside the horizon: nominal."""
+    edges = [segment_edges(data.options[j].lots_per_unit * float(span[s]))
+             for s, j in enumerate(data.slot_option)]
+    width = max((len(e) - 1 for e in edges), default=1)
+    caps = np.zeros((len(edges), width))
+    out = np.ones((samples, len(edges), width))
+    for s, e in enumerate(edges):
+        opt, day = data.slot(s)
+        rho = opt.lots_per_unit
+        sizes = np.diff(e)
+        caps[s, :len(sizes)] = sizes / rho if rho > 0 else float(span[s]) / len(sizes)
+        g = grid.get(opt.recipe)
+        if g is None or not 0 <= day < g.shape[1]:
+            continue
+        for i, size in enumerate(sizes):
+            out[:, s, i] = segment_draw(g, samples, day, i, float(size))
+    return caps, out
+
+
+def units_needed(caps: np.ndarray, factors: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """(S,) units a slot must plan so that every sample grows its window ``W`` [unit]: the
+    largest over samples of the smallest x with ``Σ_g f_g · (the part of x in segment g) ≥ W``
+    (segments filled in order); a slot no sample fills gets all its segments' units."""
+    grown = np.cumsum(factors * caps[None], axis=2)  # (K, S, G) units grown by each edge
+    before = np.concatenate([np.zeros((*grown.shape[:2], 1)), grown[:, :, :-1]], axis=2)
+    edge = np.concatenate([np.zeros((caps.shape[0], 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
+    w = windows[None, :, None]
+    inside = (before < w) & (grown >= w) & (caps[None] > 0)
+    x = np.where(inside, edge[None] + (w - before) / np.maximum(factors, 1e-12), np.inf).min(axis=2)
+    x = np.where(windows[None] <= 0, 0.0, x)
+    return np.minimum(x, caps.sum(axis=1)[None]).max(axis=0)

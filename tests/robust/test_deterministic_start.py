@@ -21,23 +21,35 @@ from bioplan.optimisation.stochastic import (
     relaxed_bounds,
 )
 from bioplan.planning import plan
-from bioplan.robust.plan import deterministic_start, plan_integers
+from bioplan.robust.plan import deterministic_start, plan_integers, stochastic_data
+from bioplan.scenario.schema import Uncertainty
 from tests.robust.test_recourse_checker import storage_scenario
 
 TOL = 1e-6
 
 
-def test_the_deterministic_start_is_a_feasible_point_of_the_ef() -> None:
+@pytest.mark.parametrize("segments", [False, True])
+def test_the_deterministic_start_is_a_feasible_point_of_the_ef(segments: bool) -> None:
+    """Also with lot segments (each batch its own lots): the start opens the segments the
+    deterministic plan's units reach, in order."""
     sc = storage_scenario()
+    if segments:  # lots of 2 units: the day's batches draw from several lots
+        sources = {"cord_blood": sc.sources["cord_blood"].model_copy(update={"cells_per_lot": 2e6})}
+        sc = sc.model_copy(update={"sources": {**sc.sources, **sources}})
     det = plan(sc, marginal_values=False)
     assert det.has_solution
     data = prepare(sc, sc.recipe_table())
-    factors = np.array([[0.5] * len(data.slot_day), [1.5] * len(data.slot_day)])
-    sd = StochasticData(base=relaxed_bounds(data, factors), factors=factors,
-                        probabilities=np.array([0.5, 0.5]))
+    if segments:
+        sd = stochastic_data(sc, data, Uncertainty(yield_cv={"card-a": 0.3}), 2, 0)
+        assert sd.segment_units is not None and (sd.segment_units > 0).sum(axis=1).max() > 1
+    else:
+        factors = np.array([[0.5] * len(data.slot_day), [1.5] * len(data.slot_day)])
+        sd = StochasticData(base=relaxed_bounds(data, factors), factors=factors,
+                            probabilities=np.array([0.5, 0.5]))
     start = deterministic_start(sd, det, SolveOptions(time_limit_s=20, mip_gap=1e-9), 60)
     assert start is not None
-    integers = plan_integers(det, sd.base)
+    integers = plan_integers(det, sd.base, sd.segment_units)
+    assert ("slot_segment_open" in integers) == segments
     assert sum(integers["slot_batches"].values()) >= 1
     for name, values in integers.items():
         for index, v in values.items():
