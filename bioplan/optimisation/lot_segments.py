@@ -30,7 +30,7 @@ import itertools
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from bioplan.optimisation.expressions import linear
 
