@@ -109,8 +109,8 @@ def robust_search_plan(sc: Scenario, unc: Uncertainty, options: SolveOptions, gu
     recipes (the baseline), a search priced against the robust program
     (:mod:`bioplan.media_search.robust_pricing`), and the robust plan on the searched recipe set,
     started from the baseline's first stage (so it costs no more, up to the MIP gap). Returns the
-    searched robust plan with ``plan.media_search``; its ``plan.robust`` has no out-of-sample
-    metrics (``bioplan evaluate`` the written plan for them)."""
+    searched robust plan with ``plan.media_search``; its ``plan.robust`` carries the out-of-sample
+    metrics of every robust plan (:func:`attach_metrics`)."""
     from bioplan.robust.plan import robust_plan
 
     t0 = time.perf_counter()
@@ -127,5 +127,26 @@ def robust_search_plan(sc: Scenario, unc: Uncertainty, options: SolveOptions, gu
     search = PlanSearch(report, expected, plain_s, robust=True)
     if out.has_solution:
         out.timings["media_search"] = report.seconds
+        attach_metrics(out, deterministic, unc, options, guard_s, fixed_batches, pareto)
         search.attach(out)
     return out
+
+
+def attach_metrics(out: Plan, deterministic: Plan, unc: Uncertainty, options: SolveOptions,
+                   guard_s: float, fixed_batches: pd.DataFrame | None, pareto: bool) -> None:
+    """Add the out-of-sample block of every robust plan (:mod:`bioplan.robust.metrics`: price of
+    robustness, VSS, EVPI, service mean and P10) to ``out.robust``, measured on the searched
+    recipe set (``out.scenario``: own + generated recipes, their fresh sample yields drawn by
+    their settings) against ``deterministic``, the plan on the scenario's own recipes. The
+    searched plan is solved from the baseline robust plan's first stage, so the metrics are
+    computed here rather than by ``robust_plan`` (whose ``deterministic`` is that start)."""
+    from bioplan.robust.metrics import robust_metrics
+
+    if not deterministic.has_solution or out.robust is None:
+        return
+    t0 = time.perf_counter()
+    sc = out.scenario
+    data = prepare(sc, sc.recipe_table(), fixed_batches, pareto=pareto)
+    out.robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s))
+    out.robust["metrics_recipes"] = "searched (own + generated); deterministic: own recipes"
+    out.timings["metrics"] = time.perf_counter() - t0

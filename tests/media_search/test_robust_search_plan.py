@@ -1,8 +1,9 @@
 """The media search priced against the robust plan, on the built-in default with K = 3 yield
 samples: the searched robust plan's expected cost is no more than the robust plan's on the
 scenario's own recipes (up to the MIP gap), the pricing used is reported, every generated recipe
-lies inside its card's validity domain, and the plan passes the checker, also per yield sample
-(``results/checks/recourse.py`` on each sample's realised plan)."""
+lies inside its card's validity domain, the plan passes the checker, also per yield sample
+(``results/checks/recourse.py`` on each sample's realised plan), and it carries the out-of-sample
+block of every robust plan (``bioplan.robust.metrics``), measured on the searched recipe set."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from bioplan.media_search import evaluate_settings, search_space
 from bioplan.planning import plan
 from bioplan.results.checker import check_plan
 from bioplan.results.checks.recourse import check_recourse
+from bioplan.robust.evaluate import evaluate
+from bioplan.robust.metrics import EVALUATION_SAMPLES, FRESH_SEED_OFFSET
 from bioplan.robust.realised import realised_with_discards
 from bioplan.robust.samples import batch_factors
 from bioplan.scenario import load_scenario
@@ -64,3 +67,24 @@ def test_cli_plans_robust_with_media_search(capsys, tmp_path) -> None:  # type: 
     assert "pricing robust: LP relaxation of the robust program over 2 yield samples" in out
     assert "robust plan (expected cost) on the scenario's own recipes" in out
     assert (tmp_path / "media_search_recipes.csv").exists()
+
+
+def test_searched_robust_plan_carries_the_out_of_sample_metrics(searched) -> None:  # type: ignore[no-untyped-def]
+    r = searched.robust
+    for key in ("deterministic_objective_usd", "price_of_robustness_usd", "vss_usd",
+                "vss_se_usd", "evpi_usd", "evpi_se_usd", "expected_cost_out_of_sample_usd",
+                "deterministic_expected_cost_out_of_sample_usd", "service"):
+        assert key in r, key
+    assert r["evaluation_samples"] == EVALUATION_SAMPLES
+    # against the deterministic plan on the scenario's own recipes (HiGHS is deterministic)
+    det = plan(None, marginal_values=False)
+    assert r["deterministic_objective_usd"] == pytest.approx(det.objective_usd, rel=1e-9)
+    assert r["price_of_robustness_usd"] == pytest.approx(searched.objective_usd - det.objective_usd)
+    # measured on the searched plan itself, with its generated recipes' own sample yields
+    assert searched.batches["recipe"].str.contains("/search-r", regex=False).any()
+    ev = evaluate(searched, samples=EVALUATION_SAMPLES, seed=UNC.seed + FRESH_SEED_OFFSET)
+    products = ev.products()
+    assert set(r["service"]) == set(products.index)
+    for p, row in r["service"].items():
+        assert row["robust_p10"] == pytest.approx(products.loc[p, "service_level_p10"])
+        assert 0.0 <= row["robust_p10"] <= row["robust_mean"] + 1e-12 <= 1.0 + 1e-12
