@@ -88,3 +88,27 @@ def test_searched_robust_plan_carries_the_out_of_sample_metrics(searched) -> Non
     for p, row in r["service"].items():
         assert row["robust_p10"] == pytest.approx(products.loc[p, "service_level_p10"])
         assert 0.0 <= row["robust_p10"] <= row["robust_mean"] + 1e-12 <= 1.0 + 1e-12
+
+
+def test_the_cheaper_robust_plan_is_kept() -> None:
+    """The program on the searched recipes may stop at its time limit dearer than the baseline
+    (measured on the default at K = 20: 4,267,926 against 3,840,169 USD); the baseline is a plan
+    of the searched set too, so the cheaper one is returned and the choice is said."""
+    from bioplan.contracts import PlanStatus
+    from bioplan.media_search.report import cheaper_robust
+    from bioplan.results.plan import Plan
+
+    sc = load_scenario(None)
+
+    def robust(cost: float | None, status: PlanStatus = PlanStatus.FEASIBLE) -> Plan:
+        p = Plan(scenario=sc, status=status)
+        p.robust = {"expected_cost_usd": cost}
+        return p
+
+    cheap, dear, none = robust(3.8e6), robust(4.3e6), robust(None, PlanStatus.NO_SOLUTION)
+    assert cheaper_robust(cheap, dear) == (cheap, "searched")
+    kept, why = cheaper_robust(dear, cheap)
+    assert kept is cheap and why.startswith("baseline") and "4,300,000 USD" in why
+    kept, why = cheaper_robust(none, cheap)
+    assert kept is cheap and "no plan in time" in why
+    assert cheaper_robust(cheap, none) == (cheap, "searched")
