@@ -41,6 +41,12 @@ def test_robust_search_costs_no_more_than_the_robust_plan(searched) -> None:  # 
     assert s["searched_objective_usd"] == pytest.approx(searched.robust["expected_cost_usd"])
     assert s["searched_objective_usd"] <= s["plain_objective_usd"] * (1 + gap) + 1e-6
     assert s["rounds"] == 1 and s["recipes_generated"] >= 1
+    kept = s["robust_plan_kept"]  # the cheaper of the searched program and the baseline
+    assert kept == "searched" or kept.startswith("baseline (")
+    if kept == "searched":
+        assert s["searched_objective_usd"] <= s["plain_objective_usd"] + 1e-6
+    else:
+        assert s["searched_objective_usd"] == pytest.approx(s["plain_objective_usd"])
     own = set(load_scenario(None).recipe_table().index)
     assert own <= set(searched.scenario.recipe_table().index)
 
@@ -67,6 +73,10 @@ def test_cli_plans_robust_with_media_search(capsys, tmp_path) -> None:  # type: 
     assert "pricing robust: LP relaxation of the robust program over 2 yield samples" in out
     assert "robust plan (expected cost) on the scenario's own recipes" in out
     assert (tmp_path / "media_search_recipes.csv").exists()
+    import json
+
+    kept = json.loads((tmp_path / "summary.json").read_text())["media_search"]["robust_plan_kept"]
+    assert ("kept the baseline (" in out) == (kept != "searched"), out
 
 
 def test_searched_robust_plan_carries_the_out_of_sample_metrics(searched) -> None:  # type: ignore[no-untyped-def]
