@@ -32,6 +32,9 @@ def print_search(result: Plan) -> None:
     typer.echo(f"          {what} on the scenario's own recipes {_money(s['plain_objective_usd'])}"
                f", with the generated ones {_money(s['searched_objective_usd'])}, saving "
                f"{_money(s['saving_usd'])}")
+    kept = s.get("robust_plan_kept", "searched")
+    if kept != "searched":
+        typer.echo(f"          kept the {kept}")
     rounds = result.media_search["tables"]["media_search_rounds"]
     typer.echo(rounds.to_string(float_format=lambda x: f"{x:,.1f}"))
     recipes = result.media_search["tables"]["media_search_recipes"]

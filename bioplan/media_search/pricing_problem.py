@@ -53,7 +53,7 @@ class Candidate:
     evaluations: int
 
 
-def _best_options(table: pd.DataFrame, sc: Scenario, data: PlanData,
+def best_options(table: pd.DataFrame, sc: Scenario, data: PlanData,
                   book: PriceBook | RobustPriceBook) -> dict[str, tuple[float, int, Option]]:
     """Per recipe of ``table``: (best reduced cost [k$/unit], its day, its option)."""
     best: dict[str, tuple[float, int, Option]] = {}
@@ -79,7 +79,7 @@ def make_evaluate(space: SearchSpace, source: str, sc: Scenario, data: PlanData,
 
     def evaluate(x: np.ndarray) -> np.ndarray:
         table = _rows(space, x, source)
-        best = _best_options(table[~table["extrapolates"].astype(bool)], sc, data, book)
+        best = best_options(table[~table["extrapolates"].astype(bool)], sc, data, book)
         return np.array([best[r][0] if r in best else PENALTY_K for r in table.index])
 
     return evaluate
@@ -97,7 +97,7 @@ def price_card(card: str, source: str, sc: Scenario, data: PlanData,
                      logscale=space.log, x0=space.default, starts=starts, seed=seed,
                      max_iter=max_iter, max_integer_moves=max_integer_moves)
     table = _rows(space, found.x[None, :], source)
-    best = _best_options(table[~table["extrapolates"].astype(bool)], sc, data, book)
+    best = best_options(table[~table["extrapolates"].astype(bool)], sc, data, book)
     recipe = str(table.index[0])
     if recipe not in best:
         return None

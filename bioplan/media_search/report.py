@@ -17,6 +17,7 @@ and the plan reports
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from bioplan.results.plan import Plan
     from bioplan.scenario import Scenario
     from bioplan.scenario.schema import Uncertainty
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -108,9 +111,9 @@ def robust_search_plan(sc: Scenario, unc: Uncertainty, options: SolveOptions, gu
     """``plan(..., robust=..., search_media=True)``: the robust plan on the scenario's own
     recipes (the baseline), a search priced against the robust program
     (:mod:`bioplan.media_search.robust_pricing`), and the robust plan on the searched recipe set,
-    started from the baseline's first stage (so it costs no more, up to the MIP gap). Returns the
-    searched robust plan with ``plan.media_search``; its ``plan.robust`` has no out-of-sample
-    metrics (``bioplan evaluate`` the written plan for them)."""
+    started from the baseline's first stage. Returns the cheaper of the two in expected cost
+    (:func:`cheaper_robust`; ``summary["robust_plan_kept"]`` says which) with ``plan.media_search``; its ``plan.robust`` carries the out-of-sample
+    metrics of every robust plan (:func:`attach_metrics`)."""
     from bioplan.robust.plan import robust_plan
 
     t0 = time.perf_counter()
@@ -125,7 +128,54 @@ def robust_search_plan(sc: Scenario, unc: Uncertainty, options: SolveOptions, gu
                       fixed_batches=fixed_batches, pareto=pareto, metrics=False)
     expected = (plain.robust or {}).get("expected_cost_usd") if plain.has_solution else None
     search = PlanSearch(report, expected, plain_s, robust=True)
+    out, kept = cheaper_robust(out, plain)
     if out.has_solution:
         out.timings["media_search"] = report.seconds
+        attach_metrics(out, deterministic, unc, options, guard_s, fixed_batches, pareto)
+        if out.robust is not None:
+            out.robust["metrics_recipes"] = ("own + generated" if kept == "searched" else
+                                             "own (baseline kept)") + "; deterministic: own"
         search.attach(out)
+        assert out.media_search is not None
+        out.media_search["summary"]["robust_plan_kept"] = kept
     return out
+
+
+def _expected(p: Plan) -> float | None:
+    value = (p.robust or {}).get("expected_cost_usd") if p.has_solution else None
+    return float(value) if value is not None else None
+
+
+def cheaper_robust(searched: Plan, baseline: Plan) -> tuple[Plan, str]:
+    """The robust plan to return, and which one it is in words: ``searched`` (the program on own
+    + generated recipes) unless it has no plan or a higher expected cost than ``baseline`` (the
+    program on the scenario's own recipes, also a plan of the searched set: its recipes are a
+    subset). Both programs usually stop at their time limit, and the searched one's start from
+    the baseline's first stage may fail, so its incumbent can be dearer."""
+    mine, base = _expected(searched), _expected(baseline)
+    if base is None or (mine is not None and mine <= base):
+        return searched, "searched"
+    why = ("no plan in time" if mine is None else
+           f"expected cost {mine:,.0f} USD above the baseline's {base:,.0f} USD")
+    log.warning("robust media search: the program on the searched recipes ended with %s; "
+                "keeping the robust plan on the scenario's own recipes", why)
+    return baseline, f"baseline (the program on the searched recipe set ended with {why})"
+
+
+def attach_metrics(out: Plan, deterministic: Plan, unc: Uncertainty, options: SolveOptions,
+                   guard_s: float, fixed_batches: pd.DataFrame | None, pareto: bool) -> None:
+    """Add the out-of-sample block of every robust plan (:mod:`bioplan.robust.metrics`: price of
+    robustness, VSS, EVPI, service mean and P10) to ``out.robust``, measured on the searched
+    plan's recipe set (``out.scenario``: own + generated recipes, their fresh sample yields drawn
+    by their settings) against ``deterministic``, the plan on the scenario's own recipes. The
+    searched plan is solved from the baseline robust plan's first stage, so the metrics are
+    computed here rather than by ``robust_plan`` (whose ``deterministic`` is that start)."""
+    from bioplan.robust.metrics import robust_metrics
+
+    if not deterministic.has_solution or out.robust is None:
+        return
+    t0 = time.perf_counter()
+    sc = out.scenario
+    data = prepare(sc, sc.recipe_table(), fixed_batches, pareto=pareto)
+    out.robust.update(robust_metrics(out, deterministic, unc, data, options, guard_s))
+    out.timings["metrics"] = time.perf_counter() - t0
