@@ -68,13 +68,12 @@ def variant_theta(
     else:
         # full factorial, last key varying fastest (itertools.product order)
         idx = np.indices([len(v) for v in levels]).reshape(len(keys), -1)
-        theta = np.empty((count + 1, base.shape[1]))
-        theta[:] = base
+        theta = ps.theta(count + 1)  # column-major, like ps.theta
         for j, (c, v) in enumerate(zip(cols, levels, strict=True)):
             theta[1:, c] = np.asarray(v)[idx[j]]
         same = np.all(theta[1:, cols] == base[0, cols], axis=1)
         if same.any():
-            theta = theta[np.concatenate([[True], ~same])]
+            theta = np.asfortranarray(theta[np.concatenate([[True], ~same])])
     validate_theta(ps, theta, cols)
     validate_theta(ps, theta[:1])
     return theta, keys
@@ -117,7 +116,7 @@ def table_from_batch(
                 f"{f}_{card.factors[f].amount_unit}"
             ][:, j]
     reasons = extrapolation(ps, theta)
-    data["extrapolates"] = np.array([bool(r) for r in reasons])
+    data["extrapolates"] = np.asarray(reasons, dtype=object) != ""
     data["extrapolation"] = reasons
     for k in keys:
         data[f"set:{k}"] = theta[:, ps.col(k)]
