@@ -119,8 +119,15 @@ def _distinct_rows(theta: FloatArray, cols: list[int] | range,
 
 def _group(*keys: IntArray) -> tuple[IntArray, IntArray]:
     """(first, inverse) of the distinct tuples of non-negative integer keys (one entry per row)."""
+    sizes = [int(k.max(initial=0)) + 1 for k in keys]
+    if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
+        combined = np.zeros(keys[0].shape[0], dtype=np.int64)
+        for k, size in zip(keys, sizes, strict=True):  # one mixed-radix key: one sort
+            combined = combined * size + k
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
     inverse = np.zeros(keys[0].shape[0], dtype=np.int64)
-    for k in keys:
+    for k in keys:  # too many combinations for one int64 key: renumber after each key
         combined = inverse * (int(k.max(initial=0)) + 1) + k
         _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1).astype(np.int64)
