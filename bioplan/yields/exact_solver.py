@@ -155,8 +155,13 @@ class _PhaseMatrices:
             return self.E[ids]
         uniq, inv = np.unique(ids, return_inverse=True)
         r = phase_rates(ps, theta[self.first[uniq]], self.j)
-        E = expm_batch(r.A / self.grid_per_day, distinct=True)
+        E = expm_batch(_per_step(r.A, self.grid_per_day), distinct=True)
         return E if len(uniq) == len(ids) and np.array_equal(uniq, ids) else E[inv.reshape(-1)]
+
+
+def _per_step(A: FloatArray, grid_per_day: int) -> FloatArray:
+    """Rate matrices times one grid step [days] (no copy of the stack on the daily grid)."""
+    return A if grid_per_day == 1 else A / grid_per_day
 
 
 def _phase_matrices(ps: ParamSpace, theta: FloatArray, j: int, grid: int,
@@ -165,7 +170,7 @@ def _phase_matrices(ps: ParamSpace, theta: FloatArray, j: int, grid: int,
     pm = _PhaseMatrices(j, first, inverse, grid)
     if len(first) <= _CACHE_MATRICES:
         pm.rates = phase_rates(ps, theta[first], j)
-        pm.E = expm_batch(pm.rates.A / grid, distinct=True)
+        pm.E = expm_batch(_per_step(pm.rates.A, grid), distinct=True)
     return pm
 
 
