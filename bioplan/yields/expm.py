@@ -52,8 +52,8 @@ def _expm_taylor(A: FloatArray) -> FloatArray:
     R += blocks[0]
     for q in range(int(s.max(initial=0))):
         m = s > q
-        if m.all():
-            R = R @ R
+        if m.all():  # square into the other free power buffer (no new 400 kB stack)
+            R = np.matmul(R, R, out=powers[2] if np.may_share_memory(R, powers[1]) else powers[1])
         else:
             R[m] = R[m] @ R[m]
     return R
