@@ -109,8 +109,8 @@ def table_from_batch(
         data[f"{p}_name"] = ph.name
         data[f"{p}_days"] = res.days[:, j].astype(int)
         data[f"{p}_vessel_class"] = ph.vessel_class
-        data[f"{p}_peak_volume_L_per_seed_cell"] = res.peak_volume_L[:, j]
-        data[f"{p}_medium_L_per_seed_cell"] = res.medium_L[:, j]
+        data[f"{p}_peak_volume_L_per_seed_cell"] = res.peak_volume_L[:, j].copy()
+        data[f"{p}_medium_L_per_seed_cell"] = res.medium_L[:, j].copy()
         for f in card.costed_factors:
             data[phase_factor_column(card, j + 1, f)] = per_phase[
                 f"{f}_{card.factors[f].amount_unit}"
@@ -119,9 +119,11 @@ def table_from_batch(
     data["extrapolates"] = np.asarray(reasons, dtype=object) != ""
     data["extrapolation"] = reasons
     for k in keys:
-        data[f"set:{k}"] = theta[:, ps.col(k)]
+        data[f"set:{k}"] = theta[:, ps.col(k)].copy()
     index = pd.Index([f"{card.name}/{i}" for i in range(n)], name="recipe")
-    return pd.DataFrame(data, index=index)
+    # copy=False: no consolidation copy of ~100 columns (~10 % of a big table's time); every
+    # column is a fresh array owned by this table (the theta and res columns are copied above)
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def recipe_table(

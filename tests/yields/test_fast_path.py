@@ -69,3 +69,17 @@ def test_row_major_theta_gives_the_same_table() -> None:
     c = np.ascontiguousarray(theta)
     b = table_from_batch(ps, c, run_batch(ps, c), keys)
     pd.testing.assert_frame_equal(a, b, rtol=1e-12)
+
+
+def test_table_owns_its_columns() -> None:
+    """The table is built without a consolidation copy, so it must not share memory with the
+    caller's theta or batch result: changing them afterwards leaves the table as it was."""
+    ps, theta, keys = random_theta("erythroid-bela", 80, seed=2)
+    res = run_batch(ps, theta)
+    table = table_from_batch(ps, theta, res, keys)
+    before = table.copy()
+    theta[:] = -1.0
+    res.medium_L[:] = -1.0
+    res.peak_volume_L[:] = -1.0
+    res.days[:] = -1
+    pd.testing.assert_frame_equal(table, before)
