@@ -49,10 +49,7 @@ class Compartments:
 
     def aggregate(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum the last axis (compartments) into stages: (..., K) -> (..., S)."""
-        out = np.zeros((*x.shape[:-1], len(self.first)))
-        for s, (f, n) in enumerate(zip(self.first, self.n_gen, strict=True)):
-            out[..., s] = x[..., f : f + n].sum(axis=-1)
-        return out
+        return np.add.reduceat(x, self.first, axis=-1)  # stages are contiguous, in order
 
     def target(self, card: YieldCard, src_stage: int, gen: int, dst_stage: int) -> int:
         """Compartment that a transiting cell of (stage, generation) enters in ``dst_stage``."""

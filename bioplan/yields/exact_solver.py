@@ -119,8 +119,15 @@ def _distinct_rows(theta: FloatArray, cols: list[int] | range,
 
 def _group(*keys: IntArray) -> tuple[IntArray, IntArray]:
     """(first, inverse) of the distinct tuples of non-negative integer keys (one entry per row)."""
+    sizes = [int(k.max(initial=0)) + 1 for k in keys]
+    if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
+        combined = np.zeros(keys[0].shape[0], dtype=np.int64)
+        for k, size in zip(keys, sizes, strict=True):  # one mixed-radix key: one sort
+            combined = combined * size + k
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
     inverse = np.zeros(keys[0].shape[0], dtype=np.int64)
-    for k in keys:
+    for k in keys:  # too many combinations for one int64 key: renumber after each key
         combined = inverse * (int(k.max(initial=0)) + 1) + k
         _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1).astype(np.int64)
@@ -148,8 +155,13 @@ class _PhaseMatrices:
             return self.E[ids]
         uniq, inv = np.unique(ids, return_inverse=True)
         r = phase_rates(ps, theta[self.first[uniq]], self.j)
-        E = expm_batch(r.A / self.grid_per_day, distinct=True)
+        E = expm_batch(_per_step(r.A, self.grid_per_day), distinct=True)
         return E if len(uniq) == len(ids) and np.array_equal(uniq, ids) else E[inv.reshape(-1)]
+
+
+def _per_step(A: FloatArray, grid_per_day: int) -> FloatArray:
+    """Rate matrices times one grid step [days] (no copy of the stack on the daily grid)."""
+    return A if grid_per_day == 1 else A / grid_per_day
 
 
 def _phase_matrices(ps: ParamSpace, theta: FloatArray, j: int, grid: int,
@@ -158,7 +170,7 @@ def _phase_matrices(ps: ParamSpace, theta: FloatArray, j: int, grid: int,
     pm = _PhaseMatrices(j, first, inverse, grid)
     if len(first) <= _CACHE_MATRICES:
         pm.rates = phase_rates(ps, theta[first], j)
-        pm.E = expm_batch(pm.rates.A / grid, distinct=True)
+        pm.E = expm_batch(_per_step(pm.rates.A, grid), distinct=True)
     return pm
 
 

@@ -43,16 +43,17 @@ def _expm_taylor(A: FloatArray) -> FloatArray:
     np.matmul(powers[1], powers[0], out=powers[2])
     X4 = powers[1] @ powers[1]
     blocks = (_BLOCKS @ powers.reshape(3, -1)).reshape(3, n, k, k)
-    diag = np.arange(k)
-    for i in range(3):
-        blocks[i][:, diag, diag] += _COEF[4 * i]
-    R = blocks[2] + _COEF[12] * X4
-    R = blocks[1] + X4 @ R
-    R = blocks[0] + X4 @ R
+    blocks.reshape(3, n, k * k)[:, :, :: k + 1] += _COEF[0:9:4, None, None]  # + c0 I (a view)
+    R = blocks[2]
+    R += _COEF[12] * X4
+    R = np.matmul(X4, R, out=powers[0])  # X is no longer needed: reuse its memory
+    R += blocks[1]
+    R = np.matmul(X4, R, out=powers[1])
+    R += blocks[0]
     for q in range(int(s.max(initial=0))):
         m = s > q
-        if m.all():
-            R = R @ R
+        if m.all():  # square into the other free power buffer (no new 400 kB stack)
+            R = np.matmul(R, R, out=powers[2] if np.may_share_memory(R, powers[1]) else powers[1])
         else:
             R[m] = R[m] @ R[m]
     return R

@@ -79,8 +79,12 @@ class ParamSpace:
         return [n for n in self.names if n.split(".", 1)[0] not in RESERVED_PHASE_NAMES]
 
     def theta(self, rows: int = 1) -> FloatArray:
-        """(rows, P) matrix of the card's default values."""
-        return np.tile(np.asarray(self.defaults, dtype=float), (rows, 1))
+        """(rows, P) matrix of the card's default values, column-major: the solver and the
+        recipe table read it column by column (a row-major table of 100,000 recipes made each
+        column read a strided pass over all of it)."""
+        out = np.empty((rows, len(self.defaults)), order="F")
+        out[:] = np.asarray(self.defaults, dtype=float)
+        return out
 
     def check_key(self, key: str, *, what: str = "setting", settings_only: bool = True) -> int:
         """Column of ``key`` or an :class:`InputError` naming the card and the valid keys."""

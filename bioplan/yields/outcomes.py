@@ -55,19 +55,26 @@ def state_outcomes(card: YieldCard, x: FloatArray, seed: FloatArray) -> dict[str
     }
 
 
+def _amounts_by_phase(ps: ParamSpace, theta: FloatArray, res: BatchResult) -> FloatArray:
+    """(N, F, J) amount of each costed factor used in each phase [mg or kU per seed cell]:
+    concentration × medium litres × unit factor, gathered in one pass over ``theta`` (a big
+    table's columns are strided when it is row-major: one read per column is slow)."""
+    factors, phases = ps.card.costed_factors, ps.card.protocol
+    cols = [ps.col(f"{ph.name}.{f}") for f in factors for ph in phases]
+    conc = theta[:, cols].reshape(theta.shape[0], len(factors), len(phases))
+    unit = np.array([spec.amount_per_conc_litre() for spec in factors.values()])
+    return conc * res.medium_L[:, None, :] * unit[None, :, None]
+
+
 def cytokine_amounts(ps: ParamSpace, theta: FloatArray, res: BatchResult) -> dict[str, FloatArray]:
     """Amount of each factor consumed [mg or kU per seed cell], keyed ``<factor>_<unit>``.
 
     amount = sum over phases of concentration × medium litres × unit factor
     (ng/mL × L = 1e-3 mg; ug/mL × L = 1 mg; U/mL × L = 1 kU; uM × L × g/mol = 1e-3 mg).
     """
-    out: dict[str, FloatArray] = {}
-    for f, spec in ps.card.costed_factors.items():
-        conc = np.stack([theta[:, ps.col(f"{ph.name}.{f}")] for ph in ps.card.protocol], axis=1)
-        out[f"{f}_{spec.amount_unit}"] = (conc * res.medium_L).sum(
-            axis=1
-        ) * spec.amount_per_conc_litre()
-    return out
+    total = _amounts_by_phase(ps, theta, res).sum(axis=2)
+    return {f"{f}_{spec.amount_unit}": total[:, i]
+            for i, (f, spec) in enumerate(ps.card.costed_factors.items())}
 
 
 def phase_cytokine_amounts(
@@ -76,11 +83,9 @@ def phase_cytokine_amounts(
     """Amount of each factor consumed in each phase [mg or kU per seed cell], keyed
     ``<factor>_<unit>``, each an (N, n_phases) array: concentration in the phase × the phase's
     medium litres × unit factor (summed over phases: :func:`cytokine_amounts`)."""
-    out: dict[str, FloatArray] = {}
-    for f, spec in ps.card.costed_factors.items():
-        conc = np.stack([theta[:, ps.col(f"{ph.name}.{f}")] for ph in ps.card.protocol], axis=1)
-        out[f"{f}_{spec.amount_unit}"] = conc * res.medium_L * spec.amount_per_conc_litre()
-    return out
+    amt = _amounts_by_phase(ps, theta, res)
+    return {f"{f}_{spec.amount_unit}": amt[:, i]
+            for i, (f, spec) in enumerate(ps.card.costed_factors.items())}
 
 
 def factor_column(card: YieldCard, factor: str) -> str:

@@ -10,6 +10,8 @@ feeding policy).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -19,29 +21,52 @@ from bioplan.yields.kinetics import ParamSpace
 FloatArray = NDArray[np.float64]
 
 
-Reasons = dict[int, list[str]]
-"""Row -> why it extrapolates (rows inside the domain are absent: most rows of a big table)."""
+Reasons = NDArray[np.object_]
+"""(N,) per recipe: '' inside the domain, else why it extrapolates (reasons joined by '; ')."""
 
 
-def _range_reasons(vals: NDArray[np.float64], lo: float, hi: float, what: str, unit: str,
+def _no_reasons(n: int) -> Reasons:
+    out = np.empty(n, dtype=object)
+    out[:] = ""
+    return out
+
+
+def _add(out: Reasons, rows: NDArray[np.bool_], msgs: NDArray[np.object_] | str) -> None:
+    """Append ``msgs`` (one per True row, or one for all) to the reasons of ``rows``."""
+    idx = np.flatnonzero(rows)
+    if len(idx) == 0:
+        return
+    new = msgs if not isinstance(msgs, str) else np.full(len(idx), msgs, dtype=object)
+    cur = out[idx]
+    out[idx] = np.where(cur == "", new, cur + "; " + new)
+
+
+def _per_value(vals: FloatArray, fmt: Callable[[float], str]) -> NDArray[np.object_]:
+    """``fmt(v)`` for each value, formatted once per distinct value (big tables repeat few)."""
+    uniq, inv = np.unique(vals, return_inverse=True)
+    return np.array([fmt(float(u)) for u in uniq], dtype=object)[inv.reshape(-1)]
+
+
+def _range_reasons(vals: FloatArray, lo: float, hi: float, what: str, unit: str,
                    out: Reasons, skip: NDArray[np.bool_] | None = None) -> None:
     bad = (vals < lo) | (vals > hi)
     if skip is not None:
         bad &= ~skip
-    for i in np.flatnonzero(bad):
-        out.setdefault(int(i), []).append(f"{what} = {vals[i]:g}{unit} is outside the card's validity range "
-                      f"{lo:g}-{hi:g}{unit}")
+    if bad.any():
+        _add(out, bad, _per_value(vals[bad], lambda v: (
+            f"{what} = {v:g}{unit} is outside the card's validity range {lo:g}-{hi:g}{unit}")))
 
 
-def validity_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> Reasons:
-    """Per recipe (row of ``theta``) outside the card's validity domain: why."""
+def validity_reasons(ps: ParamSpace, theta: FloatArray, out: Reasons | None = None) -> Reasons:
+    """Per recipe (row of ``theta``) outside the card's validity domain: why (appended to
+    ``out`` when given)."""
     v = ps.card.validity
-    out: Reasons = {}
-    total = sum(theta[:, ps.col(f"{ph.name}.days")] for ph in ps.card.protocol)
-    _range_reasons(np.asarray(total, dtype=float), v.total_days_min, v.total_days_max,
+    out = _no_reasons(theta.shape[0]) if out is None else out
+    days_all = theta[:, [ps.col(f"{ph.name}.days") for ph in ps.card.protocol]]
+    _range_reasons(days_all.sum(axis=1), v.total_days_min, v.total_days_max,
                    "total culture days", " days", out)
-    for ph in ps.card.protocol:
-        days = theta[:, ps.col(f"{ph.name}.days")]
+    for j, ph in enumerate(ps.card.protocol):
+        days = days_all[:, j]
         off = days == 0
         if ph.name in v.phase_days_ranges:
             dlo, dhi = v.phase_days_ranges[ph.name]
@@ -58,43 +83,35 @@ def validity_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> Reasons:
         perfused = theta[:, ps.col(f"{ph.name}.perfusion")] > 0.5
         for policy, rows in (("perfusion", perfused & ~off), ("dilution", ~perfused & ~off)):
             if policy not in allowed:
-                for i in np.flatnonzero(rows):
-                    out.setdefault(int(i), []).append(
-                        f"{ph.name} fed by {policy}: the card supports only "
-                        f"{' or '.join(sorted(allowed))} feeding in this phase")
+                _add(out, rows, f"{ph.name} fed by {policy}: the card supports only "
+                                f"{' or '.join(sorted(allowed))} feeding in this phase")
         dry = perfused & ~off & (theta[:, ps.col(f"{ph.name}.perfusion_exchange_per_day")] <= 0)
-        for i in np.flatnonzero(dry):
-            out.setdefault(int(i), []).append(
-                f"{ph.name} is perfused without medium exchange (set "
-                f"{ph.name}.perfusion_exchange_per_day > 0 [volumes/day])")
+        _add(out, dry, f"{ph.name} is perfused without medium exchange (set "
+                       f"{ph.name}.perfusion_exchange_per_day > 0 [volumes/day])")
     return out
 
 
-def required_factor_reasons(ps: ParamSpace, theta: NDArray[np.float64]) -> Reasons:
+def required_factor_reasons(ps: ParamSpace, theta: FloatArray,
+                            out: Reasons | None = None) -> Reasons:
     """Per recipe: factors the card's validity range requires (low end > 0) that a phase which
     uses them in the default protocol leaves out (e.g. ``IL3: 0`` where the range is 1-20)."""
     v = ps.card.validity
-    out: Reasons = {}
+    out = _no_reasons(theta.shape[0]) if out is None else out
     for ph in ps.card.protocol:
         days = theta[:, ps.col(f"{ph.name}.days")]
-        for f, (lo, _hi) in v.concentration_ranges.items():
+        for f, (lo, hi) in v.concentration_ranges.items():
             if lo <= 0 or f not in ph.medium or ph.medium[f].value == 0:
                 continue
             conc = theta[:, ps.col(f"{ph.name}.{f}")]
-            for i in np.flatnonzero((conc == 0) & (days > 0)):
-                out.setdefault(int(i), []).append(f"{ph.name}.{f} = 0 leaves out a factor the card was calibrated "
-                              f"with (validity range {lo:g}-{_hi:g} {ps.card.factors[f].unit})")
+            _add(out, (conc == 0) & (days > 0),
+                 f"{ph.name}.{f} = 0 leaves out a factor the card was calibrated "
+                 f"with (validity range {lo:g}-{hi:g} {ps.card.factors[f].unit})")
     return out
 
 
-def extrapolation(ps: ParamSpace, theta: NDArray[np.float64]) -> list[str]:
+def extrapolation(ps: ParamSpace, theta: FloatArray) -> list[str]:
     """Per recipe: '' inside the domain, else the reasons joined by '; '."""
-    a = validity_reasons(ps, theta)
-    b = required_factor_reasons(ps, theta)
-    out = [""] * theta.shape[0]
-    for i in sorted(a.keys() | b.keys()):
-        out[i] = "; ".join(a.get(i, []) + b.get(i, []))
-    return out
+    return list(required_factor_reasons(ps, theta, validity_reasons(ps, theta)))
 
 
 def validate_theta(ps: ParamSpace, theta: FloatArray, columns: list[int] | None = None) -> None:
