@@ -113,6 +113,7 @@ def _compile(data: PlanData) -> Any:
     from bioplan.optimisation.lp_arrays import LpArrays
     from bioplan.optimisation.model import build_model
 
-    lp, columns, rows, _facts = compile_model(build_model(data))
+    model = build_model(data)  # alive while its rows are read (their block is a weak reference)
+    lp, columns, rows, _facts = compile_model(model)
     keys = [(v.parent_component().local_name, v.index()) for v in columns]
     return LpArrays.from_highs_lp(lp, keys, capacity_rows(rows))

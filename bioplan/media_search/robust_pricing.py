@@ -85,7 +85,10 @@ def program_duals(sd: StochasticData, *, threads: int = 1, time_limit_s: float =
     from bioplan.optimisation.quiet_highs import quiet_highs, run_for_row_duals
     from bioplan.optimisation.stochastic import build_extensive_form
 
-    lp, _columns, rows, _facts = compile_model(build_extensive_form(sd))
+    # keep the model alive while its rows are read: a row refers to its block only weakly, and
+    # a model freed by the cyclic collector mid-way left `parent_component()` None (seen once)
+    model = build_extensive_form(sd)
+    lp, _columns, rows, _facts = compile_model(model)
     lp.integrality_ = []
     h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
@@ -98,6 +101,7 @@ def program_duals(sd: StochasticData, *, threads: int = 1, time_limit_s: float =
     for pos, con in enumerate(rows):
         block, _dot, family = con.parent_component().name.rpartition(".")
         found[block or _FIRST][family][con.index()] = float(row_dual[pos])
+    del model
     objective = float(h.getInfo().objective_function_value)
     first = PlanDuals(True, objective, seconds, dict(found.pop(_FIRST, {})))
     return ProgramDuals(True, objective, seconds, first,

@@ -123,7 +123,8 @@ def shadow_prices(data: Any, values: dict[str, dict[Any, float]], *, threads: in
     from bioplan.optimisation.compile import compile_model
     from bioplan.optimisation.model import build_model
 
-    lp, columns, rows, _facts = compile_model(build_model(data))
+    model = build_model(data)  # alive while its rows are read (their block is a weak reference)
+    lp, columns, rows, _facts = compile_model(model)
     keys = [(v.parent_component().local_name, v.index()) for v in columns]
     return fixed_lp_duals(lp, keys, capacity_rows(rows), values, threads=threads,
                           time_limit_s=time_limit_s)

@@ -79,7 +79,8 @@ def relaxation_duals(data: PlanData, *, threads: int = 1, time_limit_s: float = 
     from bioplan.optimisation.compile import compile_model
     from bioplan.optimisation.model import build_model
 
-    lp, _columns, rows, _facts = compile_model(build_model(data))
+    model = build_model(data)  # alive while its rows are read (their block is a weak reference)
+    lp, _columns, rows, _facts = compile_model(model)
     return _solve_relaxation(lp, rows, threads=threads, time_limit_s=time_limit_s)
 
 
