@@ -62,23 +62,73 @@ class ProductInputs:
     """Cost per unit wasted [USD/unit]."""
 
 
+BAG_TOL = 1e-6
+"""Pooled cells within this share of a unit of the next bag fill it [unit] (rounding of the
+plan's own whole pools)."""
+
+
+def grown_units(scenario: Scenario, batches: pd.DataFrame) -> np.ndarray:
+    """(batches,) units each batch's cells make at its nominal yield [unit]: seed cells × the
+    recipe's product cells per seed cell / cells per unit, never below the batch's packaged units
+    (a batch whose recipe the scenario no longer offers keeps its packaged units)."""
+    packaged = batches["product_units"].to_numpy(float)
+    if batches.empty:
+        return packaged
+    per_seed = scenario.recipe_table()["product_cells_per_seed_cell"]
+    yield_per_seed = per_seed.reindex(batches["recipe"].astype(str)).to_numpy(float)
+    cells = {str(p): prod.cells_per_unit for p, prod in scenario.products.items()}
+    per_unit = np.array([cells[str(p)] for p in batches["product"]])
+    grown = batches["seed_cells"].to_numpy(float) * yield_per_seed / per_unit
+    return np.where(np.isfinite(grown), np.maximum(grown, packaged), packaged)
+
+
+def whole_bags(grown: np.ndarray, packaged: np.ndarray, realised: np.ndarray) -> np.ndarray:
+    """Whole bags a release-day pool packages [unit]: ``max(0, K + ⌊R⌋ − ⌊G⌋)`` for a pool
+    the plan grows ``G`` units of cells in, packages ``K`` bags of, and that realises ``R``
+    (see :func:`product_inputs`)."""
+    return np.maximum(packaged + np.floor(realised + BAG_TOL) - np.floor(grown + BAG_TOL), 0.0)
+
+
+def release_pools(scenario: Scenario, batches: pd.DataFrame) -> dict[tuple[str, int], np.ndarray]:
+    """(product, release day) -> positions of the batches (rows of ``batches``) pooled then."""
+    delay = {str(p): prod.release_delay_days for p, prod in scenario.products.items()}
+    keys = [(str(p), int(h) + delay[str(p)])
+            for p, h in zip(batches["product"], batches["harvest_day"], strict=True)]
+    out: dict[tuple[str, int], list[int]] = {}
+    for i, key in enumerate(keys):
+        out.setdefault(key, []).append(i)
+    return {k: np.asarray(v, dtype=int) for k, v in out.items()}
+
+
 def product_inputs(scenario: Scenario, batches: pd.DataFrame, factors: np.ndarray
                    ) -> dict[str, ProductInputs]:
-    """Per product: cohorts and their realised releases (batches × ``factors``, plus the initial
-    stock on day 0), daily demand, life and prices. ``batches`` is one row per batch."""
+    """Per product: cohorts and their realised releases, daily demand, life and prices.
+    ``batches`` is one row per batch.
+
+    A release day's batches pool their cells and fill whole bags, as the plan does
+    (docs/planning-model.md, "Whole units"). The plan packages ``K`` bags of a pool whose cells
+    fill ``⌊G⌋`` (``G = Σ`` units grown; more than ``K`` where a minimum fill grows cells it
+    discards). A realisation with ``R = Σ`` grown × factor packages ``max(0, K + ⌊R⌋ − ⌊G⌋)``:
+    every whole bag gained or lost, and the plan's own discard kept — so factors of 1 give the
+    plan's ``K`` exactly. The initial stock adds its whole units on day 0.
+    """
     demand = scenario.demand_table()["units"].unstack("product")
     horizon = scenario.horizon.days
+    grown = grown_units(scenario, batches)
+    packaged = batches["product_units"].to_numpy(float)
     out: dict[str, ProductInputs] = {}
     for name, prod in scenario.products.items():
         mine = np.flatnonzero(batches["product"].to_numpy() == name)
         days = (batches["harvest_day"].to_numpy(int)[mine] + prod.release_delay_days)
-        units = factors[:, mine] * batches["product_units"].to_numpy(float)[mine]
         if prod.initial_inventory_units > 0:
             days = np.concatenate([days, [0]])
-            units = np.column_stack([units, np.full(factors.shape[0], prod.initial_inventory_units)])
         cohorts, where = np.unique(days, return_inverse=True)
-        releases = np.zeros((factors.shape[0], len(cohorts)))
-        np.add.at(releases.T, where, units.T)
+        pool = np.zeros((len(mine), len(cohorts)))
+        pool[np.arange(len(mine)), where[:len(mine)]] = 1.0  # batch -> its release day
+        releases = whole_bags(grown[mine] @ pool, packaged[mine] @ pool,
+                              factors[:, mine] * grown[mine] @ pool)
+        if prod.initial_inventory_units > 0:
+            releases[:, cohorts == 0] += prod.initial_inventory_units
         daily = (demand[name].to_numpy(float) if name in demand.columns else np.zeros(horizon))
         out[str(name)] = ProductInputs(
             cohort_days=cohorts, releases=releases, demand=daily,

@@ -23,8 +23,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bioplan.results.packaging import pool_bags
 from bioplan.results.plan import COST_TERMS
-from bioplan.robust.evaluate import SHORTAGE_TERM, WASTE_TERM, dispatch, product_inputs
+from bioplan.robust.evaluate import (
+    SHORTAGE_TERM,
+    WASTE_TERM,
+    dispatch,
+    grown_units,
+    product_inputs,
+    release_pools,
+    whole_bags,
+)
 from bioplan.robust.samples import batch_table
 
 if TYPE_CHECKING:
@@ -56,9 +65,24 @@ def realised_scenario(plan: Plan, factors: np.ndarray) -> tuple[Scenario, pd.Dat
     batches = plan.batches.copy()
     ids = batches.index.astype(str)
     batches["recipe"] = [rename[i] for i in ids]
-    scale = pd.Series(np.asarray(factors, dtype=float), index=table.index.astype(str))
-    batches["product_units"] = batches["product_units"].to_numpy(float) * scale.reindex(ids).to_numpy()
+    bags = pd.Series(realised_bags(sc, table, np.asarray(factors, dtype=float)),
+                     index=table.index.astype(str))
+    batches["product_units"] = bags.reindex(ids).to_numpy()
     return realised, batches
+
+
+def realised_bags(scenario: Scenario, table: pd.DataFrame, factors: np.ndarray) -> np.ndarray:
+    """(batches,) whole bags each batch of ``table`` packages when it yields ``factors`` (B,)
+    × nominal: each release-day pool's bags (:func:`~bioplan.robust.evaluate.whole_bags`, as the
+    dispatch releases them) shared over its batches as the plan shares them (``pool_bags``)."""
+    grown = grown_units(scenario, table)
+    packaged = table["product_units"].to_numpy(float)
+    out = np.zeros(len(table))
+    for rows in release_pools(scenario, table).values():
+        realised = factors[rows] * grown[rows]
+        total = whole_bags(grown[rows].sum(), packaged[rows].sum(), realised.sum())
+        out[rows] = pool_bags(realised.tolist(), float(total))
+    return out
 
 
 def _frame(rows: Sequence[tuple[Any, ...]], index: list[str]) -> pd.DataFrame:

@@ -11,9 +11,10 @@ With π = 1000 USD/unit the expected cost of planning x units is
 −125 between 2 and 6 and +125 above 6:
 
 - stochastic optimum (RP): **x = 6**, cost 750 + 1170 = **1920 USD** (both samples served);
-- deterministic plan (mean yield 1): x = 3, 1545 USD as planned; in the samples it releases 1.5
-  and 4.5 units, so sample 1 is 1.5 short: EEV = 1545 + 0.5 × 1500 = **2295 USD**;
-  **VSS = 2295 − 1920 = 375 USD**;
+- deterministic plan (mean yield 1): x = 3, 1545 USD as planned; in the samples its cells make
+  1.5 and 4.5 units, which fill 1 and 4 whole bags, so sample 1 is 2 short: EEV = 1545 + 0.5 ×
+  2000 = **2545 USD**; **VSS = 2545 − 1920 = 625 USD** (counting fractional bags, as before
+  `evaluate` packaged whole bags, it was 2295 and 375);
 - wait-and-see: sample 1 (factor 0.5) plans x = 6 (1920), sample 2 (factor 1.5) x = 2
   (250 + 1170 = 1420): WS = **1670 USD**; **EVPI = 1920 − 1670 = 250 USD**.
 
@@ -77,8 +78,8 @@ def test_stochastic_optimum_vss_and_evpi_by_hand() -> None:
     assert units(deterministic) == pytest.approx(3)
     assert deterministic.objective_usd == pytest.approx(1545, rel=1e-6)
     eev = np.mean([realised_plan(deterministic, np.array([f])).objective_usd for f in (0.5, 1.5)])
-    assert eev == pytest.approx(2295, rel=1e-6)
-    assert eev - 1920 == pytest.approx(375, rel=1e-6)  # VSS
+    assert eev == pytest.approx(2545, rel=1e-6)
+    assert eev - 1920 == pytest.approx(625, rel=1e-6)  # VSS
     ws = wait_and_see(sd.base, sd.factors, OPTIONS, 60)
     assert ws.tolist() == pytest.approx([1920, 1420], rel=1e-6)
     assert 1920 - ws.mean() == pytest.approx(250, rel=1e-6)  # EVPI
