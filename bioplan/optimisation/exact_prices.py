@@ -33,6 +33,7 @@ from bioplan.contracts import PlanStatus
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.lp_arrays import LpArrays
 from bioplan.optimisation.outcome import SolveOptions, new_highs, relative_gap
+from bioplan.optimisation.quiet_highs import run_highs
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def solve_variant(model: LpArrays, variant: Variant, start: np.ndarray,
     sol.value_valid = True
     h.setSolution(sol)
     t0 = time.perf_counter()
-    h.run()
+    run_highs(h)
     seconds = time.perf_counter() - t0
     info = h.getInfo()
     has = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible

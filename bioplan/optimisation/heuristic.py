@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from bioplan.optimisation.outcome import SolveOptions, new_highs
+from bioplan.optimisation.quiet_highs import run_highs
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def _run(h: Any, lp: Any) -> float:
     """Pass ``lp`` to ``h`` and run it; HiGHS's wall time [s]."""
     h.passModel(lp)
     t0 = time.perf_counter()
-    h.run()
+    run_highs(h)
     return time.perf_counter() - t0
 
 
@@ -110,7 +111,7 @@ def rounding_start(lp: Any, options: SolveOptions) -> list[float] | None:
         lp.integrality_ = []
         h = new_highs(max(1.0, options.time_limit_s / 10), options)
         h.passModel(lp)
-        h.run()
+        run_highs(h)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         x = np.asarray(h.getSolution().col_value)
@@ -120,7 +121,7 @@ def rounding_start(lp: Any, options: SolveOptions) -> list[float] | None:
             lp.col_upper_ = np.where(is_int, fixed, upper)
             h = new_highs(max(1.0, options.time_limit_s / 10), options)
             h.passModel(lp)
-            h.run()
+            run_highs(h)
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 return list(h.getSolution().col_value)
         return None

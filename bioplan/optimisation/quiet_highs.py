@@ -38,6 +38,25 @@ def silence_banner() -> None:
     _silenced_in = os.getpid()
 
 
+def run_highs(h: Any) -> Any:
+    """``h.run()``; returns HiGHS's run status.
+
+    HiGHS keeps one thread scheduler per process, sized by the ``threads`` option of the first
+    run. A later run that asks for another thread count is refused (``kError``, model status
+    "Not Set") until the scheduler is reset: seen when a pricing LP with ``threads = 1`` followed
+    another HiGHS of the same process run with the default. Runs are sequential within a
+    process here, so resetting (after the others finished: blocking) is safe.
+    """
+    import highspy
+
+    status = h.run()
+    if (status == highspy.HighsStatus.kError
+            and h.getModelStatus() == highspy.HighsModelStatus.kNotset):
+        h.resetGlobalScheduler(True)
+        status = h.run()
+    return status
+
+
 def quiet_highs() -> Any:
     """A new ``highspy.Highs`` with ``output_flag`` off and no banner on stdout."""
     import highspy
@@ -60,7 +79,7 @@ def run_for_row_duals(h: Any, what: str) -> tuple[Any, float, str]:
     import numpy as np
 
     t0 = time.perf_counter()
-    h.run()
+    run_highs(h)
     seconds = time.perf_counter() - t0
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:

@@ -28,6 +28,7 @@ from bioplan.optimisation.outcome import (
     stopped_early,
     unbounded,
 )
+from bioplan.optimisation.quiet_highs import run_highs
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def solve_compiled(compiled: Compiled, options: SolveOptions) -> SolveResult:
         start.value_valid = True
         h.setSolution(start)
     t1 = time.perf_counter()
-    h.run()
+    run_highs(h)
     t2 = time.perf_counter()
     facts["highs_version"] = h.version()
     facts["highs_run_s"] = h.getRunTime() + heuristic_s
