@@ -23,11 +23,15 @@ def lp_case() -> tuple:
 
     sc = load_scenario(None)
     data = prepare(sc, sc.recipe_table())
-    lp, cols, rows, _ = compile_model(build_model(data))
-    lp2, _c, rows2, _ = compile_model(build_model(data))
+    # both models stay referenced while their rows are read (rows refer to their block weakly)
+    model, model2 = build_model(data), build_model(data)
+    lp, cols, rows, _ = compile_model(model)
+    lp2, _c, rows2, _ = compile_model(model2)
     duals = _solve_relaxation(lp2, rows2, threads=1, time_limit_s=60)
-    return data, duals, lp_reduced_costs(lp, rows), {(v.parent_component().local_name, v.index()): i
-                                         for i, v in enumerate(cols)}
+    out = (data, duals, lp_reduced_costs(lp, rows),
+           {(v.parent_component().local_name, v.index()): i for i, v in enumerate(cols)})
+    del model, model2
+    return out
 
 
 def test_relaxation_solves_and_bounds_the_plan(lp_case: tuple) -> None:

@@ -96,7 +96,8 @@ def test_reduced_costs_equal_the_programs_own(program: StochasticData) -> None:
     from bioplan.optimisation.compile import compile_model
 
     sd = program
-    lp, cols, rows, _ = compile_model(build_extensive_form(sd))
+    model = build_extensive_form(sd)  # referenced while its rows are read (weak parents)
+    lp, cols, rows, _ = compile_model(model)
     rc = lp_reduced_costs(lp, rows)
     pos = {(v.parent_component().name, v.index()): i for i, v in enumerate(cols)}
     data = sd.base

@@ -101,7 +101,8 @@ def test_searched_robust_plan_carries_the_out_of_sample_metrics(searched) -> Non
     assert set(r["service"]) == set(products.index)
     for p, row in r["service"].items():
         assert row["robust_p10"] == pytest.approx(products.loc[p, "service_level_p10"])
-        assert 0.0 <= row["robust_p10"] <= row["robust_mean"] + 1e-12 <= 1.0 + 1e-12
+        # (P10 may exceed the mean: whole-bag service is left-skewed, e.g. 7/8 in most samples)
+        assert 0.0 <= row["robust_p10"] <= 1.0 and 0.0 <= row["robust_mean"] <= 1.0
 
 
 def test_the_cheaper_robust_plan_is_kept() -> None:
