@@ -101,7 +101,6 @@ def program_duals(sd: StochasticData, *, threads: int = 1, time_limit_s: float =
     for pos, con in enumerate(rows):
         block, _dot, family = con.parent_component().name.rpartition(".")
         found[block or _FIRST][family][con.index()] = float(row_dual[pos])
-    del model
     objective = float(h.getInfo().objective_function_value)
     first = PlanDuals(True, objective, seconds, dict(found.pop(_FIRST, {})))
     return ProgramDuals(True, objective, seconds, first,

@@ -28,10 +28,8 @@ def lp_case() -> tuple:
     lp, cols, rows, _ = compile_model(model)
     lp2, _c, rows2, _ = compile_model(model2)
     duals = _solve_relaxation(lp2, rows2, threads=1, time_limit_s=60)
-    out = (data, duals, lp_reduced_costs(lp, rows),
-           {(v.parent_component().local_name, v.index()): i for i, v in enumerate(cols)})
-    del model, model2
-    return out
+    return (data, duals, lp_reduced_costs(lp, rows),
+            {(v.parent_component().local_name, v.index()): i for i, v in enumerate(cols)})
 
 
 def test_relaxation_solves_and_bounds_the_plan(lp_case: tuple) -> None:

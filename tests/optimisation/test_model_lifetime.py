@@ -60,7 +60,7 @@ def test_relaxation_and_shadow_prices_keep_their_model() -> None:
     data = _data()
     assert relaxation_duals(data).ok
     values = {"slot_units": {}, "slot_batches": {}}
-    shadow_prices(data, values)  # reads every column's name after the compile
+    assert shadow_prices(data, values).ok  # reads every column's name after the compile
 
 
 @pytest.mark.usefixtures("collect_after_compile")
