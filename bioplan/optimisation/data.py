@@ -169,6 +169,8 @@ class ReactorData:
     """Units unavailable for maintenance per day (conservatively incl. not-yet-added units)."""
     fixed_busy: np.ndarray
     """Units held by fixed batches (phase + turnaround) per day [unit]."""
+    fixed_unit_max: int = 0
+    """Highest unit number a fixed batch holds: that vessel must stay in the fleet [unit]."""
 
 
 @dataclass

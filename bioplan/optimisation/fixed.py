@@ -99,11 +99,14 @@ def _hold(data: PlanData, frame: pd.DataFrame) -> None:
     phases prepare their medium."""
     assert data.fixed_medium is not None
     horizon = data.horizon_days
+    frame = frame if "reactor_unit" in frame else frame.assign(reactor_unit=0)
     stay = frame.assign(stay=_stays(frame)).groupby("stay", sort=True).agg(
         reactor_type=("reactor_type", "first"), start_day=("start_day", "min"),
-        end_day=("end_day", "max"))
+        end_day=("end_day", "max"), reactor_unit=("reactor_unit", "max"))
     for st in records(stay):
         rd = data.reactors[str(st.reactor_type)]
+        if pd.notna(st.reactor_unit):
+            rd.fixed_unit_max = max(rd.fixed_unit_max, int(st.reactor_unit))
         lo, hi = max(int(st.start_day), 0), min(int(st.end_day) + rd.turnaround_days, horizon)
         if lo < hi:
             rd.fixed_busy[lo:hi] += 1

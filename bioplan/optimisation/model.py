@@ -30,6 +30,7 @@ releases the cells grown (``packaging=False``); the whole-unit pass
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pyomo.core as pyo
@@ -106,8 +107,7 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData) -> None:
         m.cohort_packaged = pyo.Var(
             m.RELEASE, domain=pyo.NonNegativeIntegers,
             bounds=lambda _m, p, c: (0, float(np.floor(pool[(p, c)] + 1e-9))))
-    m.reactor_added = pyo.Var(m.REACTOR, domain=pyo.NonNegativeIntegers,
-                              bounds=lambda _m, t: (0, data.reactors[t].max_added))
+    m.reactor_added = pyo.Var(m.REACTOR, domain=pyo.NonNegativeIntegers, bounds=_added_bounds(data))
     m.cohort_delivered = pyo.Var(m.DELIVERY, domain=pyo.NonNegativeReals)
     m.cohort_left = pyo.Var(m.COHORT, domain=pyo.NonNegativeReals)
     m.demand_short = pyo.Var(m.DEMAND, domain=pyo.NonNegativeReals,
@@ -146,3 +146,12 @@ def build_model(data: PlanData, *, elastic: bool = False, packaging: bool = Fals
         add_objective(m, data)
     return m
 
+
+def _added_bounds(data: PlanData) -> Any:
+    """Bounds of ``reactor_added[t]`` [unit]: at most ``max_added``; at least what keeps the
+    highest-numbered vessel of a fixed batch in the fleet (a re-plan keeps the units its kept
+    batches occupy: ``a_t ≥ u_fixed − N_t``)."""
+    def bounds(_m: Any, t: str) -> tuple[float, float]:
+        rd = data.reactors[t]
+        return (float(min(max(rd.fixed_unit_max - rd.owned, 0), rd.max_added)), float(rd.max_added))
+    return bounds

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pyomo.core as pyo
 
 from bioplan.contracts import Products, Shape, Slack
@@ -108,7 +109,10 @@ def add_occupancy_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         var = m.phase_starts[t, length, d]  # one lookup, not one per day (~40k on benchmark M)
         for tau in range(d, min(d + length, horizon)):
             rows[(t, tau)].append(var)
-    index = sorted(rows, key=lambda k: (order[k[0]], k[1]))
+    # a day that only fixed batches occupy still bounds the units added: F[t,τ] ≤ N_t − M[t,τ] + a_t
+    # (without its row a re-plan could keep fewer units than its kept batches hold)
+    held = {(t, int(tau)) for t, rd in data.reactors.items() for tau in np.flatnonzero(rd.fixed_busy > 0)}
+    index = sorted(set(rows) | held, key=lambda k: (order[k[0]], k[1]))
     m.OCCUPANCY = pyo.Set(initialize=index, dimen=2, ordered=True)
     slack = elastic_slack(m, REACTOR_SLACK, m.OCCUPANCY)
 
