@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bioplan.errors import InputError
 from bioplan.yields.expm import expm_batch, matrix_powers
 from bioplan.yields.kinetics import ParamSpace, PhaseRates, phase_rates, seed_vector
 
@@ -271,13 +272,33 @@ The limit is process-wide for the duration of the call (``threadpoolctl``)."""
 def run_batch(
     ps: ParamSpace, theta: FloatArray, *, grid_per_day: int = 1, time_course: bool = False
 ) -> BatchResult:
-    """Propagate every recipe of ``theta`` through all phases (exact at the grid points)."""
+    """Propagate every recipe of ``theta`` through all phases (exact at the grid points);
+    :class:`InputError` if any row overflows (``check_finite``)."""
     if theta.shape[0] < _ONE_THREAD_ROWS:
-        return _run_batch(ps, theta, grid_per_day, time_course)
-    from threadpoolctl import threadpool_limits
+        res = _run_batch(ps, theta, grid_per_day, time_course)
+    else:
+        from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1, user_api="blas"):
-        return _run_batch(ps, theta, grid_per_day, time_course)
+        with threadpool_limits(1, user_api="blas"):
+            res = _run_batch(ps, theta, grid_per_day, time_course)
+    check_finite(ps, res)
+    return res
+
+
+def check_finite(ps: ParamSpace, res: BatchResult) -> None:
+    """Raise :class:`InputError` naming the card and the rows (recipes or draws) whose cell
+    counts, medium or volumes overflowed to inf/NaN, instead of returning them silently."""
+    ok = (np.isfinite(res.x_end).all(axis=(1, 2)) & np.isfinite(res.medium_L).all(axis=1)
+          & np.isfinite(res.peak_volume_L).all(axis=1))
+    if ok.all():
+        return
+    rows = np.flatnonzero(~ok)
+    shown = ", ".join(str(int(r)) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+    msg = (f"card {ps.card.name!r}: {len(rows)} of {res.x_end.shape[0]} recipes or draws (rows {shown}) "
+           "overflow to non-finite cell counts (unbounded growth)")
+    raise InputError(msg,
+                     fix="keep their parameters within the card's physical bounds (fractions and "
+                         "exhaustion_per_division within [0, 1)) and protocols within its validity")
 
 
 def _run_batch(ps: ParamSpace, theta: FloatArray, grid_per_day: int,
