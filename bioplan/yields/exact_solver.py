@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from bioplan.errors import InputError
 from bioplan.yields.expm import expm_batch, matrix_powers
 from bioplan.yields.kinetics import ParamSpace, PhaseRates, phase_rates, seed_vector
+from bioplan.yields.workers import run_chunks
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -150,13 +151,15 @@ class _PhaseMatrices:
     E: FloatArray | None = None
     """(distinct, K, K) propagators over one grid step (kept likewise)."""
 
-    def propagators(self, ps: ParamSpace, theta: FloatArray, ids: IntArray) -> FloatArray:
-        """(len(ids), K, K) propagators over one grid step of distinct matrices ``ids``."""
+    def propagators(self, ps: ParamSpace, theta: FloatArray, ids: IntArray, *,
+                    threads: bool = True) -> FloatArray:
+        """(len(ids), K, K) propagators over one grid step of distinct matrices ``ids``
+        (``threads=False`` inside a worker thread)."""
         if self.E is not None:
             return self.E[ids]
         uniq, inv = np.unique(ids, return_inverse=True)
         r = phase_rates(ps, theta[self.first[uniq]], self.j)
-        E = expm_batch(_per_step(r.A, self.grid_per_day), distinct=True)
+        E = expm_batch(_per_step(r.A, self.grid_per_day), distinct=True, threads=threads)
         return E if len(uniq) == len(ids) and np.array_equal(uniq, ids) else E[inv.reshape(-1)]
 
 
@@ -195,13 +198,17 @@ def _step_rows(E: FloatArray, x: FloatArray, limit: IntArray, w: FloatArray, nma
 def _by_steps(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatArray,
               uc: IntArray, sc: IntArray, w: FloatArray,
               record: list[tuple[FloatArray, FloatArray]] | None) -> tuple[FloatArray, FloatArray]:
-    """Combinations stepped day by day, in chunks sorted by matrix (one chunk when recording)."""
+    """Combinations stepped day by day, in chunks sorted by matrix (one chunk when recording;
+    otherwise the chunks run on ``workers.run_chunks`` threads)."""
     out, nmax = xc.copy(), xc @ w
     order = np.argsort(uc, kind="stable")
-    size = len(order) if record is not None else _BATCH_CHUNK
-    for start in range(0, len(order), max(size, 1)):
+    size = max(len(order), 1) if record is not None else _BATCH_CHUNK
+    starts = range(0, len(order), size)
+    inner = len(starts) <= 1  # one chunk: its exponentials may use the threads themselves
+
+    def chunk(start: int) -> None:  # its own rows of out and nmax: chunks run on threads
         idx = order[start : start + size]
-        E = pm.propagators(ps, theta, uc[idx])
+        E = pm.propagators(ps, theta, uc[idx], threads=inner)
         sub = len(idx) if record is not None else _STEP_ROWS
         for a in range(0, len(idx), sub):  # a cache-sized slice of propagators steps all its days
             rows = idx[a : a + sub]
@@ -209,6 +216,12 @@ def _by_steps(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatAr
             out[rows] = _step_rows(E[a : a + sub], out[rows], sc[rows], w, nm, record,
                                    pm.grid_per_day)
             nmax[rows] = nm
+
+    if record is not None:
+        for start in starts:
+            chunk(start)
+    else:
+        run_chunks(chunk, starts)
     if record is not None and len(order) and not np.array_equal(order, np.arange(len(order))):
         back = np.argsort(order)
         record[:] = [(x[back], m[back]) for x, m in record]
