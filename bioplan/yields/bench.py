@@ -14,7 +14,8 @@ accuracy": its difference from the exact solution is ~1e-10) and at rtol 1e-7 (t
 still meets the 1e-6 test); the speed ratios compare solve_ivp's time per recipe with the
 all-distinct time per recipe (the conservative choice). Peak memory is the process's maximum
 resident set size (``getrusage``), imports included. Times are the best of ``repeat`` runs, with CPU seconds
-and the median beside them, because the machine may be shared.
+(summed over the solver's threads, ``threads`` in the result) and the median beside them, because the
+machine may be shared.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bioplan.yields.loader import as_card
 from bioplan.yields.recipes import recipe_table, table_from_batch
 from bioplan.yields.reference import reference_states
 from bioplan.yields.validity import validate_theta
+from bioplan.yields.workers import thread_count
 
 
 def random_theta(card_name: str, n: int, seed: int = 0) -> tuple[ParamSpace, np.ndarray, list[str]]:
@@ -153,6 +155,7 @@ def bench_yields(
         "max_rel_error": float(rel.max()),
         "peak_rss_mib": peak_kib / 1024.0,
         "load_average_1min": load,
+        "threads": thread_count(),
     }
 
 
@@ -160,7 +163,8 @@ def format_bench(r: dict[str, Any]) -> str:
     """Markdown table of a bench result."""
     return "\n".join(
         [
-            f"bench yields: card {r['card']} (load average {r['load_average_1min']:.1f} on this machine)",
+            f"bench yields: card {r['card']} (load average {r['load_average_1min']:.1f} on this machine; "
+            f"{r.get('threads', 1)} solver threads)",
             "",
             "| metric | value | target |",
             "| --- | --- | --- |",

@@ -35,8 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bioplan.errors import InputError
 from bioplan.yields.expm import expm_batch, matrix_powers
 from bioplan.yields.kinetics import ParamSpace, PhaseRates, phase_rates, seed_vector
+from bioplan.yields.workers import run_chunks
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -149,13 +151,15 @@ class _PhaseMatrices:
     E: FloatArray | None = None
     """(distinct, K, K) propagators over one grid step (kept likewise)."""
 
-    def propagators(self, ps: ParamSpace, theta: FloatArray, ids: IntArray) -> FloatArray:
-        """(len(ids), K, K) propagators over one grid step of distinct matrices ``ids``."""
+    def propagators(self, ps: ParamSpace, theta: FloatArray, ids: IntArray, *,
+                    threads: bool = True) -> FloatArray:
+        """(len(ids), K, K) propagators over one grid step of distinct matrices ``ids``
+        (``threads=False`` inside a worker thread)."""
         if self.E is not None:
             return self.E[ids]
         uniq, inv = np.unique(ids, return_inverse=True)
         r = phase_rates(ps, theta[self.first[uniq]], self.j)
-        E = expm_batch(_per_step(r.A, self.grid_per_day), distinct=True)
+        E = expm_batch(_per_step(r.A, self.grid_per_day), distinct=True, threads=threads)
         return E if len(uniq) == len(ids) and np.array_equal(uniq, ids) else E[inv.reshape(-1)]
 
 
@@ -194,13 +198,17 @@ def _step_rows(E: FloatArray, x: FloatArray, limit: IntArray, w: FloatArray, nma
 def _by_steps(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatArray,
               uc: IntArray, sc: IntArray, w: FloatArray,
               record: list[tuple[FloatArray, FloatArray]] | None) -> tuple[FloatArray, FloatArray]:
-    """Combinations stepped day by day, in chunks sorted by matrix (one chunk when recording)."""
+    """Combinations stepped day by day, in chunks sorted by matrix (one chunk when recording;
+    otherwise the chunks run on ``workers.run_chunks`` threads)."""
     out, nmax = xc.copy(), xc @ w
     order = np.argsort(uc, kind="stable")
-    size = len(order) if record is not None else _BATCH_CHUNK
-    for start in range(0, len(order), max(size, 1)):
+    size = max(len(order), 1) if record is not None else _BATCH_CHUNK
+    starts = range(0, len(order), size)
+    inner = len(starts) <= 1  # one chunk: its exponentials may use the threads themselves
+
+    def chunk(start: int) -> None:  # its own rows of out and nmax: chunks run on threads
         idx = order[start : start + size]
-        E = pm.propagators(ps, theta, uc[idx])
+        E = pm.propagators(ps, theta, uc[idx], threads=inner)
         sub = len(idx) if record is not None else _STEP_ROWS
         for a in range(0, len(idx), sub):  # a cache-sized slice of propagators steps all its days
             rows = idx[a : a + sub]
@@ -208,6 +216,12 @@ def _by_steps(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatAr
             out[rows] = _step_rows(E[a : a + sub], out[rows], sc[rows], w, nm, record,
                                    pm.grid_per_day)
             nmax[rows] = nm
+
+    if record is not None:
+        for start in starts:
+            chunk(start)
+    else:
+        run_chunks(chunk, starts)
     if record is not None and len(order) and not np.array_equal(order, np.arange(len(order))):
         back = np.argsort(order)
         record[:] = [(x[back], m[back]) for x, m in record]
@@ -271,13 +285,33 @@ The limit is process-wide for the duration of the call (``threadpoolctl``)."""
 def run_batch(
     ps: ParamSpace, theta: FloatArray, *, grid_per_day: int = 1, time_course: bool = False
 ) -> BatchResult:
-    """Propagate every recipe of ``theta`` through all phases (exact at the grid points)."""
+    """Propagate every recipe of ``theta`` through all phases (exact at the grid points);
+    :class:`InputError` if any row overflows (``check_finite``)."""
     if theta.shape[0] < _ONE_THREAD_ROWS:
-        return _run_batch(ps, theta, grid_per_day, time_course)
-    from threadpoolctl import threadpool_limits
+        res = _run_batch(ps, theta, grid_per_day, time_course)
+    else:
+        from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1, user_api="blas"):
-        return _run_batch(ps, theta, grid_per_day, time_course)
+        with threadpool_limits(1, user_api="blas"):
+            res = _run_batch(ps, theta, grid_per_day, time_course)
+    check_finite(ps, res)
+    return res
+
+
+def check_finite(ps: ParamSpace, res: BatchResult) -> None:
+    """Raise :class:`InputError` naming the card and the rows (recipes or draws) whose cell
+    counts, medium or volumes overflowed to inf/NaN, instead of returning them silently."""
+    ok = (np.isfinite(res.x_end).all(axis=(1, 2)) & np.isfinite(res.medium_L).all(axis=1)
+          & np.isfinite(res.peak_volume_L).all(axis=1))
+    if ok.all():
+        return
+    rows = np.flatnonzero(~ok)
+    shown = ", ".join(str(int(r)) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+    msg = (f"card {ps.card.name!r}: {len(rows)} of {res.x_end.shape[0]} recipes or draws (rows {shown}) "
+           "overflow to non-finite cell counts (unbounded growth)")
+    raise InputError(msg,
+                     fix="keep their parameters within the card's physical bounds (fractions and "
+                         "exhaustion_per_division within [0, 1)) and protocols within its validity")
 
 
 def _run_batch(ps: ParamSpace, theta: FloatArray, grid_per_day: int,

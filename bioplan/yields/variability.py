@@ -10,6 +10,8 @@ apart and drawn separately or together, evaluated in one vectorised call.
   (lot draw / card value).
 
 Draws are common random numbers: draw k is the same lot (and the same fit) for every recipe.
+Both are truncated to the parameters' physical domain (``draw_domain``: fractions in [0, 1],
+exhaustion per division in [0, 1), everything else >= 0) by redrawing the draws outside it.
 """
 
 from __future__ import annotations
@@ -65,16 +67,40 @@ def _check(card: YieldCard, uncertainty: str) -> None:
                          fix="refit the card with bioplan.yields.calibrate and save it")
 
 
-def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
-                    uncertainty: Uncertainty = "both") -> dict[str, np.ndarray]:
-    """Parameter path -> (n,) drawn values (only the parameters that vary)."""
+def draw_domain(path: str) -> tuple[float, float, bool]:
+    """Physical domain of a drawn parameter: (low, high, whether high itself is excluded).
+
+    Transit splits and seed fractions are fractions in [0, 1]; ``exhaustion_per_division`` e is
+    within [0, 1) (the card schema's bound: proliferation p · (1 - e)^g of generation g turns
+    negative and alternates in sign for e > 1, which makes the budget's generations grow without
+    bound); every other parameter is a rate, a concentration or a count >= 0.
+    """
+    if ".transit_to." in path or path.startswith("seed."):
+        return 0.0, 1.0, False
+    if path.endswith(".exhaustion_per_division"):
+        return 0.0, 1.0, True
+    return 0.0, float("inf"), False
+
+
+def outside_domain(draws: Mapping[str, np.ndarray]) -> np.ndarray:
+    """(n,) True for the draws (rows) with any parameter outside its ``draw_domain``."""
+    bad = np.zeros(len(next(iter(draws.values()))), dtype=bool)
+    for p, vals in draws.items():
+        lo, hi, open_hi = draw_domain(p)
+        bad |= (vals < lo) | ((vals >= hi) if open_hi else (vals > hi))
+    return bad
+
+
+_MAX_REDRAWS = 50
+"""Rounds of redrawing the draws outside the domain before giving up (each round keeps the
+accepted draws; at 0.06 % rejected, as for erythroid-cb-giarratana, one or two rounds do)."""
+
+
+def _draw_rows(ps: ParamSpace, base: np.ndarray, n: int, uncertainty: Uncertainty,
+               rng: np.random.Generator, lot_rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Parameter path -> (n,) untruncated draws: ln(fit) ~ N(ln(card), covariance) and/or each
+    lot-varied parameter times its lot factor (lot draw / card value)."""
     card = ps.card
-    _check(card, uncertainty)
-    if n < 1:
-        msg = f"n = {n} must be >= 1"
-        raise InputError(msg, field="n", fix="ask for at least one sample")
-    rng = np.random.default_rng(seed)
-    base = ps.theta(1)[0]
     out: dict[str, np.ndarray] = {}
     if uncertainty in ("fit", "both"):
         names = card.calibration.parameters
@@ -83,17 +109,44 @@ def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
                                     method="eigh")
         for p, zi in zip(names, z.T, strict=True):
             out[p] = np.exp(zi)
-    lot_rng = np.random.default_rng(None if seed is None else seed + 7919)
     if uncertainty in ("lot", "both"):
         for v in card.variability:
             c = ps.check_key(v.parameter, what="variability parameter", settings_only=False)
             lot = _draw(v, base[c], n, lot_rng)
             val = out[v.parameter] * (lot / base[c]) if v.parameter in out and base[c] else lot
             out[v.parameter] = val
-    for p in out:
-        if ".transit_to." in p or p.startswith("seed."):
-            out[p] = np.clip(out[p], 0.0, 1.0)
     return out
+
+
+def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
+                    uncertainty: Uncertainty = "both") -> dict[str, np.ndarray]:
+    """Parameter path -> (n,) drawn values (only the parameters that vary).
+
+    The distribution is truncated to the physical domain (``draw_domain``): a draw (row) with
+    any parameter outside it is redrawn as a whole (fit and lot together, so the fit's
+    correlations are kept), until every draw lies inside. Accepted draws keep their values.
+    """
+    card = ps.card
+    _check(card, uncertainty)
+    if n < 1:
+        msg = f"n = {n} must be >= 1"
+        raise InputError(msg, field="n", fix="ask for at least one sample")
+    rng = np.random.default_rng(seed)
+    lot_rng = np.random.default_rng(None if seed is None else seed + 7919)
+    base = ps.theta(1)[0]
+    out = _draw_rows(ps, base, n, uncertainty, rng, lot_rng)
+    for _ in range(_MAX_REDRAWS):
+        bad = outside_domain(out)
+        if not bad.any():
+            return out
+        redo = _draw_rows(ps, base, int(bad.sum()), uncertainty, rng, lot_rng)
+        for p in out:
+            out[p][bad] = redo[p]
+    msg = (f"card {card.name!r}: {int(bad.sum())} of {n} {uncertainty} draws still leave the "
+           f"parameters' physical domain after {_MAX_REDRAWS} redraws")
+    raise InputError(msg, field="calibration.covariance" if uncertainty != "lot" else "variability",
+                     fix="narrow the spread of the parameters bounded to [0, 1] "
+                         "(fractions, exhaustion_per_division)")
 
 
 def sample_theta(

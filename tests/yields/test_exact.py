@@ -67,6 +67,7 @@ def test_bench_smoke_reports_the_issue_keys() -> None:
         assert key in result and result[key] > 0
     assert result["recipes"] >= 3000
     assert result["max_rel_error"] < 1e-6
+    assert result["threads"] >= 1
 
 
 def test_shared_work_matches_row_by_row_stepping() -> None:
