@@ -93,21 +93,28 @@ def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult
     t0 = time.perf_counter()
     small = len(data.slot_day) <= FULL_MAX_SLOTS
     slots = used_slots(main.values)
-    sub = restricted(data, slots)
     used = main.values.get("slot_batches", {})
-    ub = {  # each batch count may grow by one (a pool short of a bag) or fall
-        i: min(round(used[s]) + EXTRA_BATCHES, float(data.slot_batches_max[s]))
-        for i, s in enumerate(slots)}
-    compiled = _compiled_packaging(sub, ub)
+    ub = {s: min(round(used[s]) + EXTRA_BATCHES, float(data.slot_batches_max[s])) for s in slots}
+    # small models: one packaging model over every slot, bounded for the restricted solve and
+    # released for the full one (one build and compile, not two); large ones: the used slots only
+    full = _compiled_packaging(data, None) if small else None
+    original: list[float] | None = None
+    if full is not None:
+        (compiled, original), index = _bounded(full, ub), list(range(len(data.slot_day)))
+    else:
+        compiled, index = _compiled_packaging(restricted(data, slots), dict(enumerate(ub.values()))), slots
     build_s = time.perf_counter() - t0
+    sub = data if full is not None else restricted(data, slots)
     start = rounded_start(sub, {name: {i: main.values.get(name, {}).get(s, 0.0)
-                                       for i, s in enumerate(slots)} for name in SLOT_VARS})
+                                       for i, s in enumerate(index)} for name in SLOT_VARS})
     pass_s = SMALL_PASS_SHARE * time_limit_s if small else time_limit_s
     opts = dataclasses.replace(options, time_limit_s=max(pass_s, 1.0),
                                mip_gap=GAP_SHARE * options.mip_gap,
                                lp_guided_start=False, start=start, save_lp=None,
                                price_resources=False, keep_model=False)
     second = solve_compiled(compiled, opts)
+    if full is not None:
+        full.lp.col_upper_ = original  # HiGHS solved its own copy; the full solve needs them all
     facts: dict[str, Any] = {"slots": len(slots), "fractional_objective_usd": main.objective_usd,
                              "status": str(second.status), "build_s": round(build_s, 3),
                              "highs_s": round(second.timings.get("solve", 0.0), 3),
@@ -120,13 +127,13 @@ def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult
                     time_limit_s, second.status)
         main.facts["whole_units"] = {**facts, "whole": False}
         return main
-    main.values = _merged(second.values, slots)
+    main.values = _merged(second.values, index)
     bound = main.bound if main.bound is not None else second.bound
     main.objective = second.objective
     main.bound = min(bound, second.objective) if bound is not None else None
     left = time_limit_s - (time.perf_counter() - t0)
-    if small and left > 1.0:
-        facts["full"] = _full(data, options, main, left)
+    if full is not None and left > 1.0:
+        facts["full"] = _full(full, options, main, left)
     main.gap = relative_gap(main.objective, main.bound)
     if main.status is PlanStatus.OPTIMAL and (main.gap or 0.0) > 1e-9:
         main.status = PlanStatus.FEASIBLE  # the planner calls it optimal again within its gap
@@ -134,6 +141,21 @@ def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult
     log.info("whole units: %d slots, %s -> %s USD", len(slots),
              facts["fractional_objective_usd"], second.objective_usd)
     return main
+
+
+def _bounded(full: Any, ub: dict[int, float]) -> tuple[Any, list[float]]:
+    """The compiled packaging model ``full`` with ``slot_batches[s] ≤ ub[s]`` and every other
+    slot's batches at 0 (the restricted solve), and the column upper bounds to restore once
+    HiGHS has its copy (the two share one ``HighsLp``, which cannot be copied in Python)."""
+    from bioplan.optimisation.compile import Compiled
+
+    original = list(full.lp.col_upper_)
+    upper = np.array(original, dtype=float)
+    for j, (name, s) in enumerate(full.keys):
+        if name == "slot_batches":
+            upper[j] = min(upper[j], ub.get(int(s), 0.0))
+    full.lp.col_upper_ = upper
+    return Compiled(lp=full.lp, keys=full.keys, facts=dict(full.facts), seconds=0.0), original
 
 
 def _compiled_packaging(data: PlanData, batches_ub: dict[int, float] | None) -> Any:
@@ -164,13 +186,12 @@ def _merged(second: dict[str, dict[Any, float]], slots: list[int]) -> dict[str, 
     return out
 
 
-def _full(data: PlanData, options: SolveOptions, main: SolveResult, time_limit_s: float
+def _full(compiled: Any, options: SolveOptions, main: SolveResult, time_limit_s: float
           ) -> dict[str, Any]:
-    """Solve the whole-unit model over every slot from ``main``'s plan; adopt its plan (no
-    dearer) and the larger of the two bounds. Returns facts."""
+    """Solve the whole-unit model over every slot (``compiled``) from ``main``'s plan; adopt its
+    plan (no dearer) and the larger of the two bounds. Returns facts."""
     from bioplan.optimisation.solve import solve_compiled
 
-    compiled = _compiled_packaging(data, None)
     opts = dataclasses.replace(options, time_limit_s=time_limit_s, lp_guided_start=False,
                                start=main.values, save_lp=None, price_resources=False,
                                keep_model=False)
