@@ -84,7 +84,19 @@ def add_fixed_batches(data: PlanData, fixed: pd.DataFrame, recipes: pd.DataFrame
             if 0 <= day < horizon:
                 data.fixed_operations[day] += 1
         _hold(data, frame)
+        _check_fleet(data, str(batch_id))
     data.fixed_cost = dict(cost)
+
+
+def _check_fleet(data: PlanData, batch_id: str) -> None:
+    """A fixed batch's vessels must exist in the fleet the scenario allows (owned + addable)."""
+    for rd in data.reactors.values():
+        if rd.fixed_unit_max > rd.owned + rd.max_added:
+            msg = (f"fixed batch {batch_id} holds unit {rd.fixed_unit_max} of {rd.name}, but the "
+                   f"scenario allows {rd.owned} owned + {rd.max_added} added units")
+            raise InputError(msg, field=f"reactors.{rd.name}.max_additional_units",
+                             fix=f"allow at least {rd.fixed_unit_max - rd.owned} added units, or "
+                                 "re-plan without that batch")
 
 
 def _release(data: PlanData, product: str, release: int, units: float) -> None:

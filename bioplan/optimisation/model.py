@@ -150,8 +150,9 @@ def build_model(data: PlanData, *, elastic: bool = False, packaging: bool = Fals
 def _added_bounds(data: PlanData) -> Any:
     """Bounds of ``reactor_added[t]`` [unit]: at most ``max_added``; at least what keeps the
     highest-numbered vessel of a fixed batch in the fleet (a re-plan keeps the units its kept
-    batches occupy: ``a_t ≥ u_fixed − N_t``)."""
+    batches occupy: ``a_t ≥ u_fixed − N_t``; ``add_fixed_batches`` refused any beyond
+    ``N_t + max_added``)."""
     def bounds(_m: Any, t: str) -> tuple[float, float]:
         rd = data.reactors[t]
-        return (float(min(max(rd.fixed_unit_max - rd.owned, 0), rd.max_added)), float(rd.max_added))
+        return float(max(rd.fixed_unit_max - rd.owned, 0)), float(rd.max_added)
     return bounds

@@ -15,10 +15,12 @@ batches) next to the main solve's tens of thousands; HiGHS closes it at the root
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -95,16 +97,14 @@ def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult
     slots = used_slots(main.values)
     used = main.values.get("slot_batches", {})
     ub = {s: min(round(used[s]) + EXTRA_BATCHES, float(data.slot_batches_max[s])) for s in slots}
-    # small models: one packaging model over every slot, bounded for the restricted solve and
-    # released for the full one (one build and compile, not two); large ones: the used slots only
+    # small models: one packaging model over every slot, narrowed for the restricted solve and
+    # whole again for the full one (one build and compile, not two); large: the used slots only
     full = _compiled_packaging(data, None) if small else None
-    original: list[float] | None = None
-    if full is not None:
-        (compiled, original), index = _bounded(full, ub), list(range(len(data.slot_day)))
-    else:
-        compiled, index = _compiled_packaging(restricted(data, slots), dict(enumerate(ub.values()))), slots
+    sub, index = (data, list(range(len(data.slot_day)))) if full is not None else (
+        restricted(data, slots), slots)
+    compiled = full if full is not None else _compiled_packaging(
+        sub, {i: ub[s] for i, s in enumerate(slots)})
     build_s = time.perf_counter() - t0
-    sub = data if full is not None else restricted(data, slots)
     start = rounded_start(sub, {name: {i: main.values.get(name, {}).get(s, 0.0)
                                        for i, s in enumerate(index)} for name in SLOT_VARS})
     pass_s = SMALL_PASS_SHARE * time_limit_s if small else time_limit_s
@@ -112,9 +112,8 @@ def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult
                                mip_gap=GAP_SHARE * options.mip_gap,
                                lp_guided_start=False, start=start, save_lp=None,
                                price_resources=False, keep_model=False)
-    second = solve_compiled(compiled, opts)
-    if full is not None:
-        full.lp.col_upper_ = original  # HiGHS solved its own copy; the full solve needs them all
+    with _narrowed(full, ub) if full is not None else contextlib.nullcontext(compiled) as narrowed:
+        second = solve_compiled(narrowed, opts)
     facts: dict[str, Any] = {"slots": len(slots), "fractional_objective_usd": main.objective_usd,
                              "status": str(second.status), "build_s": round(build_s, 3),
                              "highs_s": round(second.timings.get("solve", 0.0), 3),
@@ -143,10 +142,12 @@ def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult
     return main
 
 
-def _bounded(full: Any, ub: dict[int, float]) -> tuple[Any, list[float]]:
+@contextlib.contextmanager
+def _narrowed(full: Any, ub: dict[int, float]) -> Iterator[Any]:
     """The compiled packaging model ``full`` with ``slot_batches[s] ≤ ub[s]`` and every other
-    slot's batches at 0 (the restricted solve), and the column upper bounds to restore once
-    HiGHS has its copy (the two share one ``HighsLp``, which cannot be copied in Python)."""
+    slot's batches at 0 (the restricted solve), for one solve: the two share one ``HighsLp``
+    (it cannot be copied in Python; HiGHS copies it on ``passModel``), so ``full`` gets its own
+    bounds back on leaving."""
     from bioplan.optimisation.compile import Compiled
 
     original = list(full.lp.col_upper_)
@@ -155,7 +156,10 @@ def _bounded(full: Any, ub: dict[int, float]) -> tuple[Any, list[float]]:
         if name == "slot_batches":
             upper[j] = min(upper[j], ub.get(int(s), 0.0))
     full.lp.col_upper_ = upper
-    return Compiled(lp=full.lp, keys=full.keys, facts=dict(full.facts), seconds=0.0), original
+    try:
+        yield Compiled(lp=full.lp, keys=full.keys, facts=dict(full.facts), seconds=0.0)
+    finally:
+        full.lp.col_upper_ = original
 
 
 def _compiled_packaging(data: PlanData, batches_ub: dict[int, float] | None) -> Any:

@@ -48,3 +48,18 @@ def test_the_replan_keeps_the_vessel_of_a_kept_batch(kept_and_replan) -> None:
     for t in grown:
         assert replan.capacity.loc[t, "units_added"] >= 1, replan.capacity
     assert check_invariants(replan) == []
+
+
+def test_a_kept_batch_beyond_the_allowed_fleet_is_refused(kept_and_replan) -> None:
+    """A kept stay on unit N_t + max_added + 1 names the batch, the reactor type and the fix."""
+    from bioplan.errors import InputError
+
+    sc, kept, _ = kept_and_replan
+    t = str(kept["reactor_type"].iloc[0])
+    beyond = kept.copy()
+    beyond.loc[beyond["reactor_type"] == t, "reactor_unit"] = (
+        sc.reactors[t].units_owned + sc.reactors[t].max_additional_units + 1)
+    with pytest.raises(InputError) as err:
+        plan(sc, fixed_batches=beyond, marginal_values=False)
+    text = str(err.value)
+    assert t in text and "max_additional_units" in text and str(kept.index[0]) in text, text
