@@ -64,12 +64,13 @@ def _solve_whole(data: PlanData, options: SolveOptions, compiled: Any, elastic: 
     if elastic or not len(data.slot_day):
         return solve_compiled(compiled, options)
     t0 = time.perf_counter()
+    prebuilt = whole_units.prebuild(data)  # on a thread while HiGHS solves the main model
     result = solve_compiled(compiled, whole_units.main_options(options, data))
     if not result.status.has_solution or not whole_units.used_slots(result.values):
         return result
     left = options.time_limit_s - (time.perf_counter() - t0)
     return whole_units.package_whole_units(data, options, result,
-                                           max(left, whole_units.MIN_S))
+                                           max(left, whole_units.MIN_S), prebuilt)
 
 
 @contextlib.contextmanager
@@ -108,8 +109,9 @@ _WARM = False
 
 
 def warm_up() -> float:
-    """Load Pyomo and compile a one-variable model once in the parent, so forked children start
-    with Pyomo's lazily imported writer machinery loaded (about 1 s otherwise, in every child).
+    """Load Pyomo, HiGHS and the model modules and compile a one-variable model once in the
+    parent, so forked children start with them loaded (Pyomo's lazily imported writer machinery
+    alone is about 1 s, in every child).
 
     Returns the seconds it took: the process's one-off start-up, 0 once warm. Plans report it as
     ``timings["startup"]``, apart from their own build-to-extract time (like importing pandas
@@ -118,8 +120,15 @@ def warm_up() -> float:
     if _WARM:
         return 0.0
     t0 = time.perf_counter()
+    import highspy  # noqa: F401
     import pyomo.core as pyo
 
+    # the modules every child solve imports lazily: loaded once here, inherited by each fork
+    # (each import costs the child a few ms, ~30 ms in all where bytecode is not cached)
+    import bioplan.optimisation.duals
+    import bioplan.optimisation.model
+    import bioplan.optimisation.solve
+    import bioplan.optimisation.whole_units  # noqa: F401
     from bioplan.optimisation.compile import compile_model
 
     m = pyo.ConcreteModel()
@@ -188,9 +197,14 @@ def solve_guarded(data: Any, options: SolveOptions, guard_s: float,
             proc.join(5)
             result = failure(f"the solve process died (exit code {proc.exitcode})")
     finally:
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
+        if result is None or result.termination is Termination.KILLED:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+        else:
+            # the child sent its result and is exiting on its own (~10 ms of teardown not worth
+            # waiting for); the next process start reaps it, a daemon dies with this process
+            proc.join(0)
         parent.close()
     elapsed = time.perf_counter() - t0
     if result.termination is Termination.KILLED:

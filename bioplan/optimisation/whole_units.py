@@ -21,6 +21,7 @@ import gc
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -86,20 +87,42 @@ def restricted(data: PlanData, slots: list[int]) -> PlanData:
         slot_batches_need=need)
 
 
+def is_small(data: PlanData) -> bool:
+    """Small models get one packaging model over every slot and a bound of their own."""
+    return len(data.slot_day) <= FULL_MAX_SLOTS
+
+
+def prebuild(data: PlanData) -> Future[Any] | None:
+    """Small models: start building the packaging model over every slot on a thread, so it is
+    ready when the main solve ends (it depends on ``data`` alone; HiGHS releases the GIL while
+    it solves, so the build overlaps the main solve: ~35 ms of a ~0.7 s plan on the default).
+    Large models (their packaging model depends on the main solve's slots): None."""
+    if not is_small(data):
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packaging")
+    future = pool.submit(_compiled_packaging, data, None)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return future
+
+
 def package_whole_units(data: PlanData, options: SolveOptions, main: SolveResult,
-                        time_limit_s: float) -> SolveResult:
+                        time_limit_s: float, prebuilt: Future[Any] | None = None
+                        ) -> SolveResult:
     """``main`` (a solved main model) with whole units packaged, or ``main`` unchanged (with
-    ``facts["whole_units"]`` saying why) when the pass finds no plan in time."""
+    ``facts["whole_units"]`` saying why) when the pass finds no plan in time. ``prebuilt``: the
+    packaging model from :func:`prebuild`, if it was started."""
     from bioplan.optimisation.solve import solve_compiled
 
     t0 = time.perf_counter()
-    small = len(data.slot_day) <= FULL_MAX_SLOTS
+    small = is_small(data)
     slots = used_slots(main.values)
     used = main.values.get("slot_batches", {})
     ub = {s: min(round(used[s]) + EXTRA_BATCHES, float(data.slot_batches_max[s])) for s in slots}
     # small models: one packaging model over every slot, narrowed for the restricted solve and
     # whole again for the full one (one build and compile, not two); large: the used slots only
-    full = _compiled_packaging(data, None) if small else None
+    full = None
+    if small:
+        full = prebuilt.result() if prebuilt is not None else _compiled_packaging(data, None)
     sub, index = (data, list(range(len(data.slot_day)))) if full is not None else (
         restricted(data, slots), slots)
     compiled = full if full is not None else _compiled_packaging(

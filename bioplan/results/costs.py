@@ -35,7 +35,7 @@ def _batch_costs(data: PlanData, batches: pd.DataFrame, recipes: pd.DataFrame, b
     for frame in _batch_columns(batches):
         recipe, product = str(frame["recipe"][0]), str(frame["product"][0])
         if recipe not in per_seed:
-            per_seed[recipe] = per_seed_cytokines(recipes.loc[recipe], data.cytokines)
+            per_seed[recipe] = per_seed_cytokines(recipes.loc[recipe].to_dict(), data.cytokines)
         use = fixed_batch_use(frame, str(recipes.at[recipe, "source"]), per_seed[recipe])
         for row, usd in batch_usd(data.prices, use).items():
             if row in main:
