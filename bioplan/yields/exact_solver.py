@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bioplan.errors import InputError
-from bioplan.yields.expm import expm_batch, matrix_powers
+from bioplan.yields.expm import components, expm_batch, matrix_powers
 from bioplan.yields.kinetics import ParamSpace, PhaseRates, phase_rates, seed_vector
 from bioplan.yields.workers import run_chunks
 
@@ -208,13 +208,20 @@ def _by_steps(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatAr
 
     def chunk(start: int) -> None:  # its own rows of out and nmax: chunks run on threads
         idx = order[start : start + size]
-        E = pm.propagators(ps, theta, uc[idx], threads=inner)
         sub = len(idx) if record is not None else _STEP_ROWS
+        ids = uc[idx]
+        fused = pm.E is None and record is None and len(np.unique(ids)) == len(ids)
+        if fused:  # all distinct: each slice's exponentials are computed just before its steps
+            A = _per_step(phase_rates(ps, theta[pm.first[ids]], pm.j).A, pm.grid_per_day)
+            groups = components(A)
+        else:
+            E = pm.propagators(ps, theta, ids, threads=inner)
         for a in range(0, len(idx), sub):  # a cache-sized slice of propagators steps all its days
             rows = idx[a : a + sub]
+            Es = (expm_batch(A[a : a + sub], distinct=True, threads=False, groups=groups)
+                  if fused else E[a : a + sub])
             nm = nmax[rows]
-            out[rows] = _step_rows(E[a : a + sub], out[rows], sc[rows], w, nm, record,
-                                   pm.grid_per_day)
+            out[rows] = _step_rows(Es, out[rows], sc[rows], w, nm, record, pm.grid_per_day)
             nmax[rows] = nm
 
     if record is not None:
