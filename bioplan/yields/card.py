@@ -31,6 +31,7 @@ from bioplan.yields.card_parts import (
     Transit,
     _Strict,
 )
+from bioplan.yields.domains import FRACTION
 
 STROMA = "stroma"
 """Pseudo-factor of stroma co-culture (1 in phases with ``stroma: true``)."""
@@ -257,8 +258,8 @@ class YieldCard(_Strict):
             msg = f"seed names unknown stage(s) {unknown_seed}"
             raise ValueError(msg)
         total = sum(v.value for v in self.seed.values())
-        if abs(total - 1) > 1e-6 or any(v.value < 0 for v in self.seed.values()):
-            msg = f"seed fractions must be >= 0 and sum to 1 (sum {total:g})"
+        if abs(total - 1) > 1e-6 or not all(FRACTION.holds(v.value) for v in self.seed.values()):
+            msg = f"seed fractions must be within {FRACTION} and sum to 1 (sum {total:g})"
             raise ValueError(msg)
         if (self.lineage == "erythroid") != (self.product == "rbc"):
             msg = "lineage erythroid goes with product rbc, megakaryocytic with platelet"

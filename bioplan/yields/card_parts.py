@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bioplan.yields.domains import EXHAUSTION, FRACTION
+
 FACTOR_UNITS = ("ng/mL", "ug/mL", "U/mL", "uM")
 """Concentration units a factor may be given in."""
 
@@ -232,8 +234,8 @@ class Stage(_Strict):
                 msg = f"transit_to fractions sum to {total:g}; make them sum to 1"
                 raise ValueError(msg)
             for t in self.transit_to:
-                if not 0 <= t.fraction.value <= 1:
-                    msg = f"transit fraction to {t.stage} must be within [0, 1]"
+                if not FRACTION.holds(t.fraction.value):
+                    msg = f"transit fraction to {t.stage} must be within {FRACTION}"
                     raise ValueError(msg)
         elif self.transit_per_day.value > 0:
             msg = "transit_per_day > 0 but transit_to is empty; add a target stage"
@@ -245,8 +247,8 @@ class Stage(_Strict):
             if self.division_budget is None:
                 msg = "exhaustion_per_division needs a division_budget"
                 raise ValueError(msg)
-            if not 0 <= self.exhaustion_per_division.value < 1:
-                msg = "exhaustion_per_division must be within [0, 1)"
+            if not EXHAUSTION.holds(self.exhaustion_per_division.value):
+                msg = f"exhaustion_per_division must be within {EXHAUSTION}"
                 raise ValueError(msg)
         for what in ("ploidy_N", "density_half_inhibition_cells_per_mL"):
             v = getattr(self, what)

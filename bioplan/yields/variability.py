@@ -24,6 +24,7 @@ import pandas as pd
 
 from bioplan.errors import InputError
 from bioplan.yields.card import Variation, YieldCard
+from bioplan.yields.domains import EXHAUSTION, FRACTION, NON_NEGATIVE
 from bioplan.yields.exact_solver import run_batch
 from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
 from bioplan.yields.loader import as_card
@@ -68,18 +69,17 @@ def _check(card: YieldCard, uncertainty: str) -> None:
 
 
 def draw_domain(path: str) -> tuple[float, float, bool]:
-    """Physical domain of a drawn parameter: (low, high, whether high itself is excluded).
-
-    Transit splits and seed fractions are fractions in [0, 1]; ``exhaustion_per_division`` e is
-    within [0, 1) (the card schema's bound: proliferation p · (1 - e)^g of generation g turns
-    negative and alternates in sign for e > 1, which makes the budget's generations grow without
-    bound); every other parameter is a rate, a concentration or a count >= 0.
-    """
+    """Physical domain of a drawn parameter: (low, high, whether high itself is excluded), the
+    card schema's own (:mod:`bioplan.yields.domains`): transit splits and seed fractions in
+    ``FRACTION``, ``exhaustion_per_division`` in ``EXHAUSTION``, every other parameter (a rate, a
+    concentration or a count) in ``NON_NEGATIVE``."""
     if ".transit_to." in path or path.startswith("seed."):
-        return 0.0, 1.0, False
-    if path.endswith(".exhaustion_per_division"):
-        return 0.0, 1.0, True
-    return 0.0, float("inf"), False
+        d = FRACTION
+    elif path.endswith(".exhaustion_per_division"):
+        d = EXHAUSTION
+    else:
+        d = NON_NEGATIVE
+    return d.low, d.high, d.open_high
 
 
 def outside_domain(draws: Mapping[str, np.ndarray]) -> np.ndarray:
