@@ -110,6 +110,12 @@ def evaluate_command(
         "--variability/--no-variability",
         help="Draw lot-to-lot yields from the cards (default), or use the means "
              "(reproduces the plan's own KPIs).")] = True,
+    uncertainty: Annotated[str | None, typer.Option(
+        "--uncertainty", metavar="KIND",
+        help="What the yield draws take from the cards: both (lot-to-lot spread and the "
+             "calibration's parameter uncertainty, one fit draw per sample), lot (the cards "
+             "taken as right) or fit (default: the scenario's uncertainty.yield_uncertainty, "
+             "both).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="DIR",
@@ -127,7 +133,8 @@ def evaluate_command(
 
     check_samples("--samples", samples)
     plan = read_plan(plan_dir)
-    ev = evaluate(plan, samples=samples, seed=seed, variability=variability)
+    ev = evaluate(plan, samples=samples, seed=seed, variability=variability,
+                  uncertainty=uncertainty)
     if out is not None:
         write_evaluation(ev, out)
     if as_json:
@@ -158,10 +165,15 @@ def _pct(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{100 * value:.1f}%"
 
 
+UNCERTAINTY_LABELS = {"both": "lot-to-lot spread and calibration uncertainty",
+                      "lot": "lot-to-lot spread only", "fit": "calibration uncertainty only"}
+
+
 def format_evaluation(ev: Evaluation) -> str:
     """An aligned text table: service (mean, P5, P10, P50), short and wasted units (mean,
     P90), then the cost distribution."""
-    kind = "lot-to-lot yields" if ev.variability else "nominal yields (no variability)"
+    kind = (UNCERTAINTY_LABELS.get(ev.uncertainty, ev.uncertainty) if ev.variability
+            else "nominal yields (no variability)")
     lines = [f"samples   {ev.samples} ({kind}, seed {ev.seed})",
              f"{'product':<10}{'service':>9}{'P5':>8}{'P10':>8}{'P50':>8}{'short':>9}"
              f"{'P90':>8}{'wasted':>9}{'P90':>8}"]

@@ -25,6 +25,7 @@ from bioplan.robust.samples import (
     MAX_POOLED_LOTS,
     _seed,
     card_references,
+    drawn_uncertainty,
     pooled_lots,
     recipe_factors,
 )
@@ -51,11 +52,14 @@ class LotDraws:
         self.ps = param_space(load_card(ref)) if ref is not None else None
         self.draws: dict[str, np.ndarray] = {}
         self.fixed: np.ndarray | None = None
-        if ref is not None and load_card(ref).variability:
-            self.draws = parameter_draws(self.ps, n, seed=_seed(unc.seed, card))  # type: ignore[arg-type]
+        kind = drawn_uncertainty(load_card(ref), unc.yield_uncertainty) if ref is not None else None
+        if kind is not None:
+            self.draws = parameter_draws(self.ps, n, seed=_seed(unc.seed, card),  # type: ignore[arg-type]
+                                         uncertainty=kind, fit_blocks=self.samples)  # type: ignore[arg-type]
         else:  # factors that do not depend on the settings: any recipe of the card will do
             name = str(recipes.index[recipes["card"] == card][0])
-            f = recipe_factors(sc, recipes, [name], n, unc.seed, unc.yield_cv)[name]
+            f = recipe_factors(sc, recipes, [name], n, unc.seed, unc.yield_cv, samples=self.samples,
+                               uncertainty=unc.yield_uncertainty)[name]
             self.fixed = f.reshape(self.samples, self.horizon, MAX_POOLED_LOTS)
 
     def index(self, days: np.ndarray, lots: int) -> np.ndarray:

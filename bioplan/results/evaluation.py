@@ -70,6 +70,9 @@ class Evaluation:
     """Index ``sample``, one column per ``batch_id``: realised / nominal yield [-]."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent drawing yields (``sample``) and re-dispatching (``dispatch``)."""
+    uncertainty: str = "both"
+    """What the draws took from the cards: ``both`` (lot-to-lot spread and calibration
+    uncertainty), ``lot`` or ``fit``."""
 
     @property
     def product_names(self) -> list[str]:

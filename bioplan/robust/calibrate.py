@@ -69,7 +69,8 @@ class Calibration:
 
 
 def _p10s(plan: Plan, samples: int, seed: int, unc: Uncertainty) -> dict[str, dict[str, float]]:
-    table = evaluate(plan, samples=samples, seed=seed, yield_cv=unc.yield_cv).products()
+    table = evaluate(plan, samples=samples, seed=seed, yield_cv=unc.yield_cv,
+                     uncertainty=unc.yield_uncertainty).products()
     return {str(p): {"p10": float(table.loc[p, "service_level_p10"]),
                      "mean": float(table.loc[p, "service_level_mean"])} for p in table.index}
 

@@ -157,7 +157,7 @@ def first_stage_usd(plan: Plan) -> float:
 
 def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool = True, *,
              yield_cv: Mapping[str, float] | None = None,
-             kept: pd.DataFrame | None = None) -> Evaluation:
+             kept: pd.DataFrame | None = None, uncertainty: str | None = None) -> Evaluation:
     """Sample ``samples`` yield realisations of every batch of ``plan`` and re-dispatch each.
 
     ``variability=False`` uses the means (every batch yields as planned): the result then
@@ -166,7 +166,9 @@ def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool =
     tables); default: the scenario's ``uncertainty.yield_cv``. ``kept``: kept (running)
     batches that release their own forecast draws instead of lot draws
     (:func:`bioplan.robust.kept.kept_batches`); default: those a robust plan drew
-    (``plan.robust["kept_batches"]``).
+    (``plan.robust["kept_batches"]``). ``uncertainty``: what the draws take from the cards,
+    ``both`` (lot-to-lot spread and the calibration's parameter uncertainty, one fit draw per
+    sample), ``lot`` or ``fit``; default: the scenario's ``uncertainty.yield_uncertainty``.
     """
     if samples < 1:
         msg = f"samples = {samples} must be >= 1"
@@ -177,12 +179,18 @@ def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool =
         raise InputError(msg, field="plan",
                          fix="evaluate a plan with status optimal or feasible")
     sc = plan.scenario
+    unc = getattr(sc, "uncertainty", None)
     if yield_cv is None:
-        unc = getattr(sc, "uncertainty", None)
         yield_cv = dict(getattr(unc, "yield_cv", {}) or {})
+    if uncertainty is None:
+        uncertainty = str(getattr(unc, "yield_uncertainty", "both"))
+    if uncertainty not in ("both", "lot", "fit"):
+        msg = f"uncertainty {uncertainty!r} is not one of both, lot, fit"
+        raise InputError(msg, field="--uncertainty",
+                         fix="use both (the default), lot (the cards taken as right) or fit")
     t0 = time.perf_counter()
     table, factors = batch_factors(sc, plan.batches, samples, seed, variability=variability,
-                                   yield_cv=yield_cv)
+                                   yield_cv=yield_cv, uncertainty=uncertainty)
     if kept is None:
         kept = kept_from(plan.robust)
     if variability:
@@ -223,7 +231,8 @@ def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool =
              t1 - t0, t2 - t1)
     return Evaluation(samples=samples, seed=seed, variability=variability, per_sample=per_sample,
                       costs=costs, stock=stock, factors=factor_frame,
-                      timings={"sample": t1 - t0, "dispatch": t2 - t1, "total": t2 - t0})
+                      timings={"sample": t1 - t0, "dispatch": t2 - t1, "total": t2 - t0},
+                      uncertainty=uncertainty)
 
 
 def summary_line(ev: Evaluation) -> dict[str, Any]:

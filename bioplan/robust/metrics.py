@@ -153,7 +153,8 @@ def slot_program(plan: Plan, data: PlanData, unc: Uncertainty, samples: int, see
 
     sc = plan.scenario
     keys = slot_keys(data, sc)
-    grid = factor_grid(sc, sc.recipe_table(), [k[0] for k in keys], samples, seed, unc.yield_cv)
+    grid = factor_grid(sc, sc.recipe_table(), [k[0] for k in keys], samples, seed, unc.yield_cv,
+                       uncertainty=unc.yield_uncertainty)
     factors = pick(grid, keys, samples)
     releases = (sample_releases(data, kept, kept_factors(kept, samples, seed))
                 if kept is not None and not kept.empty else None)

@@ -72,7 +72,7 @@ def stochastic_data(scenario: Scenario, data: PlanData, unc: Uncertainty, sample
     if pool_like is not None and pool_like.has_solution:
         keys = pooled_keys(keys, plan_integers(pool_like, data)["slot_batches"])
     grid = factor_grid(scenario, recipes, [k[0] for k in keys], samples, seed, unc.yield_cv,
-                       lots=4 if per_slot else SEGMENT_LOTS)
+                       lots=4 if per_slot else SEGMENT_LOTS, uncertainty=unc.yield_uncertainty)
     cvar = unc.cvar() if targets else None
     chance = targets and (unc.service_level is not None or levels is not None)
     if per_slot:

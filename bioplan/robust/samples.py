@@ -27,6 +27,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from bioplan.optimisation.data import PlanData
     from bioplan.scenario import Scenario
+    from bioplan.yields.card import YieldCard
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,15 @@ def _seed(parent: int, name: str) -> int:
 
 
 def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list[str], n: int,
-                   seed: int, yield_cv: Mapping[str, float] | None = None
+                   seed: int, yield_cv: Mapping[str, float] | None = None,
+                   samples: int | None = None, uncertainty: str = "both"
                    ) -> dict[str, np.ndarray]:
     """``n`` yield factors [-] per recipe; draw i of every recipe of one card uses the same
-    parameter draw (common random numbers), so index i can stand for one lot."""
+    parameter draw (common random numbers), so index i can stand for one lot. With ``samples``
+    k the draws are k runs of n/k lots, each run one sample sharing one draw of the card's
+    calibration (fit) uncertainty; without it every lot draws its own fit. ``uncertainty``:
+    ``both``, ``lot`` or ``fit`` (``Uncertainty.yield_uncertainty``), each limited to what the
+    card has."""
     from bioplan.yields import load_card, sample
 
     refs = card_references(scenario)
@@ -70,12 +76,13 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
     for card in cards:
         names = [r for r in recipe_names if str(recipes.loc[r, "card"]) == card]
         ref = refs.get(card)
-        has_variability = ref is not None and bool(load_card(ref).variability)
-        cv = (yield_cv or {}).get(card)
+        kind = drawn_uncertainty(load_card(ref), uncertainty) if ref is not None else None
+        cv = (yield_cv or {}).get(card) if uncertainty != "fit" else None
         for r in names:
             nominal = float(recipes["product_cells_per_seed_cell"].to_dict()[r])
-            if has_variability:
-                table = sample(str(ref), n, seed=_seed(seed, card), settings=recipe_settings(recipes, r))
+            if kind is not None:
+                table = sample(str(ref), n, seed=_seed(seed, card), settings=recipe_settings(recipes, r),
+                               uncertainty=kind, fit_blocks=samples)  # type: ignore[arg-type]
                 out[r] = table["product_cells_per_seed_cell"].to_numpy(dtype=float) / nominal
             elif cv:
                 sigma = np.sqrt(np.log1p(cv**2))
@@ -84,6 +91,15 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
             else:
                 out[r] = np.ones(n)
     return out
+
+
+def drawn_uncertainty(card: YieldCard, uncertainty: str) -> str | None:
+    """What of ``uncertainty`` (``both``, ``lot``, ``fit``) ``card`` can draw: its
+    ``variability:`` for the lot part, its ``calibration.covariance`` for the fit part (None:
+    neither, the nominal yield)."""
+    lot = uncertainty in ("lot", "both") and bool(card.variability)
+    fit = uncertainty in ("fit", "both") and bool(card.calibration.covariance)
+    return "both" if lot and fit else "lot" if lot else "fit" if fit else None
 
 
 def lot_weights(seed_cells: np.ndarray, cells_per_lot: float) -> tuple[np.ndarray, int]:
@@ -110,8 +126,8 @@ def batch_table(batches: pd.DataFrame) -> pd.DataFrame:
 
 
 def batch_factors(scenario: Scenario, batches: pd.DataFrame, samples: int, seed: int, *,
-                  variability: bool = True, yield_cv: Mapping[str, float] | None = None
-                  ) -> tuple[pd.DataFrame, np.ndarray]:
+                  variability: bool = True, yield_cv: Mapping[str, float] | None = None,
+                  uncertainty: str = "both") -> tuple[pd.DataFrame, np.ndarray]:
     """(one row per batch, yield factors (samples, batches) [-]) for a ``Plan.batches`` table.
 
     With ``variability=False`` every factor is 1 (the means: the plan as planned).
@@ -134,7 +150,8 @@ def batch_factors(scenario: Scenario, batches: pd.DataFrame, samples: int, seed:
         offsets[str(card)] = start + n_lots
         plans.append((str(card), [position[b] for b in group.index], weights, start))
     names = sorted(set(table["recipe"]))
-    draws = recipe_factors(scenario, recipes, names, samples * max(offsets.values()), seed, yield_cv)
+    draws = recipe_factors(scenario, recipes, names, samples * max(offsets.values()), seed, yield_cv,
+                           samples=samples, uncertainty=uncertainty)
     per_lot = {r: f.reshape(samples, -1) for r, f in draws.items()}
     recipe_of = table["recipe"].to_numpy()
     for _card, rows, weights, start in plans:
@@ -153,12 +170,13 @@ Grid = dict[str, np.ndarray]
 
 def factor_grid(scenario: Scenario, recipes: pd.DataFrame, names: list[str], samples: int,
                 seed: int, yield_cv: Mapping[str, float] | None = None,
-                lots: int = MAX_POOLED_LOTS) -> Grid:
+                lots: int = MAX_POOLED_LOTS, uncertainty: str = "both") -> Grid:
     """Lot draws of the stochastic program's sampling model: for every recipe, seeding day and
     lot position (``lots`` per day); recipes of one card share them (common random numbers)."""
     horizon = scenario.horizon.days
     n = samples * horizon * lots
-    draws = recipe_factors(scenario, recipes, sorted(set(names)), n, seed, yield_cv)
+    draws = recipe_factors(scenario, recipes, sorted(set(names)), n, seed, yield_cv, samples=samples,
+                           uncertainty=uncertainty)
     return {r: f.reshape(samples, horizon, lots) for r, f in draws.items()}
 
 

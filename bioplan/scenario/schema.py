@@ -213,6 +213,12 @@ class Uncertainty(_Strict):
     that declares no ``variability:`` (hand-made tables), by card name [-]."""
     processes: int = Field(default=2, ge=1)
     """MPI processes for ``ph`` [-]."""
+    yield_uncertainty: Literal["both", "lot", "fit"] = "both"
+    """What the yield samples draw from the cards: ``both`` (default) the lot-to-lot spread
+    (``variability:``, one draw per lot) and the calibration's parameter uncertainty
+    (``calibration.covariance``, one draw per sample, shared by all its lots: the card's error
+    is the same for every lot); ``lot`` the spread alone (the cards taken as right); ``fit`` the
+    calibration uncertainty alone. A card without the part asked for keeps its nominal yield."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Uncertainty:

@@ -16,7 +16,7 @@ exhaustion per division in [0, 1), everything else >= 0) by redrawing the draws 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -97,12 +97,14 @@ accepted draws; at 0.06 % rejected, as for erythroid-cb-giarratana, one or two r
 
 
 def _draw_rows(ps: ParamSpace, base: np.ndarray, n: int, uncertainty: Uncertainty,
-               rng: np.random.Generator, lot_rng: np.random.Generator) -> dict[str, np.ndarray]:
+               rng: np.random.Generator, lot_rng: np.random.Generator,
+               fit: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Parameter path -> (n,) untruncated draws: ln(fit) ~ N(ln(card), covariance) and/or each
-    lot-varied parameter times its lot factor (lot draw / card value)."""
+    lot-varied parameter times its lot factor (lot draw / card value). ``fit`` (n,) per
+    calibration parameter replaces the fit draw (rows that share a sample's fit)."""
     card = ps.card
-    out: dict[str, np.ndarray] = {}
-    if uncertainty in ("fit", "both"):
+    out: dict[str, np.ndarray] = {p: np.array(v, dtype=float) for p, v in (fit or {}).items()}
+    if fit is None and uncertainty in ("fit", "both"):
         names = card.calibration.parameters
         cols = [ps.check_key(p, what="calibration parameter", settings_only=False) for p in names]
         z = rng.multivariate_normal(np.log(base[cols]), np.array(card.calibration.covariance), n,
@@ -118,13 +120,39 @@ def _draw_rows(ps: ParamSpace, base: np.ndarray, n: int, uncertainty: Uncertaint
     return out
 
 
+def _truncated(card: YieldCard, out: dict[str, np.ndarray], redraw: Callable[[np.ndarray], dict[str, np.ndarray]],
+               uncertainty: Uncertainty) -> dict[str, np.ndarray]:
+    """``out`` with its rows outside ``draw_domain`` replaced by ``redraw(bad rows)`` until none
+    is left (accepted rows keep their values)."""
+    for _ in range(_MAX_REDRAWS):
+        bad = outside_domain(out)
+        if not bad.any():
+            return out
+        redo = redraw(bad)
+        for p in out:
+            out[p][bad] = redo[p]
+    msg = (f"card {card.name!r}: {int(bad.sum())} of {bad.size} {uncertainty} draws still leave "
+           f"the parameters' physical domain after {_MAX_REDRAWS} redraws")
+    raise InputError(msg, field="calibration.covariance" if uncertainty != "lot" else "variability",
+                     fix="narrow the spread of the parameters bounded to [0, 1] "
+                         "(fractions, exhaustion_per_division)")
+
+
 def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
-                    uncertainty: Uncertainty = "both") -> dict[str, np.ndarray]:
+                    uncertainty: Uncertainty = "both", fit_blocks: int | None = None
+                    ) -> dict[str, np.ndarray]:
     """Parameter path -> (n,) drawn values (only the parameters that vary).
 
     The distribution is truncated to the physical domain (``draw_domain``): a draw (row) with
     any parameter outside it is redrawn as a whole (fit and lot together, so the fit's
     correlations are kept), until every draw lies inside. Accepted draws keep their values.
+
+    ``fit_blocks`` k (dividing n): the rows are k runs of n/k consecutive rows, one sample of a
+    stochastic program or of ``evaluate`` each, and each run shares one fit draw while its rows
+    (lots) draw their own lot factors. The calibration's error is the same for every lot of a
+    world — it does not average out over lots as lot-to-lot spread does. The fit draws are then
+    truncated first and a row outside the domain redraws its lot factors only (at the 0.06 %
+    rejected of erythroid-cb-giarratana this differs from truncating the joint law by as much).
     """
     card = ps.card
     _check(card, uncertainty)
@@ -134,27 +162,31 @@ def parameter_draws(ps: ParamSpace, n: int, *, seed: int | None = 0,
     rng = np.random.default_rng(seed)
     lot_rng = np.random.default_rng(None if seed is None else seed + 7919)
     base = ps.theta(1)[0]
-    out = _draw_rows(ps, base, n, uncertainty, rng, lot_rng)
-    for _ in range(_MAX_REDRAWS):
-        bad = outside_domain(out)
-        if not bad.any():
-            return out
-        redo = _draw_rows(ps, base, int(bad.sum()), uncertainty, rng, lot_rng)
-        for p in out:
-            out[p][bad] = redo[p]
-    msg = (f"card {card.name!r}: {int(bad.sum())} of {n} {uncertainty} draws still leave the "
-           f"parameters' physical domain after {_MAX_REDRAWS} redraws")
-    raise InputError(msg, field="calibration.covariance" if uncertainty != "lot" else "variability",
-                     fix="narrow the spread of the parameters bounded to [0, 1] "
-                         "(fractions, exhaustion_per_division)")
+    if fit_blocks is None or uncertainty == "lot":
+        return _truncated(card, _draw_rows(ps, base, n, uncertainty, rng, lot_rng),
+                          lambda bad: _draw_rows(ps, base, int(bad.sum()), uncertainty, rng, lot_rng),
+                          uncertainty)
+    if fit_blocks < 1 or n % fit_blocks:
+        msg = f"fit_blocks = {fit_blocks} must be >= 1 and divide n = {n}"
+        raise ValueError(msg)
+    fit = _truncated(card, _draw_rows(ps, base, fit_blocks, "fit", rng, lot_rng),
+                     lambda bad: _draw_rows(ps, base, int(bad.sum()), "fit", rng, lot_rng), "fit")
+    rows = {p: np.repeat(v, n // fit_blocks) for p, v in fit.items()}
+    if uncertainty == "fit":
+        return rows
+    return _truncated(card, _draw_rows(ps, base, n, "lot", rng, lot_rng, fit=rows),
+                      lambda bad: _draw_rows(ps, base, int(bad.sum()), "lot", rng, lot_rng,
+                                             fit={p: v[bad] for p, v in rows.items()}),
+                      uncertainty)
 
 
 def sample_theta(
     ps: ParamSpace, n: int, *, seed: int | None = 0, settings: Mapping[str, float] | None = None,
-    uncertainty: Uncertainty = "both",
+    uncertainty: Uncertainty = "both", fit_blocks: int | None = None,
 ) -> np.ndarray:
-    """(n, P) parameter matrix: the protocol with ``settings``, card parameters drawn."""
-    draws = parameter_draws(ps, n, seed=seed, uncertainty=uncertainty)
+    """(n, P) parameter matrix: the protocol with ``settings``, card parameters drawn
+    (``fit_blocks``: see :func:`parameter_draws`)."""
+    draws = parameter_draws(ps, n, seed=seed, uncertainty=uncertainty, fit_blocks=fit_blocks)
     theta = apply_settings(ps, ps.theta(n), settings)
     for p, vals in draws.items():
         theta[:, ps.col(p)] = vals
@@ -169,11 +201,13 @@ def sample(
     seed: int | None = 0,
     settings: Mapping[str, float] | None = None,
     uncertainty: Uncertainty = "both",
+    fit_blocks: int | None = None,
 ) -> pd.DataFrame:
     """N realisations of one protocol under ``uncertainty`` (``lot``, ``fit`` or ``both``).
 
     Returns the recipe-table columns (per seed cell) for each draw, plus ``draw:<parameter>``
-    columns with the drawn values; index ``draw`` (0..n-1).
+    columns with the drawn values; index ``draw`` (0..n-1). ``fit_blocks`` k: k runs of n/k
+    consecutive draws (lots of one sample) share one fit draw (:func:`parameter_draws`).
 
     >>> t = sample("mk-cb-tpo", 100, seed=1)
     >>> len(t), bool(t["product_cells_per_seed_cell"].std() > 0)
@@ -181,7 +215,8 @@ def sample(
     """
     c = as_card(card)
     ps = param_space(c)
-    theta = sample_theta(ps, n, seed=seed, settings=settings, uncertainty=uncertainty)
+    theta = sample_theta(ps, n, seed=seed, settings=settings, uncertainty=uncertainty,
+                         fit_blocks=fit_blocks)
     table = table_from_batch(ps, theta, run_batch(ps, theta), [])
     for p in parameter_draws(ps, 1, seed=seed, uncertainty=uncertainty):
         table[f"draw:{p}"] = theta[:, ps.col(p)]

@@ -33,7 +33,7 @@ from bioplan.media_search.lot_draws import LotDraws
 from bioplan.media_search.robust_pricing import RobustPriceBook, program_duals
 from bioplan.optimisation import prepare
 from bioplan.optimisation.stochastic import StochasticData, build_extensive_form, relaxed_bounds
-from bioplan.robust.samples import recipe_factors
+from bioplan.robust.samples import factor_grid
 from bioplan.scenario import load_scenario
 from bioplan.scenario.schema import Uncertainty
 from tests.media_search.lp_truth import lp_reduced_costs
@@ -124,7 +124,8 @@ def test_reduced_costs_equal_the_programs_own(program: StochasticData) -> None:
 
 def test_lot_draws_equal_the_robust_programs_factors() -> None:
     """A candidate's factors from :class:`LotDraws` (only the draws the days need) are the ones
-    :func:`recipe_factors` gives the recipe once it joins the program (all draws, same stream)."""
+    :func:`factor_grid` gives the recipe once it joins the program (all draws, same stream; one fit
+    draw per sample)."""
     sc = load_scenario(None)
     unc = Uncertainty(samples=3, seed=5)
     card = "erythroid-bela"
@@ -136,8 +137,7 @@ def test_lot_draws_equal_the_robust_programs_factors() -> None:
     table["card"] = card
     name = str(table.index[0])
     horizon = sc.horizon.days
-    grid = recipe_factors(sc, table, [name], unc.samples * horizon * 4, unc.seed)[name]
-    grid = grid.reshape(unc.samples, horizon, 4)
+    grid = factor_grid(sc, table, [name], unc.samples, unc.seed)[name]  # (samples, days, lots)
     draws = LotDraws(sc, card, sc.recipe_table(), unc)
     settings = {k: float(v) for k, v in zip(space.keys, x, strict=True)}
     days = np.array([0, 5, horizon - 1])

@@ -147,6 +147,7 @@ def test_cli_evaluate_prints_a_table_and_json(plan_dir: Path, tmp_path: Path,
 @pytest.mark.parametrize(("args", "field"), [
     (["--samples", "0"], "--samples"),
     (["--samples", "-3"], "--samples"),
+    (["--samples", "5", "--uncertainty", "lots"], "--uncertainty"),
 ])
 def test_cli_bad_samples_is_one_line(plan_dir: Path, args: list[str], field: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,3 +187,30 @@ def test_figures_of_an_evaluation(default_plan: Plan) -> None:
     front = pd.DataFrame({"cost_usd": [1.0, 2.0], "service_p10:rbc": [0.8, 0.9]},
                          index=pd.Index([0.8, 0.9], name="target"))
     assert list(front_figure(front).data[0].y) == [1.0, 2.0]
+
+
+def test_a_samples_calibration_error_is_shared_by_its_batches(default_plan: Plan) -> None:
+    """``fit`` only: no lot spread, one draw of the card's fitted parameters per sample, so every
+    batch of one recipe has the same factor within a sample and the factors differ between
+    samples. ``lot`` only keeps the batches apart (each its own lots). ``both`` has the lot
+    spread around the sample's shared fit: its mean over a recipe's batches keeps a spread
+    between samples near the fit's, not shrunk by the lots averaged."""
+    sc = default_plan.scenario
+    kw = {"samples": 30, "seed": 2}
+    table, fit = batch_factors(sc, default_plan.batches, uncertainty="fit", **kw)
+    _, lot = batch_factors(sc, default_plan.batches, uncertainty="lot", **kw)
+    _, both = batch_factors(sc, default_plan.batches, uncertainty="both", **kw)
+    recipe, rows = max(table.groupby("recipe").indices.items(), key=lambda kv: len(kv[1]))
+    assert len(rows) >= 3, recipe
+    assert np.ptp(fit[:, rows], axis=1).max() < 1e-12
+    assert np.ptp(fit[:, rows[0]]) > 0.05
+    assert np.ptp(lot[:, rows], axis=1).min() > 0.0
+    assert both[:, rows].mean(axis=1).std() > 2 * lot[:, rows].mean(axis=1).std()
+
+
+def test_evaluate_names_the_uncertainty_it_drew(default_plan: Plan) -> None:
+    ev = bioplan.evaluate(default_plan, samples=5, seed=1, uncertainty="lot")
+    assert ev.uncertainty == "lot"
+    assert bioplan.evaluate(default_plan, samples=5, seed=1).uncertainty == "both"
+    with pytest.raises(InputError, match="not one of both, lot, fit"):
+        bioplan.evaluate(default_plan, samples=5, uncertainty="lots")
