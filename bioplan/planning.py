@@ -185,8 +185,17 @@ def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, gua
 
         return robust_search_plan(sc, unc, options, guard, deterministic,
                                   fixed_batches=fixed_batches, pareto=pareto, rounds=media_rounds)
+    def inflated(factor: float) -> Plan:
+        """The deterministic plan of the demand × ``factor`` (a start for chance constraints)."""
+        scaled = sc.model_copy(update={"demand": sc.demand.model_copy(
+            update={"scale": sc.demand.scale * factor})})
+        return plan(scaled, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
+                    threads=options.threads, fixed_batches=fixed_batches,
+                    marginal_values=False, pareto=pareto)
+
     return robust_plan(sc, unc, options, guard, deterministic=deterministic,
-                       fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts)
+                       fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts,
+                       inflated=inflated)
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:

@@ -47,6 +47,8 @@ from bioplan.robust.samples import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from bioplan.scenario import Scenario
@@ -196,6 +198,30 @@ def deterministic_start(sd: StochasticData, deterministic: Plan | None, options:
     return {**res.values, **{name: dict(v) for name, v in integers.items()}}
 
 
+INFLATION = (1.1, 1.25, 1.5)
+"""Demand factors of the deterministic plans tried, in order, as the start of a chance-constrained
+program whose own deterministic plan misses the constraint [-]."""
+
+
+def chance_start(sd: StochasticData, options: SolveOptions, guard_s: float,
+                 inflated: Callable[[float], Plan]
+                 ) -> tuple[dict[str, dict[Any, float]] | None, float | None]:
+    """The first deterministic plan of an inflated demand (``INFLATION``) whose batches and
+    reactors, fixed in the program, meet its chance constraint: a start HiGHS then improves.
+
+    Without one, HiGHS must find a first plan that meets the constraint in every counted sample
+    on its own, and on the default it found none in 60 s (docs/robust.md). Planning for more
+    demand than forecast is the engineer's own hedge; the program then trims what it does not
+    need. Returns (start, its demand factor), (None, None) if no factor's plan meets it."""
+    for factor in INFLATION:
+        start = deterministic_start(sd, inflated(factor), options, guard_s)
+        log.info("chance-constraint start from demand x %.2f: %s", factor,
+                 "found" if start is not None else "misses the constraint")
+        if start is not None:
+            return start, factor
+    return None, None
+
+
 def solve_program(sd: StochasticData, unc: Uncertainty, options: SolveOptions, guard_s: float
                   ) -> SolveResult:
     """Solve with the engine ``unc.engine``."""
@@ -230,7 +256,8 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
                 deterministic: Plan | None = None, fixed_batches: pd.DataFrame | None = None,
                 pareto: bool = True, metrics: bool = True,
                 levels: dict[str, float] | None = None, pooled: bool = False,
-                forecasts: pd.DataFrame | None = None) -> Plan:
+                forecasts: pd.DataFrame | None = None,
+                inflated: Callable[[float], Plan] | None = None) -> Plan:
     """Solve the two-stage stochastic program of ``scenario`` under ``unc`` (see the module).
 
     ``deterministic`` is the ordinary plan of the same scenario (for the price of robustness, the
@@ -240,7 +267,9 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     ``forecasts`` (the forecast table of the kept ``fixed_batches``,
     :func:`bioplan.records.replan.forecast_kept_batches`) makes each kept batch with a forecast
     spread release its own forecast draw in every sample (:mod:`bioplan.robust.kept`) instead of
-    its planned units, in the program and in the metrics out of sample.
+    its planned units, in the program and in the metrics out of sample. ``inflated(f)``: the
+    deterministic plan of the demand × f, tried as the start of a chance-constrained program
+    that the deterministic plan cannot start (:func:`chance_start`).
     """
     t0 = time.perf_counter()
     data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
@@ -248,6 +277,10 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed, levels=levels,
                          pool_like=deterministic if pooled else None, kept=kept)
     start = deterministic_start(sd, deterministic, options, guard_s) if unc.engine == "ef" else None
+    start_from = "deterministic plan" if start is not None else None
+    if start is None and unc.engine == "ef" and sd.confidence is not None and inflated is not None:
+        start, factor = chance_start(sd, options, guard_s, inflated)
+        start_from = f"deterministic plan of demand x {factor:g}" if start is not None else None
     t1 = time.perf_counter()
     result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)
     if result.failed:
@@ -261,6 +294,7 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
         **({"service_levels": dict(levels)} if levels else {}),
         **({"pooling": "deterministic plan's batches"} if pooled else {}),
         **({RECORD_KEY: kept_record(kept)} if not kept.empty else {}),
+        "start": start_from,
         "expected_cost_usd": result.objective_usd,
         "bound_usd": result.bound_usd,
         "gap": result.gap,
