@@ -189,9 +189,10 @@ def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, gua
         """The deterministic plan of the demand × ``factor`` (a start for chance constraints)."""
         scaled = sc.model_copy(update={"demand": sc.demand.model_copy(
             update={"scale": sc.demand.scale * factor})})
-        return plan(scaled, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap,
-                    threads=options.threads, fixed_batches=fixed_batches,
-                    marginal_values=False, pareto=pareto)
+        # a start, not the answer: a short, coarse solve (the program re-optimises it)
+        return plan(scaled, time_limit_s=max(5.0, options.time_limit_s / 6),
+                    mip_gap=max(options.mip_gap, 0.05), threads=options.threads,
+                    fixed_batches=fixed_batches, marginal_values=False, pareto=pareto)
 
     return robust_plan(sc, unc, options, guard, deterministic=deterministic,
                        fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts,

@@ -18,13 +18,17 @@ EVALUATION_SAMPLES = 500
 """Yield samples drawn for the robust result charts [-] (the dispatch is vectorised: < 1 s)."""
 
 
-def uncertainty(scenario: Any, samples: int, service_pct: float, confidence_pct: float) -> Uncertainty:
-    """The scenario's ``uncertainty:`` block (its defaults if none) with ``samples`` K and, when
-    ``service_pct`` > 0, the chance constraint "service >= P in >= C of the samples" [%].
+def uncertainty(scenario: Any, samples: int, service_pct: float, confidence_pct: float,
+                kind: str | None = None) -> Uncertainty:
+    """The scenario's ``uncertainty:`` block (its defaults if none) with ``samples`` K, when
+    ``service_pct`` > 0 the chance constraint "service >= P in >= C of the samples" [%], and
+    ``kind`` (``both``, ``lot``, ``fit``) the yield uncertainty drawn, if given.
     Raises pydantic's ValidationError on an inconsistent block."""
     base = getattr(scenario, "uncertainty", None) or Uncertainty()
     raw = base.model_dump()
     raw["samples"] = int(samples)
+    if kind is not None:
+        raw["yield_uncertainty"] = kind
     if service_pct > 0:
         raw.update(service_level=service_pct / 100, confidence=confidence_pct / 100, risk=None)
     return Uncertainty.model_validate(raw)

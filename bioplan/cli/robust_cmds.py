@@ -165,14 +165,12 @@ def _pct(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{100 * value:.1f}%"
 
 
-UNCERTAINTY_LABELS = {"both": "lot-to-lot spread and calibration uncertainty",
-                      "lot": "lot-to-lot spread only", "fit": "calibration uncertainty only"}
-
-
 def format_evaluation(ev: Evaluation) -> str:
     """An aligned text table: service (mean, P5, P10, P50), short and wasted units (mean,
     P90), then the cost distribution."""
-    kind = (UNCERTAINTY_LABELS.get(ev.uncertainty, ev.uncertainty) if ev.variability
+    from bioplan.scenario.schema import YIELD_UNCERTAINTY
+
+    kind = (YIELD_UNCERTAINTY.get(ev.uncertainty, ev.uncertainty) if ev.variability
             else "nominal yields (no variability)")
     lines = [f"samples   {ev.samples} ({kind}, seed {ev.seed})",
              f"{'product':<10}{'service':>9}{'P5':>8}{'P10':>8}{'P50':>8}{'short':>9}"

@@ -173,8 +173,10 @@ def robust_metrics(robust: Plan, deterministic: Plan, unc: Uncertainty, data: Pl
     the expected-cost program over fresh samples of the robust plan's own sampling model, for
     the wait-and-see costs (default: one draw per slot)."""
     fresh = unc.seed + FRESH_SEED_OFFSET
-    ev_r = evaluate(robust, samples=evaluation_samples, seed=fresh, kept=kept)
-    ev_d = evaluate(deterministic, samples=evaluation_samples, seed=fresh, kept=kept)
+    kind = unc.yield_uncertainty  # the program's, also when it was not the scenario's block
+    ev_r = evaluate(robust, samples=evaluation_samples, seed=fresh, kept=kept, uncertainty=kind)
+    ev_d = evaluate(deterministic, samples=evaluation_samples, seed=fresh, kept=kept,
+                    uncertainty=kind)
     cost_r = ev_r.costs["cost_usd"].to_numpy(dtype=float)
     cost_d = ev_d.costs["cost_usd"].to_numpy(dtype=float)
     vss, vss_se = _estimate(cost_d - cost_r)

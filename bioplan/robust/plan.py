@@ -171,12 +171,15 @@ def plan_integers(plan: Plan, data: PlanData, segment_units: np.ndarray | None =
     day), reactors added per type and, with ``segment_units`` (S, G) [unit], the lot segments its
     units open (:func:`~bioplan.optimisation.lot_segments.segments_opened`)."""
     units = slot_units_of(plan, data)
-    batches: dict[Any, float] = {s: float(len(u)) for s, u in units.items()}
+    # a plan of more demand (chance_start) may run more batches than the program's slot bound,
+    # what the samples can use at all (relaxed_bounds); those extra batches are dominated
+    cap = data.slot_batches_max
+    batches: dict[Any, float] = {s: float(min(len(u), cap[s])) for s, u in units.items()}
     added = {str(t): float(n) for t, n in plan.capacity["units_added"].items()}
     out = {"slot_batches": batches, "reactor_added": added}
     if segment_units is not None:
         out["slot_segment_open"] = segments_opened(
-            segment_units, {s: sum(u) for s, u in units.items()})
+            segment_units, {s: sum(sorted(u, reverse=True)[:int(cap[s])]) for s, u in units.items()})
     return out
 
 
@@ -213,8 +216,16 @@ def chance_start(sd: StochasticData, options: SolveOptions, guard_s: float,
     on its own, and on the default it found none in 60 s (docs/robust.md). Planning for more
     demand than forecast is the engineer's own hedge; the program then trims what it does not
     need. Returns (start, its demand factor), (None, None) if no factor's plan meets it."""
+    runs = 0
     for factor in INFLATION:
-        start = deterministic_start(sd, inflated(factor), options, guard_s)
+        candidate = inflated(factor)
+        n = (candidate.batches.index.get_level_values("batch_id").nunique()
+             if candidate.has_solution else 0)
+        if n <= runs:  # no more batches than the last factor's: the fleet or the lots are full
+            log.info("chance-constraint start: demand x %.2f plans no more batches; stop", factor)
+            break
+        runs = n
+        start = deterministic_start(sd, candidate, options, guard_s)
         log.info("chance-constraint start from demand x %.2f: %s", factor,
                  "found" if start is not None else "misses the constraint")
         if start is not None:
@@ -294,6 +305,7 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
         **({"service_levels": dict(levels)} if levels else {}),
         **({"pooling": "deterministic plan's batches"} if pooled else {}),
         **({RECORD_KEY: kept_record(kept)} if not kept.empty else {}),
+        "yield_uncertainty": unc.yield_uncertainty,
         "start": start_from,
         "expected_cost_usd": result.objective_usd,
         "bound_usd": result.bound_usd,

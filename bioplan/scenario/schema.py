@@ -187,6 +187,11 @@ class SolverSettings(_Strict):
     ``pyomo.contrib.solver``; same optima, but no LP-guided start and no starting solutions)."""
 
 
+YIELD_UNCERTAINTY = {"both": "lot-to-lot spread and calibration uncertainty",
+                     "lot": "lot-to-lot spread only", "fit": "calibration uncertainty only"}
+"""What yield samples may draw from the cards (``Uncertainty.yield_uncertainty``), with labels."""
+
+
 class Uncertainty(_Strict):
     """How a robust plan samples yields and what it guarantees (``bioplan plan --robust``).
 

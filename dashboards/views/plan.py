@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from bioplan import charts, robust_charts
 from bioplan.app import overview, robust, whatifs
 from bioplan.errors import BioplanError
+from bioplan.scenario.schema import YIELD_UNCERTAINTY
 
 st.title("Plan")
 scn = ui.scenario()
@@ -51,9 +52,17 @@ with st.form("solve_form", border=True):
         confidence_pct = r4.number_input(
             "Confidence C [%]", min_value=1.0, max_value=100.0, step=1.0, key="solve_confidence",
             value=100.0 * (unc.confidence or 0.9) if unc else 90.0)
+        kinds = list(YIELD_UNCERTAINTY)
+        kind = st.radio(
+            "Yield uncertainty drawn", kinds, horizontal=True, key="solve_yield_uncertainty",
+            index=kinds.index(unc.yield_uncertainty) if unc else 0,
+            format_func=YIELD_UNCERTAINTY.get,
+            help="What the samples draw from the yield cards. The calibration's error is one draw "
+                 "per sample, shared by all its lots; the lot spread one draw per lot.")
 if run:
     try:
-        unc = robust.uncertainty(scn, samples, service_pct, confidence_pct) if robust_on else None
+        unc = (robust.uncertainty(scn, samples, service_pct, confidence_pct, kind)
+               if robust_on else None)
     except ValidationError as err:
         st.error(f"Robust settings: {err.errors()[0]['msg']}")
     else:

@@ -83,6 +83,7 @@ def test_robust_toggle_solves_the_tiny_scenario_as_a_robust_plan() -> None:
     assert at.checkbox(key="solve_marginal").value, "prices are on by default"
     at.toggle(key="solve_robust").set_value(True)
     at.number_input(key="solve_samples").set_value(4)
+    at.radio(key="solve_yield_uncertainty").set_value("lot")
     at.number_input(key="solve_time_limit").set_value(20.0)
     at.button(key="run_solve").click().run()
     wait_for_solve(at, 240)
@@ -90,6 +91,7 @@ def test_robust_toggle_solves_the_tiny_scenario_as_a_robust_plan() -> None:
     plan = at.session_state["plan"]
     assert plan.has_solution and plan.robust is not None
     assert plan.robust["samples"] == 4 and plan.robust["engine"] == "ef"
+    assert plan.robust["yield_uncertainty"] == "lot"
     labels = {m.label for m in at.metric}
     assert {"Price of robustness", "VSS", "EVPI"} <= labels
     titles = [s["layout"]["title"]["text"] for s in specs(at)]
