@@ -62,3 +62,20 @@ def test_blocks_must_divide_the_draws() -> None:
     ps = param_space(load_card(CARD))
     with pytest.raises(ValueError, match="divide"):
         parameter_draws(ps, 10, fit_blocks=3)
+
+
+def test_the_samples_fit_draws_are_a_latin_hypercube() -> None:
+    """erythroid-bela has one fitted parameter: its K per-sample draws, mapped through the fit's
+    normal CDF in ln(θ), fall one in each of the K equal-probability bins (a stratified design:
+    20 samples of a common-mode error do not leave a tail out by chance)."""
+    from scipy.stats import norm
+
+    card = load_card("erythroid-bela")
+    ps = param_space(card)
+    (name,) = card.calibration.parameters
+    k = 20
+    d = parameter_draws(ps, k * 3, seed=7, uncertainty="fit", fit_blocks=k)[name].reshape(k, 3)[:, 0]
+    mu = np.log(ps.theta(1)[0][ps.col(name)])
+    sigma = np.sqrt(np.array(card.calibration.covariance)[0, 0])
+    bins = np.floor(norm.cdf((np.log(d) - mu) / sigma) * k).astype(int)
+    assert sorted(bins) == list(range(k))
