@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bioplan.media_search.parallel import price_cards
 from bioplan.media_search.pricing_problem import (
     Candidate,
     best_options,
     default_cost_usd_per_unit,
-    price_card,
 )
 from bioplan.media_search.space import search_space
 from bioplan.optimisation import prepare
@@ -70,6 +70,15 @@ class SearchBudget:
     Off by default: on the default scenario it dropped 2 of 7 recipes, the final MIP still ran
     to its time limit (the whole-unit pass) and ended dearer (2,332,344 against 2,144,175 USD,
     2026-12-02, load ~3.5; docs/media-search.md)."""
+    min_units_per_batch: float = 0.0
+    """A generated recipe must make at least this many product units per batch in a whole-unit
+    plan (``bioplan.optimisation.inputs.whole_unit_cap``) [unit/batch]; 0 = any batch. 1 keeps
+    generated recipes from making sub-unit batches pooled into bags. Off by default: on the
+    default scenario no setting inside either searched card's validity domain makes a whole unit
+    a batch on its reactors, so 1 generates nothing (docs/media-search.md)."""
+    workers: int = 2
+    """Processes pricing the cards of a round in parallel (1: serially, in-process; same
+    candidates either way, :mod:`bioplan.media_search.parallel`) [-]."""
 
 
 @dataclass
@@ -184,9 +193,10 @@ def search_recipes(sc: Scenario, recipes: pd.DataFrame, budget: SearchBudget | N
             break
         last = (prices, current_sc, len(generated))
         dual_tables.append(pd.concat({r: prices.duals}, names=["round"]))
-        cands = [price_card(card, q, current_sc, prices.data, prices.book, starts=budget.starts,
-                            max_iter=budget.max_iter, seed=budget.seed + r,
-                            max_integer_moves=budget.max_integer_moves) for card, q in pairs]
+        cands = price_cards(pairs, current_sc, prices.data, prices.book, workers=budget.workers,
+                            starts=budget.starts, max_iter=budget.max_iter, seed=budget.seed + r,
+                            max_integer_moves=budget.max_integer_moves,
+                            min_units=budget.min_units_per_batch)
         found = [c for c in cands if c is not None and c.reduced_cost_k < -RC_TOL
                  and _new(c, seen)]
         for k, cand in enumerate(found):
