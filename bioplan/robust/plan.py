@@ -319,6 +319,12 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     if not result.status.has_solution:
         what = ("the robust targets cannot all be met in the samples" if status is
                 PlanStatus.INFEASIBLE else result.message)
+        if sd.confidence is not None and start is None and inflated is not None:
+            what += (f"; neither the deterministic plan nor those of demand x "
+                     f"{', '.join(f'{f:g}' for f in INFLATION)} meet the chance constraint in the "
+                     "samples (the fleet or the lots may be too small for it): lower "
+                     "--service-level or --confidence, allow more reactors, or see "
+                     "bioplan.robust.calibrate")
         out = Plan(scenario=scenario, status=status, message=f"robust: {what}")
     else:
         out = first_stage_plan(scenario, data, result.values, fixed_batches, status)

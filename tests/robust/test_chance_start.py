@@ -80,3 +80,28 @@ def test_no_start_when_no_inflated_plan_meets_it() -> None:
     sd = StochasticData(base=relaxed_bounds(data, factors), factors=factors,
                         probabilities=np.array([0.5, 0.5]), service_level=1.0, confidence=1.0)
     assert chance_start(sd, OPTIONS, 60, inflated) == (None, None)
+
+
+def test_a_program_no_start_can_serve_says_what_to_change() -> None:
+    """Demand 35 units on day 10 and three tanks of at most 10 units a batch: full service is out
+    of reach in every sample whatever the plan, no inflated plan meets it (× 1.25 plans no more
+    batches than × 1.1: the fleet is full), and the plan's message names the ways out instead of
+    only the solver's status."""
+    from bioplan.robust.plan import robust_plan
+    from bioplan.scenario.schema import Uncertainty
+
+    raw = demand(base(14, penalty=1000), {10: 35})
+    raw["reactors"]["tank"]["max_additional_units"] = 2
+    sc = build(raw)
+    card = str(sc.recipe_table()["card"].iloc[0])
+    unc = Uncertainty(samples=4, seed=0, service_level=1.0, confidence=1.0, yield_cv={card: 0.2})
+
+    def bigger(factor: float) -> Plan:
+        scaled = sc.model_copy(update={"demand": sc.demand.model_copy(update={"scale": factor})})
+        return plan(scaled, marginal_values=False)
+
+    det = plan(sc, marginal_values=False)
+    out = robust_plan(sc, unc, OPTIONS, 60, deterministic=det, metrics=False, inflated=bigger)
+    assert not out.has_solution
+    assert "lower --service-level or --confidence" in out.message
+    assert "demand x 1.1, 1.25, 1.5" in out.message
