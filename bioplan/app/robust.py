@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bioplan.scenario.schema import Uncertainty
+from bioplan.scenario.schema import YIELD_UNCERTAINTY, Uncertainty
 
 if TYPE_CHECKING:
     from bioplan.results import Plan
@@ -45,7 +45,8 @@ def summary(robust: dict[str, Any]) -> list[tuple[str, str, str]]:
     gap = robust.get("gap")
     return [
         ("Samples", f"{robust.get('samples')} ({robust.get('engine')})",
-         "Yield samples K of the stochastic program and the engine that solved it."),
+         "Yield samples K of the stochastic program and the engine that solved it; they draw "
+         f"the {YIELD_UNCERTAINTY.get(str(robust.get('yield_uncertainty', 'both')), '')}."),
         ("Expected cost", _usd(robust.get("expected_cost_usd")),
          f"Over the program's samples; MIP gap {gap:.2%}." if gap is not None else
          "Over the program's samples."),
@@ -69,7 +70,9 @@ def service_frame(robust: dict[str, Any]) -> pd.DataFrame:
 
 
 def evaluation(plan: Plan, samples: int = EVALUATION_SAMPLES) -> Evaluation:
-    """``plan`` judged on ``samples`` fresh yield draws (the scenario's ``yield_cv``)."""
+    """``plan`` judged on ``samples`` fresh yield draws (the scenario's ``yield_cv``; a robust
+    plan's own yield uncertainty, which the dashboard may have set apart from the scenario)."""
     from bioplan.robust.evaluate import evaluate
 
-    return evaluate(plan, samples=samples, seed=1)
+    kind = (plan.robust or {}).get("yield_uncertainty")
+    return evaluate(plan, samples=samples, seed=1, uncertainty=None if kind is None else str(kind))

@@ -238,8 +238,11 @@ def format_robust(robust: dict[str, Any]) -> str:
         return _usd(value) + (f" ± {_usd(se)}" if se is not None and key != "price_of_robustness_usd"
                               and se is not None else "")
 
+    from bioplan.scenario.schema import YIELD_UNCERTAINTY
+
     gap = robust.get("gap")
-    lines = [f"robust    {robust.get('samples')} samples, engine {robust.get('engine')}, "
+    kind = YIELD_UNCERTAINTY.get(str(robust.get("yield_uncertainty", "both")), "")
+    lines = [f"robust    {robust.get('samples')} samples ({kind}), engine {robust.get('engine')}, "
              f"expected cost {_usd(robust.get('expected_cost_usd'))}"
              f" (bound {_usd(robust.get('bound_usd'))}, gap {_pct(gap)})"]
     if "deterministic_objective_usd" in robust:

@@ -94,7 +94,7 @@ def test_plan_robust_writes_the_robust_summary(tmp_path: Path,
     code = main(["plan", str(path), "--robust", "--out", str(tmp_path / "out")])
     out = capsys.readouterr()
     assert code == ExitCode.OK, out.out + out.err
-    assert "robust    4 samples, engine ef" in out.out
+    assert "robust    4 samples (lot-to-lot spread and calibration uncertainty), engine ef" in out.out
     assert "out-of-sample service P10 robust" in out.out
     robust = json.loads((tmp_path / "out" / "summary.json").read_text())["robust"]
     for key in ("samples", "engine", "deterministic_objective_usd", "price_of_robustness_usd",
