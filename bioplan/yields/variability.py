@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from bioplan.errors import InputError
 from bioplan.yields.card import Variation, YieldCard
@@ -128,6 +127,8 @@ def _fit_design(ps: ParamSpace, base: np.ndarray, k: int, rng: np.random.Generat
     then correlated by the covariance's root. With K = 20 samples of a common-mode error, an
     independent draw leaves whole tails out by chance; the hypercube covers them, and its mean's
     variance is never much above an independent sample's (Stein 1987)."""
+    from scipy.stats import qmc  # here, not at import: scipy.stats costs 1-3 s of start-up
+
     card = ps.card
     names = card.calibration.parameters
     cols = [ps.check_key(p, what="calibration parameter", settings_only=False) for p in names]
