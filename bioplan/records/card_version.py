@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bioplan.yields import YieldCard, dump_card
@@ -22,14 +23,29 @@ def version_name(card: YieldCard, stamp: str) -> str:
 
 
 def updated_card(card: YieldCard, values: dict[str, float], cvs: dict[str, float],
-                 provenance: dict[str, Any], *, name: str | None = None) -> YieldCard:
-    """``card`` with the rates ``values`` and lot spreads ``cvs`` written in, as a new version."""
+                 provenance: dict[str, Any], *, name: str | None = None,
+                 fit_variances: dict[str, float] | None = None) -> YieldCard:
+    """``card`` with the rates ``values`` and lot spreads ``cvs`` written in, as a new version.
+
+    ``fit_variances``: the posterior variance of ln θ of learned calibrated parameters. The
+    calibration covariance Σ becomes D Σ D with D = √(posterior / prior variance) for those
+    (1 elsewhere): each learned parameter's fit uncertainty narrows to its posterior and the
+    fit's correlations stay (D Σ D stays positive semi-definite). Without it a learned card kept
+    the calibration's whole spread, which robust plans draw once per sample (docs/robust.md)."""
     batches = ", ".join(provenance["batches"])
     when = provenance["learned_on"]
     note = f"learned from batch records {provenance['records']} ({batches}) on {when}"
     data = card.model_dump(mode="python")
     for path, value in values.items():
         set_parameter(data, path, value, note)
+    cal = data["calibration"]
+    if fit_variances and cal.get("covariance"):
+        sigma = np.array(cal["covariance"], dtype=float)
+        d = np.ones(len(cal["parameters"]))
+        for k, p in enumerate(cal["parameters"]):
+            if p in fit_variances and sigma[k, k] > 0:
+                d[k] = np.sqrt(min(fit_variances[p], sigma[k, k]) / sigma[k, k])
+        cal["covariance"] = (d[:, None] * sigma * d[None, :]).tolist()
     for entry in data["variability"]:
         if entry["parameter"] in cvs:
             old = entry["cv"]

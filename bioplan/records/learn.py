@@ -215,12 +215,14 @@ def learn(card: YieldCard, records: pd.DataFrame, batches: Mapping[str, PlannedB
     mean, cov = _centre(card, params, data, lot, prior)
     curves = _spread(card, params, data, lot, mean, cov)
     rows, new_values, new_cvs = _table(card, params, lot, prior, mean, cov, curves, len(own))
+    fit_var = {p: float(cov[i, i]) for i, p in enumerate(params)
+               if p in new_values and p in card.calibration.parameters}
     from bioplan.records.card_version import updated_card
 
     stamp = (today or dt.datetime.now(dt.UTC).date()).isoformat()
     provenance = {"card": card.name, "batches": own, "learned_on": stamp,
                   "records": file, "count_cv": count_cv, "skipped_lost_batches": lost}
-    new = updated_card(card, new_values, new_cvs, provenance, name=name)
+    new = updated_card(card, new_values, new_cvs, provenance, name=name, fit_variances=fit_var)
     return Learned(new, rows, own, provenance)
 
 

@@ -142,3 +142,32 @@ def test_failed_batches_are_left_out_and_listed() -> None:
     out = learn(card, records, batches)
     assert out.batches == ["L001", "L002", "L003"]
     assert out.provenance["skipped_lost_batches"] == ["L000"]
+
+
+def test_a_learned_rate_narrows_the_cards_calibration_uncertainty() -> None:
+    """The calibrated enucleation rate, learned from 8 batches' harvests: the new card's
+    calibration covariance holds its posterior variance (ln-scale sd from the table's 90 %
+    interval), below the prior's, so robust plans and ``evaluate`` — which draw the calibration
+    error once per sample, shared by every lot — see the narrower spread: the fit-only spread of
+    the yield shrinks with it."""
+    from bioplan.yields import sample
+
+    rate = "stages.OrthoE.transit_per_day"
+    card = load_card(CARD)
+    batches = _batches(8)
+    out = learn(card, _records(batches, 0.2, np.random.default_rng(7), shifted=rate), batches,
+                count_cv=COUNT_CV)
+    row = out.table.loc[f"value:{rate}"]
+    assert bool(row["updated"])
+    k = out.card.calibration.parameters.index(rate)
+    z95 = 1.6448536269514722
+    posterior_sd = math.log(row["posterior_p95"] / row["posterior_p05"]) / (2 * z95)
+    new_var = out.card.calibration.covariance[k][k]
+    assert new_var == pytest.approx(posterior_sd**2, rel=1e-6)
+    assert new_var < 0.25 * card.calibration.covariance[k][k]
+    assert np.all(np.linalg.eigvalsh(np.array(out.card.calibration.covariance)) >= -1e-12)
+    spread = {}
+    for name, c in (("prior", card), ("learned", out.card)):
+        y = sample(c, 400, seed=2, uncertainty="fit")["product_cells_per_seed_cell"].to_numpy()
+        spread[name] = float(np.std(np.log(y)))
+    assert spread["learned"] < 0.6 * spread["prior"], spread
