@@ -36,6 +36,8 @@ REPORT_SAMPLES = 200
 
 _FACTS = (
     ("samples", "yield samples K"), ("engine", "engine"),
+    ("yield_uncertainty", "yield uncertainty drawn (both, lot or fit)"),
+    ("start", "start of the program"),
     ("service_level", "service level P"), ("confidence", "in a share C of the samples"),
     ("risk", "risk measure"), ("expected_cost_usd", "expected cost in sample [USD]"),
     ("bound_usd", "proven bound [USD]"), ("gap", "gap"),
@@ -133,6 +135,8 @@ def robust_figures(plan: Plan) -> list[tuple[str, go.Figure]]:
     from bioplan.robust_charts import service_histogram_figure, stock_fan_figure
 
     seed = int(plan.robust.get("seed") or 0) + FRESH_SEED_OFFSET
-    ev = evaluate(plan, samples=REPORT_SAMPLES, seed=seed)
+    kind = plan.robust.get("yield_uncertainty")  # the program's own draws, not only the scenario's
+    ev = evaluate(plan, samples=REPORT_SAMPLES, seed=seed,
+                  uncertainty=None if kind is None else str(kind))
     return [("Stock by day over fresh yield samples (P10–P90)", stock_fan_figure(ev)),
             ("Service level over fresh yield samples", service_histogram_figure(ev))]

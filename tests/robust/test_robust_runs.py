@@ -65,6 +65,7 @@ def test_a_run_config_asks_for_a_robust_plan(tmp_path: Path) -> None:
     report = (run_dir / "report.html").read_text()
     assert "Robust plan (4 yield samples)" in report
     assert "price of robustness [USD]" in report
+    assert "yield uncertainty drawn (both, lot or fit)" in report  # what the samples drew
     assert "Service out of sample (500 fresh samples)" in report
     assert "Stock by day over fresh yield samples" in report
     assert "Service level over fresh yield samples" in report
