@@ -71,8 +71,7 @@ def service_frame(robust: dict[str, Any]) -> pd.DataFrame:
 
 def evaluation(plan: Plan, samples: int = EVALUATION_SAMPLES) -> Evaluation:
     """``plan`` judged on ``samples`` fresh yield draws (the scenario's ``yield_cv``; a robust
-    plan's own yield uncertainty, which the dashboard may have set apart from the scenario)."""
+    plan's own yield uncertainty, see :func:`~bioplan.robust.evaluate.evaluate`)."""
     from bioplan.robust.evaluate import evaluate
 
-    kind = (plan.robust or {}).get("yield_uncertainty")
-    return evaluate(plan, samples=samples, seed=1, uncertainty=None if kind is None else str(kind))
+    return evaluate(plan, samples=samples, seed=1)

@@ -25,7 +25,6 @@ from bioplan.robust.samples import (
     MAX_POOLED_LOTS,
     _seed,
     card_references,
-    drawn_uncertainty,
     pooled_lots,
     recipe_factors,
 )
@@ -33,7 +32,7 @@ from bioplan.yields import load_card
 from bioplan.yields.exact_solver import run_batch
 from bioplan.yields.kinetics import param_space
 from bioplan.yields.recipes import table_from_batch
-from bioplan.yields.variability import parameter_draws
+from bioplan.yields.variability import available_uncertainty, parameter_draws
 
 if TYPE_CHECKING:
     from bioplan.optimisation.data import Option
@@ -52,10 +51,10 @@ class LotDraws:
         self.ps = param_space(load_card(ref)) if ref is not None else None
         self.draws: dict[str, np.ndarray] = {}
         self.fixed: np.ndarray | None = None
-        kind = drawn_uncertainty(load_card(ref), unc.yield_uncertainty) if ref is not None else None
+        kind = available_uncertainty(load_card(ref), unc.yield_uncertainty) if ref is not None else None
         if kind is not None:
             self.draws = parameter_draws(self.ps, n, seed=_seed(unc.seed, card),  # type: ignore[arg-type]
-                                         uncertainty=kind, fit_blocks=self.samples)  # type: ignore[arg-type]
+                                         uncertainty=kind, fit_blocks=self.samples)
         else:  # factors that do not depend on the settings: any recipe of the card will do
             name = str(recipes.index[recipes["card"] == card][0])
             f = recipe_factors(sc, recipes, [name], n, unc.seed, unc.yield_cv, samples=self.samples,

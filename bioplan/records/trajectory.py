@@ -17,7 +17,7 @@ from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
 from bioplan.yields.loader import as_card
 from bioplan.yields.outcomes import stage_masks, state_outcomes
 from bioplan.yields.validity import validate_theta
-from bioplan.yields.variability import Uncertainty, sample_theta
+from bioplan.yields.variability import Uncertainty, available_uncertainty, sample_theta
 
 FloatArray = NDArray[np.float64]
 TINY = 1e-300
@@ -82,15 +82,6 @@ def marker_courses(card: YieldCard, course: FloatArray) -> dict[str, FloatArray]
         mean = (weights * np.array(list(ploidy.values()))).sum(axis=2) / np.maximum(total, TINY)
         out["ploidy_mean_N"] = np.where(total > TINY, mean, np.nan)
     return out
-
-
-def available_uncertainty(card: YieldCard) -> Uncertainty | None:
-    """The uncertainty a card can be drawn under: both when it has lot-to-lot variability and a
-    fit covariance, else the one it has, else None."""
-    lot, fit = bool(card.variability), bool(card.calibration.covariance)
-    if lot and fit:
-        return "both"
-    return "lot" if lot else ("fit" if fit else None)
 
 
 def _course(ps: ParamSpace, theta: FloatArray) -> BatchResult:

@@ -28,6 +28,7 @@ from bioplan.optimisation.recourse import Dispatch, fefo_dispatch
 from bioplan.results.evaluation import PER_SAMPLE_COLUMNS, Evaluation
 from bioplan.robust.kept import kept_from, with_kept
 from bioplan.robust.samples import batch_factors
+from bioplan.scenario.schema import YIELD_UNCERTAINTY
 
 if TYPE_CHECKING:
     from bioplan.results.plan import Plan
@@ -168,7 +169,8 @@ def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool =
     (:func:`bioplan.robust.kept.kept_batches`); default: those a robust plan drew
     (``plan.robust["kept_batches"]``). ``uncertainty``: what the draws take from the cards,
     ``both`` (lot-to-lot spread and the calibration's parameter uncertainty, one fit draw per
-    sample), ``lot`` or ``fit``; default: the scenario's ``uncertainty.yield_uncertainty``.
+    sample), ``lot`` or ``fit``; default: what a robust plan's program drew
+    (``plan.robust["yield_uncertainty"]``), else the scenario's ``uncertainty.yield_uncertainty``.
     """
     if samples < 1:
         msg = f"samples = {samples} must be >= 1"
@@ -183,9 +185,10 @@ def evaluate(plan: Plan, samples: int = 1000, seed: int = 0, variability: bool =
     if yield_cv is None:
         yield_cv = dict(getattr(unc, "yield_cv", {}) or {})
     if uncertainty is None:
-        uncertainty = str(getattr(unc, "yield_uncertainty", "both"))
-    if uncertainty not in ("both", "lot", "fit"):
-        msg = f"uncertainty {uncertainty!r} is not one of both, lot, fit"
+        uncertainty = str((plan.robust or {}).get("yield_uncertainty")
+                          or getattr(unc, "yield_uncertainty", "both"))
+    if uncertainty not in YIELD_UNCERTAINTY:
+        msg = f"uncertainty {uncertainty!r} is not one of {', '.join(YIELD_UNCERTAINTY)}"
         raise InputError(msg, field="--uncertainty",
                          fix="use both (the default), lot (the cards taken as right) or fit")
     t0 = time.perf_counter()

@@ -128,8 +128,10 @@ def service_table(robust: Plan, deterministic: Plan, seed: int, samples: int,
                   kept: pd.DataFrame | None = None) -> dict[str, dict[str, float | None]]:
     """Per product: out-of-sample service mean and P10 of both plans (same seed; the ``kept``
     batches drawn from their forecasts in both)."""
+    kind = (robust.robust or {}).get("yield_uncertainty")  # the deterministic plan draws the same
     return services(evaluate(robust, samples=samples, seed=seed, kept=kept),
-                    evaluate(deterministic, samples=samples, seed=seed, kept=kept))
+                    evaluate(deterministic, samples=samples, seed=seed, kept=kept,
+                             uncertainty=None if kind is None else str(kind)))
 
 
 def services(ev_r: Evaluation, ev_d: Evaluation) -> dict[str, dict[str, float | None]]:
@@ -173,7 +175,7 @@ def robust_metrics(robust: Plan, deterministic: Plan, unc: Uncertainty, data: Pl
     the expected-cost program over fresh samples of the robust plan's own sampling model, for
     the wait-and-see costs (default: one draw per slot)."""
     fresh = unc.seed + FRESH_SEED_OFFSET
-    kind = unc.yield_uncertainty  # the program's, also when it was not the scenario's block
+    kind = unc.yield_uncertainty  # the deterministic plan has no robust record to read it from
     ev_r = evaluate(robust, samples=evaluation_samples, seed=fresh, kept=kept, uncertainty=kind)
     ev_d = evaluate(deterministic, samples=evaluation_samples, seed=fresh, kept=kept,
                     uncertainty=kind)

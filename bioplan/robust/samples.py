@@ -27,7 +27,6 @@ import pandas as pd
 if TYPE_CHECKING:
     from bioplan.optimisation.data import PlanData
     from bioplan.scenario import Scenario
-    from bioplan.yields.card import YieldCard
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +68,7 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
     ``both``, ``lot`` or ``fit`` (``Uncertainty.yield_uncertainty``), each limited to what the
     card has."""
     from bioplan.yields import load_card, sample
+    from bioplan.yields.variability import available_uncertainty
 
     refs = card_references(scenario)
     cards = sorted({str(recipes.loc[r, "card"]) for r in recipe_names})
@@ -76,13 +76,13 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
     for card in cards:
         names = [r for r in recipe_names if str(recipes.loc[r, "card"]) == card]
         ref = refs.get(card)
-        kind = drawn_uncertainty(load_card(ref), uncertainty) if ref is not None else None
+        kind = available_uncertainty(load_card(ref), uncertainty) if ref is not None else None
         cv = (yield_cv or {}).get(card) if uncertainty != "fit" else None
         for r in names:
             nominal = float(recipes["product_cells_per_seed_cell"].to_dict()[r])
             if kind is not None:
                 table = sample(str(ref), n, seed=_seed(seed, card), settings=recipe_settings(recipes, r),
-                               uncertainty=kind, fit_blocks=samples)  # type: ignore[arg-type]
+                               uncertainty=kind, fit_blocks=samples)
                 out[r] = table["product_cells_per_seed_cell"].to_numpy(dtype=float) / nominal
             elif cv:
                 sigma = np.sqrt(np.log1p(cv**2))
@@ -91,15 +91,6 @@ def recipe_factors(scenario: Scenario, recipes: pd.DataFrame, recipe_names: list
             else:
                 out[r] = np.ones(n)
     return out
-
-
-def drawn_uncertainty(card: YieldCard, uncertainty: str) -> str | None:
-    """What of ``uncertainty`` (``both``, ``lot``, ``fit``) ``card`` can draw: its
-    ``variability:`` for the lot part, its ``calibration.covariance`` for the fit part (None:
-    neither, the nominal yield)."""
-    lot = uncertainty in ("lot", "both") and bool(card.variability)
-    fit = uncertainty in ("fit", "both") and bool(card.calibration.covariance)
-    return "both" if lot and fit else "lot" if lot else "fit" if fit else None
 
 
 def lot_weights(seed_cells: np.ndarray, cells_per_lot: float) -> tuple[np.ndarray, int]:

@@ -135,8 +135,6 @@ def robust_figures(plan: Plan) -> list[tuple[str, go.Figure]]:
     from bioplan.robust_charts import service_histogram_figure, stock_fan_figure
 
     seed = int(plan.robust.get("seed") or 0) + FRESH_SEED_OFFSET
-    kind = plan.robust.get("yield_uncertainty")  # the program's own draws, not only the scenario's
-    ev = evaluate(plan, samples=REPORT_SAMPLES, seed=seed,
-                  uncertainty=None if kind is None else str(kind))
+    ev = evaluate(plan, samples=REPORT_SAMPLES, seed=seed)  # the program's own yield uncertainty
     return [("Stock by day over fresh yield samples (P10–P90)", stock_fan_figure(ev)),
             ("Service level over fresh yield samples", service_histogram_figure(ev))]

@@ -5,6 +5,7 @@ parameters (:func:`bioplan.yields.variability.draw_domain`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,8 +16,10 @@ class Domain:
     high: float
     open_high: bool = False
 
-    def holds(self, value: float) -> bool:
-        return self.low <= value and (value < self.high if self.open_high else value <= self.high)
+    def holds(self, value: Any) -> Any:
+        """Whether ``value`` (a number, or elementwise an array) lies in the domain."""
+        upper = value < self.high if self.open_high else value <= self.high
+        return (self.low <= value) & upper
 
     def __str__(self) -> str:
         return f"[{self.low:g}, {self.high:g}{')' if self.open_high else ']'}"

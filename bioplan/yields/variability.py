@@ -24,7 +24,7 @@ import pandas as pd
 
 from bioplan.errors import InputError
 from bioplan.yields.card import Variation, YieldCard
-from bioplan.yields.domains import EXHAUSTION, FRACTION, NON_NEGATIVE
+from bioplan.yields.domains import EXHAUSTION, FRACTION, NON_NEGATIVE, Domain
 from bioplan.yields.exact_solver import run_batch
 from bioplan.yields.kinetics import ParamSpace, apply_settings, param_space
 from bioplan.yields.loader import as_card
@@ -68,26 +68,32 @@ def _check(card: YieldCard, uncertainty: str) -> None:
                          fix="refit the card with bioplan.yields.calibrate and save it")
 
 
-def draw_domain(path: str) -> tuple[float, float, bool]:
-    """Physical domain of a drawn parameter: (low, high, whether high itself is excluded), the
-    card schema's own (:mod:`bioplan.yields.domains`): transit splits and seed fractions in
-    ``FRACTION``, ``exhaustion_per_division`` in ``EXHAUSTION``, every other parameter (a rate, a
-    concentration or a count) in ``NON_NEGATIVE``."""
+def available_uncertainty(card: YieldCard, wanted: str = "both") -> Uncertainty | None:
+    """What of ``wanted`` (``both``, ``lot``, ``fit``) ``card`` can be drawn under: the lot
+    part needs its ``variability:``, the fit part its ``calibration.covariance`` (None: neither,
+    the nominal yield)."""
+    lot = wanted in ("lot", "both") and bool(card.variability)
+    fit = wanted in ("fit", "both") and bool(card.calibration.covariance)
+    return "both" if lot and fit else "lot" if lot else "fit" if fit else None
+
+
+def draw_domain(path: str) -> Domain:
+    """Physical domain of a drawn parameter, the card schema's own (:mod:`bioplan.yields.domains`):
+    transit splits and seed fractions in ``FRACTION``, ``exhaustion_per_division`` in
+    ``EXHAUSTION``, every other parameter (a rate, a concentration or a count) in
+    ``NON_NEGATIVE``."""
     if ".transit_to." in path or path.startswith("seed."):
-        d = FRACTION
-    elif path.endswith(".exhaustion_per_division"):
-        d = EXHAUSTION
-    else:
-        d = NON_NEGATIVE
-    return d.low, d.high, d.open_high
+        return FRACTION
+    if path.endswith(".exhaustion_per_division"):
+        return EXHAUSTION
+    return NON_NEGATIVE
 
 
 def outside_domain(draws: Mapping[str, np.ndarray]) -> np.ndarray:
     """(n,) True for the draws (rows) with any parameter outside its ``draw_domain``."""
     bad = np.zeros(len(next(iter(draws.values()))), dtype=bool)
     for p, vals in draws.items():
-        lo, hi, open_hi = draw_domain(p)
-        bad |= (vals < lo) | ((vals >= hi) if open_hi else (vals > hi))
+        bad |= ~draw_domain(p).holds(vals)
     return bad
 
 

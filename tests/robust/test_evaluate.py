@@ -3,6 +3,7 @@ variability; lots are shared; estimates converge; the JSON has the documented sh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -212,5 +213,7 @@ def test_evaluate_names_the_uncertainty_it_drew(default_plan: Plan) -> None:
     ev = bioplan.evaluate(default_plan, samples=5, seed=1, uncertainty="lot")
     assert ev.uncertainty == "lot"
     assert bioplan.evaluate(default_plan, samples=5, seed=1).uncertainty == "both"
+    robust_lot = dataclasses.replace(default_plan, robust={"yield_uncertainty": "lot"})
+    assert bioplan.evaluate(robust_lot, samples=5, seed=1).uncertainty == "lot"  # the program's own
     with pytest.raises(InputError, match="not one of both, lot, fit"):
         bioplan.evaluate(default_plan, samples=5, uncertainty="lots")

@@ -46,9 +46,9 @@ def test_draws_lie_in_the_physical_domain(name: str) -> None:
     draws = parameter_draws(param_space(load_card(name)), 100_000, seed=0)
     assert not outside_domain(draws).any()
     for p, vals in draws.items():
-        lo, hi, open_hi = draw_domain(p)
-        assert vals.min() >= lo
-        assert (vals.max() < hi) if open_hi else (vals.max() <= hi)
+        d = draw_domain(p)
+        assert vals.min() >= d.low
+        assert (vals.max() < d.high) if d.open_high else (vals.max() <= d.high)
 
 
 def test_truncation_redraws_only_the_draws_outside_the_domain() -> None:
