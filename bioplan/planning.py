@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -194,9 +196,32 @@ def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, gua
                     mip_gap=max(options.mip_gap, 0.05), threads=options.threads,
                     fixed_batches=fixed_batches, marginal_values=False, pareto=pareto)
 
+    def replan(extra: dict[tuple[str, int], float]) -> Plan:
+        """The deterministic plan with ``extra`` units of demand per (product, day), to the
+        plan's own gap: a coarse one makes each round's batches jump about."""
+        return plan(raised_demand(sc, extra), time_limit_s=max(5.0, options.time_limit_s / 6),
+                    mip_gap=options.mip_gap, threads=options.threads,
+                    fixed_batches=fixed_batches, marginal_values=False, pareto=pareto)
+
     return robust_plan(sc, unc, options, guard, deterministic=deterministic,
                        fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts,
-                       inflated=inflated)
+                       inflated=inflated, replan=replan)
+
+
+def raised_demand(sc: Scenario, extra: dict[tuple[str, int], float]) -> Scenario:
+    """``sc`` with ``extra`` units added to the demand of each (product, plan day), rounded up
+    to whole units: daily records of the scaled demand table plus the extra [unit]."""
+    from bioplan.scenario.schema import DemandRecord
+
+    table = sc.demand_table()["units"]
+    records = []
+    for (day, product), units in table.items():
+        total = float(units) + math.ceil(extra.get((str(product), int(day)), 0.0) - 1e-9)
+        if total > 0:
+            records.append(DemandRecord(date=sc.horizon.start_date + dt.timedelta(days=int(day)),
+                                        product=product, units=total))
+    demand = sc.demand.model_copy(update={"records": records, "scale": 1.0, "granularity": "day"})
+    return sc.model_copy(update={"demand": demand})
 
 
 def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:

@@ -32,16 +32,15 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import math
 import resource
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyomo.core as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
+from bioplan.optimisation.chance import add_chance_constraints
 from bioplan.optimisation.compact_recourse import (
     add_compact_block,
     add_discard_cost,
@@ -71,6 +70,7 @@ from bioplan.optimisation.resources import (
     add_starting_material_constraints,
 )
 from bioplan.optimisation.solve import _values, solve_compiled
+from bioplan.optimisation.stochastic_data import StochasticData
 
 RECOURSE_TERMS = tuple(t.name for t in COST_TERMS
                        if t.driver in (Driver.EXPIRED_UNITS, Driver.SHORT_UNITS))
@@ -79,65 +79,6 @@ and short units): per sample in the EF, in this order."""
 FIRST_STAGE = ("slot_batches", "slot_units", "reactor_added")
 """First-stage variables (what a robust plan fixes)."""
 NOMINAL = "nominal"
-
-
-@dataclass
-class StochasticData:
-    """Everything the EF needs (picklable, no Pyomo)."""
-
-    base: PlanData
-    factors: np.ndarray
-    """(K, S) yield factor of each slot in each sample [-]."""
-    probabilities: np.ndarray
-    """(K,) probability of each sample [-]; sums to 1."""
-    service_level: float | None = None
-    product_levels: dict[str, float] | None = None
-    """Per product, a service level replacing ``service_level`` in the chance constraint (a
-    calibrated SAA, :mod:`bioplan.robust.calibrate`, sets each product's own) [-]."""
-    confidence: float | None = None
-    cvar_alpha: float | None = None
-    cvar_weight: float = 0.0
-    nominal_block: bool = True
-    """Add the probability-0 nominal block (the plan as planned must be storable)."""
-    excused: dict[str, set[int]] | None = None
-    """Samples excused from the chance constraint per product (default: :func:`excused_samples`;
-    progressive hedging passes each one-sample model its share of the global choice)."""
-    window_cuts: bool = True
-    """Add the valid inequalities of :func:`add_window_cuts` (a tighter LP bound)."""
-    compact: bool | None = None
-    """Sample blocks in the compact form (:mod:`bioplan.optimisation.compact_recourse`) instead of
-    the cohort rows: None when that is smaller, True whenever it applies, False never."""
-    whole_units: bool = True
-    """Each sample packages whole bags per product and release day, as the realised plan does
-    (:func:`~bioplan.optimisation.compact_recourse.add_whole_unit_recourse`); False: fractional
-    releases (docs/robust.md, "Whole units in the samples")."""
-    fixed: dict[str, dict[Any, float]] | None = None
-    """First-stage integer values to fix (``slot_batches``, ``reactor_added``): the EF becomes
-    the LP that prices a given set of batches (progressive hedging's incumbent)."""
-    fixed_releases: dict[str, dict[int, np.ndarray]] | None = None
-    """Per product and cohort day, (K,) units the fixed batches (and opening stock) release in
-    each sample, replacing ``base.products[p].fixed_release`` there (kept batches drawn from
-    their forecasts, :mod:`bioplan.robust.kept`) [unit]; None: as planned in every sample."""
-    segment_units: np.ndarray | None = None
-    """(S, G) units per lot segment [unit] (:mod:`~bioplan.optimisation.lot_segments`); None:
-    one draw per slot. ``segment_factors`` (K, S, G) their factors [-] (``factors``: the means)."""
-    segment_factors: np.ndarray | None = None
-
-    @property
-    def samples(self) -> int:
-        return int(self.factors.shape[0])
-
-    def sample_factor(self, k: int) -> np.ndarray:  # (S, G) per lot segment, or (S,) per slot
-        return self.factors[k] if self.segment_factors is None else self.segment_factors[k]
-
-    def peak_factor(self) -> np.ndarray:
-        """(S,) the highest factor of each slot over samples (and segments) [-]."""
-        f = self.factors if self.segment_factors is None else self.segment_factors.max(axis=2)
-        return f.max(axis=0, initial=1.0)
-
-    def allowed_misses(self) -> int:
-        """Samples per product that may miss the service level: ⌊(1 − C) K⌋."""
-        return math.floor((1.0 - float(self.confidence or 1.0)) * self.samples + 1e-9)
 
 
 def slot_windows(data: PlanData) -> np.ndarray:
@@ -272,50 +213,6 @@ def add_window_cuts(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
         blocks[k].slot_units[s] <= float(windows[s]) * m.slot_batches[s]))
 
 
-def excused_samples(sd: StochasticData, product: str) -> set[int]:
-    """The ⌊(1 − C) K⌋ samples excused from the service level of ``product``: those whose slots of
-    the product yield least on average (the samples a plan would find hardest)."""
-    if sd.excused is not None:
-        return set(sd.excused.get(product, set()))
-    data = sd.base
-    cols = [s for s in range(len(data.slot_day))
-            if data.options[data.slot_option[s]].product == product]
-    if not cols or sd.allowed_misses() == 0:
-        return set()
-    supply = sd.factors[:, cols].mean(axis=1)
-    return {int(k) for k in np.argsort(supply, kind="stable")[:sd.allowed_misses()]}
-
-
-def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
-    """Service ≥ P in at least a share C of the samples, per product with demand, as a
-    conservative approximation without binaries: the ⌊(1 − C) K⌋ samples in which the product's
-    slots yield least are excused (:func:`excused_samples`); every other sample must deliver
-
-        ``Σ_d u_k[p,d] ≤ (1 − P) D_p``
-
-    Any fixed choice of excused samples satisfies the chance constraint, so the plan meets it in
-    sample; the optimum can only cost more than with one indicator per sample.
-    """
-    data = sd.base
-    levels = {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
-              for p in data.products}
-    rows = []
-    for p, pd_ in data.products.items():
-        if pd_.demand.sum() <= 0 or levels[p] <= 0:
-            continue
-        excused = excused_samples(sd, p)
-        rows += [(k, p) for k in range(len(blocks)) if k not in excused]
-    m.CHANCE = pyo.Set(initialize=rows, dimen=2, ordered=True)
-
-    def rule(m: Any, k: int, p: str) -> Any:
-        b = blocks[k]
-        demand = float(data.products[p].demand.sum())
-        short = sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p)
-        return short <= (1.0 - levels[p]) * demand
-
-    m.service_chance = pyo.Constraint(m.CHANCE, rule=rule)
-
-
 def recourse_cost(b: Any) -> Any:
     """The block's second-stage cost [k$]: waste, shortage penalty and discards."""
     return sum(getattr(b, f"cost_{t}") for t in RECOURSE_TERMS) + b.cost_discard
@@ -359,7 +256,8 @@ def build_extensive_form(sd: StochasticData) -> Any:
             float(p) * m.cvar_excess[k] for k, p in enumerate(sd.probabilities)) / (1 - sd.cvar_alpha))
     if sd.service_level is not None:
         add_chance_constraints(m, sd, blocks)
-    m.total_cost = pyo.Objective(expr=first + expected + risk, sense=pyo.minimize)
+    elastic = m.chance_penalty if sd.elastic and sd.service_level is not None else 0.0
+    m.total_cost = pyo.Objective(expr=first + expected + risk + elastic, sense=pyo.minimize)
     return m
 
 

@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 
 from bioplan.contracts import PlanStatus, Termination
+from bioplan.optimisation.chance import excused_samples
 from bioplan.optimisation.lot_segments import SEGMENT_VARS, segments_opened
 from bioplan.optimisation.outcome import SolveOptions, SolveResult, failure, relative_gap
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
     StochasticData,
     build_extensive_form,
-    excused_samples,
     first_stage_cost,
 )
 

@@ -21,13 +21,12 @@ import numpy as np
 from bioplan.contracts import PlanStatus
 from bioplan.errors import InputError, SolverError
 from bioplan.optimisation import SolveOptions, SolveResult, prepare
+from bioplan.optimisation.chance import chance_excess, excused_samples
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.guard import solve_guarded
-from bioplan.optimisation.lot_segments import segments_opened
 from bioplan.optimisation.stochastic import (
     FIRST_STAGE,
     StochasticData,
-    excused_samples,
     relaxed_bounds,
     slot_windows,
     solve_extensive_form,
@@ -45,6 +44,7 @@ from bioplan.robust.samples import (
     slot_keys,
     units_needed,
 )
+from bioplan.robust.starts import INFLATION, plan_integers, program_start
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -122,8 +122,8 @@ def kept_excused(sd: StochasticData, kept: pd.DataFrame, g: np.ndarray) -> dict[
 
     (the kept batches' units off plan, plus the new batches' mean slot factor off nominal times
     the demand R_p the fixed releases leave to them [unit]). Products without kept batches keep
-    :func:`~bioplan.optimisation.stochastic.excused_samples`. Any fixed excused set keeps the
-    approximation conservative (see :func:`~bioplan.optimisation.stochastic.add_chance_constraints`)."""
+    :func:`~bioplan.optimisation.chance.excused_samples`. Any fixed excused set keeps the
+    approximation conservative (see :func:`~bioplan.optimisation.chance.add_chance_constraints`)."""
     data = sd.base
     out: dict[str, set[int]] = {}
     for p, prod in data.products.items():
@@ -149,88 +149,6 @@ def pooled_keys(keys: list[tuple[str, int, int]], batches: dict[Any, float]
     sampling of ``evaluate``; a calibrated SAA (:mod:`bioplan.robust.calibrate`) checks it out of
     sample."""
     return [(r, d, m * max(1, round(batches.get(s, 0.0)))) for s, (r, d, m) in enumerate(keys)]
-
-
-def slot_units_of(plan: Plan, data: PlanData) -> dict[int, list[float]]:
-    """Per slot (option, seeding day) of the program, the units of each of ``plan``'s batches
-    seeded there [unit]."""
-    where = {(data.options[j].name, int(d)): s
-             for s, (j, d) in enumerate(zip(data.slot_option, data.slot_day, strict=True))}
-    out: dict[int, list[float]] = {}
-    for _batch_id, rows in plan.batches.sort_values("start_day").groupby(level="batch_id"):
-        route = "+".join(str(t) for t in rows["reactor_type"])
-        s = where.get((f"{rows['recipe'].iloc[0]}@{route}", int(rows["start_day"].min())))
-        if s is not None:
-            out.setdefault(s, []).append(float(rows["product_units"].iloc[0]))
-    return out
-
-
-def plan_integers(plan: Plan, data: PlanData, segment_units: np.ndarray | None = None
-                  ) -> dict[str, dict[Any, float]]:
-    """A plan's integer first stage in the program's columns: batches per slot (option, seeding
-    day), reactors added per type and, with ``segment_units`` (S, G) [unit], the lot segments its
-    units open (:func:`~bioplan.optimisation.lot_segments.segments_opened`)."""
-    units = slot_units_of(plan, data)
-    # a plan of more demand (chance_start) may run more batches than the program's slot bound,
-    # what the samples can use at all (relaxed_bounds); those extra batches are dominated
-    cap = data.slot_batches_max
-    batches: dict[Any, float] = {s: float(min(len(u), cap[s])) for s, u in units.items()}
-    added = {str(t): float(n) for t, n in plan.capacity["units_added"].items()}
-    out = {"slot_batches": batches, "reactor_added": added}
-    if segment_units is not None:
-        out["slot_segment_open"] = segments_opened(
-            segment_units, {s: sum(sorted(u, reverse=True)[:int(cap[s])]) for s, u in units.items()})
-    return out
-
-
-def deterministic_start(sd: StochasticData, deterministic: Plan | None, options: SolveOptions,
-                        guard_s: float) -> dict[str, dict[Any, float]] | None:
-    """A starting solution of the program: the deterministic plan's batches and reactors fixed,
-    the rest (units, every sample's recourse) solved as an LP; None if that is infeasible (a
-    chance constraint the deterministic plan misses)."""
-    if deterministic is None or not deterministic.has_solution:
-        return None
-    integers = plan_integers(deterministic, sd.base, sd.segment_units)
-    fixed = dataclasses.replace(sd, fixed=integers)
-    quick = dataclasses.replace(options, lp_guided_start=False,
-                                time_limit_s=max(5.0, options.time_limit_s / 5))
-    res = solve_guarded(fixed, quick, guard_s, solve=solve_extensive_form)
-    if not res.status.has_solution:
-        return None
-    # fixed variables are constants of the compiled model, so its values lack them
-    return {**res.values, **{name: dict(v) for name, v in integers.items()}}
-
-
-INFLATION = (1.1, 1.25, 1.5)
-"""Demand factors of the deterministic plans tried, in order, as the start of a chance-constrained
-program whose own deterministic plan misses the constraint [-]."""
-
-
-def chance_start(sd: StochasticData, options: SolveOptions, guard_s: float,
-                 inflated: Callable[[float], Plan]
-                 ) -> tuple[dict[str, dict[Any, float]] | None, float | None]:
-    """The first deterministic plan of an inflated demand (``INFLATION``) whose batches and
-    reactors, fixed in the program, meet its chance constraint: a start HiGHS then improves.
-
-    Without one, HiGHS must find a first plan that meets the constraint in every counted sample
-    on its own, and on the default it found none in 60 s (docs/robust.md). Planning for more
-    demand than forecast is the engineer's own hedge; the program then trims what it does not
-    need. Returns (start, its demand factor), (None, None) if no factor's plan meets it."""
-    runs = 0
-    for factor in INFLATION:
-        candidate = inflated(factor)
-        n = (candidate.batches.index.get_level_values("batch_id").nunique()
-             if candidate.has_solution else 0)
-        if n <= runs:  # no more batches than the last factor's: the fleet or the lots are full
-            log.info("chance-constraint start: demand x %.2f plans no more batches; stop", factor)
-            break
-        runs = n
-        start = deterministic_start(sd, candidate, options, guard_s)
-        log.info("chance-constraint start from demand x %.2f: %s", factor,
-                 "found" if start is not None else "misses the constraint")
-        if start is not None:
-            return start, factor
-    return None, None
 
 
 def solve_program(sd: StochasticData, unc: Uncertainty, options: SolveOptions, guard_s: float
@@ -268,7 +186,8 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
                 pareto: bool = True, metrics: bool = True,
                 levels: dict[str, float] | None = None, pooled: bool = False,
                 forecasts: pd.DataFrame | None = None,
-                inflated: Callable[[float], Plan] | None = None) -> Plan:
+                inflated: Callable[[float], Plan] | None = None,
+                replan: Callable[[dict[tuple[str, int], float]], Plan] | None = None) -> Plan:
     """Solve the two-stage stochastic program of ``scenario`` under ``unc`` (see the module).
 
     ``deterministic`` is the ordinary plan of the same scenario (for the price of robustness, the
@@ -280,18 +199,17 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     spread release its own forecast draw in every sample (:mod:`bioplan.robust.kept`) instead of
     its planned units, in the program and in the metrics out of sample. ``inflated(f)``: the
     deterministic plan of the demand × f, tried as the start of a chance-constrained program
-    that the deterministic plan cannot start (:func:`chance_start`).
+    that the deterministic plan cannot start (:func:`chance_start`); ``replan(extra)``: the
+    deterministic plan with ``extra`` units added to the demand per (product, day)
+    (:func:`~bioplan.robust.starts.repair_start`).
     """
     t0 = time.perf_counter()
     data = prepare(scenario, scenario.recipe_table(), fixed_batches, pareto=pareto)
     kept = kept_batches(forecasts, fixed_batches)
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed, levels=levels,
                          pool_like=deterministic if pooled else None, kept=kept)
-    start = deterministic_start(sd, deterministic, options, guard_s) if unc.engine == "ef" else None
-    start_from = "deterministic plan" if start is not None else None
-    if start is None and unc.engine == "ef" and sd.confidence is not None and inflated is not None:
-        start, factor = chance_start(sd, options, guard_s, inflated)
-        start_from = f"deterministic plan of demand x {factor:g}" if start is not None else None
+    start, start_from, sd = program_start(sd, unc.engine, deterministic, options, guard_s,
+                                          inflated, replan)
     t1 = time.perf_counter()
     result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)
     if result.failed:
@@ -299,6 +217,11 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
         raise SolverError(msg,
                           fix="rerun with --debug and report the scenario")
     status = _status(result, options)
+    excess = chance_excess(result.values) if result.status.has_solution else {}
+    missed = {p: x for p, x in excess.items() if x > EXCESS_TOL}
+    if missed:  # the elastic program's best plan still misses the chance constraint: no plan
+        status = (PlanStatus.INFEASIBLE if result.status is PlanStatus.OPTIMAL
+                  else PlanStatus.NO_SOLUTION)
     robust: dict[str, Any] = {
         "samples": unc.samples, "engine": unc.engine, "seed": unc.seed,
         "service_level": unc.service_level, "confidence": sd.confidence, "risk": unc.risk,
@@ -316,16 +239,11 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     timings = {"build": t1 - t0 + result.timings.get("build", 0.0),
                "transfer": result.timings.get("transfer", 0.0),
                "solve": result.timings.get("solve", 0.0)}
-    if not result.status.has_solution:
-        what = ("the robust targets cannot all be met in the samples" if status is
-                PlanStatus.INFEASIBLE else result.message)
-        if sd.confidence is not None and start is None and inflated is not None:
-            what += (f"; neither the deterministic plan nor those of demand x "
-                     f"{', '.join(f'{f:g}' for f in INFLATION)} meet the chance constraint in the "
-                     "samples (the fleet or the lots may be too small for it): lower "
-                     "--service-level or --confidence, allow more reactors, or see "
-                     "bioplan.robust.calibrate")
-        out = Plan(scenario=scenario, status=status, message=f"robust: {what}")
+    if missed:
+        robust["chance_excess_units"] = missed
+    if not status.has_solution:
+        out = Plan(scenario=scenario, status=status,
+                   message=f"robust: {no_plan_message(result, status, missed, sd, inflated)}")
     else:
         out = first_stage_plan(scenario, data, result.values, fixed_batches, status)
         out.gap = result.gap
@@ -348,6 +266,30 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     out.timings = timings
     log.info("robust plan %s: %s, %s", scenario.name, out.status, out.message)
     return out
+
+
+EXCESS_TOL = 1e-6
+"""Units short beyond a chance row's allowance that still count as meeting it [unit]."""
+
+
+def no_plan_message(result: SolveResult, status: PlanStatus, missed: dict[str, float],
+                    sd: StochasticData, inflated: Callable[[float], Plan] | None) -> str:
+    """Why a robust program has no plan, and what to change."""
+    if missed:
+        short = ", ".join(f"{p} {x:.3g} units" for p, x in sorted(missed.items()))
+        when = ("the best plan found in the time limit" if status is PlanStatus.NO_SOLUTION
+                else "the cheapest plan")
+        what = (f"no plan found meets the chance constraint in the samples: {when} is still "
+                f"short beyond the allowance in the counted samples by {short}")
+    else:
+        what = ("the robust targets cannot all be met in the samples" if status is
+                PlanStatus.INFEASIBLE else result.message)
+    if sd.confidence is not None and inflated is not None:
+        what += (f"; the deterministic plan and those of demand x "
+                 f"{', '.join(f'{f:g}' for f in INFLATION)} were tried as starts (the fleet or "
+                 "the lots may be too small for it): lower --service-level or --confidence, "
+                 "allow more reactors, or see bioplan.robust.calibrate")
+    return what
 
 
 def check_engine(unc: Uncertainty) -> None:

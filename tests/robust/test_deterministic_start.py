@@ -21,7 +21,8 @@ from bioplan.optimisation.stochastic import (
     relaxed_bounds,
 )
 from bioplan.planning import plan
-from bioplan.robust.plan import deterministic_start, plan_integers, stochastic_data
+from bioplan.robust.plan import stochastic_data
+from bioplan.robust.starts import deterministic_start, plan_integers
 from bioplan.scenario.schema import Uncertainty
 from tests.robust.test_recourse_checker import storage_scenario
 

@@ -1,0 +1,81 @@
+"""Chance constraints of the two-stage program: "service ≥ P in at least a share C of the K
+samples" per product, by excusing a fixed set of samples (a conservative approximation without
+binaries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.core as pyo
+
+from bioplan.optimisation.data import USD_SCALE
+from bioplan.optimisation.stochastic_data import StochasticData
+
+ELASTIC_FACTOR = 10.0
+"""Price of a unit short beyond a counted sample's allowance, in shortage penalties [-]: high
+enough that any plan meeting the constraint is cheaper than one missing it by a unit."""
+
+
+def excused_samples(sd: StochasticData, product: str) -> set[int]:
+    """The ⌊(1 − C) K⌋ samples excused from the service level of ``product``: those whose slots of
+    the product yield least on average (the samples a plan would find hardest)."""
+    if sd.excused is not None:
+        return set(sd.excused.get(product, set()))
+    data = sd.base
+    cols = [s for s in range(len(data.slot_day))
+            if data.options[data.slot_option[s]].product == product]
+    if not cols or sd.allowed_misses() == 0:
+        return set()
+    supply = sd.factors[:, cols].mean(axis=1)
+    return {int(k) for k in np.argsort(supply, kind="stable")[:sd.allowed_misses()]}
+
+
+def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any]) -> None:
+    """Service ≥ P in at least a share C of the samples, per product with demand, as a
+    conservative approximation without binaries: the ⌊(1 − C) K⌋ samples in which the product's
+    slots yield least are excused (:func:`excused_samples`); every other sample must deliver
+
+        ``Σ_d u_k[p,d] ≤ (1 − P) D_p``
+
+    Any fixed choice of excused samples satisfies the chance constraint, so the plan meets it in
+    sample; the optimum can only cost more than with one indicator per sample.
+
+    Elastic (``sd.elastic``): each row gets an excess ``e[k,p] ≥ 0`` [unit] on its right-hand
+    side, priced at ``ELASTIC_FACTOR`` × the dearest shortage penalty [k$/unit] in the objective
+    (``m.chance_penalty``). The program then always has a plan (the deterministic plan is one) for
+    HiGHS to improve on, and a solution with ``Σ e = 0`` meets the constraint; one with excess
+    misses it (:func:`chance_excess`), and the caller reports no plan.
+    """
+    data = sd.base
+    levels = {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
+              for p in data.products}
+    rows = []
+    for p, pd_ in data.products.items():
+        if pd_.demand.sum() <= 0 or levels[p] <= 0:
+            continue
+        excused = excused_samples(sd, p)
+        rows += [(k, p) for k in range(len(blocks)) if k not in excused]
+    m.CHANCE = pyo.Set(initialize=rows, dimen=2, ordered=True)
+
+    def rule(m: Any, k: int, p: str) -> Any:
+        b = blocks[k]
+        demand = float(data.products[p].demand.sum())
+        short = sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p)
+        excess = m.chance_excess[k, p] if sd.elastic else 0.0
+        return short - excess <= (1.0 - levels[p]) * demand
+
+    if sd.elastic:
+        m.chance_excess = pyo.Var(m.CHANCE, domain=pyo.NonNegativeReals)
+        price = ELASTIC_FACTOR * max(data.prices.shortage_usd_per_unit.values()) / USD_SCALE
+        m.chance_penalty = pyo.Expression(expr=price * pyo.quicksum(m.chance_excess.values()))
+    m.service_chance = pyo.Constraint(m.CHANCE, rule=rule)
+
+
+def chance_excess(values: dict[str, dict[Any, float]]) -> dict[str, float]:
+    """Per product, the units short beyond the counted samples' allowance in a solution of an
+    elastic program (0 everywhere: the chance constraint holds) [unit]."""
+    out: dict[str, float] = {}
+    for (_k, p), x in values.get("chance_excess", {}).items():
+        out[p] = out.get(p, 0.0) + x
+    return out
