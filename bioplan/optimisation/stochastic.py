@@ -40,7 +40,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
-from bioplan.optimisation.chance import add_chance_constraints
+from bioplan.optimisation.chance import NOMINAL, add_chance_constraints
 from bioplan.optimisation.compact_recourse import (
     add_compact_block,
     add_discard_cost,
@@ -78,7 +78,6 @@ RECOURSE_TERMS = tuple(t.name for t in COST_TERMS
 and short units): per sample in the EF, in this order."""
 FIRST_STAGE = ("slot_batches", "slot_units", "reactor_added")
 """First-stage variables (what a robust plan fixes)."""
-NOMINAL = "nominal"
 
 
 def slot_windows(data: PlanData) -> np.ndarray:
@@ -238,8 +237,7 @@ def build_extensive_form(sd: StochasticData) -> Any:
     add_block = add_compact_block if compact else add_sample_block
     blocks = [add_block(m, sample_data(sd, k), f"sample_{k}", sd.sample_factor(k), sd.whole_units)
               for k in range(sd.samples)]
-    if sd.nominal_block:
-        add_sample_block(m, data, NOMINAL, None, sd.whole_units)
+    nominal = add_sample_block(m, data, NOMINAL, None, sd.whole_units) if sd.nominal_block else None
     if sd.window_cuts and not compact:  # compact blocks release per cohort, not per slot
         add_window_cuts(m, sd, blocks)
     first = first_stage_cost(m)
@@ -255,7 +253,7 @@ def build_extensive_form(sd: StochasticData) -> Any:
         risk = sd.cvar_weight * (m.cvar_eta + sum(
             float(p) * m.cvar_excess[k] for k, p in enumerate(sd.probabilities)) / (1 - sd.cvar_alpha))
     if sd.service_level is not None:
-        add_chance_constraints(m, sd, blocks)
+        add_chance_constraints(m, sd, blocks, nominal)
     elastic = m.chance_penalty if sd.elastic and sd.service_level is not None else 0.0
     m.total_cost = pyo.Objective(expr=first + expected + risk + elastic, sense=pyo.minimize)
     return m

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bioplan.optimisation.chance import AS_PLANNED, block_name
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.lot_segments import segments_opened
 from bioplan.optimisation.stochastic import StochasticData, solve_extensive_form
@@ -88,11 +89,14 @@ def deterministic_start(sd: StochasticData, deterministic: Plan | None, options:
     return {**res.values, **{name: dict(v) for name, v in integers.items()}}
 
 
-def short_units(sd: StochasticData, values: dict[str, dict[Any, float]]) -> dict[str, np.ndarray]:
-    """Per product, (K,) units short in each sample of a solution ``values`` of the program [unit]."""
-    out = {p: np.zeros(sd.samples) for p in sd.base.products}
-    for k in range(sd.samples):
-        for (p, _day), x in values.get(f"sample_{k}.demand_short", {}).items():
+def short_units(sd: StochasticData, values: dict[str, dict[Any, float]]
+                ) -> dict[str, dict[int, float]]:
+    """Per product and sample (``AS_PLANNED``: the plan as planned, when the program has that
+    block), the units short in a solution ``values`` of the program [unit]."""
+    rows = [*range(sd.samples), *([AS_PLANNED] if sd.nominal_block else [])]
+    out: dict[str, dict[int, float]] = {p: dict.fromkeys(rows, 0.0) for p in sd.base.products}
+    for k in rows:
+        for (p, _day), x in values.get(f"{block_name(k)}.demand_short", {}).items():
             out[p][k] += x
     return out
 
@@ -103,15 +107,18 @@ def service_levels(sd: StochasticData) -> dict[str, float]:
             for p, prod in sd.base.products.items() if prod.demand.sum() > 0}
 
 
-def served_worst(sd: StochasticData, short: dict[str, np.ndarray]) -> dict[str, set[int]]:
+def served_worst(sd: StochasticData, short: dict[str, dict[int, float]]) -> dict[str, set[int]]:
     """Per product, the ⌊(1 − C) K⌋ samples with the most units ``short`` (ties: the lower
-    sample), the ones to excuse from its service level."""
+    sample), the ones to excuse from its service level (the plan as planned never is)."""
     n = sd.allowed_misses()
-    return {p: ({int(k) for k in np.argsort(-s, kind="stable")[:n]} if n else set())
-            for p, s in short.items()}
+    out: dict[str, set[int]] = {}
+    for p, by_sample in short.items():
+        s = np.array([by_sample[k] for k in range(sd.samples)])
+        out[p] = {int(k) for k in np.argsort(-s, kind="stable")[:n]} if n else set()
+    return out
 
 
-def excess_units(sd: StochasticData, short: dict[str, np.ndarray], excused: dict[str, set[int]]
+def excess_units(sd: StochasticData, short: dict[str, dict[int, float]], excused: dict[str, set[int]]
                  ) -> dict[tuple[int, str], float]:
     """Units short beyond the allowance ``(1 − P) D`` in each counted (not ``excused``) sample
     and product with a target: the chance rows' excess (none: the constraint holds) [unit]."""
@@ -120,9 +127,9 @@ def excess_units(sd: StochasticData, short: dict[str, np.ndarray], excused: dict
         if level <= 0:
             continue
         allowed = (1.0 - level) * float(sd.base.products[p].demand.sum())
-        for k in range(sd.samples):
-            if k not in excused.get(p, ()) and short[p][k] > allowed + 1e-6:
-                out[(k, p)] = float(short[p][k] - allowed)
+        for k, x in short[p].items():
+            if k not in excused.get(p, ()) and x > allowed + 1e-6:
+                out[(k, p)] = float(x - allowed)
     return out
 
 
@@ -145,10 +152,13 @@ class ChanceStart:
 def excusing_start(sd: StochasticData, plan: Plan | None, options: SolveOptions, guard_s: float
                    ) -> ChanceStart | None:
     """``plan``'s batches and reactors as a start of the chance-constrained program ``sd``: its
-    recourse solved without the service rows, the ⌊(1 − C) K⌋ samples it serves worst per product
+    recourse solved without the samples' service rows, the ⌊(1 − C) K⌋ samples it serves worst per product
     excused, and the excess it leaves in the others (a start of the elastic program when there is
     some). None if the plan cannot be fixed in the program at all."""
-    free = dataclasses.replace(sd, service_level=None, product_levels=None, confidence=None)
+    # every sample excused: only the plan-as-planned row stays, elastic, so its recourse is solved
+    # for service too (that block has probability 0: nothing else asks it to deliver)
+    every = {p: set(range(sd.samples)) for p in sd.base.products}
+    free = dataclasses.replace(sd, excused=every, elastic=True)
     values = deterministic_start(free, plan, options, guard_s)
     if values is None:
         return None
@@ -157,8 +167,9 @@ def excusing_start(sd: StochasticData, plan: Plan | None, options: SolveOptions,
     excess = excess_units(sd, short, excused)
     log.info("chance constraint: excused samples %s (the start serves them worst), excess %.3g units",
              {p: sorted(k) for p, k in excused.items()}, sum(excess.values()))
+    values = {k: v for k, v in values.items() if k != "chance_excess"}
     if sd.elastic:
-        values = {**values, "chance_excess": dict(excess)}
+        values["chance_excess"] = dict(excess)
     return ChanceStart(values, dataclasses.replace(sd, excused=excused), excess)
 
 
@@ -208,7 +219,7 @@ def missing_by_day(sd: StochasticData, start: ChanceStart) -> dict[tuple[str, in
     out: dict[tuple[str, int], float] = {}
     short = short_units(sd, start.values)
     for (k, p), e in start.excess.items():
-        for (q, d), x in start.values.get(f"sample_{k}.demand_short", {}).items():
+        for (q, d), x in start.values.get(f"{block_name(k)}.demand_short", {}).items():
             if q == p and x > 0:
                 out[(p, d)] = max(out.get((p, d), 0.0), x * e / short[p][k])
     return out
@@ -219,7 +230,7 @@ def repair_start(sd: StochasticData, start: ChanceStart, options: SolveOptions, 
     """A start that meets the chance constraint, or the closest found: the units the counted
     samples still lack on each day (:func:`missing_by_day`) are added to the demand of that day
     and the deterministic plan of the raised demand (``replan(extra)``) is tried in the program,
-    up to ``REPAIR_ROUNDS`` times. Where inflating every day's demand overshoots (more batches
+    up to ``REPAIR_ROUNDS`` times or until a round comes no closer. Where inflating every day's demand overshoots (more batches
     than the fleet holds) this asks only for what the program's samples miss."""
     extra: dict[tuple[str, int], float] = {}
     best = start
@@ -229,10 +240,9 @@ def repair_start(sd: StochasticData, start: ChanceStart, options: SolveOptions, 
         found = excusing_start(sd, replan(dict(extra)), options, guard_s)
         log.info("chance-constraint repair (+%.3g units of demand): excess %s", sum(extra.values()),
                  "-" if found is None else f"{sum(found.excess.values()):.3g} units")
-        if found is None:
-            break
-        if sum(found.excess.values()) < sum(best.excess.values()):
-            best = found
+        if found is None or sum(found.excess.values()) >= sum(best.excess.values()):
+            break  # no closer: raising more demand there only restructures the plan (a full fleet)
+        best = found
         if found.meets:
             break
     return best

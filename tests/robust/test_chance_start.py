@@ -203,3 +203,22 @@ def test_an_elastic_program_reports_what_no_plan_can_serve() -> None:
     assert not strict.status.has_solution
     text = no_plan_message(res, PlanStatus.INFEASIBLE, missed, sd, None)
     assert "short beyond the allowance in the counted samples by rbc 1 units" in text
+
+
+@pytest.mark.parametrize("as_planned", [True, False])
+def test_the_plan_as_planned_must_meet_the_level_too(as_planned: bool) -> None:
+    """Demand 10 units on day 10, both samples at 1.3 × every slot, P = 1, C = 1. Counting on the
+    samples alone, x planned units package ⌊1.3 x⌋ ≥ 10 bags from x = 10 / 1.3 = 7.69 units, and
+    materials cost 125 USD a unit, so that is the program's optimum; with the plan-as-planned
+    row (every slot at its nominal yield) it must grow the 10 units it promises."""
+    from bioplan.optimisation.stochastic import solve_extensive_form
+
+    sc = scenario()
+    data = prepare(sc, sc.recipe_table())
+    factors = np.full((2, len(data.slot_day)), 1.3)
+    sd = StochasticData(base=relaxed_bounds(data, factors), factors=factors,
+                        probabilities=np.array([0.5, 0.5]), service_level=1.0, confidence=1.0,
+                        nominal_block=as_planned)
+    res = solve_extensive_form(sd, OPTIONS)
+    units = sum(res.values["slot_units"].values())
+    assert units == pytest.approx(10.0 if as_planned else 10 / 1.3, rel=1e-6)

@@ -26,6 +26,7 @@ x = 2 (sample 2 releases 3), costing 250 + 1170 + 0.5 × 100 × (3 − 1) = **15
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -85,12 +86,13 @@ def test_stochastic_optimum_vss_and_evpi_by_hand() -> None:
     assert 1920 - ws.mean() == pytest.approx(250, rel=1e-6)  # EVPI
 
 
-@pytest.mark.parametrize(("confidence", "cost", "made"), [(None, 1100, 0), (1.0, 1920, 6),
-                                                          (0.5, 1520, 2)])
-def test_chance_constraint_by_hand(confidence: float | None, cost: float, made: float) -> None:
+@pytest.mark.parametrize(("confidence", "as_planned", "cost", "made"), [
+    (None, True, 1100, 0), (1.0, True, 1920, 6), (0.5, False, 1520, 2), (0.5, True, 1645, 3)])
+def test_chance_constraint_by_hand(confidence: float | None, as_planned: bool, cost: float,
+                                   made: float) -> None:
     sc = scenario(100)
     targets = {} if confidence is None else {"service_level": 1.0, "confidence": confidence}
-    sd = program(sc, **targets)
+    sd = dataclasses.replace(program(sc, **targets), nominal_block=as_planned)
     res = solve_extensive_form(sd, OPTIONS)
     assert res.status.has_solution
     assert res.objective * USD_SCALE == pytest.approx(cost, rel=1e-6)
