@@ -67,7 +67,7 @@ def scaling(A: FloatArray, work: FloatArray | None = None) -> NDArray[np.int64]:
     return np.maximum(s, 0).astype(np.int64)
 
 
-def _expm_taylor(A: FloatArray) -> FloatArray:
+def _expm_taylor(A: FloatArray, out: FloatArray | None = None) -> FloatArray:
     """expm of a stack (n, k, k): scaling and squaring of the degree-18 Taylor polynomial of
     X = A / 2^s evaluated with 5 matrix products (X^2, X^3, X^6 and two products of
     combinations, ``_T18``) instead of the 5 of a degree-12 Paterson-Stockmeyer evaluation, so
@@ -75,7 +75,9 @@ def _expm_taylor(A: FloatArray) -> FloatArray:
     BLAS product of the coefficients with the stacked powers (one pass over memory). No
     diagonal shift: exp(A) = e^mu exp(A - mu I) would save one more squaring on these matrices,
     but the shifted diagonal's mixed signs cost the small entries far below the diagonal up to
-    1e-4 of their relative accuracy with this scheme (measured)."""
+    1e-4 of their relative accuracy with this scheme (measured). ``out``: a C-contiguous stack
+    for the result (the last product is written there, no copy when all matrices take the same
+    number of squarings)."""
     n, k, _ = A.shape
     powers = np.empty((4, n, k, k))
     s = scaling(A, work=powers[0])
@@ -89,14 +91,24 @@ def _expm_taylor(A: FloatArray) -> FloatArray:
     y91 = np.matmul(y[0], y[4], out=powers[0])  # the powers are no longer needed
     y91 += y[3]
     y[2] += y91
-    R = np.matmul(y[2], y91, out=powers[1])
+    squarings = int(s.max(initial=0))
+    uniform = bool((s == squarings).all())
+    final = out if out is not None and uniform else powers[2]
+
+    def target(left: int) -> FloatArray:  # the buffer after which `left` squarings remain
+        return final if left % 2 == 0 else powers[1]
+
+    R = np.matmul(y[2], y91, out=target(squarings))
     R += y[1]
-    for q in range(int(s.max(initial=0))):
-        m = s > q
-        if m.all():  # square into a free buffer (no new stack)
-            R = np.matmul(R, R, out=powers[2] if np.may_share_memory(R, powers[1]) else powers[1])
+    for q in range(squarings):
+        if uniform:  # alternate between two free buffers, ending in `final`
+            R = np.matmul(R, R, out=target(squarings - q - 1))
         else:
+            m = s > q
             R[m] = R[m] @ R[m]
+    if out is not None and R is not out:
+        out[:] = R
+        return out
     return R
 
 
@@ -115,7 +127,7 @@ def components(A: FloatArray) -> list[NDArray[np.int64]]:
 def _expm_blocks(U: FloatArray, out: FloatArray, groups: list[NDArray[np.int64]]) -> None:
     """out = expm(U) for a stack block-diagonal (after permutation) in ``groups``."""
     if len(groups) == 1:
-        out[:] = _expm_taylor(U)
+        _expm_taylor(U, out=out)
         return
     out.fill(0.0)
     for g in groups:
@@ -149,6 +161,7 @@ def expm_batch(A: FloatArray, *, distinct: bool = False, threads: bool = True,
     groups = components(U) if groups is None else groups
     big = max(len(g) for g in groups)  # the largest block sets the cache-sized chunk
     chunk = max(8, _CHUNK_BYTES // (8 * big * big))
+    chunk = -(-U.shape[0] // -(-U.shape[0] // chunk))  # equal chunks: 128 -> 5 x 26, not 4 x 31 + 4
 
     def part(lo: int, hi: int) -> None:
         for i in range(lo, hi, chunk):
