@@ -2,11 +2,12 @@
 
 ``expm_batch`` evaluates expm for a stack (N, k, k) by scaling and squaring of the degree-18
 Taylor polynomial in 5 products (Bader, Blanes & Casas 2019; truncation error < 1e-13 for the
-scaled 1-norm <= 1.63), computing each distinct matrix once. A stack whose common sparsity pattern splits into independent groups of
-compartments (weakly connected components of the graph i -> j for A[j, i] != 0 in any matrix) is
-block-diagonal after a permutation, and so is its exponential, exactly: expm(diag(B_1, ..., B_c))
-= diag(expm(B_1), ..., expm(B_c)), a single compartment c giving exp(A[c, c]). The dense products
-then run on the blocks (sum of b_i^3 flops instead of k^3). ``matrix_powers`` raises each matrix of a stack to its own integer power by
+scaled 1-norm <= 1.63), computing each distinct matrix once. A stack whose common sparsity
+pattern splits into independent groups of compartments (weakly connected components of the graph
+i -> j for A[j, i] != 0 in any matrix) is block-diagonal after a permutation, and so is its
+exponential, exactly: expm(diag(B_1, ..., B_c)) = diag(expm(B_1), ..., expm(B_c)), a single
+compartment c giving exp(A[c, c]). The dense products then run on the blocks (sum of b_i^3 flops
+instead of k^3). ``matrix_powers`` raises each matrix of a stack to its own integer power by
 binary powering (about 2 log2(d) products instead of d).
 """
 
@@ -21,12 +22,11 @@ FloatArray = NDArray[np.float64]
 
 _THETA = 1.63
 """Scale matrices so their 1-norm is <= 1.63: the degree-18 Taylor remainder
-sum_{j>18} 1.63^j / j! is then 8e-14 (the previous degree-12 polynomial at 1-norm 1: 1.7e-10).
-Not larger: the degree-18 scheme combines intermediate polynomials with coefficients up to ~11
-that cancel, and at scaled norms of ~2.4 the small entries far below the diagonal lost up to
-1e-4 of their relative accuracy (1e-11 at <= 1.63; measured against an 80-bit Taylor reference on
-the cards' matrices). The bench card's daily 1-norms (4.3-6.5) then take 2 squarings instead of
-3: 7 products per matrix instead of 8."""
+sum_{j>18} 1.63^j / j! is then 9e-14 (the previous degree-12 polynomial at 1-norm 1: 1.7e-10).
+Not larger: at scaled norms of ~2.4 (the same truncation bound as the degree-12 polynomial at 1)
+the small entries far below the diagonal lost up to 4e-7 of their relative accuracy (1.6e-11 at
+<= 1.63; measured against an 80-bit Taylor reference on the cards' matrices). The bench card's
+daily 1-norms (4.3-6.5) then take 2 squarings instead of 3: 7 products per matrix instead of 8."""
 _CHUNK_BYTES = 400_000
 """Matrices per Taylor evaluation: stacks of about 400 kB (31 matrices at k = 40) stay in cache
 through the products (measured 2026-12-01, one BLAS thread: 84-106 us per 40 x 40 exponential in
@@ -73,11 +73,11 @@ def _expm_taylor(A: FloatArray, out: FloatArray | None = None) -> FloatArray:
     combinations, ``_T18``) instead of the 5 of a degree-12 Paterson-Stockmeyer evaluation, so
     one squaring fewer at the same norms. The five combinations of I, X, X^2, X^3, X^6 are one
     BLAS product of the coefficients with the stacked powers (one pass over memory). No
-    diagonal shift: exp(A) = e^mu exp(A - mu I) would save one more squaring on these matrices,
-    but the shifted diagonal's mixed signs cost the small entries far below the diagonal up to
-    1e-4 of their relative accuracy with this scheme (measured). ``out``: a C-contiguous stack
-    for the result (the last product is written there, no copy when all matrices take the same
-    number of squarings)."""
+    diagonal shift: exp(A) = e^mu exp(A - mu I) with the norm-minimising mu would save one more
+    squaring on these matrices (scaled norms up to 2.4), but the small entries far below the
+    diagonal then lost up to 1.6e-4 of their relative accuracy (measured; docs/yields.md).
+    ``out``: a C-contiguous stack for the result (the last product is written there, no copy
+    when all matrices take the same number of squarings)."""
     n, k, _ = A.shape
     powers = np.empty((4, n, k, k))
     s = scaling(A, work=powers[0])
