@@ -199,15 +199,23 @@ def _by_steps(ps: ParamSpace, theta: FloatArray, pm: _PhaseMatrices, xc: FloatAr
               uc: IntArray, sc: IntArray, w: FloatArray,
               record: list[tuple[FloatArray, FloatArray]] | None) -> tuple[FloatArray, FloatArray]:
     """Combinations stepped day by day, in chunks sorted by matrix (one chunk when recording;
-    otherwise the chunks run on ``workers.run_chunks`` threads)."""
+    otherwise the chunks run on ``workers.run_chunks`` threads). When every combination has its
+    own matrix, a chunk is a range of theta rows (gathering scattered rows of the column-major
+    theta cost 2.4 us per row and phase, a range 0.2 us) and within it the rows are sorted by
+    their number of steps, so each slice of ``_STEP_ROWS`` rows steps (nearly) no further than
+    its own rows need: with days drawn +-2 around the card's, a slice in matrix order stepped
+    its longest row's days for all rows (17-40 % of the bench's daily products wasted)."""
     out, nmax = xc.copy(), xc @ w
-    order = np.argsort(uc, kind="stable")
+    own = len(np.unique(uc)) == len(uc)
+    order = np.argsort(pm.first[uc], kind="stable") if own else np.lexsort((sc, uc))
     size = max(len(order), 1) if record is not None else _BATCH_CHUNK
     starts = range(0, len(order), size)
     inner = len(starts) <= 1  # one chunk: its exponentials may use the threads themselves
 
     def chunk(start: int) -> None:  # its own rows of out and nmax: chunks run on threads
         idx = order[start : start + size]
+        if own and record is None:
+            idx = idx[np.argsort(sc[idx], kind="stable")]
         sub = len(idx) if record is not None else _STEP_ROWS
         ids = uc[idx]
         fused = pm.E is None and record is None and len(np.unique(ids)) == len(ids)
