@@ -63,12 +63,15 @@ class PlanSearch:
                        "media_search_duals": self.search.duals},
             "summary": self.summary(
                 (plan.robust or {}).get("expected_cost_usd") if self.robust else plan.objective_usd,
-                plan.timings.get("solve", math.nan), recipes),
+                plan.timings.get("solve", math.nan), recipes,
+                gap=(plan.robust or {}).get("gap") if self.robust else plan.gap),
         }
 
     def summary(self, searched_usd: float | None, final_solve_s: float,
-                recipes: Any = None) -> dict[str, Any]:
-        """The ``summary.json`` entry (money in USD, times in seconds)."""
+                recipes: Any = None, gap: float | None = None) -> dict[str, Any]:
+        """The ``summary.json`` entry (money in USD, times in seconds; ``gap``: the searched
+        plan's relative MIP gap [-]). ``time_ratio`` is (search + final solve) over the plain
+        solve (preparation and HiGHS, no table extraction)."""
         s = self.search
         recipes = s.recipes if recipes is None else recipes
         plain = self.plain_objective_usd
@@ -84,9 +87,10 @@ class PlanSearch:
             "lp_objective_usd_by_round": [float(v) for v in s.rounds.get("lp_objective_usd", [])],
             "seconds_by_round": [float(v) for v in s.rounds.get("seconds", [])],
             "plain_objective_usd": plain, "searched_objective_usd": searched_usd,
-            "saving_usd": saving,
+            "searched_gap": gap, "saving_usd": saving,
             "saving_fraction": saving / plain if saving is not None and plain else None,
             "search_seconds": s.seconds, "plain_solve_seconds": self.plain_seconds,
+            "final_solve_seconds": final_solve_s if math.isfinite(final_solve_s) else None,
             "time_ratio": total / self.plain_seconds if self.plain_seconds > 0 else None,
         }
 

@@ -31,6 +31,11 @@ def test_searched_plan_costs_no_more_than_the_plain_plan(searched) -> None:  # t
     assert s["saving_usd"] == pytest.approx(s["plain_objective_usd"] - searched.objective_usd)
     assert 1 <= s["rounds"] <= 2
     assert s["search_seconds"] > 0 and s["plain_solve_seconds"] > 0
+    # the final MIP's gap and seconds are reported beside the saving (its own, not the baseline's)
+    assert s["searched_gap"] == searched.gap
+    assert s["final_solve_seconds"] == pytest.approx(searched.timings["solve"])
+    assert s["time_ratio"] == pytest.approx(
+        (s["search_seconds"] + s["final_solve_seconds"]) / s["plain_solve_seconds"])
     assert len(s["lp_objective_usd_by_round"]) == s["rounds"]
     # the plan offers the scenario's own recipes as well as the generated ones
     own = set(load_scenario(None).recipe_table().index)
