@@ -99,3 +99,20 @@ def chance_excess(values: dict[str, dict[Any, float]]) -> dict[str, float]:
     for (_k, p), x in values.get("chance_excess", {}).items():
         out[p] = out.get(p, 0.0) + x
     return out
+
+
+def add_as_planned_rows(m: Any, sd: StochasticData, nominal: Any) -> None:
+    """The plan as planned (the ``nominal`` block) is short of no product by more than
+    ``sd.as_planned_short`` [unit], the deterministic plan's own shortage:
+
+        ``Σ_d u_nominal[p,d] ≤ U_p``
+
+    A robust plan then never promises less than the plain plan. Without the row the expected-cost
+    program under-planned RBC on the default (7 of 8 units as planned) and counted on the slots
+    whose K draws happened to run high (the optimiser's curse; worse out of sample,
+    docs/robust.md)."""
+    bounds = sd.as_planned_short or {}
+    rows = [p for p in bounds if p in sd.base.products]
+    m.AS_PLANNED_PRODUCT = pyo.Set(initialize=rows, ordered=True)
+    m.as_planned_service = pyo.Constraint(m.AS_PLANNED_PRODUCT, rule=lambda m, p: sum(
+        nominal.demand_short[q, d] for (q, d) in nominal.DEMAND if q == p) <= bounds[p] + 1e-6)

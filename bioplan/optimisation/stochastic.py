@@ -40,7 +40,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from bioplan.contracts import COST_TERMS, Driver
-from bioplan.optimisation.chance import NOMINAL, add_chance_constraints
+from bioplan.optimisation.chance import NOMINAL, add_as_planned_rows, add_chance_constraints
 from bioplan.optimisation.compact_recourse import (
     add_compact_block,
     add_discard_cost,
@@ -254,6 +254,8 @@ def build_extensive_form(sd: StochasticData) -> Any:
             float(p) * m.cvar_excess[k] for k, p in enumerate(sd.probabilities)) / (1 - sd.cvar_alpha))
     if sd.service_level is not None:
         add_chance_constraints(m, sd, blocks, nominal)
+    if nominal is not None and sd.as_planned_short:
+        add_as_planned_rows(m, sd, nominal)
     elastic = m.chance_penalty if sd.elastic and sd.service_level is not None else 0.0
     m.total_cost = pyo.Objective(expr=first + expected + risk + elastic, sense=pyo.minimize)
     return m

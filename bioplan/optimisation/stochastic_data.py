@@ -26,6 +26,9 @@ class StochasticData:
     """Per product, a service level replacing ``service_level`` in the chance constraint (a
     calibrated SAA, :mod:`bioplan.robust.calibrate`, sets each product's own) [-]."""
     confidence: float | None = None
+    as_planned_short: dict[str, float] | None = None
+    """Per product, the most units the plan as planned (the nominal block) may be short [unit]
+    (:func:`~bioplan.optimisation.chance.add_as_planned_rows`); None: no bound."""
     elastic: bool = False
     """Chance rows with a priced excess (:func:`~bioplan.optimisation.chance.add_chance_constraints`):
     always a plan, and one with excess misses the constraint."""

@@ -22,8 +22,9 @@ def default() -> tuple[whatifs.ScenarioFile, object]:
 def test_every_named_entry_of_the_default_file_is_offered_and_loads(default) -> None:  # type: ignore[no-untyped-def]
     source, base = default
     named = dict(source.named())
-    # the file's four named scenarios first, then the overrides that are not already one
-    assert list(named)[:4] == ["growth", "growth-without-rentals", "bank-only", "screened-platelets"]
+    # the file's five named scenarios first, then the overrides that are not already one
+    assert list(named)[:5] == ["growth", "growth-without-rentals", "bank-only", "screened-platelets",
+                               "robust-platelets"]
     assert named["growth-without-rentals"] == "high-demand + no-rental"
     assert named["cheap-epo"] == "media.cytokine_price_usd_per_kU.EPO = 11.03"
     for name in named:  # each one is what the CLI loads for `--scenario <name>`
@@ -41,7 +42,8 @@ def test_download_keeps_comments_overrides_scenarios_and_maintenance(default) ->
     assert "# PF-D: EPO Medicare limit $13.33 per 1000 U" in text  # a citation comment survives
     assert "# assumption: annual service of the first unit in week 5" in text
     data = yaml.safe_load(text)
-    assert set(data["scenarios"]) == {"growth", "growth-without-rentals", "bank-only", "screened-platelets"}
+    assert set(data["scenarios"]) == {"growth", "growth-without-rentals", "bank-only", "screened-platelets",
+                                      "robust-platelets"}
     assert data["overrides"]["no-rental"] == {"reactors.rocking-bag-500L.max_additional_units": 0}
     assert data["reactors"]["vermes-8L"]["maintenance"][0]["days"] == 3
     assert "file" not in data["demand"] and len(data["demand"]["records"]) == len(base.demand.records)

@@ -128,3 +128,21 @@ def test_ef_and_ph_agree_within_their_gaps() -> None:
     sd = program(scenario(1000))
     _ef, ph = assert_ef_and_ph_agree(sd)
     assert ph.facts["trivial_bound"] * USD_SCALE == pytest.approx(1670, rel=1e-6)
+
+
+@pytest.mark.parametrize(("bound", "cost", "made"), [(None, 1420, 2), (0.0, 1545, 3), (1.0, 1420, 2)])
+def test_the_plan_as_planned_never_promises_less_than_the_deterministic_plan(
+        bound: float | None, cost: float, made: float) -> None:
+    """π = 1000 USD/unit and both samples at 1.5 ×: counting on the samples, x = 2 units release
+    3 (cost 250 + 1170 = 1420 USD). The deterministic plan (x = 3) is short of nothing as
+    planned, and bounding the plan as planned by that shortage (0 units) forces x = 3:
+    375 + 1170 = 1545 USD. A bound of 1 unit (x = 2 grows 2 at nominal yield, 1 short) leaves
+    the optimum at x = 2."""
+    sc = scenario(1000)
+    data = relaxed_bounds(prepare(sc, sc.recipe_table()))
+    factors = np.full((2, len(data.slot_day)), 1.5)
+    sd = StochasticData(base=data, factors=factors, probabilities=np.array([0.5, 0.5]),
+                        as_planned_short=None if bound is None else {"rbc": bound})
+    res = solve_extensive_form(sd, OPTIONS)
+    assert res.objective * USD_SCALE == pytest.approx(cost, rel=1e-6)
+    assert sum(res.values["slot_units"].values()) == pytest.approx(made, rel=1e-6)
