@@ -251,8 +251,8 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     timings = {"build": t1 - t0 + result.timings.get("build", 0.0),
                "transfer": result.timings.get("transfer", 0.0),
                "solve": result.timings.get("solve", 0.0)}
-    if missed:
-        robust["chance_excess_units"] = missed
+    if missed:  # the elastic program's objective and bound count the priced excess: not a cost
+        robust.update(chance_excess_units=missed, expected_cost_usd=None, bound_usd=None, gap=None)
     if not status.has_solution:
         out = Plan(scenario=scenario, status=status,
                    message=f"robust: {no_plan_message(result, status, missed, sd, inflated)}")

@@ -107,6 +107,9 @@ def test_a_program_no_start_can_serve_says_what_to_change() -> None:
     assert not out.has_solution
     assert "lower --service-level or --confidence" in out.message
     assert "demand x 1.1, 1.25, 1.5" in out.message
+    # the elastic program's objective prices the excess: no cost is reported for a plan it rejects
+    assert out.robust["chance_excess_units"]["rbc"] > 0
+    assert out.robust["expected_cost_usd"] is None and out.robust["gap"] is None
 
 
 def test_the_start_excuses_the_samples_it_serves_worst() -> None:
