@@ -43,6 +43,16 @@ def block_name(k: int) -> str:
     return NOMINAL if k == AS_PLANNED else f"sample_{k}"
 
 
+def allowance(sd: StochasticData, product: str, k: int, level: float) -> float:
+    """Units ``product`` may be short in sample ``k`` under the chance constraint [unit]:
+    ``(1 − P) D_p``, and for the plan as planned (``AS_PLANNED``) no more than the deterministic
+    plan's shortage ``U_p`` either (:func:`add_as_planned_rows`)."""
+    allowed = (1.0 - level) * float(sd.base.products[product].demand.sum())
+    if k == AS_PLANNED and sd.as_planned_short and product in sd.as_planned_short:
+        allowed = min(allowed, sd.as_planned_short[product])
+    return allowed
+
+
 def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any],
                            nominal: Any | None = None) -> None:
     """Service ≥ P in at least a share C of the samples, per product with demand, as a
@@ -80,10 +90,9 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any],
 
     def rule(m: Any, k: int, p: str) -> Any:
         b: Any = nominal if k == AS_PLANNED else blocks[k]
-        demand = float(data.products[p].demand.sum())
         short = sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p)
         excess = m.chance_excess[k, p] if sd.elastic else 0.0
-        return short - excess <= (1.0 - levels[p]) * demand
+        return short - excess <= allowance(sd, p, k, levels[p]) + (1e-6 if k == AS_PLANNED else 0.0)
 
     if sd.elastic:
         m.chance_excess = pyo.Var(m.CHANCE, domain=pyo.NonNegativeReals)
@@ -112,7 +121,8 @@ def add_as_planned_rows(m: Any, sd: StochasticData, nominal: Any) -> None:
     whose K draws happened to run high (the optimiser's curse; worse out of sample,
     docs/robust.md)."""
     bounds = sd.as_planned_short or {}
-    rows = [p for p in bounds if p in sd.base.products]
+    chance = set(getattr(m, "CHANCE", None) or ())
+    rows = [p for p in bounds if p in sd.base.products and (AS_PLANNED, p) not in chance]
     m.AS_PLANNED_PRODUCT = pyo.Set(initialize=rows, ordered=True)
     m.as_planned_service = pyo.Constraint(m.AS_PLANNED_PRODUCT, rule=lambda m, p: sum(
         nominal.demand_short[q, d] for (q, d) in nominal.DEMAND if q == p) <= bounds[p] + 1e-6)

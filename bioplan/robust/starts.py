@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bioplan.optimisation.chance import AS_PLANNED, block_name
+from bioplan.optimisation.chance import AS_PLANNED, allowance, block_name
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.lot_segments import segments_opened
 from bioplan.optimisation.stochastic import StochasticData, solve_extensive_form
@@ -120,14 +120,15 @@ def served_worst(sd: StochasticData, short: dict[str, dict[int, float]]) -> dict
 
 def excess_units(sd: StochasticData, short: dict[str, dict[int, float]], excused: dict[str, set[int]]
                  ) -> dict[tuple[int, str], float]:
-    """Units short beyond the allowance ``(1 − P) D`` in each counted (not ``excused``) sample
-    and product with a target: the chance rows' excess (none: the constraint holds) [unit]."""
+    """Units short beyond the allowance (:func:`~bioplan.optimisation.chance.allowance`) in each
+    counted (not ``excused``) sample and product with a target: the chance rows' excess (none:
+    the constraint holds) [unit]."""
     out: dict[tuple[int, str], float] = {}
     for p, level in service_levels(sd).items():
         if level <= 0:
             continue
-        allowed = (1.0 - level) * float(sd.base.products[p].demand.sum())
         for k, x in short[p].items():
+            allowed = allowance(sd, p, k, level)
             if k not in excused.get(p, ()) and x > allowed + 1e-6:
                 out[(k, p)] = float(x - allowed)
     return out
