@@ -12,6 +12,8 @@ import pyomo.core as pyo
 from bioplan.optimisation.data import USD_SCALE
 from bioplan.optimisation.stochastic_data import StochasticData
 
+EXCESS_TOL = 1e-4
+"""Units short beyond an allowance that still count as meeting it (solver tolerances) [unit]."""
 ELASTIC_FACTOR = 10.0
 """Price of a unit short beyond a counted sample's allowance, in shortage penalties [-]: high
 enough that any plan meeting the constraint is cheaper than one missing it by a unit."""
@@ -92,7 +94,7 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any],
         b: Any = nominal if k == AS_PLANNED else blocks[k]
         short = sum(b.demand_short[q, d] for (q, d) in b.DEMAND if q == p)
         excess = m.chance_excess[k, p] if sd.elastic else 0.0
-        return short - excess <= allowance(sd, p, k, levels[p]) + (1e-6 if k == AS_PLANNED else 0.0)
+        return short - excess <= allowance(sd, p, k, levels[p])
 
     if sd.elastic:
         m.chance_excess = pyo.Var(m.CHANCE, domain=pyo.NonNegativeReals)
@@ -125,4 +127,4 @@ def add_as_planned_rows(m: Any, sd: StochasticData, nominal: Any) -> None:
     rows = [p for p in bounds if p in sd.base.products and (AS_PLANNED, p) not in chance]
     m.AS_PLANNED_PRODUCT = pyo.Set(initialize=rows, ordered=True)
     m.as_planned_service = pyo.Constraint(m.AS_PLANNED_PRODUCT, rule=lambda m, p: sum(
-        nominal.demand_short[q, d] for (q, d) in nominal.DEMAND if q == p) <= bounds[p] + 1e-6)
+        nominal.demand_short[q, d] for (q, d) in nominal.DEMAND if q == p) <= bounds[p] + EXCESS_TOL)

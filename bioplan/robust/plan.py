@@ -21,7 +21,7 @@ import numpy as np
 from bioplan.contracts import PlanStatus
 from bioplan.errors import InputError, SolverError
 from bioplan.optimisation import SolveOptions, SolveResult, prepare
-from bioplan.optimisation.chance import chance_excess, excused_samples
+from bioplan.optimisation.chance import EXCESS_TOL, chance_excess, excused_samples
 from bioplan.optimisation.data import PlanData
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.stochastic import (
@@ -278,10 +278,6 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     out.timings = timings
     log.info("robust plan %s: %s, %s", scenario.name, out.status, out.message)
     return out
-
-
-EXCESS_TOL = 1e-6
-"""Units short beyond a chance row's allowance that still count as meeting it [unit]."""
 
 
 def no_plan_message(result: SolveResult, status: PlanStatus, missed: dict[str, float],

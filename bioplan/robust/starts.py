@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bioplan.optimisation.chance import AS_PLANNED, allowance, block_name
+from bioplan.optimisation.chance import AS_PLANNED, EXCESS_TOL, allowance, block_name
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.lot_segments import segments_opened
 from bioplan.optimisation.stochastic import StochasticData, solve_extensive_form
@@ -129,7 +129,7 @@ def excess_units(sd: StochasticData, short: dict[str, dict[int, float]], excused
             continue
         for k, x in short[p].items():
             allowed = allowance(sd, p, k, level)
-            if k not in excused.get(p, ()) and x > allowed + 1e-6:
+            if k not in excused.get(p, ()) and x > allowed + EXCESS_TOL:
                 out[(k, p)] = float(x - allowed)
     return out
 
