@@ -187,21 +187,22 @@ def _robust(sc: Scenario, robust: Uncertainty | bool, options: SolveOptions, gua
 
         return robust_search_plan(sc, unc, options, guard, deterministic,
                                   fixed_batches=fixed_batches, pareto=pareto, rounds=media_rounds)
+    def start_plan(scenario: Scenario, gap: float) -> Plan:
+        """A start, not the answer: a short solve the program re-optimises."""
+        return plan(scenario, time_limit_s=max(5.0, options.time_limit_s / 6), mip_gap=gap,
+                    threads=options.threads, fixed_batches=fixed_batches, marginal_values=False,
+                    pareto=pareto)
+
     def inflated(factor: float) -> Plan:
-        """The deterministic plan of the demand × ``factor`` (a start for chance constraints)."""
-        scaled = sc.model_copy(update={"demand": sc.demand.model_copy(
-            update={"scale": sc.demand.scale * factor})})
-        # a start, not the answer: a short, coarse solve (the program re-optimises it)
-        return plan(scaled, time_limit_s=max(5.0, options.time_limit_s / 6),
-                    mip_gap=max(options.mip_gap, 0.05), threads=options.threads,
-                    fixed_batches=fixed_batches, marginal_values=False, pareto=pareto)
+        """The deterministic plan of the demand × ``factor`` (a start for chance constraints),
+        coarse (5 % gap at least)."""
+        return start_plan(sc.model_copy(update={"demand": sc.demand.model_copy(
+            update={"scale": sc.demand.scale * factor})}), max(options.mip_gap, 0.05))
 
     def replan(extra: dict[tuple[str, int], float]) -> Plan:
         """The deterministic plan with ``extra`` units of demand per (product, day), to the
         plan's own gap: a coarse one makes each round's batches jump about."""
-        return plan(raised_demand(sc, extra), time_limit_s=max(5.0, options.time_limit_s / 6),
-                    mip_gap=options.mip_gap, threads=options.threads,
-                    fixed_batches=fixed_batches, marginal_values=False, pareto=pareto)
+        return start_plan(raised_demand(sc, extra), options.mip_gap)
 
     return robust_plan(sc, unc, options, guard, deterministic=deterministic,
                        fixed_batches=fixed_batches, pareto=pareto, forecasts=kept_forecasts,

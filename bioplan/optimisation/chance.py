@@ -55,6 +55,13 @@ def allowance(sd: StochasticData, product: str, k: int, level: float) -> float:
     return allowed
 
 
+def service_levels(sd: StochasticData) -> dict[str, float]:
+    """Per product with demand, the service level of the chance constraint [-]: its own
+    (``sd.product_levels``, a calibrated SAA) or ``sd.service_level``; 0 means no target."""
+    return {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
+            for p, prod in sd.base.products.items() if prod.demand.sum() > 0}
+
+
 def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any],
                            nominal: Any | None = None) -> None:
     """Service ≥ P in at least a share C of the samples, per product with demand, as a
@@ -79,11 +86,10 @@ def add_chance_constraints(m: Any, sd: StochasticData, blocks: list[Any],
     misses it (:func:`chance_excess`), and the caller reports no plan.
     """
     data = sd.base
-    levels = {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
-              for p in data.products}
+    levels = service_levels(sd)
     rows = []
-    for p, pd_ in data.products.items():
-        if pd_.demand.sum() <= 0 or levels[p] <= 0:
+    for p, level in levels.items():
+        if level <= 0:
             continue
         excused = excused_samples(sd, p)
         rows += [(k, p) for k in range(len(blocks)) if k not in excused]

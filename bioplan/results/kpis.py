@@ -20,7 +20,9 @@ def finite_or_none(value: float | None) -> float | None:
     return float(value)
 
 
-def _by_product(frame: pd.DataFrame, products: list[str]) -> pd.Series:
+def units_by_product(frame: pd.DataFrame, products: list[str]) -> pd.Series:
+    """Total ``units`` of a plan table (deliveries, shortages, expiries) per product, 0 where it
+    has no rows [unit]."""
     if frame.empty:
         return pd.Series(0.0, index=pd.Index(products, name="product"))
     totals = frame["units"].groupby(level="product").sum()
@@ -36,9 +38,9 @@ def product_kpis(plan: Plan) -> pd.DataFrame:
     demand = plan.scenario.demand_table()["units"].groupby(level="product").sum()
     table = pd.DataFrame(index=pd.Index(products, name="product"))
     table["units_demanded"] = demand.reindex(products, fill_value=0.0)
-    table["units_delivered"] = _by_product(plan.deliveries, products)
-    table["units_short"] = _by_product(plan.shortages, products)
-    table["units_expired"] = _by_product(plan.expiries, products)
+    table["units_delivered"] = units_by_product(plan.deliveries, products)
+    table["units_short"] = units_by_product(plan.shortages, products)
+    table["units_expired"] = units_by_product(plan.expiries, products)
     table["service_level"] = (table["units_delivered"] / table["units_demanded"]).where(
         table["units_demanded"] > 0
     )

@@ -32,6 +32,7 @@ from bioplan.optimisation.stochastic import (
     solve_extensive_form,
 )
 from bioplan.results.evaluation import json_safe
+from bioplan.results.kpis import units_by_product
 from bioplan.results.plan import Plan
 from bioplan.results.tables import extract_tables
 from bioplan.robust.kept import RECORD_KEY, kept_batches, kept_factors, kept_record, sample_releases
@@ -169,16 +170,6 @@ def _status(result: SolveResult, options: SolveOptions) -> PlanStatus:
     return result.status
 
 
-def shortage_by_product(plan: Plan) -> dict[str, float]:
-    """Units ``plan`` leaves short per product over the horizon [unit] (0 for a product served in
-    full)."""
-    short = {str(p): 0.0 for p in plan.scenario.products}
-    if not plan.shortages.empty:
-        for p, x in plan.shortages.groupby("product")["units"].sum().items():
-            short[str(p)] = float(x)
-    return short
-
-
 def first_stage_plan(scenario: Scenario, data: PlanData, values: dict[str, dict[Any, float]],
                      fixed_batches: pd.DataFrame | None, status: PlanStatus) -> Plan:
     """The program's first stage as a Plan, its second stage re-dispatched at nominal yields."""
@@ -219,7 +210,8 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     sd = stochastic_data(scenario, data, unc, unc.samples, unc.seed, levels=levels,
                          pool_like=deterministic if pooled else None, kept=kept)
     if deterministic is not None and deterministic.has_solution:  # never promise less than it
-        sd = dataclasses.replace(sd, as_planned_short=shortage_by_product(deterministic))
+        short = units_by_product(deterministic.shortages, [str(p) for p in scenario.products])
+        sd = dataclasses.replace(sd, as_planned_short={str(p): float(x) for p, x in short.items()})
     start, start_from, sd = program_start(sd, unc.engine, deterministic, options, guard_s,
                                           inflated, replan)
     t1 = time.perf_counter()

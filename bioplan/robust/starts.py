@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bioplan.optimisation.chance import AS_PLANNED, EXCESS_TOL, allowance, block_name
+from bioplan.optimisation.chance import (
+    AS_PLANNED,
+    EXCESS_TOL,
+    allowance,
+    block_name,
+    service_levels,
+)
 from bioplan.optimisation.guard import solve_guarded
 from bioplan.optimisation.lot_segments import segments_opened
 from bioplan.optimisation.stochastic import StochasticData, solve_extensive_form
@@ -101,12 +107,6 @@ def short_units(sd: StochasticData, values: dict[str, dict[Any, float]]
     return out
 
 
-def service_levels(sd: StochasticData) -> dict[str, float]:
-    """Per product with demand and a target, the service level of the chance constraint [-]."""
-    return {p: float((sd.product_levels or {}).get(p, sd.service_level or 0.0))
-            for p, prod in sd.base.products.items() if prod.demand.sum() > 0}
-
-
 def served_worst(sd: StochasticData, short: dict[str, dict[int, float]]) -> dict[str, set[int]]:
     """Per product, the ⌊(1 − C) K⌋ samples with the most units ``short`` (ties: the lower
     sample), the ones to excuse from its service level (the plan as planned never is)."""
@@ -142,6 +142,8 @@ class ChanceStart:
     """The start (the plan's integers, its units and every sample's recourse)."""
     data: StochasticData
     """The program with the samples the start serves worst excused."""
+    short: dict[str, dict[int, float]]
+    """Units short per product and sample (:func:`short_units`) [unit]."""
     excess: dict[tuple[int, str], float]
     """Units short beyond the allowance per (sample, product) it still leaves [unit]."""
 
@@ -171,7 +173,7 @@ def excusing_start(sd: StochasticData, plan: Plan | None, options: SolveOptions,
     values = {k: v for k, v in values.items() if k != "chance_excess"}
     if sd.elastic:
         values["chance_excess"] = dict(excess)
-    return ChanceStart(values, dataclasses.replace(sd, excused=excused), excess)
+    return ChanceStart(values, dataclasses.replace(sd, excused=excused), short, excess)
 
 
 INFLATION = (1.1, 1.25, 1.5)
@@ -214,15 +216,14 @@ REPAIR_ROUNDS = 4
 """Re-plans of :func:`repair_start` at most [-]."""
 
 
-def missing_by_day(sd: StochasticData, start: ChanceStart) -> dict[tuple[str, int], float]:
+def missing_by_day(start: ChanceStart) -> dict[tuple[str, int], float]:
     """Per (product, day), the most units a counted sample over its allowance lacks that day,
     its day's share of the excess: ``max_k short[k,p,d] · e[k,p] / Σ_d short[k,p,d]`` [unit]."""
     out: dict[tuple[str, int], float] = {}
-    short = short_units(sd, start.values)
     for (k, p), e in start.excess.items():
         for (q, d), x in start.values.get(f"{block_name(k)}.demand_short", {}).items():
             if q == p and x > 0:
-                out[(p, d)] = max(out.get((p, d), 0.0), x * e / short[p][k])
+                out[(p, d)] = max(out.get((p, d), 0.0), x * e / start.short[p][k])
     return out
 
 
@@ -236,7 +237,7 @@ def repair_start(sd: StochasticData, start: ChanceStart, options: SolveOptions, 
     extra: dict[tuple[str, int], float] = {}
     best = start
     for _ in range(REPAIR_ROUNDS):
-        for key, x in missing_by_day(sd, best).items():
+        for key, x in missing_by_day(best).items():
             extra[key] = extra.get(key, 0.0) + x
         found = excusing_start(sd, replan(dict(extra)), options, guard_s)
         log.info("chance-constraint repair (+%.3g units of demand): excess %s", sum(extra.values()),
