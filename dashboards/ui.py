@@ -330,16 +330,18 @@ def downloads(plan: Any, where: str, label: str | None = None) -> None:
     key = f"{label}:{id(plan)}"
     stem = "bioplan-" + "".join(c if c.isalnum() else "-" for c in label).strip("-")
     get_files = _files_getter(plan, key)
+    # on_click="ignore": a download needs no rerun, and a rerun would rebuild the buttons under
+    # the user's next click
+    icon = ":material/download:"
     with st.container(horizontal=True):
-        st.download_button("Excel workbook", lambda: get_files().xlsx,
-                           file_name=f"{stem}.xlsx", key=f"dl_xlsx_{where}", icon=":material/download:",
+        st.download_button("Excel workbook", lambda: get_files().xlsx, file_name=f"{stem}.xlsx",
+                           key=f"dl_xlsx_{where}", icon=icon, on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.download_button("CSV tables (zip)", lambda: get_files().csv_zip,
-                           file_name=f"{stem}-csv.zip", key=f"dl_csv_{where}", icon=":material/download:",
-                           mime="application/zip")
+        st.download_button("CSV tables (zip)", lambda: get_files().csv_zip, file_name=f"{stem}-csv.zip",
+                           key=f"dl_csv_{where}", icon=icon, on_click="ignore", mime="application/zip")
         st.download_button("summary.json", lambda: get_files().summary_json,
-                           file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=":material/download:",
-                           mime="application/json")
+                           file_name=f"{stem}-summary.json", key=f"dl_json_{where}", icon=icon,
+                           on_click="ignore", mime="application/json")
 
 
 def _column_format(name: str) -> str | None:

@@ -65,10 +65,10 @@ ui.table(traveller.destinations(plan, batch_id), key="batch_destinations", hide_
 with st.container(horizontal=True):
     st.download_button("Traveller (CSV)", traveller.traveller_table(plan, batch_id).to_csv(index=False),
                        file_name=f"traveller-{batch_id}.csv", mime="text/csv", key="dl_traveller_csv",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
     st.download_button("Printable traveller (HTML)", traveller_html(plan, batch_id),
                        file_name=f"traveller-{batch_id}.html", mime="text/html",
-                       key="dl_traveller_html", icon=":material/print:")
+                       key="dl_traveller_html", icon=":material/print:", on_click="ignore")
 
 st.subheader("Schedule")
 st.plotly_chart(_highlight(charts.gantt_figure(plan), batch_id), key="batches_gantt",

@@ -74,7 +74,8 @@ st.subheader("KPIs")
 st.caption("Δ columns: each plan minus the first one.")
 st.dataframe(compare.display_table(table), width="stretch", key="cmp_kpis")
 st.download_button("Comparison (CSV)", table.to_csv().encode(), file_name="bioplan-compare.csv",
-                   mime="text/csv", key="dl_compare", icon=":material/download:")
+                   mime="text/csv", key="dl_compare", icon=":material/download:",
+                   on_click="ignore")
 
 st.subheader("Inputs")
 scenarios = {name: json.loads(p.scenario.model_dump_json()) for name, p in schedules.items()

@@ -34,4 +34,4 @@ st.subheader("Operations list")
 ui.table(operations_list(plan), key="ops_list")
 st.download_button("Daily operations sheet (CSV)", sheet.to_csv(date_format="%Y-%m-%d"),
                    file_name="daily-operations.csv", mime="text/csv", key="dl_ops_csv",
-                   icon=":material/download:")
+                   icon=":material/download:", on_click="ignore")

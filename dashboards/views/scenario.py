@@ -101,7 +101,7 @@ source = ss.get("scenario_file")
 document = whatifs.scenario_document(source, scn) if source is not None else b""
 dl.download_button("Download scenario (YAML)", document, key="dl_scenario",
                    file_name=whatifs.download_name(ss.scenario_label), mime="application/x-yaml",
-                   icon=":material/download:", disabled=source is None,
+                   icon=":material/download:", on_click="ignore", disabled=source is None,
                    help="The loaded file with your changes written in: comments, overrides, named "
                         "scenarios and maintenance windows kept; CSV tables inline.")
 if ss.get("flash"):

@@ -99,6 +99,7 @@ def test_run_default_plan_and_measure_click_to_gantt() -> None:
             page.get_by_role("button", name="summary.json").first.click()
         summary = json.loads(Path(info.value.path()).read_text())
         assert summary["status"] in ("optimal", "feasible")
+        wait_app_idle(page)
         with page.expect_download(timeout=60_000) as info:
             page.get_by_role("button", name="Excel workbook").first.click()
         assert Path(info.value.path()).read_bytes()[:2] == b"PK"
