@@ -41,7 +41,11 @@ def bench_robust(name: str, *, samples: int = 20, engine: str = "ef",
                     metrics=False)
     total = time.perf_counter() - t1
     r = p.robust or {}
+    # the largest single process: this one, the guarded solver child or an MPI rank of ``ph``
+    # (mpiexec waits for its ranks, so their peaks reach RUSAGE_CHILDREN); ``ph`` holds
+    # ``processes`` ranks at once, up to that many times this figure
     rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
               float(r.get("peak_rss_mib") or 0.0))
     return {"name": name, "samples": samples, "engine": engine, "status": str(p.status),
             "columns": r.get("columns"), "nonzeros": r.get("nonzeros"),

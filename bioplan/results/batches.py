@@ -82,8 +82,10 @@ def _new_rows(data: PlanData, values: Values, phase_use: PhaseUse, pinned: set[s
     made: list[tuple[int, float]] = []  # (slot, units grown) per batch
     for s in sorted(counts):
         n = round(counts[s])
+        if n <= 0:  # a slot without batches (solutions may list zeros)
+            continue
         x = max(values.get("slot_units", {}).get(s, 0.0), 0.0)
-        made += [(s, x / n)] * max(n, 0)
+        made += [(s, x / n)] * n
     bags = _bags(data, values, made)
     rows: list[dict[str, Any]] = []
     for seq, ((s, grown), packed) in enumerate(zip(made, bags, strict=True), start=1):

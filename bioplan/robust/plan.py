@@ -212,7 +212,7 @@ def robust_plan(scenario: Scenario, unc: Uncertainty, options: SolveOptions, gua
     if deterministic is not None and deterministic.has_solution:  # never promise less than it
         short = units_by_product(deterministic.shortages, [str(p) for p in scenario.products])
         sd = dataclasses.replace(sd, as_planned_short={str(p): float(x) for p, x in short.items()})
-    start, start_from, sd = program_start(sd, unc.engine, deterministic, options, guard_s,
+    start, start_from, sd = program_start(sd, deterministic, options, guard_s,
                                           inflated, replan)
     t1 = time.perf_counter()
     result = solve_program(sd, unc, dataclasses.replace(options, start=start), guard_s)

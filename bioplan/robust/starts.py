@@ -250,12 +250,13 @@ def repair_start(sd: StochasticData, start: ChanceStart, options: SolveOptions, 
     return best
 
 
-def program_start(sd: StochasticData, engine: str, deterministic: Plan | None,
+def program_start(sd: StochasticData, deterministic: Plan | None,
                   options: SolveOptions, guard_s: float,
                   inflated: Callable[[float], Plan] | None = None,
                   replan: Callable[[dict[tuple[str, int], float]], Plan] | None = None
                   ) -> tuple[dict[str, dict[Any, float]] | None, str | None, StochasticData]:
-    """(start, what it is, the program to solve) for ``engine`` ``ef``; ``ph`` finds its own.
+    """(start, what it is, the program to solve), for either engine (``ph`` warm-starts each
+    sample's sub-MIPs from it: from nothing they found no plan on the default).
 
     Expected cost (and CVaR): the deterministic plan's batches fixed. A chance constraint: the
     program is elastic (``sd.elastic``) and its excused samples are the start's worst served; the
@@ -263,8 +264,6 @@ def program_start(sd: StochasticData, engine: str, deterministic: Plan | None,
     inflated demand that does (:func:`chance_start`), else a plan of the demand raised where the
     samples fall short (:func:`repair_start`, with ``replan``), else the closest of them with its
     excess, for HiGHS to improve on (a plan that keeps any excess is no plan)."""
-    if engine != "ef":
-        return None, None, sd
     if sd.confidence is None:
         start = deterministic_start(sd, deterministic, options, guard_s)
         return start, ("deterministic plan" if start is not None else None), sd

@@ -146,3 +146,45 @@ def test_the_plan_as_planned_never_promises_less_than_the_deterministic_plan(
     res = solve_extensive_form(sd, OPTIONS)
     assert res.objective * USD_SCALE == pytest.approx(cost, rel=1e-6)
     assert sum(res.values["slot_units"].values()) == pytest.approx(made, rel=1e-6)
+
+
+def test_a_sample_sub_problem_starts_from_the_programs_plan() -> None:
+    """PH warm-starts each one-sample sub-MIP from the program's start (the EF's values): the
+    first stage as it is (x = 6 units at the optimum worked out above) and sample k's block read
+    into the sub-problem's only block, ``sample_0``."""
+    from bioplan.optimisation.stochastic import build_extensive_form, load_sample_start
+    from bioplan.robust.ph_run import one_sample
+
+    sd = program(scenario(1000))
+    ef = solve_extensive_form(sd, OPTIONS)
+    assert ef.objective is not None and ef.objective * USD_SCALE == pytest.approx(1920, rel=1e-6)
+    m = build_extensive_form(one_sample(sd, 1))
+    assert load_sample_start(m, ef.values, 1) > 0
+    assert sum(v.value or 0.0 for v in m.slot_units.values()) == pytest.approx(6, abs=1e-6)
+    block = {name.split(".", 1)[1]: values for name, values in ef.values.items()
+             if name.startswith("sample_1.")}
+    assert block  # sample 1's recourse is in the start, and it lands in the one block
+    for name, values in block.items():
+        var = m.sample_0.find_component(name)
+        for index, value in values.items():
+            assert var[index].value == pytest.approx(value)
+
+
+@pytest.mark.slow
+def test_ph_from_the_programs_start_agrees_and_says_which_plan_it_kept() -> None:
+    """With the program's start (as ``robust_plan`` gives it) PH still agrees with the EF within
+    their gaps, and its result names the incumbent it kept (the rounded PH average, or the start
+    when that is cheaper or the average misses a constraint)."""
+    from bioplan.robust.ph import missing_mpi, solve_progressive_hedging
+    from tests.support import require
+
+    require(missing_mpi() is None, f"mpi-sppy / MPI missing: {missing_mpi()}")
+    sd = program(scenario(1000))
+    ef = solve_extensive_form(sd, OPTIONS)
+    ph = solve_progressive_hedging(sd, dataclasses.replace(OPTIONS, start=ef.values), processes=2)
+    assert ph.status.has_solution and ph.objective is not None and ef.objective is not None
+    assert ph.objective == pytest.approx(ef.objective, rel=(ph.gap or 0.0) + 1e-6)
+    assert ph.facts["incumbent"] in ("PH average, rounded", "the program's start")
+    # the plan is in the values, fixed integers included: one batch of 6 units
+    assert sum(ph.values.get("slot_batches", {}).values()) == pytest.approx(1)
+    assert sum(ph.values.get("slot_units", {}).values()) == pytest.approx(6, abs=1e-6)

@@ -105,3 +105,25 @@ def test_plan_robust_writes_the_robust_summary(tmp_path: Path,
     # deterministic plan beyond the estimate's noise
     assert robust["vss_usd"] >= -4 * (robust["vss_se_usd"] or 0.0) - 1e-6
     assert robust["evpi_usd"] is None or robust["evpi_usd"] >= -4 * (robust["evpi_se_usd"] or 0) - 1e-6
+
+
+def test_ph_sub_problems_without_a_plan_are_no_plan_with_a_fix() -> None:
+    """mpi-sppy stops with "Infeasibility detected" when no sample's sub-problem returns a plan
+    (measured on the default and the benchmark's M instance before the sub-problems were
+    warm-started: every sub-MIP hit its limit with no plan): that is no plan found (exit 4),
+    naming the sub-problem limit and what to change, not an internal solver failure. The limit:
+    70 % of 300 s over 4 passes of 10 samples per process = 5.25 s."""
+    from bioplan.contracts import PlanStatus
+    from bioplan.optimisation import SolveOptions
+    from bioplan.robust.ph_run import local_samples, ph_failure, sub_limit_s
+
+    limit = sub_limit_s(SolveOptions(time_limit_s=300), local_samples(20, 2))
+    assert limit == pytest.approx(5.25)
+    assert sub_limit_s(SolveOptions(time_limit_s=10), local_samples(20, 2)) == 1.0  # at least 1 s
+    out = ph_failure("Traceback ...\nRuntimeError: Infeasibility detected; E_feas=0.0, E1=1.0\n",
+                     limit)
+    assert out.status is PlanStatus.NO_SOLUTION and not out.failed
+    assert "5.25 s each" in out.message and "--time-limit" in out.message
+    assert "--engine ef" in out.message
+    other = ph_failure("Segmentation fault\n", limit)
+    assert other.failed and "Segmentation fault" in other.message
