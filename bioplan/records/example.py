@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,24 +92,42 @@ lot drawn from its card's uncertainty, counted daily with a 10 % lognormal count
 Use: set `records: records-example.csv` and `start_date: 2027-01-11` in a copy of the run config."""
 
 
+EXAMPLE_SEED = 2027
+"""Seed of the shipped example's lots and count errors."""
+
+
+def example_records(batches: pd.DataFrame, scenario: Any, until: dt.date,
+                    seed: int = EXAMPLE_SEED) -> pd.DataFrame:
+    """The shipped example's records of a plan's ``batches`` (planned from the scenario's start):
+    each batch one lot drawn from its card, counted daily with a 10 % error, up to ``until``."""
+    from bioplan.records.batches import planned_batches
+
+    planned = planned_batches(batches, scenario, scenario.horizon.start_date)
+    return model_records(planned, until, lots=True, count_cv=0.10, seed=seed)
+
+
+def example_scenario() -> Any:
+    """The nightly example's scenario: the default with ``nightly-demand.csv``."""
+    from bioplan.paths import scenarios_dir
+    from bioplan.scenario import load_scenario
+
+    demand = scenarios_dir() / "nightly-demand.csv"
+    return load_scenario(None, None, {"demand.file": str(demand), "demand.records": []})
+
+
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - writes the shipped example
     """Plan the nightly example and write its records (see the module docstring)."""
     from bioplan.paths import scenarios_dir
     from bioplan.planning import plan
-    from bioplan.records.batches import planned_batches
-    from bioplan.scenario import load_scenario
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(scenarios_dir() / "records-example.csv"))
     parser.add_argument("--until", default="2027-01-10")
-    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--seed", type=int, default=EXAMPLE_SEED)
     args = parser.parse_args(argv)
-    demand = scenarios_dir() / "nightly-demand.csv"
-    scenario = load_scenario(None, None, {"demand.file": str(demand), "demand.records": []})
+    scenario = example_scenario()
     result = plan(scenario, time_limit_s=60, mip_gap=0.01, threads=1)
-    batches = planned_batches(result.batches, scenario, scenario.horizon.start_date)
-    frame = model_records(batches, dt.date.fromisoformat(args.until), lots=True, count_cv=0.10,
-                          seed=args.seed)
+    frame = example_records(result.batches, scenario, dt.date.fromisoformat(args.until), args.seed)
     write_records(frame, args.out, LABEL)
 
 
