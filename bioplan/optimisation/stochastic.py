@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import math
 import resource
 import time
 from typing import Any
@@ -232,11 +231,8 @@ def build_extensive_form(sd: StochasticData) -> Any:
         add_lot_segments(m, sd.segment_units)
     for name, values in (sd.fixed or {}).items():
         var: Any = getattr(m, name, None)
-        for index in var if var is not None else ():  # within bounds: a rounded average may not be
-            lb, ub = var[index].bounds
-            value = round(values.get(index, 0.0))
-            var[index].fix(min(max(value, -math.inf if lb is None else lb),
-                               math.inf if ub is None else ub))
+        for index in var if var is not None else ():
+            var[index].fix(_within_bounds(var[index], round(values.get(index, 0.0))))
     compact = sd.compact is not False and compact_applies(data, smaller_only=sd.compact is None)
     add_block = add_compact_block if compact else add_sample_block
     blocks = [add_block(m, sample_data(sd, k), f"sample_{k}", sd.sample_factor(k), sd.whole_units)
@@ -265,6 +261,24 @@ def build_extensive_form(sd: StochasticData) -> Any:
     return m
 
 
+def _within_bounds(var: Any, value: float) -> float:
+    """``value`` clipped to ``var``'s bounds (a rounded PH average can overshoot a bound)."""
+    lb, ub = var.bounds
+    value = value if lb is None else max(value, lb)
+    return value if ub is None else min(value, ub)
+
+
+def fixed_values(m: Any, sd: StochasticData) -> dict[str, dict[Any, float]]:
+    """The values ``build_extensive_form`` fixed (``sd.fixed``, rounded and within bounds):
+    fixed variables are constants of the compiled model, so a solve's values lack them."""
+    out: dict[str, dict[Any, float]] = {}
+    for name in sd.fixed or {}:
+        var: Any = getattr(m, name, None)
+        if var is not None:
+            out[name] = {index: float(var[index].value) for index in var}
+    return out
+
+
 def load_sample_start(m: Any, start: dict[str, dict[Any, float]], k: int) -> int:
     """Set the variables of ``m``, the EF of sample ``k`` alone (one block, ``sample_0``), to the
     full EF's values ``start`` (keys: full component names; ``sample_<k>.x`` is read into
@@ -275,10 +289,9 @@ def load_sample_start(m: Any, start: dict[str, dict[Any, float]], k: int) -> int
     for var in m.component_objects(pyo.Var, descend_into=True):
         name = var.name
         key = f"sample_{k}." + name.split(".", 1)[1] if name.startswith("sample_0.") else name
-        values = start.get(key) or {}
-        for index in (var if values else ()):
-            if index in values and not var[index].fixed:
-                var[index].set_value(values[index], skip_validation=True)
+        for index, value in (start.get(key) or {}).items():
+            if index in var and not var[index].fixed:
+                var[index].set_value(value, skip_validation=True)
                 n += 1
     return n
 
@@ -298,6 +311,7 @@ def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: boo
     m = build_extensive_form(sd)
     t1 = time.perf_counter()
     compiled = compile_named(m)
+    fixed = fixed_values(m, sd)
     del m
     gc.collect()
     facts: dict[str, Any] = {}
@@ -314,6 +328,8 @@ def solve_extensive_form(sd: StochasticData, options: SolveOptions, elastic: boo
             options = dataclasses.replace(options, start=start,
                                           time_limit_s=max(options.time_limit_s - spent, 1.0))
     result = solve_compiled(compiled, options)
+    if result.status.has_solution:
+        result.values = {**result.values, **fixed}
     result.facts["start_heuristic"] = facts
     result.timings["build"] = t1 - t0
     result.facts["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

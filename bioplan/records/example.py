@@ -18,7 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ import pandas as pd
 from bioplan.records.batches import PlannedBatch
 from bioplan.records.table import RECORD_COLUMNS
 from bioplan.records.trajectory import trajectories
+
+if TYPE_CHECKING:
+    from bioplan.scenario import Scenario
 
 
 def _batch_rows(batch: PlannedBatch, cells: np.ndarray, product: float, until: dt.date,
@@ -96,7 +99,7 @@ EXAMPLE_SEED = 2027
 """Seed of the shipped example's lots and count errors."""
 
 
-def example_records(batches: pd.DataFrame, scenario: Any, until: dt.date,
+def example_records(batches: pd.DataFrame, scenario: Scenario, until: dt.date,
                     seed: int = EXAMPLE_SEED) -> pd.DataFrame:
     """The shipped example's records of a plan's ``batches`` (planned from the scenario's start):
     each batch one lot drawn from its card, counted daily with a 10 % error, up to ``until``."""
@@ -106,7 +109,7 @@ def example_records(batches: pd.DataFrame, scenario: Any, until: dt.date,
     return model_records(planned, until, lots=True, count_cv=0.10, seed=seed)
 
 
-def example_scenario() -> Any:
+def example_scenario() -> Scenario:
     """The nightly example's scenario: the default with ``nightly-demand.csv``."""
     from bioplan.paths import scenarios_dir
     from bioplan.scenario import load_scenario

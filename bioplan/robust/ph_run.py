@@ -183,14 +183,10 @@ def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2,
         ph = pickle.loads(dst.read_bytes())
     t1 = time.perf_counter()
     def priced(integers: dict[str, dict[Any, float]]) -> SolveResult:
-        """The EF with these first-stage integers fixed (the rest re-optimised), the integers
-        written back into its values (fixed variables are constants of the compiled model: a
-        plan read from the values alone had no batches)."""
-        res = solve_guarded(dataclasses.replace(sd, fixed=integers),
-                            dataclasses.replace(options, lp_guided_start=False, start=None),
-                            2 * options.time_limit_s + 60, solve=solve_extensive_form)
-        res.values = {**res.values, **{name: dict(v) for name, v in integers.items()}}
-        return res
+        """The EF with these first-stage integers fixed (the rest re-optimised)."""
+        return solve_guarded(dataclasses.replace(sd, fixed=integers),
+                             dataclasses.replace(options, lp_guided_start=False, start=None),
+                             2 * options.time_limit_s + 60, solve=solve_extensive_form)
 
     best: SolveResult | None = None
     incumbent = "PH average, rounded"
@@ -218,7 +214,8 @@ def run_ph(sd: StochasticData, options: SolveOptions, *, processes: int = 2,
     best.gap = relative_gap(best.objective, best.bound)
     best.status = PlanStatus.FEASIBLE
     best.termination = Termination.LIMIT
-    best.facts.update({"incumbent": incumbent, "iterations": ph["iterations"], "lagrangian_bound": ph["lagrangian"],
+    best.facts.update({"incumbent": incumbent, "iterations": ph["iterations"],
+                       "lagrangian_bound": ph["lagrangian"],
                        "trivial_bound": ph["trivial"], "processes": processes,
                        "ph_s": round(t1 - t0, 2)})
     best.timings["solve"] = best.timings.get("solve", 0.0) + (t1 - t0)

@@ -91,8 +91,7 @@ def deterministic_start(sd: StochasticData, deterministic: Plan | None, options:
     res = solve_guarded(fixed, quick, guard_s, solve=solve_extensive_form)
     if not res.status.has_solution:
         return None
-    # fixed variables are constants of the compiled model, so its values lack them
-    return {**res.values, **{name: dict(v) for name, v in integers.items()}}
+    return res.values
 
 
 def short_units(sd: StochasticData, values: dict[str, dict[Any, float]]

@@ -242,9 +242,13 @@ def test_the_shipped_example_feeds_the_second_nightly_run(tmp_path) -> None:
     forecasts = pd.read_csv(Path(second.run.run_dir) / "forecasts.csv", index_col="batch_id")
     assert set(forecasts.index) == set(records["batch_id"])
     assert forecasts["moved"].any()
+    # the shipped file is what its label says: the same columns, one seed row per batch, counts
+    # of the week 2027-01-04 to 2027-01-10 only
     shipped = pd.read_csv(scenarios_dir() / "records-example.csv", comment="#")
     assert list(shipped.columns) == list(records.columns)
-    assert set(shipped["kind"]) <= set(records["kind"]) | {"harvest"}
+    seeds = shipped[shipped["kind"] == "seed"]
+    assert seeds["batch_id"].is_unique and set(seeds["batch_id"]) == set(shipped["batch_id"])
+    assert shipped["date"].min() >= "2027-01-04" and shipped["date"].max() <= "2027-01-10"
 
 
 def test_cumulative_records_skip_batches_finished_before_the_previous_plan(first_run, tmp_path):

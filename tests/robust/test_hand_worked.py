@@ -188,3 +188,20 @@ def test_ph_from_the_programs_start_agrees_and_says_which_plan_it_kept() -> None
     # the plan is in the values, fixed integers included: one batch of 6 units
     assert sum(ph.values.get("slot_batches", {}).values()) == pytest.approx(1)
     assert sum(ph.values.get("slot_units", {}).values()) == pytest.approx(6, abs=1e-6)
+
+
+def test_a_fixed_solve_returns_the_values_it_fixed_within_their_bounds() -> None:
+    """Fixed variables are constants of the compiled model; the EF solve writes them back into
+    its values (a plan read from the values alone once had no batches), rounded and clipped to
+    their bounds: 1.2 batches on the only slot (day 0) read back as 1, and 3 added tanks, where
+    the scenario allows none (bounds 0..0), as 0."""
+    from bioplan.optimisation.stochastic import build_extensive_form
+
+    sd = program(scenario(1000))
+    m = build_extensive_form(sd)
+    assert list(m.slot_batches) == [0] and m.reactor_added["tank"].bounds == (0.0, 0.0)
+    res = solve_extensive_form(dataclasses.replace(
+        sd, fixed={"slot_batches": {0: 1.2}, "reactor_added": {"tank": 3.0}}), OPTIONS)
+    assert res.status.has_solution
+    assert res.values["slot_batches"] == {0: 1.0}
+    assert res.values["reactor_added"] == {"tank": 0.0}
